@@ -1,0 +1,246 @@
+/*
+ * Clarion: mailing for a CLP and the union and community groups around it.
+ * One header for the project's types and prototypes, as in tmux.
+ * Each section names the file that implements it.
+ */
+#ifndef CLARION_H
+#define CLARION_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sysexits.h>
+#include <time.h>
+
+#define CLARION_VERSION PACKAGE_VERSION
+
+#ifndef nitems
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+#define NORETURN __attribute__((noreturn))
+
+/* util.c */
+struct buf {
+	char	*data;	/* always NUL-terminated when not NULL */
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
+int	 xvasprintf(char **, const char *, va_list) PRINTFLIKE(2, 0);
+void	 buf_init(struct buf *);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_adds(struct buf *, const char *);
+void	 buf_addc(struct buf *, char);
+void	 buf_addf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+void	 buf_reset(struct buf *);
+char	*buf_steal(struct buf *);
+void	 buf_free(struct buf *);
+char	*file_read(const char *, size_t *, char **);
+int	 file_write_atomic(const char *, const void *, size_t, mode_t, char **);
+int	 secret_file_read(const char *, char **, size_t *, char **);
+int	 file_private_check(const char *, char **);
+char	*path_resolve(const char *, const char *);
+void	 explicit_zero(void *, size_t);
+time_t	 clock_now(void);
+int	 time_parse_local(const char *, const char *, time_t *, char **);
+char	*time_format_local(time_t, const char *, const char *);
+char	*time_format_rfc5322(time_t);
+char	*time_format_iso(time_t);
+int	 duration_parse(const char *, long *, char **);
+char	*str_trim(char *);
+int	 str_has_ctl(const char *);
+int	 str_casecmp_prefix(const char *, const char *);
+
+/* log.c */
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+void	 log_init(const char *, int, enum log_level);
+void	 log_set_level(enum log_level);
+enum log_level log_get_level(void);
+int	 log_level_parse(const char *, enum log_level *);
+void	 log_set_hash_key(const unsigned char *, size_t);
+const char *log_addr(const char *);
+void	 log_warn(const char *, ...) PRINTFLIKE(1, 2);
+void	 log_warnx(const char *, ...) PRINTFLIKE(1, 2);
+void	 log_info(const char *, ...) PRINTFLIKE(1, 2);
+void	 log_debug(const char *, ...) PRINTFLIKE(1, 2);
+void	 fatal(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
+void	 fatalx(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
+
+/* config.c */
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/clarion/clarion.conf"
+
+enum transport {
+	TRANSPORT_OUTBOX,
+	TRANSPORT_SMTP,
+};
+
+enum resend_policy {
+	RESEND_RESEND,	/* deliveries left in "sending" by a crash are resent */
+	RESEND_HOLD,	/* ... are held for the owner: clarion run resend */
+};
+
+struct smtp_config {
+	char	*url;		/* smtps://host:465 or smtp://host:587 */
+	char	*user;
+	char	*password_file;
+	char	*password;	/* inline: only in a private config file */
+	char	*ca_file;
+	int	 tls_verify;	/* verify chain and host name */
+	int	 require_tls;	/* STARTTLS mandatory on smtp:// */
+	int	 connections;
+	int	 timeout;	/* seconds */
+	char	*helo;
+};
+
+struct imap_config {
+	int	 enabled;
+	char	*url;		/* imaps://host:993 or imap://host:143 */
+	char	*user;
+	char	*password_file;
+	char	*password;
+	char	*ca_file;
+	int	 tls_verify;
+	int	 starttls;
+	char	*mailbox;	/* INBOX */
+	char	*folder_prefix;	/* Clarion */
+	int	 poll_interval;	/* seconds */
+	int	 idle;
+	int	 timeout;	/* seconds */
+	long	 max_message_size;
+};
+
+struct config {
+	char	*path;		/* the file read */
+	char	*database;
+	char	*domain;
+	char	*token_secret_file;
+	char	*token_old_secret_file;	/* accepted until token_old_until */
+	time_t	 token_old_until;
+	char	*templates_dir;
+	char	*timezone;
+	enum log_level log_level;
+	char	*pid_file;
+	int	 tick;		/* seconds between loop ticks */
+	enum transport transport;
+	char	*outbox;	/* Maildir for the outbox transport */
+	char	*test_address;	/* when set, every message goes here */
+
+	struct smtp_config smtp;
+	struct imap_config imap;
+
+	int	 rate_per_minute;	/* 0 = unlimited */
+	int	 rate_per_hour;
+	int	 rate_per_day;
+	int	 quiet_start;	/* minutes after local midnight, -1 = none */
+	int	 quiet_end;
+
+	char	*bounce_local;	/* envelope sender local part (VERP) */
+	char	*reply_local;
+	char	*unsubscribe_local;
+	char	 delimiter;	/* detail delimiter: bounces+TOKEN */
+	char	*unsubscribe_url;	/* https one-click endpoint base, optional */
+
+	int	 retry_initial;	/* seconds before the first retry */
+	int	 retry_max_interval;
+	int	 retry_max_age;	/* give up (failed) after this many seconds */
+	enum resend_policy resend_in_flight;
+	int	 claim_batch;
+
+	int	 missed_grace;	/* seconds: a run missed by more is skipped */
+	int	 notice_days;	/* minimum notice for meetings */
+	int	 reminder_before;	/* seconds before a meeting */
+
+	int	 bounce_threshold;	/* soft-bounce points that disable */
+	int	 bounce_window;	/* seconds over which points decay */
+	int	 digest_interval;	/* seconds between owner digests */
+};
+
+struct config *config_load(const char *, char **);
+void	 config_free(struct config *);
+int	 config_load_secret(const struct config *, unsigned char **, size_t *,
+	     char **);
+int	 config_password(const char *, const char *, char **, char **);
+const char *const *config_known_keys(void);
+
+/* db.c: the connection, migrations and helpers; db_*.c hold the queries */
+struct sqlite3;
+struct db {
+	struct sqlite3	*sql;
+	char		*path;
+};
+#define DB_SCHEMA_VERSION db_schema_version()
+struct db *db_open(const char *, int, char **);
+void	 db_close(struct db *);
+int	 db_schema_version(void);
+int	 db_user_version(struct db *);
+int	 db_begin(struct db *);	/* BEGIN IMMEDIATE */
+int	 db_commit(struct db *);
+void	 db_rollback(struct db *);
+int	 db_exec(struct db *, const char *, char **);
+const char *db_errmsg(struct db *);
+int	 db_state_set(struct db *, const char *, const char *);
+char	*db_state_get(struct db *, const char *);
+int	 db_checkpoint(struct db *);
+int	 db_backup(struct db *, const char *, char **);
+
+struct db_count {
+	char	*name;
+	long	 count;
+};
+struct db_status {
+	int	 version;
+	long	 lists, subscribers, events, items;
+	struct db_count *runs;
+	size_t	 nruns;
+	struct db_count *deliveries;
+	size_t	 ndeliveries;
+};
+int	 db_status_get(struct db *, struct db_status *);
+void	 db_status_free(struct db_status *);
+
+/* token.c */
+enum token_purpose {
+	TOKEN_BOUNCE = 'b',
+	TOKEN_REPLY = 'r',
+	TOKEN_UNSUBSCRIBE = 'u',
+};
+#define TOKEN_MAX 64
+struct token_keys {
+	unsigned char	 key[32];
+	int		 has_old;
+	unsigned char	 old_key[32];
+};
+int	 token_keys_init(struct token_keys *, const unsigned char *, size_t,
+	     const unsigned char *, size_t);
+void	 token_make(const struct token_keys *, enum token_purpose, int64_t,
+	     char *, size_t);
+int	 token_check(const struct token_keys *, enum token_purpose,
+	     const char *, int64_t *);
+void	 token_hash_address(const struct token_keys *, const char *, char *,
+	     size_t);
+
+/* clariond.c: the daemon loop's steps, one file each */
+struct daemon_ctx {
+	struct config	*conf;
+	struct db	*db;
+	struct token_keys keys;
+	volatile int	 stopping;
+};
+int	 daemon_stopping(struct daemon_ctx *);
+
+#endif /* CLARION_H */

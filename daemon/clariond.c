@@ -1,0 +1,422 @@
+/*
+ * clariond(8): the daemon. It runs in the foreground (systemd style) and
+ * loops: schedule -> compose -> send -> inbound, once a tick, sooner when
+ * a step says it has more to do. SIGTERM/SIGINT finish the step in hand and
+ * exit 0; SIGHUP re-reads the configuration and keeps the old one if the
+ * new one is bad.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "clarion.h"
+
+static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_hup;
+
+struct step {
+	const char	*name;
+	int		(*fn)(struct daemon_ctx *);
+};
+
+static int	housekeeping_step(struct daemon_ctx *);
+
+/*
+ * The loop's steps, in order. A step returns -1 on error (logged, the loop
+ * goes on), 0 when it is done for this tick, 1 when it has more to do now.
+ */
+static const struct step steps[] = {
+	{ "housekeeping", housekeeping_step },
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: clariond [-dhnsV] [--once] [-c FILE] "
+	    "[-p PIDFILE]\n"
+	    "  -c FILE    configuration (default $CLARION_CONFIG, else %s)\n"
+	    "  -n         check the configuration and exit (78 if bad)\n"
+	    "  -d         debug: log everything to stderr\n"
+	    "  -s         log to syslog (facility mail) instead of stderr\n"
+	    "  -p FILE    write and lock a pid file\n"
+	    "  --once     run the loop until no work is left, then exit\n"
+	    "  -V         print the version\n", CONFIG_DEFAULT_PATH);
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+signals_setup(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t	 block;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);	/* peers close sockets under us */
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/*
+	 * The signals stay blocked except while we sleep in ppoll, so one
+	 * that arrives between a check and the sleep still wakes it.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
+}
+
+/* Lets a step that runs long notice a stop request between messages. */
+int
+daemon_stopping(struct daemon_ctx *ctx)
+{
+	sigset_t	 pending;
+
+	if (got_term)
+		ctx->stopping = 1;
+	if (!ctx->stopping && sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)))
+		ctx->stopping = 1;
+	return ctx->stopping;
+}
+
+static int
+pidfile_open(const char *path)
+{
+	char	 line[32];
+	int	 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("%s: another clariond is running", path);
+		fatal("%s: flock", path);
+	}
+	snprintf(line, sizeof line, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, line, strlen(line)) == -1)
+		fatal("%s", path);
+	return fd;
+}
+
+static int
+keys_load(struct config *conf, struct token_keys *keys, char **cause)
+{
+	unsigned char	*secret, *old = NULL;
+	size_t		 len, oldlen = 0;
+	char		*s;
+	int		 rc;
+
+	if (config_load_secret(conf, &secret, &len, cause) == -1)
+		return -1;
+	if (conf->token_old_secret_file != NULL &&
+	    clock_now() < conf->token_old_until) {
+		if (secret_file_read(conf->token_old_secret_file, &s, &oldlen,
+		    cause) == -1) {
+			explicit_zero(secret, len);
+			free(secret);
+			return -1;
+		}
+		old = (unsigned char *)s;
+	}
+	rc = token_keys_init(keys, secret, len, old, oldlen);
+	explicit_zero(secret, len);
+	free(secret);
+	if (old != NULL) {
+		explicit_zero(old, oldlen);
+		free(old);
+	}
+	if (rc == -1)
+		xasprintf(cause, "%s: the token secret is too short (at least "
+		    "16 bytes); 'clarion init' makes a good one",
+		    conf->token_secret_file);
+	return rc;
+}
+
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+/*
+ * SIGHUP: the new configuration replaces the old only if it is valid in
+ * full. The database cannot change under a running daemon.
+ */
+static void
+reload(struct daemon_ctx *ctx)
+{
+	struct config	*conf;
+	struct token_keys keys;
+	char		*cause;
+
+	notify("RELOADING=1");
+	log_info("SIGHUP: reloading %s", ctx->conf->path);
+	if ((conf = config_load(ctx->conf->path, &cause)) == NULL ||
+	    keys_load(conf, &keys, &cause) == -1) {
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    cause);
+		free(cause);
+		config_free(conf);
+		notify("READY=1");
+		return;
+	}
+	if (strcmp(conf->database, ctx->conf->database) != 0) {
+		log_warnx("reload: database cannot change while running "
+		    "(restart clariond to use %s); keeping %s", conf->database,
+		    ctx->conf->database);
+		free(conf->database);
+		conf->database = xstrdup(ctx->conf->database);
+	}
+	config_free(ctx->conf);
+	ctx->conf = conf;
+	ctx->keys = keys;
+	explicit_zero(&keys, sizeof keys);
+	log_set_level(conf->log_level > log_get_level() ? conf->log_level :
+	    log_get_level());
+	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
+	log_info("configuration reloaded");
+	notify("READY=1");
+}
+
+static int
+housekeeping_step(struct daemon_ctx *ctx)
+{
+	static time_t	 last_checkpoint;
+	char		 v[32];
+	time_t		 now = time(NULL);
+
+	snprintf(v, sizeof v, "%lld", (long long)clock_now());
+	db_state_set(ctx->db, "last_tick", v);
+	snprintf(v, sizeof v, "%d", ctx->conf->tick);
+	db_state_set(ctx->db, "tick", v);
+	/* Keep the WAL from growing without bound. */
+	if (now - last_checkpoint >= 300) {
+		db_checkpoint(ctx->db);
+		last_checkpoint = now;
+	}
+	return 0;
+}
+
+/* One pass of every step; returns 1 if any step has more to do now. */
+static int
+loop_once(struct daemon_ctx *ctx)
+{
+	size_t	 i;
+	int	 rc, more = 0;
+
+	for (i = 0; i < nitems(steps) && !daemon_stopping(ctx); i++) {
+		rc = steps[i].fn(ctx);
+		if (rc == -1)
+			log_warnx("%s step failed; will retry next tick",
+			    steps[i].name);
+		else if (rc > 0)
+			more = 1;
+	}
+	return more;
+}
+
+static void
+loop(struct daemon_ctx *ctx, const sigset_t *waitmask, int once)
+{
+	struct timespec	 ts;
+	int		 more;
+
+	while (!daemon_stopping(ctx)) {
+		if (got_hup) {
+			got_hup = 0;
+			reload(ctx);
+		}
+		more = loop_once(ctx);
+		if (once && !more)
+			break;
+		if (more)
+			continue;
+		ts.tv_sec = ctx->conf->tick;
+		ts.tv_nsec = 0;
+		if (ppoll(NULL, 0, &ts, waitmask) == -1 && errno != EINTR)
+			log_warn("ppoll");
+	}
+}
+
+static struct daemon_ctx *
+setup(const char *path, char **cause)
+{
+	struct daemon_ctx *ctx;
+	struct config	*conf;
+
+	if ((conf = config_load(path, cause)) == NULL)
+		return NULL;
+	ctx = xcalloc(1, sizeof *ctx);
+	ctx->conf = conf;
+	if (keys_load(conf, &ctx->keys, cause) == -1 ||
+	    (ctx->db = db_open(conf->database, 0, cause)) == NULL) {
+		config_free(conf);
+		free(ctx);
+		return NULL;
+	}
+	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
+	return ctx;
+}
+
+static void
+teardown(struct daemon_ctx *ctx)
+{
+	db_state_set(ctx->db, "pid", "0");
+	db_close(ctx->db);
+	config_free(ctx->conf);
+	explicit_zero(&ctx->keys, sizeof ctx->keys);
+	free(ctx);
+}
+
+static int
+check_only(const char *path)
+{
+	struct config	*conf;
+	struct token_keys keys;
+	char		*cause;
+
+	if ((conf = config_load(path, &cause)) == NULL) {
+		fprintf(stderr, "clariond: %s\n", cause);
+		free(cause);
+		return EX_CONFIG;
+	}
+	if (access(conf->token_secret_file, F_OK) == 0 &&
+	    keys_load(conf, &keys, &cause) == -1) {
+		fprintf(stderr, "clariond: %s\n", cause);
+		free(cause);
+		config_free(conf);
+		return EX_CONFIG;
+	}
+	printf("%s: OK\n", path);
+	config_free(conf);
+	return EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_ctx *ctx;
+	sigset_t	 waitmask;
+	const char	*path, *pidpath = NULL;
+	char		*pidcopy = NULL, pidstr[32];
+	char		*cause;
+	int		 ch, check = 0, debug = 0, use_syslog = 0, once = 0;
+	int		 pidfd = -1;
+
+	if ((path = getenv("CLARION_CONFIG")) == NULL)
+		path = CONFIG_DEFAULT_PATH;
+	/* Under systemd, the journal takes syslog with the right levels. */
+	use_syslog = getenv("INVOCATION_ID") != NULL;
+	while ((ch = getopt_long(argc, argv, "c:dhnp:sV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			use_syslog = 0;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'o':
+			once = 1;
+			break;
+		case 'p':
+			pidpath = optarg;
+			break;
+		case 's':
+			use_syslog = 1;
+			break;
+		case 'V':
+			printf("clariond %s\n", CLARION_VERSION);
+			return EX_OK;
+		case 'h':
+			usage();
+			return EX_OK;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return EX_USAGE;
+	}
+	if (check)
+		return check_only(path);
+
+	log_init("clariond", use_syslog, debug ? LOG_LEVEL_DEBUG :
+	    LOG_LEVEL_INFO);
+	umask(077);
+	signals_setup(&waitmask);
+	if ((ctx = setup(path, &cause)) == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		return EX_CONFIG;
+	}
+	if (!debug)
+		log_set_level(ctx->conf->log_level);
+	if (pidpath == NULL && ctx->conf->pid_file != NULL)
+		pidpath = pidcopy = xstrdup(ctx->conf->pid_file);
+	if (pidpath != NULL)
+		pidfd = pidfile_open(pidpath);
+	/* Only the instance that holds the pid file says it is the daemon. */
+	snprintf(pidstr, sizeof pidstr, "%ld", (long)getpid());
+	db_state_set(ctx->db, "pid", pidstr);
+	log_info("clariond %s started (pid %ld, tick %ds, transport %s)",
+	    CLARION_VERSION, (long)getpid(), ctx->conf->tick,
+	    ctx->conf->transport == TRANSPORT_SMTP ? "smtp" : "outbox");
+	notify("READY=1");
+	loop(ctx, &waitmask, once);
+	notify("STOPPING=1");
+	log_info("clariond stopping");
+	teardown(ctx);
+	if (pidfd != -1) {
+		unlink(pidpath);
+		close(pidfd);
+	}
+	free(pidcopy);
+	return EX_OK;
+}

@@ -1,0 +1,33 @@
+/* The command-line tool's shared pieces: each command group is in cli_*.c. */
+#ifndef CLI_H
+#define CLI_H
+
+#include "clarion.h"
+
+struct cli {
+	const char	*config_path;
+	struct config	*conf;	/* loaded on first use by cli_config() */
+	struct db	*db;	/* opened on first use by cli_db() */
+	int		 json;	/* --json: machine-readable output */
+	int		 keys_loaded;
+	struct token_keys keys;
+};
+
+struct cli_command {
+	const char	*name;
+	int		(*fn)(struct cli *, int, char **);
+	const char	*summary;
+};
+
+struct config	*cli_config(struct cli *);
+struct db	*cli_db(struct cli *);
+int		 cli_keys(struct cli *, struct token_keys *);
+int		 cli_usage(const char *, const char *);
+int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
+
+int	cmd_init(struct cli *, int, char **);
+int	cmd_check_config(struct cli *, int, char **);
+int	cmd_status(struct cli *, int, char **);
+int	cmd_backup(struct cli *, int, char **);
+
+#endif

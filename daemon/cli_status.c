@@ -1,0 +1,180 @@
+/* clarion status: the daemon's health and what the database holds. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char status_usage[] =
+    "usage: clarion status [--check] [--json]\n\n"
+    "Shows whether clariond is running, its last tick and last errors, the\n"
+    "schema version, and counts of lists, subscribers, events, items, runs\n"
+    "and deliveries by state. With --check, exits 69 (EX_UNAVAILABLE) when\n"
+    "the daemon is not running or has not ticked recently, for monitoring.\n";
+
+struct health {
+	long	 pid;
+	int	 alive;
+	time_t	 last_tick;
+	long	 tick;
+	int	 stale;
+	char	*smtp_error;
+	char	*imap_error;
+};
+
+static long
+state_long(struct db *db, const char *key)
+{
+	char	*v;
+	long	 n;
+
+	if ((v = db_state_get(db, key)) == NULL)
+		return 0;
+	n = strtol(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static void
+health_get(struct db *db, const struct config *conf, struct health *h)
+{
+	memset(h, 0, sizeof *h);
+	h->pid = state_long(db, "pid");
+	h->last_tick = (time_t)state_long(db, "last_tick");
+	h->tick = state_long(db, "tick");
+	if (h->tick <= 0)
+		h->tick = conf->tick;
+	h->alive = h->pid > 0 && (kill((pid_t)h->pid, 0) == 0 ||
+	    errno == EPERM);
+	/* A daemon blocked in a long send still ticks within a few ticks. */
+	h->stale = h->last_tick == 0 ||
+	    clock_now() - h->last_tick > 3 * h->tick + 60;
+	h->smtp_error = db_state_get(db, "last_smtp_error");
+	h->imap_error = db_state_get(db, "last_imap_error");
+}
+
+static json_t *
+counts_json(const struct db_count *c, size_t n)
+{
+	json_t	*o = json_object();
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, c[i].name, json_integer(c[i].count));
+	return o;
+}
+
+static void
+print_json(const struct db_status *s, const struct health *h)
+{
+	json_t	*o, *d;
+
+	d = json_pack("{s:b, s:I, s:I, s:s?, s:s?}", "running", h->alive,
+	    "pid", (json_int_t)h->pid, "last_tick", (json_int_t)h->last_tick,
+	    "last_smtp_error", h->smtp_error, "last_imap_error",
+	    h->imap_error);
+	o = json_pack("{s:o, s:i, s:I, s:I, s:I, s:I, s:o, s:o}", "daemon", d,
+	    "schema_version", s->version, "lists", (json_int_t)s->lists,
+	    "subscribers", (json_int_t)s->subscribers, "events",
+	    (json_int_t)s->events, "items", (json_int_t)s->items, "runs",
+	    counts_json(s->runs, s->nruns), "deliveries",
+	    counts_json(s->deliveries, s->ndeliveries));
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+static void
+print_counts(const char *title, const struct db_count *c, size_t n)
+{
+	size_t	 i;
+
+	printf("%-16s", title);
+	if (n == 0)
+		printf("none");
+	for (i = 0; i < n; i++)
+		printf("%s%s %ld", i ? ", " : "", c[i].name, c[i].count);
+	printf("\n");
+}
+
+static void
+print_text(const struct db_status *s, const struct health *h,
+    const struct config *conf)
+{
+	char	*when;
+
+	if (h->alive) {
+		when = time_format_local(h->last_tick, conf->timezone,
+		    "%Y-%m-%d %H:%M:%S %Z");
+		printf("%-16srunning (pid %ld), last tick %s%s\n", "daemon:",
+		    h->pid, when, h->stale ? " (STALE)" : "");
+		free(when);
+	} else
+		printf("%-16snot running\n", "daemon:");
+	if (h->smtp_error != NULL)
+		printf("%-16s%s\n", "last SMTP error:", h->smtp_error);
+	if (h->imap_error != NULL)
+		printf("%-16s%s\n", "last IMAP error:", h->imap_error);
+	printf("%-16s%s (schema version %d)\n", "database:", conf->database,
+	    s->version);
+	printf("%-16s%ld\n", "lists:", s->lists);
+	printf("%-16s%ld\n", "subscribers:", s->subscribers);
+	printf("%-16s%ld\n", "events:", s->events);
+	printf("%-16s%ld\n", "items:", s->items);
+	print_counts("runs:", s->runs, s->nruns);
+	print_counts("deliveries:", s->deliveries, s->ndeliveries);
+}
+
+int
+cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "check", no_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct db_status s;
+	struct health	 h;
+	struct db	*db;
+	int		 ch, check = 0;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			check = 1;
+			break;
+		case 'j':
+			cli->json = 1;
+			break;
+		case 'h':
+			return cli_usage(status_usage, NULL);
+		default:
+			return cli_usage(status_usage, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(status_usage, "unexpected argument");
+	db = cli_db(cli);
+	if (db_status_get(db, &s) == -1)
+		return cli_error(EX_SOFTWARE, "%s: %s", cli->conf->database,
+		    db_errmsg(db));
+	health_get(db, cli->conf, &h);
+	if (cli->json)
+		print_json(&s, &h);
+	else
+		print_text(&s, &h, cli->conf);
+	db_status_free(&s);
+	free(h.smtp_error);
+	free(h.imap_error);
+	if (check && (!h.alive || h.stale))
+		return EX_UNAVAILABLE;
+	return EX_OK;
+}

@@ -1,0 +1,582 @@
+/*
+ * The database: one SQLite file in WAL mode, shared by clarion and
+ * clariond. This file holds the connection, the migrations and small
+ * helpers; the queries of each area live in db_<area>.c.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "clarion.h"
+
+/*
+ * Migrations, in order: migration N takes the schema from version N-1 to
+ * N. Each runs in one transaction with its version bump. Never edit one
+ * that has shipped; add another.
+ */
+static const char *const migrations[] = {
+	/* 1: the schema of the design */
+	"CREATE TABLE lists ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  display_name TEXT NOT NULL DEFAULT '',"
+	"  from_addr TEXT NOT NULL,"
+	"  owner_addr TEXT NOT NULL,"
+	"  footer TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE TABLE subscribers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  address TEXT NOT NULL UNIQUE,"	/* normalised */
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE TABLE subscriber_attrs ("
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (subscriber_id, key)) WITHOUT ROWID;"
+	"CREATE TABLE memberships ("
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  status TEXT NOT NULL DEFAULT 'subscribed'"
+	"    CHECK (status IN ('subscribed', 'unsubscribed', 'held')),"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  consent TEXT NOT NULL DEFAULT '',"
+	"  consent_at INTEGER,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (subscriber_id, list_id));"
+	"CREATE INDEX memberships_list ON memberships(list_id, status);"
+	/*
+	 * address_hash is an HMAC of the normalised address under the token
+	 * secret: after erasure it is all that remains, and still stops a
+	 * re-import.
+	 */
+	"CREATE TABLE suppressions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  address_hash TEXT NOT NULL UNIQUE,"
+	"  address TEXT,"
+	"  reason TEXT NOT NULL CHECK (reason IN ('unsubscribed',"
+	"    'hard-bounce', 'soft-bounce', 'complaint', 'erased', 'manual')),"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE feeds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  url TEXT NOT NULL UNIQUE,"
+	"  etag TEXT,"
+	"  last_modified TEXT,"
+	"  last_fetch INTEGER,"
+	"  last_error TEXT);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  uid TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('strike', 'ballot', 'picket',"
+	"    'demo', 'meeting', 'other')),"
+	"  title TEXT NOT NULL,"
+	"  union_name TEXT NOT NULL DEFAULT '',"
+	"  employer TEXT NOT NULL DEFAULT '',"
+	"  location TEXT NOT NULL DEFAULT '',"
+	"  link TEXT NOT NULL DEFAULT '',"
+	"  notes TEXT NOT NULL DEFAULT '',"
+	"  starts_at INTEGER NOT NULL,"	/* UTC */
+	"  ends_at INTEGER,"
+	"  all_day INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL DEFAULT 'confirmed'"
+	"    CHECK (status IN ('confirmed', 'cancelled')),"
+	"  sequence INTEGER NOT NULL DEFAULT 0,"
+	"  feed_id INTEGER REFERENCES feeds(id) ON DELETE SET NULL,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE INDEX events_start ON events(starts_at);"
+	"CREATE TABLE items ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  list_id INTEGER NOT NULL REFERENCES lists(id),"
+	"  segment TEXT NOT NULL DEFAULT '',"
+	"  kind TEXT NOT NULL CHECK (kind IN ('bulletin', 'newsletter',"
+	"    'notice', 'message')),"
+	"  template TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"	/* a Mustache template too */
+	"  content_file TEXT,"		/* Markdown */
+	"  event_kinds TEXT NOT NULL DEFAULT '',"	/* "strike,ballot" */
+	"  days_ahead INTEGER NOT NULL DEFAULT 14,"
+	"  union_filter TEXT NOT NULL DEFAULT '',"
+	"  send_at INTEGER,"		/* one-off */
+	"  rrule TEXT,"			/* recurrence, in local time */
+	"  dtstart INTEGER,"
+	"  skip_empty INTEGER NOT NULL DEFAULT 1,"
+	"  expires_at INTEGER,"
+	"  event_id INTEGER REFERENCES events(id),"	/* a meeting */
+	"  notice_days INTEGER,"
+	"  reminder_before INTEGER,"
+	"  priority INTEGER NOT NULL DEFAULT 0,"	/* higher first */
+	"  status TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (status IN ('active', 'paused', 'cancelled', 'done')),"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	/*
+	 * One issue of an item. UNIQUE(item, due, purpose): the scheduler
+	 * can run twice, or two daemons at once, and create it once.
+	 */
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  item_id INTEGER NOT NULL REFERENCES items(id),"
+	"  due_at INTEGER NOT NULL,"
+	"  purpose TEXT NOT NULL DEFAULT 'issue' CHECK (purpose IN ('issue',"
+	"    'notice', 'reminder', 'update', 'cancel', 'test')),"
+	"  state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned',"
+	"    'composing', 'sending', 'done', 'skipped', 'cancelled')),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  context TEXT,"		/* JSON frozen at compose time */
+	"  sequence INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  started INTEGER,"
+	"  finished INTEGER,"
+	"  UNIQUE (item_id, due_at, purpose));"
+	"CREATE INDEX runs_state ON runs(state);"
+	/*
+	 * One message to one person. UNIQUE(run, subscriber): composing
+	 * twice cannot queue twice. State is written before (sending) and
+	 * after (sent, deferred, failed) each SMTP transaction.
+	 */
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  subscriber_id INTEGER REFERENCES subscribers(id)"
+	"    ON DELETE SET NULL,"
+	"  address TEXT,"		/* NULL after erasure */
+	"  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued',"
+	"    'sending', 'sent', 'deferred', 'failed', 'suppressed', 'held',"
+	"    'cancelled')),"
+	"  priority INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  claimed_at INTEGER,"
+	"  last_code INTEGER,"
+	"  last_reply TEXT,"
+	"  sent_at INTEGER,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (run_id, subscriber_id));"
+	"CREATE INDEX deliveries_queue ON deliveries(state, next_attempt);"
+	"CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id);"
+	/* Mail Clarion sends outside runs: confirmations, forwards, digests. */
+	"CREATE TABLE sysmail ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('unsubscribed', 'forward',"
+	"    'digest', 'test')),"
+	"  list_id INTEGER REFERENCES lists(id) ON DELETE SET NULL,"
+	"  to_addr TEXT,"
+	"  message BLOB,"		/* the complete message */
+	"  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued',"
+	"    'sending', 'sent', 'deferred', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_reply TEXT,"
+	"  dedupe TEXT UNIQUE,"		/* e.g. the inbound message it answers */
+	"  created INTEGER NOT NULL,"
+	"  sent_at INTEGER);"
+	/* Every message read over IMAP, so nothing is applied twice. */
+	"CREATE TABLE inbound ("
+	"  id INTEGER PRIMARY KEY,"
+	"  mailbox TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  message_id TEXT,"
+	"  received_at INTEGER NOT NULL,"
+	"  class TEXT NOT NULL,"
+	"  delivery_id INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,"
+	"  subscriber_id INTEGER REFERENCES subscribers(id)"
+	"    ON DELETE SET NULL,"
+	"  list_id INTEGER REFERENCES lists(id) ON DELETE SET NULL,"
+	"  status_code TEXT,"
+	"  reason TEXT,"
+	"  action TEXT NOT NULL DEFAULT '',"
+	"  folder TEXT NOT NULL,"
+	"  filed INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (mailbox, uidvalidity, uid));"
+	"CREATE INDEX inbound_message_id ON inbound(message_id);"
+	"CREATE TABLE imap_state ("
+	"  mailbox TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE bounce_scores ("
+	"  subscriber_id INTEGER PRIMARY KEY REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  score REAL NOT NULL DEFAULT 0,"
+	"  last_bounce_at INTEGER,"
+	"  disabled_at INTEGER,"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  digested INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE bounces ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subscriber_id INTEGER REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  delivery_id INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,"
+	"  at INTEGER NOT NULL,"
+	"  hard INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  source TEXT NOT NULL CHECK (source IN ('smtp', 'dsn', 'manual')));"
+	"CREATE INDEX bounces_subscriber ON bounces(subscriber_id, at);"
+	/* Small daemon facts for `clarion status`: last tick, errors. */
+	"CREATE TABLE daemon_state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL) WITHOUT ROWID;",
+};
+
+int
+db_schema_version(void)
+{
+	return (int)nitems(migrations);
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->sql);
+}
+
+int
+db_exec(struct db *db, const char *sql, char **cause)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(db->sql, sql, NULL, NULL, &err) != SQLITE_OK) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: %s", db->path,
+			    err != NULL ? err : db_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	char	*cause;
+
+	if (db_exec(db, "BEGIN IMMEDIATE", &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_commit(struct db *db)
+{
+	char	*cause;
+
+	if (db_exec(db, "COMMIT", &cause) == -1) {
+		log_warnx("%s", cause);
+		free(cause);
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->sql))
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_user_version(struct db *db)
+{
+	sqlite3_stmt	*st;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+db_migrate(struct db *db, char **cause)
+{
+	char	*sql;
+	int	 v, n = db_schema_version();
+
+	if ((v = db_user_version(db)) == -1) {
+		xasprintf(cause, "%s: cannot read the schema version: %s",
+		    db->path, db_errmsg(db));
+		return -1;
+	}
+	if (v > n) {
+		xasprintf(cause, "%s: the database has schema version %d but "
+		    "this Clarion (%s) knows only up to %d; it was written by "
+		    "a newer Clarion: upgrade Clarion, or restore a backup",
+		    db->path, v, CLARION_VERSION, n);
+		return -1;
+	}
+	for (; v < n; v++) {
+		if (db_exec(db, "BEGIN IMMEDIATE", cause) == -1)
+			return -1;
+		xasprintf(&sql, "%s; PRAGMA user_version = %d;", migrations[v],
+		    v + 1);
+		if (db_exec(db, sql, cause) == -1 ||
+		    db_exec(db, "COMMIT", cause) == -1) {
+			free(sql);
+			db_rollback(db);
+			return -1;
+		}
+		free(sql);
+		log_debug("%s: migrated to schema version %d", db->path, v + 1);
+	}
+	return 0;
+}
+
+/*
+ * Creates the file (and its -wal and -shm companions) private from the
+ * first instant: subscriber data is special-category personal data.
+ */
+static int
+db_create_private(const char *path, char **cause)
+{
+	int	 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		xasprintf(cause, "%s: cannot create the database: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+db_pragmas(struct db *db, char **cause)
+{
+	sqlite3_stmt	*st;
+	const char	*mode;
+	int		 ok = 0;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA journal_mode=WAL", -1, &st,
+	    NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (mode = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		ok = strcmp(mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		xasprintf(cause, "%s: cannot switch the database to WAL mode "
+		    "(is it on a network file system?)", db->path);
+		return -1;
+	}
+	return db_exec(db, "PRAGMA foreign_keys=ON; "
+	    "PRAGMA synchronous=NORMAL;", cause);
+}
+
+/*
+ * Opens the database. With create, a missing file is made; otherwise a
+ * missing file is an error (so a typo in the path is not a new, empty
+ * database).
+ */
+struct db *
+db_open(const char *path, int create, char **cause)
+{
+	struct db	*db;
+	mode_t		 old;
+	int		 rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	if (access(path, F_OK) == -1) {
+		if (!create) {
+			xasprintf(cause, "%s: no database here; run "
+			    "'clarion init' first", path);
+			return NULL;
+		}
+		if (db_create_private(path, cause) == -1)
+			return NULL;
+	}
+	db = xcalloc(1, sizeof *db);
+	db->path = xstrdup(path);
+	old = umask(077);
+	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db->sql, 10000);
+		sqlite3_extended_result_codes(db->sql, 1);
+		if (db_pragmas(db, cause) == -1 || db_migrate(db, cause) == -1)
+			rc = SQLITE_ERROR;
+	} else
+		xasprintf(cause, "%s: %s", path, sqlite3_errstr(rc));
+	umask(old);
+	if (rc != SQLITE_OK) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->sql != NULL)
+		sqlite3_close_v2(db->sql);
+	free(db->path);
+	free(db);
+}
+
+int
+db_state_set(struct db *db, const char *key, const char *value)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db->sql, "INSERT INTO daemon_state(key, value)"
+	    " VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+	    "excluded.value", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+char *
+db_state_get(struct db *db, const char *key)
+{
+	sqlite3_stmt	*st;
+	char		*v = NULL;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT value FROM daemon_state "
+	    "WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+db_checkpoint(struct db *db)
+{
+	return sqlite3_wal_checkpoint_v2(db->sql, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A consistent copy while the daemon runs: SQLite's online backup API. */
+int
+db_backup(struct db *db, const char *path, char **cause)
+{
+	sqlite3		*dst;
+	sqlite3_backup	*b;
+	int		 rc;
+
+	if (db_create_private(path, cause) == -1)
+		return -1;
+	if ((rc = sqlite3_open(path, &dst)) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", path, sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return -1;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", db->sql, "main")) == NULL) {
+		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return -1;
+	}
+	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	    rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(10);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "%s: backup failed: %s", path,
+		    sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return -1;
+	}
+	sqlite3_close(dst);
+	return 0;
+}
+
+static long
+count_one(struct db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	long		 n = -1;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int
+count_by(struct db *db, const char *sql, struct db_count **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		(*out)[*n].name = xstrdup((const char *)
+		    sqlite3_column_text(st, 0));
+		(*out)[*n].count = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_status_get(struct db *db, struct db_status *s)
+{
+	memset(s, 0, sizeof *s);
+	s->version = db_user_version(db);
+	s->lists = count_one(db, "SELECT count(*) FROM lists");
+	s->subscribers = count_one(db, "SELECT count(*) FROM subscribers");
+	s->events = count_one(db, "SELECT count(*) FROM events");
+	s->items = count_one(db, "SELECT count(*) FROM items");
+	if (count_by(db, "SELECT state, count(*) FROM runs GROUP BY state "
+	    "ORDER BY state", &s->runs, &s->nruns) == -1 ||
+	    count_by(db, "SELECT state, count(*) FROM deliveries GROUP BY "
+	    "state ORDER BY state", &s->deliveries, &s->ndeliveries) == -1)
+		return -1;
+	return 0;
+}
+
+void
+db_status_free(struct db_status *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nruns; i++)
+		free(s->runs[i].name);
+	for (i = 0; i < s->ndeliveries; i++)
+		free(s->deliveries[i].name);
+	free(s->runs);
+	free(s->deliveries);
+}
