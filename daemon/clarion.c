@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "check-config", cmd_check_config, "validate the configuration" },
 	{ "status", cmd_status, "show the daemon's health and the counts" },
 	{ "backup", cmd_backup, "write a consistent copy of the database" },
+	{ "template", cmd_template, "render a Mustache template" },
 };
 
 static void

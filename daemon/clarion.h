@@ -240,7 +240,305 @@ struct daemon_ctx {
 	struct db	*db;
 	struct token_keys keys;
 	volatile int	 stopping;
+	struct composer	*composer;	/* compose.c's template and run cache */
 };
 int	 daemon_stopping(struct daemon_ctx *);
+
+/* template.c: Mustache (spec core modules) over jansson data */
+struct json_t;
+struct tmpl;
+struct tmpl_partials;
+struct tmpl *tmpl_parse(const char *, size_t, char **);
+struct tmpl *tmpl_parse_file(const char *, char **);
+void	 tmpl_free(struct tmpl *);
+struct tmpl_partials *tmpl_partials_new(const char *);
+int	 tmpl_partials_add(struct tmpl_partials *, const char *, const char *,
+	     size_t, char **);
+void	 tmpl_partials_free(struct tmpl_partials *);
+int	 tmpl_render(const struct tmpl *, struct json_t *,
+	     struct tmpl_partials *, int, struct buf *, char **);
+
+/* event.c, db_event.c: strikes, ballots, pickets, meetings (times in UTC) */
+struct event {
+	int64_t	 id;
+	char	*uid;
+	char	*kind;		/* strike ballot picket demo meeting other */
+	char	*title;
+	char	*union_name;
+	char	*employer;
+	char	*location;
+	char	*link;
+	char	*notes;
+	time_t	 starts_at;
+	time_t	 ends_at;	/* 0 = no end given */
+	int	 all_day;
+	char	*status;	/* confirmed, cancelled */
+	int	 sequence;	/* RFC 5545 SEQUENCE: bumped on each change */
+	int64_t	 feed_id;	/* 0 = not from a feed */
+};
+struct event_list {
+	struct event	*v;
+	size_t		 n;
+};
+void	 event_init(struct event *);
+void	 event_clear(struct event *);
+void	 event_list_free(struct event_list *);
+int	 event_kind_valid(const char *);
+const char *event_kind_label(const char *);
+char	*event_uid_new(void);
+int	 event_check(const struct event *, char **);
+int	 event_same(const struct event *, const struct event *);
+int	 event_csv_import(struct db *, const char *, const char *, int *, int *,
+	     char **);
+int	 db_event_insert(struct db *, struct event *, time_t, char **);
+int	 db_event_update(struct db *, const struct event *, time_t, char **);
+int	 db_event_get(struct db *, int64_t, struct event *);
+int	 db_event_by_uid(struct db *, const char *, struct event *);
+int	 db_event_range(struct db *, time_t, time_t, const char *,
+	     const char *, int, struct event_list *, char **);
+int	 db_event_feed_uids(struct db *, int64_t, char ***, size_t *);
+
+struct feed {
+	int64_t	 id;
+	char	*url;
+	char	*etag;
+	char	*last_modified;
+	time_t	 last_fetch;
+	char	*last_error;
+};
+void	 feed_clear(struct feed *);
+int	 db_feed_add(struct db *, const char *, int64_t *, char **);
+int	 db_feed_get(struct db *, int64_t, struct feed *);
+int	 db_feed_ids(struct db *, int64_t **, size_t *);
+int	 db_feed_update(struct db *, int64_t, const char *, const char *,
+	     time_t, const char *);
+
+/* db_item.c: items (what to send, when) and runs (one issue of an item) */
+struct item {
+	int64_t	 id;
+	char	*name;
+	int64_t	 list_id;
+	char	*segment;
+	char	*kind;		/* bulletin newsletter notice message */
+	char	*template;
+	char	*subject;	/* a Mustache template */
+	char	*content_file;	/* Markdown, or NULL */
+	char	*event_kinds;	/* "strike,ballot"; "" = every kind */
+	int	 days_ahead;
+	char	*union_filter;
+	time_t	 send_at;	/* one-off; 0 = none */
+	char	*rrule;		/* RFC 5545, in local time; NULL = none */
+	time_t	 dtstart;
+	int	 skip_empty;
+	time_t	 expires_at;	/* 0 = never */
+	int64_t	 event_id;	/* the meeting of a notice; 0 = none */
+	int	 notice_days;
+	long	 reminder_before;	/* seconds; 0 = no reminder */
+	int	 priority;
+	char	*status;	/* active paused cancelled done */
+	time_t	 created;
+};
+struct run {
+	int64_t	 id;
+	int64_t	 item_id;
+	time_t	 due_at;
+	char	*purpose;	/* issue notice reminder update cancel test */
+	char	*state;		/* planned composing sending done skipped cancelled */
+	char	*reason;
+	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
+	time_t	 created;
+	time_t	 started;
+	time_t	 finished;
+	char	*item_name;
+};
+void	 item_init(struct item *);
+void	 item_clear(struct item *);
+void	 run_clear(struct run *);
+void	 runs_free(struct run *, size_t);
+int	 db_item_insert(struct db *, struct item *, time_t, char **);
+int	 db_item_update(struct db *, const struct item *, time_t, char **);
+int	 db_item_get(struct db *, int64_t, struct item *);
+int	 db_item_find(struct db *, const char *, struct item *);
+int	 db_item_list(struct db *, int, struct item **, size_t *);
+int	 db_item_set_status(struct db *, int64_t, const char *, time_t);
+int	 db_list_id(struct db *, const char *, int64_t *);
+int	 db_run_insert(struct db *, int64_t, time_t, const char *,
+	     const char *, const char *, int, int64_t *);
+int	 db_run_get(struct db *, int64_t, struct run *);
+int	 db_run_list(struct db *, int64_t, const char *, int, struct run **,
+	     size_t *);
+int	 db_run_last_due(struct db *, int64_t, const char *, time_t *);
+int	 db_run_set_state(struct db *, int64_t, const char *, const char *,
+	     time_t);
+int	 db_run_cancel_pending(struct db *, int64_t, const char *,
+	     const char *, time_t);
+int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
+int	 db_run_cancel(struct db *, int64_t, time_t, long *);
+int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
+
+/* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
+int	 ical_rrule_check(const char *, char **);
+int	 ical_rrule_expand(const char *, time_t, const char *, time_t, time_t,
+	     size_t, time_t **, size_t *, char **);
+int	 ical_parse_events(const char *, const char *, struct event_list *,
+	     char **);
+char	*ical_invite(const struct event *, const char *, const char *, int,
+	     const char *, const char *, time_t);
+
+/* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
+int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
+	     int *, int *, char **);
+
+/* schedule.c: items -> runs, and the shared data of each run */
+int	 schedule_step(struct daemon_ctx *);
+int	 schedule_plan(struct db *, const struct config *, time_t, int *,
+	     char **);
+int	 schedule_expire(struct db *, const struct config *, time_t, int *,
+	     char **);
+int	 schedule_events(struct db *, const struct item *, time_t, time_t,
+	     struct event_list *, char **);
+struct json_t;
+int	 run_context_build(struct db *, const struct config *, int64_t,
+	     struct json_t **, int *, char **);
+
+/* notice.c: meeting notices, reminders, moves and cancellations */
+struct notice_req {
+	const char	*list;
+	const char	*segment;
+	const char	*title;
+	time_t		 meeting;
+	time_t		 meeting_end;	/* 0 = none */
+	const char	*venue;
+	const char	*agenda_file;
+	const char	*template;	/* NULL = "notice" */
+	const char	*subject;	/* NULL = a default */
+	int		 notice_days;	/* -1 = schedule.notice_days */
+	long		 reminder;	/* -1 = schedule.reminder_before */
+	time_t		 send_at;	/* 0 = at once */
+	int		 force;
+};
+enum notice_result {
+	NOTICE_OK = 0,
+	NOTICE_ERROR = -1,
+	NOTICE_TOO_SHORT = -2,
+};
+enum notice_result notice_add(struct db *, const struct config *,
+	     const struct notice_req *, time_t, int64_t *, char **);
+enum notice_result notice_move(struct db *, const struct config *, int64_t,
+	     time_t, time_t, int, time_t, char **);
+int	 notice_cancel(struct db *, const struct config *, int64_t, time_t,
+	     char **);
+
+/* imap.c: the IMAP client (libetpan), TLS checked with GnuTLS */
+enum imap_folder {
+	IMAP_BOUNCES,
+	IMAP_COMPLAINTS,
+	IMAP_UNSUBSCRIBED,
+	IMAP_REPLIES,
+	IMAP_AUTOREPLIES,
+	IMAP_UNKNOWN,
+	IMAP_NFOLDERS,
+};
+extern const char *const imap_folder_names[IMAP_NFOLDERS];
+struct imap_conn;
+struct imap_msg {
+	uint32_t	 uid;
+	size_t		 size;	/* RFC822.SIZE */
+};
+int	 imap_url_parse(const char *, char **, uint16_t *, int *, char **);
+struct imap_conn *imap_open(const struct imap_config *, char **);
+void	 imap_close(struct imap_conn *);
+uint32_t imap_uidvalidity(const struct imap_conn *);
+int	 imap_has_idle(const struct imap_conn *);
+int	 imap_list_new(struct imap_conn *, uint32_t, struct imap_msg **,
+	     size_t *, char **);
+int	 imap_fetch(struct imap_conn *, uint32_t, char **, size_t *, char **);
+int	 imap_file(struct imap_conn *, uint32_t, const char *, char **);
+int	 imap_wait(struct imap_conn *, int, char **);
+
+/* db_inbound.c: what was read over IMAP, and what it answered */
+struct inbound_rec {
+	const char	*mailbox;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	const char	*message_id;
+	const char	*class;
+	int64_t		 delivery_id;	/* 0 = none */
+	int64_t		 subscriber_id;
+	int64_t		 list_id;
+	const char	*status_code;
+	const char	*reason;
+	const char	*action;
+	const char	*folder;
+};
+struct inbound_seen {
+	int64_t		 id;
+	char		*folder;
+	int		 filed;
+	int		 same_uid;	/* 0: matched by Message-ID only */
+};
+struct inbound_pending {
+	int64_t		 id;
+	uint32_t	 uid;
+	char		*folder;
+};
+struct delivery_ref {
+	int64_t		 delivery_id;
+	int64_t		 subscriber_id;
+	int64_t		 list_id;
+	int64_t		 run_id;
+	char		*item_name;
+	char		*item_subject;
+	time_t		 due_at;
+};
+int	 db_imap_state_get(struct db *, const char *, uint32_t *, uint32_t *);
+int	 db_imap_state_set(struct db *, const char *, uint32_t, uint32_t);
+int	 db_inbound_seen(struct db *, const char *, uint32_t, uint32_t,
+	     const char *, struct inbound_seen *);
+int	 db_inbound_insert(struct db *, const struct inbound_rec *, int64_t *);
+int	 db_inbound_set_filed(struct db *, int64_t);
+int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
+	     struct inbound_pending **, size_t *);
+void	 inbound_pending_free(struct inbound_pending *, size_t);
+int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
+void	 delivery_ref_free(struct delivery_ref *);
+int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
+	     const char *, size_t, const char *);
+int	 db_atomic(struct db *, int (*)(void *), void *);
+
+/* compose.c, db_compose.c: runs -> deliveries -> the bytes of each message */
+struct recipient;
+struct outmsg {
+	int64_t		 delivery_id;
+	char		*envelope_from;
+	char		*rcpt;
+	struct buf	 data;
+};
+struct composer;
+struct db_delivery_batch;
+struct composer *composer_new(struct db *, const struct config *,
+	     const struct token_keys *);
+void	 composer_free(struct composer *);
+int	 composer_render(struct composer *, int64_t, int64_t,
+	     const struct recipient *, int, struct outmsg *, char **);
+int	 composer_message(struct composer *, int64_t, struct outmsg *,
+	     char **);
+int	 compose_step(struct daemon_ctx *);
+int	 compose_message(struct daemon_ctx *, int64_t, struct outmsg *,
+	     char **);
+void	 outmsg_free(struct outmsg *);
+int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
+int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
+char	*db_run_context(struct db *, int64_t);
+struct db_delivery_batch *db_delivery_batch_new(struct db *, int64_t, int,
+	     time_t);
+int	 db_delivery_batch_add(struct db_delivery_batch *, int64_t,
+	     const char *, int);
+long	 db_delivery_batch_finish(struct db_delivery_batch *, int);
+int	 db_run_set_sending(struct db *, int64_t);
+int	 db_notice_recipients(struct db *, int64_t, int64_t,
+	     int (*)(void *, int64_t, const char *), void *);
+int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
+int	 db_runs_finish(struct db *, time_t, int *);
 
 #endif /* CLARION_H */

@@ -29,5 +29,6 @@ int	cmd_init(struct cli *, int, char **);
 int	cmd_check_config(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_backup(struct cli *, int, char **);
+int	cmd_template(struct cli *, int, char **);
 
 #endif
