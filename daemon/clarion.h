@@ -258,4 +258,49 @@ int	 tmpl_render(const struct tmpl *, struct json_t *,
 	     struct tmpl_partials *, int, struct buf *, char **);
 
 
+/* classify.c, classify_text.c: inbound mail classification (pure parsing) */
+enum inbound_class {
+	INBOUND_BOUNCE_HARD,
+	INBOUND_BOUNCE_SOFT,
+	INBOUND_COMPLAINT,
+	INBOUND_AUTOREPLY,	/* also delay/delivery notices: ignore */
+	INBOUND_UNSUBSCRIBE,
+	INBOUND_REPLY,
+	INBOUND_UNKNOWN,
+};
+struct classify_opts {
+	const char	*domain;		/* "example.org" */
+	const char	*bounce_local;		/* "bounces" */
+	const char	*reply_local;		/* "reply" */
+	const char	*unsubscribe_local;	/* "unsubscribe" */
+	char		 delimiter;		/* '+' */
+	size_t		 max_size;		/* 0: no limit */
+};
+struct classify_result {
+	enum inbound_class class;
+	char	*recipient;	/* bounced/complaining address, if known */
+	char	*status;	/* enhanced status "5.1.1", if known */
+	char	*reason;	/* one line for a person */
+	char	*token;		/* as found, NOT verified */
+	int	 token_purpose;	/* 'b', 'r', 'u' or 0 */
+	char	*message_id;	/* without <> */
+	char	*from;
+	char	*from_name;
+	char	*subject;	/* RFC 2047 decoded, UTF-8 */
+	char	*in_reply_to;	/* without <> */
+	char	*new_text;	/* replies: the member's own new text */
+	char	*original_message_id;	/* bounces/complaints */
+	int	 no_reply;	/* never answer: classify_is_loop() */
+};
+const char *inbound_class_name(enum inbound_class);
+int	 inbound_class_parse(const char *, enum inbound_class *);
+int	 classify_message(const char *, size_t, const struct classify_opts *,
+	     struct classify_result *);
+int	 classify_is_loop(const struct classify_result *, const char *);
+void	 classify_result_free(struct classify_result *);
+int	 classify_bounce_is_hard(const char *, const char *);
+char	*classify_html_to_text(const char *, size_t, int);
+char	*classify_reply_text(const char *);
+int	 classify_unsubscribe_intent(const char *);
+
 #endif /* CLARION_H */
