@@ -303,4 +303,31 @@ char	*classify_html_to_text(const char *, size_t, int);
 char	*classify_reply_text(const char *);
 int	 classify_unsubscribe_intent(const char *);
 
+/* mime.c: building outgoing messages (libetpan's MIME writer) */
+struct message {
+	const char	*from_name, *from_addr;
+	const char	*to_name, *to_addr;
+	const char	*reply_to;	/* address or NULL */
+	const char	*subject;
+	const char	*message_id;	/* without <> */
+	time_t		 date;
+	const char	*list_id;	/* "Members <members.example.org>" */
+	const char	*list_unsubscribe;	/* "<mailto:...>, <https://...>" */
+	int		 one_click;	/* List-Unsubscribe-Post (RFC 8058) */
+	int		 bulk;		/* Precedence: bulk */
+	const char	*auto_submitted;	/* auto-generated, auto-replied */
+	const char	*in_reply_to, *references;	/* ids without <> */
+	int		 test;		/* X-Clarion-Test: yes */
+	const char	*text;		/* text/plain, UTF-8, required */
+	const char	*html;		/* text/html or NULL */
+	const char	*ics;		/* text/calendar or NULL */
+	const char	*ics_method;	/* REQUEST, CANCEL (or PUBLISH) */
+	const char	*boundary_seed;	/* same seed, same boundary */
+};
+int	 mime_build(const struct message *, struct buf *, char **);
+
+/* markdown.c: Markdown to HTML (cmark, safe) and to wrapped plain text */
+int	 md_to_html(const char *, struct buf *);
+int	 md_to_text(const char *, struct buf *);
+
 #endif /* CLARION_H */
