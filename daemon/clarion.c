@@ -25,6 +25,7 @@ static const struct cli_command commands[] = {
 	{ "status", cmd_status, "show the daemon's health and the counts" },
 	{ "backup", cmd_backup, "write a consistent copy of the database" },
 	{ "template", cmd_template, "render a Mustache template" },
+	{ "inbound", cmd_inbound, "classify saved mail" },
 };
 
 static void

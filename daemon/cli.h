@@ -30,5 +30,6 @@ int	cmd_check_config(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_backup(struct cli *, int, char **);
 int	cmd_template(struct cli *, int, char **);
+int	cmd_inbound(struct cli *, int, char **);
 
 #endif

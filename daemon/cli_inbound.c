@@ -1,0 +1,189 @@
+/*
+ * clarion inbound: the inbound mail commands.
+ *   classify FILE... [--json] [--domain D]: classify saved messages
+ *     offline, as the inbound process would, without touching anything.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char inbound_usage[] =
+    "usage: clarion inbound classify [--json] [--domain D] FILE...\n\n"
+    "  classify  print how each saved message (.eml) would be classified:\n"
+    "            FILE, class, recipient, status and reason, tab-separated\n"
+    "            (\"-\" when empty), or one JSON object a line with --json\n";
+
+static const char classify_usage[] =
+    "usage: clarion inbound classify [--json] [--domain D] FILE...\n\n"
+    "Classifies each message file offline: bounce-hard, bounce-soft,\n"
+    "complaint, auto-reply, unsubscribe, reply or unknown. The addresses\n"
+    "(domain, local parts, delimiter) come from the configuration when it\n"
+    "can be read, else the defaults with domain example.org.\n\n"
+    "  --domain D   our domain (overrides the configuration)\n"
+    "  --json       one JSON object per file: file, class, recipient,\n"
+    "               status, reason, token, token_purpose, message_id,\n"
+    "               subject\n\n"
+    "A file that cannot be read is reported and skipped; the exit status\n"
+    "is then 66.\n";
+
+struct classify_cfg {
+	struct classify_opts	 opts;
+	struct config		*conf;
+};
+
+/* Addresses from the configuration when one can be read, else defaults. */
+static void
+classify_cfg_init(struct cli *cli, struct classify_cfg *cc, const char *domain)
+{
+	struct classify_opts	*o = &cc->opts;
+	char			*cause = NULL;
+
+	o->domain = "example.org";
+	o->bounce_local = "bounces";
+	o->reply_local = "reply";
+	o->unsubscribe_local = "unsubscribe";
+	o->delimiter = '+';
+	o->max_size = 50 * 1024 * 1024;
+	cc->conf = NULL;
+	if (cli->config_path != NULL && access(cli->config_path, R_OK) == 0) {
+		if ((cc->conf = config_load(cli->config_path, &cause)) == NULL) {
+			fprintf(stderr, "clarion: %s (using the defaults)\n",
+			    cause);
+			free(cause);
+		}
+	}
+	if (cc->conf != NULL) {
+		o->domain = cc->conf->domain;
+		o->bounce_local = cc->conf->bounce_local;
+		o->reply_local = cc->conf->reply_local;
+		o->unsubscribe_local = cc->conf->unsubscribe_local;
+		o->delimiter = cc->conf->delimiter;
+		if (cc->conf->imap.max_message_size > 0)
+			o->max_size = (size_t)cc->conf->imap.max_message_size;
+	}
+	if (domain != NULL)
+		o->domain = domain;
+}
+
+static const char *
+dash(const char *s)
+{
+	return s == NULL || *s == '\0' ? "-" : s;
+}
+
+static void
+print_json(const char *file, const struct classify_result *r)
+{
+	char	 purpose[2] = { (char)r->token_purpose, '\0' };
+	json_t	*o;
+	char	*s;
+
+	o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+	    "file", file, "class", inbound_class_name(r->class),
+	    "recipient", r->recipient, "status", r->status,
+	    "reason", r->reason, "token", r->token,
+	    "token_purpose", r->token_purpose ? purpose : NULL,
+	    "message_id", r->message_id, "subject", r->subject);
+	if (o == NULL) {
+		/* json_pack refuses a file name that is not UTF-8 */
+		fprintf(stderr, "clarion: a file name is not UTF-8; its "
+		    "result (%s) is not shown\n", inbound_class_name(r->class));
+		return;
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+static int
+classify_one(const char *file, const struct classify_opts *o, int json)
+{
+	struct classify_result	 r;
+	char			*data, *cause = NULL;
+	size_t			 len;
+
+	if ((data = file_read(file, &len, &cause)) == NULL) {
+		fprintf(stderr, "clarion: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	if (classify_message(data, len, o, &r) == -1) {
+		free(data);
+		fprintf(stderr, "clarion: %s: cannot classify\n", file);
+		return -1;
+	}
+	free(data);
+	if (json)
+		print_json(file, &r);
+	else
+		printf("%s\t%s\t%s\t%s\t%s\n", file,
+		    inbound_class_name(r.class), dash(r.recipient),
+		    dash(r.status), dash(r.reason));
+	classify_result_free(&r);
+	return 0;
+}
+
+static int
+inbound_classify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct classify_cfg	 cc;
+	const char		*domain = NULL;
+	int			 ch, json = cli->json, rc = EX_OK, i;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+hjd:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 'd':
+			domain = optarg;
+			break;
+		case 'h':
+			return cli_usage(classify_usage, NULL);
+		default:
+			return cli_usage(classify_usage, "bad option");
+		}
+	}
+	if (optind == argc)
+		return cli_usage(classify_usage, "no FILE given");
+	if (domain != NULL && (*domain == '\0' || strchr(domain, '@')))
+		return cli_usage(classify_usage, "--domain needs a domain name");
+	classify_cfg_init(cli, &cc, domain);
+	for (i = optind; i < argc; i++) {
+		if (classify_one(argv[i], &cc.opts, json) == -1)
+			rc = EX_NOINPUT;
+		fflush(stdout);
+	}
+	config_free(cc.conf);
+	return rc;
+}
+
+int
+cmd_inbound(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage(inbound_usage, "no subcommand given");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return cli_usage(inbound_usage, NULL);
+	if (strcmp(argv[1], "classify") == 0)
+		return inbound_classify(cli, argc - 1, argv + 1);
+	return cli_usage(inbound_usage, "unknown subcommand");
+}
