@@ -1,0 +1,40 @@
+/*
+ * libFuzzer harness for inbound classification: the whole message path
+ * (MIME, DSN/ARF field blocks, bounce heuristics, charsets, HTML) and the
+ * text helpers on their own. Seed it from tests/data/inbound:
+ *   tests/fuzz/fuzz_classify -max_len=65536 CORPUS_DIR $top_srcdir/tests/data/inbound
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clarion.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct classify_opts o = { "example.org", "bounces",
+	    "reply", "unsubscribe", '+', 4 * 1024 * 1024 };
+	struct classify_result	 r;
+	char			*s, *t;
+
+	classify_message((const char *)data, size, &o, &r);
+	(void)classify_is_loop(&r, o.domain);
+	classify_result_free(&r);
+
+	s = xmalloc(size + 1);
+	memcpy(s, data, size);
+	s[size] = '\0';
+	t = classify_reply_text(s);
+	(void)classify_unsubscribe_intent(t);
+	free(t);
+	t = classify_html_to_text(s, strlen(s), size & 1);
+	free(t);
+	(void)classify_bounce_is_hard(size > 8 ? s + size - 8 : s, s);
+	free(s);
+	return 0;
+}
