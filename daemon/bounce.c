@@ -1,0 +1,277 @@
+/*
+ * Bounce scoring. A hard bounce (the address itself is gone) disables the
+ * member at once. Soft bounces add one point each to a score that decays
+ * exponentially with a half-life of bounces.window:
+ *
+ *	score(t) = score(t0) * 2^(-(t - t0) / window) + 1
+ *
+ * so a point is worth 1/2 after one window, 1/4 after two. The member is
+ * disabled when the score reaches bounces.threshold. With the defaults
+ * (5 points, 30 days) five bounces in a few days disable an address, a
+ * weekly list that bounces every issue does so on the 9th week, and an
+ * occasional full mailbox never does. A delivered message resets the
+ * score (bounce_success). Owners hear about disabled members in a digest
+ * every bounces.digest_interval.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clarion.h"
+
+/* 2^-x for x >= 0, without libm: halving for the whole part, a series for the rest. */
+static double
+pow2_neg(double x)
+{
+	double	 r = 1, sum = 1, term = 1, y;
+	int	 i;
+
+	if (x > 1100)
+		return 0;
+	for (; x >= 1; x -= 1)
+		r /= 2;
+	y = -x * 0.69314718055994530942;	/* ln 2 */
+	for (i = 1; i < 24; i++) {
+		term *= y / i;
+		sum += term;
+	}
+	return r * sum;
+}
+
+double
+bounce_decay(double score, time_t last, time_t now, int window)
+{
+	if (score <= 0 || now <= last || window <= 0)
+		return score;
+	return score * pow2_neg((double)(now - last) / window);
+}
+
+struct bounce_args {
+	struct db		*db;
+	const struct config	*conf;
+	const struct token_keys	*keys;
+	int64_t			 subscriber_id;
+	int64_t			 delivery_id;
+	int			 hard;
+	const char		*status;
+	const char		*reason;
+	const char		*source;
+	time_t			 now;
+	int			 disabled;
+};
+
+/* Unsubscribes everywhere and suppresses the address. */
+static int
+disable(struct bounce_args *a, const char *why, const char *detail)
+{
+	char		*address = NULL, *name = NULL;
+	json_t		*attrs = NULL;
+	int		 rc;
+
+	if (db_subscriber_get(a->db, a->subscriber_id, &address, &name,
+	    &attrs) == -1) {
+		log_warnx("bounce: subscriber %lld is gone",
+		    (long long)a->subscriber_id);
+		return 0;
+	}
+	rc = db_unsubscribe(a->db, a->subscriber_id, 0, why);
+	if (rc != -1)
+		rc = db_suppress(a->db, a->keys, address, why, detail);
+	if (rc != -1)
+		rc = db_bounce_disabled(a->db, a->subscriber_id, a->now,
+		    detail);
+	if (rc != -1) {
+		log_info("bounce: %s disabled (%s)", log_addr(address), detail);
+		a->disabled = 1;
+	}
+	free(address);
+	free(name);
+	json_decref(attrs);
+	return rc == -1 ? -1 : 0;
+}
+
+static char *
+describe(const char *status, const char *reason)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s%s", status != NULL ? status : "",
+	    status != NULL && *status != '\0' && reason != NULL &&
+	    *reason != '\0' ? " " : "", reason != NULL ? reason : "");
+	return s;
+}
+
+static int
+record_hard(struct bounce_args *a)
+{
+	char	*what, *detail;
+	int	 rc;
+
+	what = describe(a->status, a->reason);
+	xasprintf(&detail, "hard bounce: %s", what);
+	rc = disable(a, "hard-bounce", detail);
+	free(what);
+	free(detail);
+	return rc;
+}
+
+static int
+record_soft(struct bounce_args *a)
+{
+	double	 score;
+	time_t	 last, disabled_at;
+	char	*what, *detail;
+	int	 rc;
+
+	if (db_bounce_score_get(a->db, a->subscriber_id, &score, &last,
+	    &disabled_at) == -1)
+		return -1;
+	score = bounce_decay(score, last, a->now,
+	    a->conf->bounce_window) + 1;
+	if (db_bounce_score_set(a->db, a->subscriber_id, score, a->now) == -1)
+		return -1;
+	/* Only the bounce that crosses the threshold disables. */
+	if (score < a->conf->bounce_threshold ||
+	    score - 1 >= a->conf->bounce_threshold)
+		return 0;
+	what = describe(a->status, a->reason);
+	xasprintf(&detail, "soft bounces: score %.1f reached %d (last: %s)",
+	    score, a->conf->bounce_threshold, what);
+	rc = disable(a, "soft-bounce", detail);
+	free(what);
+	free(detail);
+	return rc;
+}
+
+static int
+record(void *arg)
+{
+	struct bounce_args *a = arg;
+
+	if (db_bounce_insert(a->db, a->subscriber_id, a->delivery_id, a->now,
+	    a->hard, a->status, a->reason, a->source) == -1)
+		return -1;
+	return a->hard ? record_hard(a) : record_soft(a);
+}
+
+/*
+ * Records one bounce, inside the caller's transaction if one is open.
+ * Returns 1 when this bounce disabled the member, 0 when it was only
+ * recorded, -1 on error (nothing recorded).
+ */
+int
+bounce_record(struct db *db, const struct config *conf,
+    const struct token_keys *keys, int64_t subscriber_id,
+    int64_t delivery_id, int hard, const char *status, const char *reason,
+    const char *source)
+{
+	struct bounce_args a;
+
+	memset(&a, 0, sizeof a);
+	a.db = db;
+	a.conf = conf;
+	a.keys = keys;
+	a.subscriber_id = subscriber_id;
+	a.delivery_id = delivery_id;
+	a.hard = hard;
+	a.status = status;
+	a.reason = reason;
+	a.source = source;
+	a.now = clock_now();
+	if (subscriber_id <= 0)
+		return -1;
+	if (db_atomic(db, record, &a) == -1)
+		return -1;
+	return a.disabled;
+}
+
+int
+bounce_success(struct db *db, int64_t subscriber_id)
+{
+	return db_bounce_reset(db, subscriber_id);
+}
+
+/* The current score of a row, decayed to now. */
+double
+bounce_row_score(const struct bounce_row *r, const struct config *conf,
+    time_t now)
+{
+	return bounce_decay(r->score, r->last_bounce_at, now,
+	    conf->bounce_window);
+}
+
+static int
+digest_list(struct db *db, const struct config *conf, int64_t list_id,
+    time_t now, char **cause)
+{
+	struct list_info l;
+	struct bounce_row *rows;
+	size_t		 n;
+	char		*dedupe;
+	int		 rc;
+
+	if (db_list_get(db, list_id, &l) == -1)
+		return 0;	/* deleted meanwhile */
+	if (db_bounce_undigested(db, list_id, &rows, &n) == -1) {
+		list_info_free(&l);
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	xasprintf(&dedupe, "digest:%lld:%lld", (long long)list_id,
+	    (long long)now);
+	rc = n == 0 ? 0 : inmail_digest(db, conf, &l, rows, n, dedupe, cause);
+	if (rc != -1 && n > 0)
+		log_info("bounce digest: %zu disabled address%s for the owner "
+		    "of %s", n, n == 1 ? "" : "es", l.name);
+	free(dedupe);
+	bounce_rows_free(rows, n);
+	list_info_free(&l);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * Every bounces.digest_interval: one digest per list owner of the members
+ * disabled since the last one, then all of them are marked digested, in
+ * one transaction so each is reported exactly once.
+ */
+int
+bounce_digest(struct db *db, const struct config *conf, time_t now,
+    char **cause)
+{
+	int64_t	*ids;
+	size_t	 n, i;
+	char	*last, v[32];
+	int	 rc = 0;
+
+	if ((last = db_state_get(db, "last_bounce_digest")) != NULL &&
+	    now - strtoll(last, NULL, 10) < conf->digest_interval) {
+		free(last);
+		return 0;
+	}
+	free(last);
+	if (db_begin(db) == -1) {
+		xasprintf(cause, "%s: cannot begin a transaction", db->path);
+		return -1;
+	}
+	if (db_bounce_digest_lists(db, &ids, &n) == -1) {
+		db_rollback(db);
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = digest_list(db, conf, ids[i], now, cause);
+	free(ids);
+	snprintf(v, sizeof v, "%lld", (long long)now);
+	if (rc == -1 || db_bounce_mark_digested(db) == -1 ||
+	    db_state_set(db, "last_bounce_digest", v) == -1) {
+		db_rollback(db);
+		if (rc != -1)
+			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	return db_commit(db);
+}

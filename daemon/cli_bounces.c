@@ -1,0 +1,156 @@
+/*
+ * clarion bounces [--list NAME] [--json]: the addresses disabled by
+ * bounces (why and when) and the current soft-bounce scores, decayed to
+ * now. The owners' digest reports the same disabled addresses.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+#define SCORE_SHOWN	0.01	/* smaller scores have decayed away */
+
+static const char bounces_usage[] =
+    "usage: clarion bounces [--list NAME] [--json]\n\n"
+    "Shows the addresses disabled after bounces (hard: at once; soft: when\n"
+    "the score reaches bounces.threshold), with the reason and the time,\n"
+    "and the current soft-bounce score of every other address that\n"
+    "bounced. Scores decay with a half-life of bounces.window.\n\n"
+    "  --list NAME   only members (or former members) of this list\n"
+    "  --json        machine-readable output\n";
+
+static json_t *
+row_json(const struct bounce_row *r, double score)
+{
+	json_t	*o;
+	char	*t;
+
+	o = json_pack("{s:s, s:s, s:f}", "address", r->address, "name",
+	    r->name, "score", score);
+	t = time_format_iso(r->last_bounce_at);
+	json_object_set_new(o, "last_bounce_at", json_string(t));
+	free(t);
+	if (r->disabled_at != 0) {
+		t = time_format_iso(r->disabled_at);
+		json_object_set_new(o, "disabled_at", json_string(t));
+		json_object_set_new(o, "reason", json_string(r->reason));
+		free(t);
+	}
+	return o;
+}
+
+static void
+print_json(const struct config *conf, const struct bounce_row *rows,
+    size_t n, time_t now)
+{
+	json_t	*o, *dis, *scores;
+	double	 s;
+	size_t	 i;
+
+	dis = json_array();
+	scores = json_array();
+	for (i = 0; i < n; i++) {
+		s = bounce_row_score(&rows[i], conf, now);
+		if (rows[i].disabled_at != 0)
+			json_array_append_new(dis, row_json(&rows[i], s));
+		else if (s >= SCORE_SHOWN)
+			json_array_append_new(scores, row_json(&rows[i], s));
+	}
+	o = json_pack("{s:o, s:o, s:i, s:i}", "disabled", dis, "scores",
+	    scores, "threshold", conf->bounce_threshold, "window",
+	    conf->bounce_window);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(o);
+}
+
+static void
+print_text(const struct config *conf, const struct bounce_row *rows,
+    size_t n, time_t now)
+{
+	size_t	 i, shown = 0;
+	double	 s;
+	char	*t;
+
+	printf("Disabled after bounces:\n");
+	for (i = 0; i < n; i++) {
+		if (rows[i].disabled_at == 0)
+			continue;
+		t = time_format_local(rows[i].disabled_at, "%Y-%m-%d %H:%M",
+		    conf->timezone);
+		printf("  %-32s %s  %s\n", rows[i].address, t, rows[i].reason);
+		free(t);
+		shown++;
+	}
+	if (shown == 0)
+		printf("  (none)\n");
+	printf("\nSoft-bounce scores (disabled at %d):\n",
+	    conf->bounce_threshold);
+	for (i = 0, shown = 0; i < n; i++) {
+		s = bounce_row_score(&rows[i], conf, now);
+		if (rows[i].disabled_at != 0 || s < SCORE_SHOWN)
+			continue;
+		t = time_format_local(rows[i].last_bounce_at,
+		    "%Y-%m-%d %H:%M", conf->timezone);
+		printf("  %-32s %5.2f  last bounce %s\n", rows[i].address, s,
+		    t);
+		free(t);
+		shown++;
+	}
+	if (shown == 0)
+		printf("  (none)\n");
+}
+
+int
+cmd_bounces(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "list", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct list_info l;
+	struct bounce_row *rows;
+	const char	*list = NULL;
+	size_t		 n;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+hjl:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			list = optarg;
+			break;
+		case 'j':
+			cli->json = 1;
+			break;
+		case 'h':
+			return cli_usage(bounces_usage, NULL);
+		default:
+			return cli_usage(bounces_usage, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(bounces_usage, "unexpected argument");
+	if (list != NULL) {
+		if (db_list_by_name(cli_db(cli), list, &l) == -1)
+			return cli_error(EX_DATAERR, "%s: no such list", list);
+		list_info_free(&l);
+	}
+	if (db_bounce_report(cli_db(cli), list, &rows, &n) == -1)
+		return cli_error(EX_SOFTWARE, "%s",
+		    db_errmsg(cli_db(cli)));
+	if (cli->json)
+		print_json(cli_config(cli), rows, n, clock_now());
+	else
+		print_text(cli_config(cli), rows, n, clock_now());
+	bounce_rows_free(rows, n);
+	return EX_OK;
+}

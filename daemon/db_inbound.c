@@ -1,0 +1,309 @@
+/*
+ * Queries of the inbound side: what was read over IMAP (inbound), where
+ * reading stopped (imap_state), what a token's delivery points at, and
+ * the system mail queued in answer (sysmail).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "clarion.h"
+
+static sqlite3_stmt *
+prep(struct db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", db->path, db_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+static void
+bind_id(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return xstrdup(s != NULL ? (const char *)s : "");
+}
+
+static int
+step_done(struct db *db, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 with the state, 1 when the mailbox was never read, -1 on error. */
+int
+db_imap_state_get(struct db *db, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prep(db, "SELECT uidvalidity, last_uid FROM imap_state "
+	    "WHERE mailbox = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		*last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+db_imap_state_set(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t last_uid)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = prep(db, "INSERT INTO imap_state (mailbox, uidvalidity, "
+	    "last_uid) VALUES (?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET "
+	    "uidvalidity = excluded.uidvalidity, last_uid = "
+	    "excluded.last_uid")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, last_uid);
+	return step_done(db, st);
+}
+
+static int
+seen_fill(sqlite3_stmt *st, struct inbound_seen *seen)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		seen->id = sqlite3_column_int64(st, 0);
+		seen->folder = col_dup(st, 1);
+		seen->filed = sqlite3_column_int(st, 2);
+		seen->same_uid = sqlite3_column_int(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Was this message recorded before? By its place (mailbox, UIDVALIDITY,
+ * UID) or, failing that, by its Message-ID (the same message under a new
+ * UIDVALIDITY). 1 yes (seen filled; free seen->folder), 0 no, -1 error.
+ */
+int
+db_inbound_seen(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, const char *message_id, struct inbound_seen *seen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(seen, 0, sizeof *seen);
+	if ((st = prep(db, "SELECT id, folder, filed, 1 FROM inbound WHERE "
+	    "mailbox = ? AND uidvalidity = ? AND uid = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	if ((rc = seen_fill(st, seen)) != 0 || message_id == NULL ||
+	    *message_id == '\0')
+		return rc;
+	if ((st = prep(db, "SELECT id, folder, filed, 0 FROM inbound WHERE "
+	    "message_id = ? ORDER BY id LIMIT 1")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	return seen_fill(st, seen);
+}
+
+int
+db_inbound_insert(struct db *db, const struct inbound_rec *r, int64_t *id)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = prep(db, "INSERT INTO inbound (mailbox, uidvalidity, uid, "
+	    "message_id, received_at, class, delivery_id, subscriber_id, "
+	    "list_id, status_code, reason, action, folder, filed) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, r->mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->uidvalidity);
+	sqlite3_bind_int64(st, 3, r->uid);
+	sqlite3_bind_text(st, 4, r->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, clock_now());
+	sqlite3_bind_text(st, 6, r->class, -1, SQLITE_STATIC);
+	bind_id(st, 7, r->delivery_id);
+	bind_id(st, 8, r->subscriber_id);
+	bind_id(st, 9, r->list_id);
+	sqlite3_bind_text(st, 10, r->status_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, r->action != NULL ? r->action : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, r->folder, -1, SQLITE_STATIC);
+	if (step_done(db, st) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db->sql);
+	return 0;
+}
+
+int
+db_inbound_set_filed(struct db *db, int64_t id)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = prep(db, "UPDATE inbound SET filed = 1 WHERE id = ?")) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(db, st);
+}
+
+/* Rows recorded but not yet filed (a crash between the two). */
+int
+db_inbound_unfiled(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    struct inbound_pending **out, size_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = prep(db, "SELECT id, uid, folder FROM inbound WHERE "
+	    "mailbox = ? AND uidvalidity = ? AND filed = 0 ORDER BY uid")) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		(*out)[*n].id = sqlite3_column_int64(st, 0);
+		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 1);
+		(*out)[*n].folder = col_dup(st, 2);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+inbound_pending_free(struct inbound_pending *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(p[i].folder);
+	free(p);
+}
+
+/* What a token's delivery points at: its member, list and item. */
+int
+db_inbound_delivery(struct db *db, int64_t delivery_id,
+    struct delivery_ref *ref)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(ref, 0, sizeof *ref);
+	if ((st = prep(db, "SELECT d.subscriber_id, i.list_id, d.run_id, "
+	    "i.name, i.subject, r.due_at FROM deliveries d JOIN runs r ON "
+	    "r.id = d.run_id JOIN items i ON i.id = r.item_id WHERE "
+	    "d.id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, delivery_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ref->delivery_id = delivery_id;
+		ref->subscriber_id = sqlite3_column_int64(st, 0);
+		ref->list_id = sqlite3_column_int64(st, 1);
+		ref->run_id = sqlite3_column_int64(st, 2);
+		ref->item_name = col_dup(st, 3);
+		ref->item_subject = col_dup(st, 4);
+		ref->due_at = (time_t)sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+void
+delivery_ref_free(struct delivery_ref *ref)
+{
+	free(ref->item_name);
+	free(ref->item_subject);
+	memset(ref, 0, sizeof *ref);
+}
+
+/*
+ * Queues one system message. dedupe makes it happen once: 0 queued, 1 a
+ * message with this dedupe key exists already, -1 on error.
+ */
+int
+db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
+    const char *to, const char *msg, size_t len, const char *dedupe)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = prep(db, "INSERT INTO sysmail (kind, list_id, to_addr, "
+	    "message, dedupe, created) VALUES (?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (dedupe) DO NOTHING")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	bind_id(st, 2, list_id);
+	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, msg, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, dedupe, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, clock_now());
+	if (step_done(db, st) == -1)
+		return -1;
+	return sqlite3_changes(db->sql) == 1 ? 0 : 1;
+}
+
+/*
+ * Runs f inside a transaction: its own BEGIN IMMEDIATE when none is open,
+ * else a savepoint in the caller's, so the caller's transaction decides.
+ */
+int
+db_atomic(struct db *db, int (*f)(void *), void *arg)
+{
+	int	 own = sqlite3_get_autocommit(db->sql), rc;
+
+	if (own ? db_begin(db) == -1 :
+	    sqlite3_exec(db->sql, "SAVEPOINT atomic", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	rc = f(arg);
+	if (own) {
+		if (rc == -1)
+			db_rollback(db);
+		else if (db_commit(db) == -1)
+			return -1;
+		return rc;
+	}
+	if (rc == -1)
+		sqlite3_exec(db->sql, "ROLLBACK TO atomic", NULL, NULL, NULL);
+	sqlite3_exec(db->sql, "RELEASE atomic", NULL, NULL, NULL);
+	return rc;
+}

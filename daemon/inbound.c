@@ -1,0 +1,841 @@
+/*
+ * Inbound mail: a child process reads the IMAP mailbox, classifies each
+ * message (classify.c), applies its effect and files it into a folder.
+ *
+ * Exactly once: the inbound row (UNIQUE mailbox, UIDVALIDITY, UID), the
+ * effect and the new last UID are written in one transaction; filing
+ * comes after the commit. A crash between the two leaves a row with
+ * filed = 0, which the next pass files without applying anything again.
+ * A message already recorded under another UID (the mailbox was rebuilt
+ * and UIDVALIDITY changed) is recognised by its Message-ID and only filed.
+ *
+ * Replies without a valid token: when In-Reply-To (or, in a bounce, the
+ * original Message-ID) names one of our own messages (clarion.RUN.DELIVERY
+ * @domain), the reply is forwarded to the owner of that delivery's list,
+ * marked unverified, because Message-IDs are not secret; nothing else is
+ * ever done on that basis. Anything else without a valid token goes to
+ * Unknown for a person to read.
+ *
+ * Test hook: with CLARION_TEST_CRASH_AFTER_RECORD=1 in the environment the
+ * process exits with status 137 right after the first commit, before
+ * filing, as a kill -9 would; tests use it to prove nothing is applied
+ * twice.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "clarion.h"
+
+#define INBOUND_BACKOFF_MAX	300	/* seconds between reconnects */
+#define INBOUND_IDLE_WAIT	(28 * 60)
+
+static volatile sig_atomic_t inbound_stopping;
+
+struct inbound {
+	const struct config	*conf;
+	struct db		*db;
+	const struct token_keys	*keys;
+	struct imap_conn	*imap;
+	const char		*mailbox;
+	uint32_t		 uidvalidity;
+	struct classify_opts	 copts;
+	long			 processed;
+};
+
+/* What one message did, written to its inbound row. */
+struct effect {
+	struct inbound		*in;
+	uint32_t		 uid;
+	struct classify_result	*cr;
+	struct inbound_rec	 rec;
+	struct delivery_ref	 ref;
+	char			*action;
+	char			*reason;
+	char			*error;		/* why applying failed */
+	int			 verified;	/* the token checked out */
+};
+
+static void
+effect_set(struct effect *e, enum imap_folder folder, const char *fmt, ...)
+    PRINTFLIKE(3, 4);
+
+static void
+effect_set(struct effect *e, enum imap_folder folder, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	free(e->action);
+	va_start(ap, fmt);
+	xvasprintf(&e->action, fmt, ap);
+	va_end(ap);
+	e->rec.folder = imap_folder_names[folder];
+}
+
+static void
+effect_reason(struct effect *e, const char *reason)
+{
+	free(e->reason);
+	e->reason = xstrdup(reason);
+	e->rec.reason = e->reason;
+}
+
+/* clarion.RUN.DELIVERY@domain: one of our own Message-IDs. */
+static int64_t
+msgid_delivery(const char *id, const char *domain)
+{
+	long long	 run, delivery;
+	char		 at[256];
+	int		 n = 0;
+
+	if (id == NULL || sscanf(id, "clarion.%lld.%lld@%255s%n", &run,
+	    &delivery, at, &n) != 3 || id[n] != '\0' || delivery <= 0)
+		return 0;
+	return strcasecmp(at, domain) == 0 ? delivery : 0;
+}
+
+/* A Message-ID we can quote in In-Reply-To: local@domain, printable. */
+static int
+msgid_plain(const char *id)
+{
+	const char	*p;
+
+	if (id == NULL || strchr(id, '@') == NULL)
+		return 0;
+	for (p = id; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 127 || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
+static enum token_purpose
+token_purpose_of(int p)
+{
+	switch (p) {
+	case TOKEN_BOUNCE:
+	case TOKEN_REPLY:
+	case TOKEN_UNSUBSCRIBE:
+		return p;
+	default:
+		return TOKEN_REPLY;
+	}
+}
+
+/*
+ * Finds the delivery a message is about: by its token (verified), or for
+ * replies by a Message-ID of ours (unverified). 0 found, -1 none (the
+ * effect is then set to Unknown with the reason).
+ */
+static int
+effect_delivery(struct effect *e)
+{
+	struct classify_result *cr = e->cr;
+	int64_t		 id = 0;
+
+	if (cr->token != NULL) {
+		if (token_check(e->in->keys, token_purpose_of(cr->token_purpose),
+		    cr->token, &id) == -1) {
+			effect_set(e, IMAP_UNKNOWN, "nothing: the token failed "
+			    "its check");
+			effect_reason(e, "bad token");
+			return -1;
+		}
+		e->verified = 1;
+	} else if (cr->class == INBOUND_REPLY) {
+		if ((id = msgid_delivery(cr->in_reply_to,
+		    e->in->conf->domain)) == 0)
+			id = msgid_delivery(cr->original_message_id,
+			    e->in->conf->domain);
+	}
+	if (id == 0) {
+		effect_set(e, IMAP_UNKNOWN, "nothing: no token");
+		effect_reason(e, "no token");
+		return -1;
+	}
+	if (db_inbound_delivery(e->in->db, id, &e->ref) == -1) {
+		effect_set(e, IMAP_UNKNOWN, "nothing: delivery %lld not found",
+		    (long long)id);
+		effect_reason(e, "unknown delivery");
+		return -1;
+	}
+	e->rec.delivery_id = e->ref.delivery_id;
+	e->rec.subscriber_id = e->ref.subscriber_id;
+	e->rec.list_id = e->ref.list_id;
+	return 0;
+}
+
+static int
+apply_bounce(struct effect *e, int hard)
+{
+	int	 rc;
+
+	if (e->ref.subscriber_id <= 0) {
+		effect_set(e, IMAP_BOUNCES, "nothing: the member was erased");
+		return 0;
+	}
+	rc = bounce_record(e->in->db, e->in->conf, e->in->keys,
+	    e->ref.subscriber_id, e->ref.delivery_id, hard, e->cr->status,
+	    e->cr->reason, "dsn");
+	if (rc == -1)
+		return -1;
+	effect_set(e, IMAP_BOUNCES, "%s bounce recorded%s", hard ? "hard" :
+	    "soft", rc == 1 ? "; address disabled" : "");
+	return 0;
+}
+
+static int
+apply_complaint(struct effect *e)
+{
+	char	*address = NULL, *name = NULL;
+	json_t	*attrs = NULL;
+	int	 rc;
+
+	if (e->ref.subscriber_id <= 0 || db_subscriber_get(e->in->db,
+	    e->ref.subscriber_id, &address, &name, &attrs) == -1) {
+		effect_set(e, IMAP_COMPLAINTS, "nothing: the member was "
+		    "erased");
+		return 0;
+	}
+	rc = db_unsubscribe(e->in->db, e->ref.subscriber_id, 0, "complaint");
+	if (rc != -1)
+		rc = db_suppress(e->in->db, e->in->keys, address, "complaint",
+		    e->cr->reason != NULL ? e->cr->reason : "abuse report");
+	if (rc != -1) {
+		log_info("inbound: complaint from %s: unsubscribed from every "
+		    "list", log_addr(address));
+		effect_set(e, IMAP_COMPLAINTS, "unsubscribed from every list; "
+		    "suppressed (complaint)");
+	}
+	free(address);
+	free(name);
+	json_decref(attrs);
+	return rc == -1 ? -1 : 0;
+}
+
+static char *
+effect_dedupe(const struct effect *e, const char *kind)
+{
+	char	*s;
+
+	if (e->cr->message_id != NULL)
+		xasprintf(&s, "%s:%s", kind, e->cr->message_id);
+	else
+		xasprintf(&s, "%s:%s/%u/%u", kind, e->in->mailbox,
+		    e->in->uidvalidity, e->uid);
+	return s;
+}
+
+static int
+apply_unsubscribe(struct effect *e)
+{
+	char	*dedupe, *cause = NULL;
+	int	 rc;
+
+	if (e->ref.subscriber_id <= 0) {
+		effect_set(e, IMAP_UNSUBSCRIBED, "nothing: the member was "
+		    "erased");
+		return 0;
+	}
+	if (db_unsubscribe(e->in->db, e->ref.subscriber_id, e->ref.list_id,
+	    "email") == -1)
+		return -1;
+	if (e->cr->no_reply || classify_is_loop(e->cr, e->in->conf->domain)) {
+		effect_set(e, IMAP_UNSUBSCRIBED, "unsubscribed from list %lld; "
+		    "no confirmation (automatic sender)",
+		    (long long)e->ref.list_id);
+		return 0;
+	}
+	dedupe = effect_dedupe(e, "unsubscribed");
+	rc = inmail_unsubscribed(e->in->db, e->in->conf, e->ref.subscriber_id,
+	    e->ref.list_id, msgid_plain(e->cr->message_id) ? e->cr->message_id :
+	    NULL, dedupe, &cause);
+	free(dedupe);
+	if (rc == -1) {
+		e->error = cause;
+		return -1;
+	}
+	effect_set(e, IMAP_UNSUBSCRIBED, "unsubscribed from list %lld; "
+	    "confirmation %s", (long long)e->ref.list_id, rc == 0 ? "queued" :
+	    "already queued");
+	return 0;
+}
+
+static int
+apply_reply(struct effect *e)
+{
+	struct inmail_forward f;
+	char	*dedupe, *cause = NULL;
+	int	 rc;
+
+	if (classify_is_loop(e->cr, e->in->conf->domain)) {
+		effect_set(e, IMAP_REPLIES, "not forwarded (loop protection)");
+		return 0;
+	}
+	memset(&f, 0, sizeof f);
+	f.cr = e->cr;
+	f.ref = &e->ref;
+	f.verified = e->verified;
+	dedupe = effect_dedupe(e, "forward");
+	rc = inmail_forward(e->in->db, e->in->conf, &f, dedupe, &cause);
+	free(dedupe);
+	if (rc == -1) {
+		e->error = cause;
+		return -1;
+	}
+	effect_set(e, IMAP_REPLIES, "forwarded to the owner of list %lld%s",
+	    (long long)e->ref.list_id, e->verified ? "" : " (unverified: "
+	    "no token, matched by In-Reply-To)");
+	return 0;
+}
+
+/* The effect of one classified message; runs inside the transaction. */
+static int
+effect_apply(struct effect *e)
+{
+	switch (e->cr->class) {
+	case INBOUND_AUTOREPLY:
+		effect_set(e, IMAP_AUTOREPLIES, "nothing (auto-reply)");
+		return 0;
+	case INBOUND_UNKNOWN:
+		effect_set(e, IMAP_UNKNOWN, "nothing");
+		return 0;
+	default:
+		break;
+	}
+	if (effect_delivery(e) == -1)
+		return 0;
+	switch (e->cr->class) {
+	case INBOUND_BOUNCE_HARD:
+		return apply_bounce(e, 1);
+	case INBOUND_BOUNCE_SOFT:
+		return apply_bounce(e, 0);
+	case INBOUND_COMPLAINT:
+		return apply_complaint(e);
+	case INBOUND_UNSUBSCRIBE:
+		return apply_unsubscribe(e);
+	default:
+		return apply_reply(e);
+	}
+}
+
+static void
+effect_init(struct effect *e, struct inbound *in, uint32_t uid,
+    struct classify_result *cr)
+{
+	memset(e, 0, sizeof *e);
+	e->in = in;
+	e->uid = uid;
+	e->cr = cr;
+	e->rec.mailbox = in->mailbox;
+	e->rec.uidvalidity = in->uidvalidity;
+	e->rec.uid = uid;
+	e->rec.message_id = cr->message_id;
+	e->rec.class = inbound_class_name(cr->class);
+	e->rec.status_code = cr->status;
+	e->rec.reason = cr->reason;
+	e->rec.folder = imap_folder_names[IMAP_UNKNOWN];
+}
+
+static void
+effect_free(struct effect *e)
+{
+	delivery_ref_free(&e->ref);
+	free(e->action);
+	free(e->reason);
+	free(e->error);
+}
+
+/* Files one recorded message and marks it filed. */
+static int
+file_one(struct inbound *in, int64_t id, uint32_t uid, const char *folder,
+    char **cause)
+{
+	if (imap_file(in->imap, uid, folder, cause) == -1)
+		return -1;
+	if (db_inbound_set_filed(in->db, id) == -1) {
+		xasprintf(cause, "%s: cannot mark inbound %lld filed",
+		    in->db->path, (long long)id);
+		return -1;
+	}
+	log_debug("inbound: uid %u filed to %s", uid, folder);
+	return 0;
+}
+
+/*
+ * Records (and applies, unless apply is 0) in one transaction, then files.
+ * The test hook's crash sits between the two. -2: applying failed and
+ * nothing was written.
+ */
+static int
+record_and_file(struct inbound *in, struct effect *e, int apply,
+    char **cause)
+{
+	int64_t	 id;
+
+	if (db_begin(in->db) == -1) {
+		xasprintf(cause, "%s: cannot begin a transaction",
+		    in->db->path);
+		return -1;
+	}
+	if (apply && effect_apply(e) == -1) {
+		db_rollback(in->db);
+		return -2;
+	}
+	e->rec.action = e->action;
+	if (db_inbound_insert(in->db, &e->rec, &id) == -1 ||
+	    db_imap_state_set(in->db, in->mailbox, in->uidvalidity,
+	    e->uid) == -1)
+		goto fail;
+	if (db_commit(in->db) == -1) {
+		xasprintf(cause, "%s: cannot commit uid %u", in->db->path,
+		    e->uid);
+		return -1;
+	}
+	in->processed++;
+	log_info("inbound: uid %u: %s -> %s: %s", e->uid, e->rec.class,
+	    e->rec.folder, e->action != NULL ? e->action : "");
+	if (getenv("CLARION_TEST_CRASH_AFTER_RECORD") != NULL)
+		_exit(137);
+	return file_one(in, id, e->uid, e->rec.folder, cause);
+fail:
+	xasprintf(cause, "%s: cannot record uid %u: %s", in->db->path,
+	    e->uid, db_errmsg(in->db));
+	db_rollback(in->db);
+	return -1;
+}
+
+/* Not downloaded: filed to Unknown for a person to look at. */
+static int
+too_large(struct inbound *in, const struct imap_msg *m, char **cause)
+{
+	struct classify_result cr;
+	struct effect	 e;
+	int		 rc;
+
+	memset(&cr, 0, sizeof cr);
+	cr.class = INBOUND_UNKNOWN;
+	cr.reason = "too large";
+	effect_init(&e, in, m->uid, &cr);
+	effect_set(&e, IMAP_UNKNOWN, "nothing: %zu bytes is over "
+	    "imap.max_message_size", m->size);
+	rc = record_and_file(in, &e, 0, cause);
+	effect_free(&e);
+	return rc;
+}
+
+static int
+classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
+    char **cause)
+{
+	struct inbound_seen seen;
+	struct effect	 e;
+	int		 rc, dup;
+
+	dup = db_inbound_seen(in->db, in->mailbox, in->uidvalidity, uid,
+	    cr->message_id, &seen);
+	if (dup == -1) {
+		xasprintf(cause, "%s: %s", in->db->path, db_errmsg(in->db));
+		return -1;
+	}
+	effect_init(&e, in, uid, cr);
+	if (dup == 1) {
+		/* The same message under another UID: applied already. */
+		effect_set(&e, IMAP_UNKNOWN, "nothing: already applied as "
+		    "inbound %lld", (long long)seen.id);
+		e.rec.folder = seen.folder;
+		rc = record_and_file(in, &e, 0, cause);
+	} else if ((rc = record_and_file(in, &e, 1, cause)) == -2) {
+		/*
+		 * A message whose effect cannot be applied (say, a From that
+		 * cannot be put in a header) must not block the mailbox: it
+		 * goes to Unknown, recorded, for a person to handle.
+		 */
+		log_warnx("inbound: uid %u: cannot apply: %s", uid,
+		    e.error != NULL ? e.error : db_errmsg(in->db));
+		effect_set(&e, IMAP_UNKNOWN, "not applied: %s", e.error !=
+		    NULL ? e.error : db_errmsg(in->db));
+		effect_reason(&e, "error");
+		rc = record_and_file(in, &e, 0, cause);
+	}
+	effect_free(&e);
+	free(seen.folder);
+	return rc;
+}
+
+static int
+process_message(struct inbound *in, const struct imap_msg *m, char **cause)
+{
+	struct classify_result cr;
+	struct inbound_seen seen;
+	char		*data;
+	size_t		 len;
+	int		 rc;
+
+	/* Recorded and filed, yet still here (filing half done): refile. */
+	if ((rc = db_inbound_seen(in->db, in->mailbox, in->uidvalidity, m->uid,
+	    NULL, &seen)) != 0) {
+		if (rc == 1)
+			rc = file_one(in, seen.id, m->uid, seen.folder, cause);
+		else
+			xasprintf(cause, "%s: %s", in->db->path,
+			    db_errmsg(in->db));
+		free(seen.folder);
+		return rc;
+	}
+	if (in->conf->imap.max_message_size > 0 &&
+	    m->size > (size_t)in->conf->imap.max_message_size)
+		return too_large(in, m, cause);
+	if ((rc = imap_fetch(in->imap, m->uid, &data, &len, cause)) != 0) {
+		if (rc == -1)
+			return -1;
+		/* Gone (another client moved it): nothing to do. */
+		log_info("inbound: %s", *cause);
+		free(*cause);
+		*cause = NULL;
+		return 0;
+	}
+	if (classify_message(data, len, &in->copts, &cr) == -1) {
+		memset(&cr, 0, sizeof cr);
+		cr.class = INBOUND_UNKNOWN;
+		cr.reason = xstrdup("unreadable");
+	}
+	free(data);
+	rc = classified(in, m->uid, &cr, cause);
+	classify_result_free(&cr);
+	return rc;
+}
+
+/* Rows recorded before a crash but never filed: file them now. */
+static int
+file_pending(struct inbound *in, char **cause)
+{
+	struct inbound_pending *p;
+	size_t	 n, i;
+	int	 rc = 0;
+
+	if (db_inbound_unfiled(in->db, in->mailbox, in->uidvalidity, &p,
+	    &n) == -1) {
+		xasprintf(cause, "%s: %s", in->db->path, db_errmsg(in->db));
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		log_warnx("inbound: uid %u was recorded but not filed; filing "
+		    "it to %s without applying it again", p[i].uid,
+		    p[i].folder);
+		rc = file_one(in, p[i].id, p[i].uid, p[i].folder, cause);
+	}
+	inbound_pending_free(p, n);
+	return rc;
+}
+
+/* Where to start: the last UID done, or 0 after a UIDVALIDITY change. */
+static int
+start_uid(struct inbound *in, uint32_t *last, char **cause)
+{
+	uint32_t	 uv;
+	int		 rc;
+
+	if ((rc = db_imap_state_get(in->db, in->mailbox, &uv, last)) == -1) {
+		xasprintf(cause, "%s: %s", in->db->path, db_errmsg(in->db));
+		return -1;
+	}
+	if (rc == 0 && uv == in->uidvalidity)
+		return 0;
+	if (rc == 0)
+		log_warnx("inbound: %s: UIDVALIDITY changed from %u to %u; "
+		    "reading it again from the start (messages seen before "
+		    "are recognised by Message-ID)", in->mailbox, uv,
+		    in->uidvalidity);
+	*last = 0;
+	if (db_imap_state_set(in->db, in->mailbox, in->uidvalidity, 0) ==
+	    -1) {
+		xasprintf(cause, "%s: %s", in->db->path, db_errmsg(in->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* One pass: file leftovers, then every message above the last UID. */
+static int
+inbound_pass(struct inbound *in, char **cause)
+{
+	struct imap_msg	*msgs;
+	uint32_t	 last;
+	size_t		 n, i;
+	int		 rc = 0;
+
+	in->uidvalidity = imap_uidvalidity(in->imap);
+	if (start_uid(in, &last, cause) == -1 || file_pending(in, cause) == -1)
+		return -1;
+	if (imap_list_new(in->imap, last, &msgs, &n, cause) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0 && !inbound_stopping; i++)
+		rc = process_message(in, &msgs[i], cause);
+	free(msgs);
+	return rc;
+}
+
+static void
+state_error(struct db *db, const char *cause)
+{
+	char	*v;
+
+	xasprintf(&v, "%lld %s", (long long)clock_now(), cause);
+	db_state_set(db, "last_imap_error", v);
+	free(v);
+}
+
+static void
+nap(int seconds)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = seconds;
+	ts.tv_nsec = 0;
+	nanosleep(&ts, NULL);	/* a signal ends it early */
+}
+
+/* One connection: passes and waits until an error or a stop. */
+static int
+inbound_session(struct inbound *in, int once, char **cause)
+{
+	int	 wait = in->conf->imap.poll_interval;
+
+	if ((in->imap = imap_open(&in->conf->imap, cause)) == NULL)
+		return -1;
+	db_state_set(in->db, "last_imap_error", "");
+	if (imap_has_idle(in->imap))
+		wait = INBOUND_IDLE_WAIT;
+	for (;;) {
+		if (inbound_pass(in, cause) == -1)
+			break;
+		if (once || inbound_stopping)
+			break;
+		if (imap_wait(in->imap, wait, cause) == -1)
+			break;
+		if (inbound_stopping)
+			break;
+	}
+	imap_close(in->imap);
+	in->imap = NULL;
+	return *cause != NULL ? -1 : 0;
+}
+
+/*
+ * Reads the mailbox: once (one pass, then return) or until a stop signal,
+ * reconnecting with backoff after any error. The last error goes to
+ * daemon_state (last_imap_error) for `clarion status`.
+ */
+int
+inbound_run(const struct config *conf, struct db *db,
+    const struct token_keys *keys, int once, long *processed, char **cause)
+{
+	struct inbound	 in;
+	char		*err;
+	int		 backoff = 1, rc = 0;
+
+	memset(&in, 0, sizeof in);
+	in.conf = conf;
+	in.db = db;
+	in.keys = keys;
+	in.mailbox = conf->imap.mailbox;
+	in.copts.domain = conf->domain;
+	in.copts.bounce_local = conf->bounce_local;
+	in.copts.reply_local = conf->reply_local;
+	in.copts.unsubscribe_local = conf->unsubscribe_local;
+	in.copts.delimiter = conf->delimiter;
+	in.copts.max_size = (size_t)conf->imap.max_message_size;
+	while (!inbound_stopping) {
+		err = NULL;
+		if (inbound_session(&in, once, &err) == 0) {
+			backoff = 1;
+			if (once)
+				break;
+			continue;
+		}
+		log_warnx("inbound: %s", err);
+		state_error(db, err);
+		if (once) {
+			*cause = err;
+			rc = -1;
+			break;
+		}
+		free(err);
+		nap(backoff);
+		backoff = backoff * 2 > INBOUND_BACKOFF_MAX ?
+		    INBOUND_BACKOFF_MAX : backoff * 2;
+	}
+	if (processed != NULL)
+		*processed = in.processed;
+	return rc;
+}
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	inbound_stopping = 1;
+}
+
+/* SIGTERM/SIGINT end the wait (no SA_RESTART) and stop between messages. */
+void
+inbound_signals(void)
+{
+	struct sigaction sa;
+	sigset_t	 set;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* The child: its own database connection, never the parent's. */
+static void NORETURN
+child_main(const struct config *conf, const struct token_keys *keys)
+{
+	struct db	*db;
+	char		*cause = NULL;
+
+	inbound_signals();
+	if ((db = db_open(conf->database, 0, &cause)) == NULL) {
+		log_warnx("inbound: %s", cause);
+		_exit(EX_SOFTWARE);
+	}
+	log_info("inbound: reading %s (pid %ld)", conf->imap.mailbox,
+	    (long)getpid());
+	inbound_run(conf, db, keys, 0, NULL, &cause);
+	db_close(db);
+	_exit(0);
+}
+
+/* The parent's view of its child. */
+static pid_t	 child_pid;
+static int	 child_failures;
+static struct timespec child_started, child_restart_at;
+
+static time_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void
+child_reap(void)
+{
+	int	 status;
+	pid_t	 pid;
+	time_t	 ran, delay;
+
+	if (child_pid <= 0 ||
+	    (pid = waitpid(child_pid, &status, WNOHANG)) == 0)
+		return;
+	if (pid == -1 && errno == EINTR)
+		return;
+	ran = mono_now() - child_started.tv_sec;
+	if (ran > 600)
+		child_failures = 0;
+	child_failures++;
+	delay = (time_t)5 << (child_failures > 6 ? 6 : child_failures - 1);
+	if (delay > INBOUND_BACKOFF_MAX)
+		delay = INBOUND_BACKOFF_MAX;
+	if (WIFSIGNALED(status))
+		log_warnx("inbound: child %ld killed by signal %d; restarting "
+		    "in %lds", (long)child_pid, WTERMSIG(status), (long)delay);
+	else
+		log_warnx("inbound: child %ld exited with status %d; "
+		    "restarting in %lds", (long)child_pid, WEXITSTATUS(status),
+		    (long)delay);
+	child_pid = 0;
+	child_restart_at.tv_sec = mono_now() + delay;
+}
+
+static int
+child_start(struct daemon_ctx *ctx)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("inbound: fork");
+		return -1;
+	}
+	if (pid == 0)
+		child_main(ctx->conf, &ctx->keys);
+	child_pid = pid;
+	child_started.tv_sec = mono_now();
+	return 0;
+}
+
+/*
+ * The daemon loop's step: keeps the child running while imap.enabled,
+ * restarting it with backoff, and sends the owners' bounce digests.
+ */
+int
+inbound_step(struct daemon_ctx *ctx)
+{
+	char	*cause = NULL;
+	int	 rc = 0;
+
+	if (bounce_digest(ctx->db, ctx->conf, clock_now(), &cause) == -1) {
+		log_warnx("bounce digest: %s", cause);
+		free(cause);
+		rc = -1;
+	}
+	child_reap();
+	if (!ctx->conf->imap.enabled) {
+		if (child_pid > 0)
+			inbound_stop(ctx);
+		return rc;
+	}
+	if (child_pid == 0 && !ctx->stopping &&
+	    mono_now() >= child_restart_at.tv_sec && child_start(ctx) == -1)
+		rc = -1;
+	return rc;
+}
+
+/* At shutdown: SIGTERM, then wait (SIGKILL after imap.timeout + 5 s). */
+void
+inbound_stop(struct daemon_ctx *ctx)
+{
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	int		 status, i, limit;
+
+	if (child_pid <= 0)
+		return;
+	limit = (ctx->conf->imap.timeout + 5) * 10;
+	kill(child_pid, SIGTERM);
+	for (i = 0; i < limit; i++) {
+		if (waitpid(child_pid, &status, WNOHANG) != 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == limit) {
+		log_warnx("inbound: child %ld did not stop; killing it",
+		    (long)child_pid);
+		kill(child_pid, SIGKILL);
+		waitpid(child_pid, &status, 0);
+	}
+	child_pid = 0;
+}

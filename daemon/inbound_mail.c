@@ -1,0 +1,352 @@
+/*
+ * The mail Clarion writes in answer to inbound mail and for owners: the
+ * unsubscribe confirmation, a member's reply forwarded to the list owner,
+ * and the bounce digest. Each is rendered from a template in templates_dir
+ * (NAME.txt.mustache, and NAME.html.mustache when present) and queued in
+ * sysmail with a dedupe key, so a crash and a retry cannot queue it twice.
+ * When a template file is missing, a short built-in text is used instead,
+ * so the answer is never lost to a packaging mistake.
+ *
+ * Template data (JSON):
+ *   unsubscribed: list {name, display_name, from}, member {name, address}
+ *   forward:      list, member {name, address} (from the delivery when the
+ *                 token was valid, else the From header), from {name,
+ *                 address} (the reply's From, also its Reply-To), item
+ *                 {name, subject}, reply {subject, text, message_id,
+ *                 verified}
+ *   digest:       list, count, disabled [{address, name, reason, when}]
+ */
+#include "config.h"
+
+#include <unistd.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clarion.h"
+
+static const char fallback_unsubscribed[] =
+    "You have been unsubscribed from {{list.display_name}}.\n\n"
+    "You will get no more mail from this list. If this was a mistake,\n"
+    "reply to this message and a person will put it right.\n";
+
+static const char fallback_forward[] =
+    "{{member.name}} <{{member.address}}> (writing as {{from.address}}) "
+    "replied to "
+    "\"{{item.subject}}\" ({{item.name}}, list {{list.name}})"
+    "{{^reply.verified}} (unverified: matched by In-Reply-To only){{/reply.verified}}:\n\n"
+    "Subject: {{reply.subject}}\n\n{{reply.text}}\n\n"
+    "-- \nReply to this message to answer {{member.name}} directly.\n";
+
+static const char fallback_digest[] =
+    "Addresses on {{list.display_name}} disabled since the last digest "
+    "({{count}}):\n\n"
+    "{{#disabled}}- {{address}} {{#name}}({{name}}) {{/name}}on {{when}}: "
+    "{{reason}}\n{{/disabled}}\n"
+    "They get no more mail. `clarion bounces --list {{list.name}}` shows "
+    "more.\n";
+
+static const char *
+fallback_for(const char *name)
+{
+	if (strcmp(name, "unsubscribed") == 0)
+		return fallback_unsubscribed;
+	if (strcmp(name, "forward") == 0)
+		return fallback_forward;
+	return fallback_digest;
+}
+
+static int
+render_one(const struct config *conf, struct tmpl_partials *ps,
+    const char *name, const char *ext, json_t *data, int html,
+    struct buf *out, char **cause)
+{
+	struct tmpl	*t;
+	const char	*fb;
+	char		*path;
+	int		 rc;
+
+	xasprintf(&path, "%s/%s.%s.mustache", conf->templates_dir, name, ext);
+	if (access(path, F_OK) == 0)
+		t = tmpl_parse_file(path, cause);
+	else if (html) {
+		free(path);
+		return 1;
+	} else {
+		fb = fallback_for(name);
+		t = tmpl_parse(fb, strlen(fb), cause);
+	}
+	free(path);
+	if (t == NULL)
+		return -1;
+	rc = tmpl_render(t, data, ps, html, out, cause);
+	tmpl_free(t);
+	return rc;
+}
+
+/* Renders the template and builds the whole message. */
+static int
+build(const struct config *conf, const char *name, json_t *data,
+    struct message *m, struct buf *out, char **cause)
+{
+	struct tmpl_partials *ps;
+	struct buf	 text, html;
+	int		 rc, hrc;
+
+	ps = tmpl_partials_new(conf->templates_dir);
+	buf_init(&text);
+	buf_init(&html);
+	rc = render_one(conf, ps, name, "txt", data, 0, &text, cause);
+	if (rc == 0 && (hrc = render_one(conf, ps, name, "html", data, 1,
+	    &html, cause)) == -1)
+		rc = -1;
+	if (rc == 0) {
+		m->text = text.data != NULL ? text.data : "";
+		m->html = html.data;
+		m->date = clock_now();
+		m->boundary_seed = m->message_id;
+		buf_init(out);
+		if ((rc = mime_build(m, out, cause)) == -1)
+			buf_free(out);
+	}
+	buf_free(&text);
+	buf_free(&html);
+	tmpl_partials_free(ps);
+	return rc;
+}
+
+static char *
+sys_message_id(const struct config *conf, const char *kind)
+{
+	static unsigned int	 n;
+	char			*s;
+
+	xasprintf(&s, "clarion.sys.%s.%lld.%ld.%u@%s", kind,
+	    (long long)clock_now(), (long)getpid(), ++n, conf->domain);
+	return s;
+}
+
+static json_t *
+list_json(const struct list_info *l)
+{
+	return json_pack("{s:s, s:s, s:s}", "name", l->name, "display_name",
+	    l->display_name[0] != '\0' ? l->display_name : l->name, "from",
+	    l->from_addr);
+}
+
+static int
+queue(struct db *db, const char *kind, int64_t list_id, const char *to,
+    struct buf *msg, const char *dedupe, char **cause)
+{
+	int	 rc;
+
+	rc = db_sysmail_add(db, kind, list_id, to, msg->data, msg->len,
+	    dedupe);
+	if (rc == -1)
+		xasprintf(cause, "%s: cannot queue the %s message: %s",
+		    db->path, kind, db_errmsg(db));
+	return rc;
+}
+
+/*
+ * The confirmation to a member who unsubscribed by mail. 0 queued, 1 one
+ * with this dedupe key was queued before, -1 on error.
+ */
+int
+inmail_unsubscribed(struct db *db, const struct config *conf,
+    int64_t subscriber_id, int64_t list_id, const char *in_reply_to,
+    const char *dedupe, char **cause)
+{
+	struct list_info l;
+	struct message	 m;
+	struct buf	 out;
+	json_t		*data, *attrs = NULL;
+	char		*addr = NULL, *name = NULL, *subject, *mid;
+	int		 rc = -1;
+
+	if (db_list_get(db, list_id, &l) == -1) {
+		xasprintf(cause, "list %lld not found", (long long)list_id);
+		return -1;
+	}
+	if (db_subscriber_get(db, subscriber_id, &addr, &name, &attrs) == -1) {
+		list_info_free(&l);
+		xasprintf(cause, "subscriber %lld not found",
+		    (long long)subscriber_id);
+		return -1;
+	}
+	data = json_pack("{s:o, s:{s:s, s:s}}", "list", list_json(&l),
+	    "member", "name", name, "address", addr);
+	xasprintf(&subject, "Unsubscribed from %s", l.display_name[0] != '\0' ?
+	    l.display_name : l.name);
+	mid = sys_message_id(conf, "unsubscribed");
+	memset(&m, 0, sizeof m);
+	m.from_name = l.display_name[0] != '\0' ? l.display_name : l.name;
+	m.from_addr = l.from_addr;
+	m.to_name = name;
+	m.to_addr = addr;
+	m.subject = subject;
+	m.message_id = mid;
+	m.in_reply_to = in_reply_to;
+	m.auto_submitted = "auto-replied";
+	if (build(conf, "unsubscribed", data, &m, &out, cause) == 0) {
+		rc = queue(db, "unsubscribed", list_id, addr, &out, dedupe,
+		    cause);
+		buf_free(&out);
+	}
+	json_decref(data);
+	json_decref(attrs);
+	free(subject);
+	free(mid);
+	free(addr);
+	free(name);
+	list_info_free(&l);
+	return rc;
+}
+
+static json_t *
+forward_data(const struct list_info *l, const struct inmail_forward *f,
+    const char *name, const char *addr)
+{
+	const struct classify_result *cr = f->cr;
+
+	return json_pack("{s:o, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}, "
+	    "s:{s:s, s:s, s:s, s:b}}", "list", list_json(l),
+	    "member", "name", name, "address", addr,
+	    "from", "name", cr->from_name != NULL ? cr->from_name : "",
+	    "address", cr->from != NULL ? cr->from : "",
+	    "item", "name", f->ref->item_name != NULL ? f->ref->item_name : "",
+	    "subject", f->ref->item_subject != NULL ?
+	    f->ref->item_subject : "",
+	    "reply", "subject", cr->subject != NULL ? cr->subject : "",
+	    "text", cr->new_text != NULL ? cr->new_text : "",
+	    "message_id", cr->message_id != NULL ? cr->message_id : "",
+	    "verified", f->verified);
+}
+
+/*
+ * Who the reply is about: the delivery's member when the token was good
+ * (name and address as stored), else whoever the From header names.
+ */
+static void
+forward_who(struct db *db, const struct inmail_forward *f, char **name,
+    char **addr)
+{
+	json_t	*attrs = NULL;
+
+	*name = *addr = NULL;
+	if (f->verified && f->ref->subscriber_id > 0 &&
+	    db_subscriber_get(db, f->ref->subscriber_id, addr, name,
+	    &attrs) == 0) {
+		json_decref(attrs);
+		if (**name == '\0' && f->cr->from_name != NULL) {
+			free(*name);
+			*name = xstrdup(f->cr->from_name);
+		}
+		return;
+	}
+	*name = xstrdup(f->cr->from_name != NULL ? f->cr->from_name : "");
+	*addr = xstrdup(f->cr->from != NULL ? f->cr->from : "");
+}
+
+/* A member's reply, forwarded to the list owner with Reply-To the member. */
+int
+inmail_forward(struct db *db, const struct config *conf,
+    const struct inmail_forward *f, const char *dedupe, char **cause)
+{
+	struct list_info l;
+	struct message	 m;
+	struct buf	 out;
+	json_t		*data;
+	char		*addr, *name, *subject, *mid;
+	int		 rc = -1;
+
+	if (db_list_get(db, f->ref->list_id, &l) == -1) {
+		xasprintf(cause, "list %lld not found",
+		    (long long)f->ref->list_id);
+		return -1;
+	}
+	forward_who(db, f, &name, &addr);
+	data = forward_data(&l, f, *name != '\0' ? name : addr, addr);
+	xasprintf(&subject, "[%s] Reply from %s: %s", l.name,
+	    *name != '\0' ? name : addr, f->cr->subject != NULL ?
+	    f->cr->subject : "(no subject)");
+	mid = sys_message_id(conf, "forward");
+	memset(&m, 0, sizeof m);
+	m.from_name = "Clarion";
+	m.from_addr = l.from_addr;
+	m.to_addr = l.owner_addr;
+	/* Answers go to whoever wrote, which may be another address of theirs. */
+	m.reply_to = f->cr->from != NULL ? f->cr->from : *addr != '\0' ?
+	    addr : NULL;
+	m.subject = subject;
+	m.message_id = mid;
+	m.auto_submitted = "auto-generated";
+	if (build(conf, "forward", data, &m, &out, cause) == 0) {
+		rc = queue(db, "forward", l.id, l.owner_addr, &out, dedupe,
+		    cause);
+		buf_free(&out);
+	}
+	json_decref(data);
+	free(subject);
+	free(mid);
+	free(addr);
+	free(name);
+	list_info_free(&l);
+	return rc;
+}
+
+static json_t *
+digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
+{
+	json_t	*a = json_array();
+	char	*when;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		when = time_format_local(rows[i].disabled_at,
+		    "%Y-%m-%d %H:%M", tz);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}",
+		    "address", rows[i].address, "name", rows[i].name,
+		    "reason", rows[i].reason, "when", when));
+		free(when);
+	}
+	return a;
+}
+
+/* The owner's digest of one list's disabled members. */
+int
+inmail_digest(struct db *db, const struct config *conf,
+    const struct list_info *l, const struct bounce_row *rows, size_t n,
+    const char *dedupe, char **cause)
+{
+	struct message	 m;
+	struct buf	 out;
+	json_t		*data;
+	char		*subject, *mid;
+	int		 rc = -1;
+
+	data = json_pack("{s:o, s:i, s:o}", "list", list_json(l), "count",
+	    (int)n, "disabled", digest_rows(rows, n, conf->timezone));
+	xasprintf(&subject, "[%s] %zu address%s disabled after bounces",
+	    l->name, n, n == 1 ? "" : "es");
+	mid = sys_message_id(conf, "digest");
+	memset(&m, 0, sizeof m);
+	m.from_name = "Clarion";
+	m.from_addr = l->from_addr;
+	m.to_addr = l->owner_addr;
+	m.subject = subject;
+	m.message_id = mid;
+	m.auto_submitted = "auto-generated";
+	if (build(conf, "digest", data, &m, &out, cause) == 0) {
+		rc = queue(db, "digest", l->id, l->owner_addr, &out, dedupe,
+		    cause);
+		buf_free(&out);
+	}
+	json_decref(data);
+	free(subject);
+	free(mid);
+	return rc;
+}
