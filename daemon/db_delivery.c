@@ -1,0 +1,437 @@
+/*
+ * The sender's queries: claim deliveries and system mail for sending,
+ * record each result, recover after a crash, count what was sent (for the
+ * rate limits) and list what is waiting (clarion queue).
+ *
+ * Exactly-once rests on two writes per message: the claim (state
+ * 'sending', claimed_at) just before the SMTP transaction and the result
+ * just after it. The sender claims only as many rows as it has free
+ * connections, so after a crash the rows left in 'sending' are exactly
+ * the transactions that were in flight: the only uncertain ones.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "clarion.h"
+
+static char *
+col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
+static void
+claim_read_delivery(sqlite3_stmt *st, struct delivery_claim *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = sqlite3_column_int64(st, 0);
+	c->run_id = sqlite3_column_int64(st, 1);
+	c->subscriber_id = sqlite3_column_int64(st, 2);
+	c->address = col_strdup(st, 3);
+	c->attempts = sqlite3_column_int(st, 4);
+	c->created = (time_t)sqlite3_column_int64(st, 5);
+}
+
+static void
+claim_read_sysmail(sqlite3_stmt *st, struct delivery_claim *c)
+{
+	const void	*blob;
+
+	memset(c, 0, sizeof *c);
+	c->sysmail = 1;
+	c->id = sqlite3_column_int64(st, 0);
+	c->kind = col_strdup(st, 1);
+	c->address = col_strdup(st, 2);
+	c->attempts = sqlite3_column_int(st, 3);
+	c->created = (time_t)sqlite3_column_int64(st, 4);
+	c->len = (size_t)sqlite3_column_bytes(st, 5);
+	blob = sqlite3_column_blob(st, 5);
+	c->message = xmalloc(c->len + 1);
+	if (c->len > 0)
+		memcpy(c->message, blob, c->len);
+	c->message[c->len] = '\0';
+}
+
+static const char *const claim_select[] = {
+	"SELECT id, run_id, subscriber_id, address, attempts, created "
+	"FROM deliveries WHERE state = 'queued' OR (state = 'deferred' AND "
+	"next_attempt <= ?1) ORDER BY priority DESC, id LIMIT ?2",
+	"SELECT id, kind, to_addr, attempts, created, message FROM sysmail "
+	"WHERE state = 'queued' OR (state = 'deferred' AND next_attempt <= "
+	"?1) ORDER BY id LIMIT ?2",
+};
+static const char *const claim_update[] = {
+	"UPDATE deliveries SET state = 'sending', claimed_at = ?1 WHERE id = ?2",
+	"UPDATE sysmail SET state = 'sending' WHERE id = ?2",
+};
+
+static int
+claim_rows(struct db *db, int sys, time_t now, int max,
+    struct delivery_claim **out, size_t *n)
+{
+	sqlite3_stmt	*sel = NULL, *upd = NULL;
+	int		 rc = -1, src;
+
+	if (sqlite3_prepare_v2(db->sql, claim_select[sys], -1, &sel,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db->sql,
+	    claim_update[sys], -1, &upd, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(sel, 1, now);
+	sqlite3_bind_int(sel, 2, max);
+	while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		if (sys)
+			claim_read_sysmail(sel, &(*out)[*n]);
+		else
+			claim_read_delivery(sel, &(*out)[*n]);
+		sqlite3_bind_int64(upd, 1, now);
+		sqlite3_bind_int64(upd, 2, (*out)[(*n)++].id);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(upd);
+	}
+	rc = src == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return rc;
+}
+
+/*
+ * Claims up to max rows that are due (queued, or deferred whose next
+ * attempt has come), in one short write transaction: sysmail when
+ * sysmail is set, else deliveries by priority (higher first) then id.
+ */
+int
+db_delivery_claim(struct db *db, time_t now, int max, int sysmail,
+    struct delivery_claim **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (max <= 0)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	if (claim_rows(db, sysmail != 0, now, max, out, n) == -1) {
+		log_warnx("%s: claiming mail to send: %s", db->path,
+		    db_errmsg(db));
+		db_rollback(db);
+		delivery_claims_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return db_commit(db);
+}
+
+void
+delivery_claims_free(struct delivery_claim *c, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; c != NULL && i < n; i++) {
+		free(c[i].address);
+		free(c[i].kind);
+		free(c[i].message);
+	}
+	free(c);
+}
+
+static const char *const outcome_state[] = {
+	[DELIVERY_SENT] = "sent",
+	[DELIVERY_DEFERRED] = "deferred",
+	[DELIVERY_FAILED] = "failed",
+	[DELIVERY_REQUEUED] = "queued",
+	[DELIVERY_HELD] = "held",
+};
+
+static int
+record_one(struct db *db, sqlite3_stmt *st, const struct delivery_outcome *o)
+{
+	int	 rc;
+
+	(void)db;
+	sqlite3_bind_text(st, 1, outcome_state[o->state], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, o->state == DELIVERY_REQUEUED ||
+	    o->state == DELIVERY_HELD ? 0 : 1);
+	sqlite3_bind_int64(st, 3, o->next_attempt);
+	sqlite3_bind_text(st, 4, o->reply, -1, SQLITE_STATIC);
+	if (o->state == DELIVERY_SENT)
+		sqlite3_bind_int64(st, 5, o->at);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, o->id);
+	sqlite3_bind_int(st, 7, o->code);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *const record_sql[] = {
+	"UPDATE deliveries SET state = ?1, attempts = attempts + ?2, "
+	"next_attempt = ?3, last_reply = ?4, sent_at = ?5, last_code = ?7, "
+	"claimed_at = CASE WHEN ?1 = 'queued' THEN NULL ELSE claimed_at END "
+	"WHERE id = ?6 AND state = 'sending'",
+	"UPDATE sysmail SET state = CASE WHEN ?1 = 'held' THEN 'failed' ELSE "
+	"?1 END, attempts = attempts + ?2, next_attempt = ?3, last_reply = "
+	"?4, sent_at = ?5 WHERE id = ?6 AND state = 'sending' AND ?7 = ?7",
+};
+
+/* Records a group of results in one short transaction. */
+int
+db_delivery_record(struct db *db, const struct delivery_outcome *o, size_t n)
+{
+	sqlite3_stmt	*st[2] = { NULL, NULL };
+	size_t		 i;
+	int		 rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(db->sql, record_sql[0], -1, &st[0],
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db->sql, record_sql[1],
+	    -1, &st[1], NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (record_one(db, st[o[i].sysmail != 0], &o[i]) == -1)
+			goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		log_warnx("%s: recording send results: %s", db->path,
+		    db_errmsg(db));
+	sqlite3_finalize(st[0]);
+	sqlite3_finalize(st[1]);
+	if (rc == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
+}
+
+static long
+changes_of(struct db *db, const char *sql, int arg)
+{
+	sqlite3_stmt	*st;
+	long		 n = -1;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(st, 1, arg);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(db->sql);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * After a crash: rows still in 'sending' were in an SMTP transaction
+ * whose outcome is unknown. Deliveries go back to the queue (resend) or
+ * are held for the owner; system mail always goes back to the queue.
+ */
+int
+db_delivery_recover(struct db *db, enum resend_policy policy, long *ndel,
+    long *nsys)
+{
+	if (db_begin(db) == -1)
+		return -1;
+	*ndel = changes_of(db, "UPDATE deliveries SET state = CASE WHEN ?1 "
+	    "THEN 'held' ELSE 'queued' END, claimed_at = NULL, last_reply = "
+	    "CASE WHEN ?1 THEN 'held after a crash: it may have been sent "
+	    "(clarion queue resend)' ELSE last_reply END WHERE state = "
+	    "'sending'", policy == RESEND_HOLD);
+	*nsys = changes_of(db, "UPDATE sysmail SET state = 'queued' WHERE "
+	    "state = 'sending' AND ?1 = ?1", 0);
+	if (*ndel == -1 || *nsys == -1) {
+		log_warnx("%s: recovering deliveries: %s", db->path,
+		    db_errmsg(db));
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
+}
+
+/* Messages sent (deliveries and sysmail) at or after since. */
+long
+db_sent_since(struct db *db, time_t since)
+{
+	sqlite3_stmt	*st;
+	long		 n = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT (SELECT count(*) FROM "
+	    "deliveries WHERE state = 'sent' AND sent_at >= ?1) + (SELECT "
+	    "count(*) FROM sysmail WHERE state = 'sent' AND sent_at >= ?1)",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * The owner's decision on held deliveries (of one run, or all with run
+ * 0): send them (back to the queue) or cancel them. *n is how many.
+ */
+int
+db_delivery_release_held(struct db *db, int64_t run, int cancel, long *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db->sql, "UPDATE deliveries SET state = "
+	    "CASE WHEN ?2 THEN 'cancelled' ELSE 'queued' END, next_attempt = 0"
+	    " WHERE state = 'held' AND (?1 = 0 OR run_id = ?1)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int(st, 2, cancel != 0);
+	rc = sqlite3_step(st);
+	*n = sqlite3_changes(db->sql);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+counts_add(struct delivery_counts *c, const char *state, long n)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} map[] = {
+#define F(x) { #x, offsetof(struct delivery_counts, x) }
+		F(queued), F(sending), F(sent), F(deferred), F(failed),
+		F(suppressed), F(held), F(cancelled),
+#undef F
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(map); i++)
+		if (strcmp(state, map[i].name) == 0)
+			*(long *)(void *)((char *)c + map[i].off) += n;
+}
+
+/*
+ * A run's deliveries by state, and the earliest next try of the deferred
+ * ones (0 if none), for `clarion run show` and `clarion queue`. run 0
+ * counts every run.
+ */
+int
+db_run_delivery_counts(struct db *db, int64_t run, struct delivery_counts *c)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	if (sqlite3_prepare_v2(db->sql, "SELECT state, count(*), min(CASE "
+	    "WHEN state = 'deferred' THEN next_attempt END) FROM deliveries "
+	    "WHERE ?1 = 0 OR run_id = ?1 GROUP BY state", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		counts_add(c, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			c->next_attempt = (time_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char queue_sql[] =
+    "SELECT 0, id, run_id, state, address, attempts, next_attempt, "
+    "last_code, last_reply, priority FROM deliveries WHERE state = ?2 "
+    "AND (?1 = 0 OR run_id = ?1) "
+    "UNION ALL SELECT 1, id, NULL, state, to_addr, attempts, next_attempt, "
+    "NULL, last_reply, NULL FROM sysmail WHERE ?1 = 0 AND state = ?2 "
+    "ORDER BY 1 DESC, 10 DESC, 2";
+
+/*
+ * Calls cb for each delivery (and, with run 0, each system message) in
+ * the given state ("queued", "deferred", ...), sysmail first,
+ * then by priority and id, as they will be sent.
+ */
+int
+db_queue_list(struct db *db, int64_t run, const char *state,
+    int (*cb)(void *, const struct queue_entry *), void *arg)
+{
+	struct queue_entry e;
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db->sql, queue_sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e.sysmail = sqlite3_column_int(st, 0);
+		e.id = sqlite3_column_int64(st, 1);
+		e.run_id = sqlite3_column_int64(st, 2);
+		e.state = (const char *)sqlite3_column_text(st, 3);
+		e.address = (const char *)sqlite3_column_text(st, 4);
+		e.attempts = sqlite3_column_int(st, 5);
+		e.next_attempt = (time_t)sqlite3_column_int64(st, 6);
+		e.last_code = sqlite3_column_int(st, 7);
+		e.last_reply = (const char *)sqlite3_column_text(st, 8);
+		e.priority = sqlite3_column_int(st, 9);
+		if (cb(arg, &e) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Counts of waiting system mail by state. */
+int
+db_sysmail_counts(struct db *db, long *queued, long *deferred, long *failed)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*queued = *deferred = *failed = 0;
+	if (sqlite3_prepare_v2(db->sql, "SELECT state, count(*) FROM sysmail "
+	    "GROUP BY state", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		long	 n = sqlite3_column_int64(st, 1);
+
+		if (strcmp(s, "queued") == 0 || strcmp(s, "sending") == 0)
+			*queued += n;
+		else if (strcmp(s, "deferred") == 0)
+			*deferred += n;
+		else if (strcmp(s, "failed") == 0)
+			*failed += n;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One delivery's run, member, address, attempts and age. */
+int
+db_delivery_get(struct db *db, int64_t id, struct delivery_claim *c)
+{
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT id, run_id, subscriber_id, "
+	    "address, attempts, created FROM deliveries WHERE id = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		claim_read_delivery(st, c);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

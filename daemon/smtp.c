@@ -1,0 +1,419 @@
+/*
+ * The SMTP client: a pool of N connections driven by libcurl's multi
+ * interface. Each slot keeps one easy handle, so its connection is reused
+ * from one message to the next; a connection that fails is closed by curl
+ * and the next message on that slot opens a new one. One recipient per
+ * transaction, so each result belongs to one delivery. curl is used only
+ * in this file.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "clarion.h"
+
+struct smtp_slot {
+	CURL		*easy;
+	int		 busy;
+	int64_t		 id;
+	char		*data;		/* the message, owned */
+	size_t		 len, off;
+	struct curl_slist *rcpt;
+	char		*from;
+	int		 retried;	/* once, on a fresh connection */
+	struct buf	 cur;		/* the reply being read */
+	struct buf	 last;		/* the last complete reply */
+	char		 err[CURL_ERROR_SIZE];
+};
+
+struct smtp_pool {
+	CURLM		*multi;
+	struct smtp_slot *slots;
+	int		 nslots;
+	int		 busy;
+	char		*url;
+	char		*password;
+};
+
+static size_t
+smtp_read_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct smtp_slot *s = arg;
+	size_t		 n = size * nmemb;
+
+	if (n > s->len - s->off)
+		n = s->len - s->off;
+	memcpy(ptr, s->data + s->off, n);
+	s->off += n;
+	return n;
+}
+
+/*
+ * curl hands every server reply line to the header callback. Keep the
+ * last complete reply (all its lines): that is what a person needs to
+ * see on the delivery.
+ */
+static size_t
+smtp_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct smtp_slot *s = arg;
+	size_t		 n = size * nmemb, len = n;
+
+	while (len > 0 && (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
+		len--;
+	if (s->cur.len > 0)
+		buf_adds(&s->cur, " / ");
+	buf_add(&s->cur, ptr, len);
+	if (len < 3 || !isdigit((unsigned char)ptr[0]) ||
+	    (len > 3 && ptr[3] == '-'))
+		return n;
+	/* The answer to curl's QUIT after a failure says nothing new. */
+	if (strncmp(s->cur.data, "221", 3) == 0 && s->last.len > 0) {
+		buf_reset(&s->cur);
+		return n;
+	}
+	buf_reset(&s->last);
+	buf_add(&s->last, s->cur.data, s->cur.len);
+	buf_reset(&s->cur);
+	return n;
+}
+
+static int
+smtp_slot_init(struct smtp_pool *p, struct smtp_slot *s,
+    const struct smtp_config *sc, char **cause)
+{
+	CURL	*e;
+
+	if ((e = s->easy = curl_easy_init()) == NULL) {
+		xasprintf(cause, "cannot create a curl handle");
+		return -1;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, p->url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, smtp_read_cb);
+	curl_easy_setopt(e, CURLOPT_READDATA, s);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, smtp_header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)sc->timeout);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)sc->timeout);
+	curl_easy_setopt(e, CURLOPT_USE_SSL, sc->require_tls ?
+	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, sc->tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, sc->tls_verify ? 2L : 0L);
+	if (sc->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, sc->ca_file);
+	if (sc->user != NULL)
+		curl_easy_setopt(e, CURLOPT_USERNAME, sc->user);
+	if (p->password != NULL)
+		curl_easy_setopt(e, CURLOPT_PASSWORD, p->password);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	return 0;
+}
+
+/* The URL's path is the EHLO name for curl: smtp://host:port/helo. */
+static char *
+smtp_url(const struct smtp_config *sc)
+{
+	const char	*host;
+	char		*url;
+	size_t		 len = strlen(sc->url);
+
+	if (sc->helo == NULL)
+		return xstrdup(sc->url);
+	host = strstr(sc->url, "://");
+	host = host != NULL ? host + 3 : sc->url;
+	if (strchr(host, '/') != NULL)
+		return xstrdup(sc->url);
+	xasprintf(&url, "%.*s/%s", (int)len, sc->url, sc->helo);
+	return url;
+}
+
+static int
+smtp_global_init(char **cause)
+{
+	static int	 done;
+
+	if (done)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		xasprintf(cause, "cannot initialise libcurl");
+		return -1;
+	}
+	done = 1;
+	return 0;
+}
+
+struct smtp_pool *
+smtp_pool_new(const struct smtp_config *sc, char **cause)
+{
+	struct smtp_pool *p;
+	int		 i;
+
+	if (sc->url == NULL) {
+		xasprintf(cause, "smtp.url is not set");
+		return NULL;
+	}
+	if (smtp_global_init(cause) == -1)
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	p->url = smtp_url(sc);
+	if (config_password(sc->password, sc->password_file, &p->password,
+	    cause) == -1) {
+		smtp_pool_free(p);
+		return NULL;
+	}
+	p->nslots = sc->connections > 0 ? sc->connections : 1;
+	p->slots = xcalloc(p->nslots, sizeof *p->slots);
+	if ((p->multi = curl_multi_init()) == NULL) {
+		xasprintf(cause, "cannot create a curl multi handle");
+		smtp_pool_free(p);
+		return NULL;
+	}
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->nslots);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)p->nslots);
+	for (i = 0; i < p->nslots; i++) {
+		if (smtp_slot_init(p, &p->slots[i], sc, cause) == -1) {
+			smtp_pool_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+static void
+smtp_slot_clear(struct smtp_slot *s)
+{
+	free(s->data);
+	s->data = NULL;
+	s->len = s->off = 0;
+	free(s->from);
+	s->from = NULL;
+	curl_slist_free_all(s->rcpt);
+	s->rcpt = NULL;
+	buf_reset(&s->cur);
+	buf_reset(&s->last);
+	s->err[0] = '\0';
+	s->busy = 0;
+	if (s->retried)
+		curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 0L);
+	s->retried = 0;
+}
+
+void
+smtp_pool_free(struct smtp_pool *p)
+{
+	int	 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; p->slots != NULL && i < p->nslots; i++) {
+		if (p->slots[i].easy == NULL)
+			continue;
+		if (p->slots[i].busy)
+			curl_multi_remove_handle(p->multi, p->slots[i].easy);
+		curl_easy_cleanup(p->slots[i].easy);
+		smtp_slot_clear(&p->slots[i]);
+		buf_free(&p->slots[i].cur);
+		buf_free(&p->slots[i].last);
+	}
+	if (p->multi != NULL)
+		curl_multi_cleanup(p->multi);
+	free(p->slots);
+	free(p->url);
+	if (p->password != NULL) {
+		explicit_zero(p->password, strlen(p->password));
+		free(p->password);
+	}
+	free(p);
+}
+
+int
+smtp_pool_idle(struct smtp_pool *p)
+{
+	return p->nslots - p->busy;
+}
+
+int
+smtp_pool_busy(struct smtp_pool *p)
+{
+	return p->busy;
+}
+
+/*
+ * Starts one transaction on a free slot. The pool takes data (freed when
+ * the result is returned). from "" is the null sender <>.
+ */
+int
+smtp_pool_submit(struct smtp_pool *p, int64_t id, const char *from,
+    const char *rcpt, char *data, size_t len, char **cause)
+{
+	struct smtp_slot *s = NULL;
+	int		 i;
+
+	for (i = 0; i < p->nslots && s == NULL; i++)
+		if (!p->slots[i].busy)
+			s = &p->slots[i];
+	if (s == NULL) {
+		xasprintf(cause, "no free SMTP connection");
+		return -1;
+	}
+	s->id = id;
+	s->data = data;
+	s->len = len;
+	s->off = 0;
+	s->from = xstrdup(from);
+	s->rcpt = curl_slist_append(NULL, rcpt);
+	curl_easy_setopt(s->easy, CURLOPT_MAIL_FROM, s->from);
+	curl_easy_setopt(s->easy, CURLOPT_MAIL_RCPT, s->rcpt);
+	curl_easy_setopt(s->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	if (curl_multi_add_handle(p->multi, s->easy) != CURLM_OK) {
+		xasprintf(cause, "cannot start an SMTP transaction");
+		s->data = NULL;		/* still the caller's */
+		smtp_slot_clear(s);
+		return -1;
+	}
+	s->busy = 1;
+	p->busy++;
+	return 0;
+}
+
+/* "550 5.1.1 <x>: ..." -> "5.1.1"; empty if the reply has none. */
+static void
+smtp_enhanced(const char *reply, char *out, size_t outlen)
+{
+	size_t	 n;
+
+	out[0] = '\0';
+	if (strlen(reply) < 5 || !isdigit((unsigned char)reply[4]))
+		return;
+	reply += 4;
+	n = strspn(reply, "0123456789.");
+	if (n < 5 || n >= outlen || reply[1] != '.')
+		return;
+	memcpy(out, reply, n);
+	out[n] = '\0';
+}
+
+/*
+ * A failure that is about the server or the connection, not about this
+ * recipient: no reply at all, the login, TLS, or the server refusing our
+ * MAIL FROM. Such a failure must never fail a member's delivery for good.
+ */
+static int
+smtp_server_fault(CURLcode rc, long code, const char *err)
+{
+	if (code < 400 || rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR ||
+	    rc == CURLE_USE_SSL_FAILED || rc == CURLE_PEER_FAILED_VERIFICATION)
+		return 1;
+	if (strncmp(err, "RCPT failed", 11) == 0 ||
+	    strncmp(err, "DATA failed", 11) == 0 ||
+	    rc == CURLE_WEIRD_SERVER_REPLY)
+		return 0;
+	return 1;
+}
+
+static void
+smtp_result_fill(struct smtp_slot *s, CURLcode rc, struct smtp_result *r)
+{
+	long	 code = 0;
+	char	*last = s->last.data != NULL ? s->last.data : "";
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	memset(r, 0, sizeof *r);
+	r->id = s->id;
+	if (rc == CURLE_OK && code >= 200 && code < 300) {
+		r->class = SEND_OK;
+		r->code = (int)code;
+		r->reply = xstrdup(last);
+	} else if (code >= 400 && code < 600) {
+		r->server = smtp_server_fault(rc, code, s->err);
+		r->class = code >= 500 && !r->server ? SEND_PERMFAIL :
+		    SEND_TEMPFAIL;
+		r->code = (int)code;
+		if (rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR)
+			xasprintf(&r->reply, "authentication failed: %s", last);
+		else
+			r->reply = xstrdup(last);
+	} else {
+		r->class = SEND_TEMPFAIL;
+		r->server = 1;
+		xasprintf(&r->reply, "no reply from the server: %s",
+		    s->err[0] != '\0' ? s->err : curl_easy_strerror(rc));
+	}
+	smtp_enhanced(r->reply, r->status, sizeof r->status);
+	if (r->class != SEND_OK && strncmp(r->reply, "authentication", 14) == 0)
+		smtp_enhanced(last, r->status, sizeof r->status);
+}
+
+/*
+ * A transfer that failed before the server said anything at all cannot
+ * have delivered the message: it was a cached connection the server had
+ * already closed (curl keeps one open after some failures). Run it again
+ * once, on a new connection, instead of deferring the member's mail.
+ */
+static int
+smtp_slot_retry(struct smtp_pool *p, struct smtp_slot *s, CURLcode rc)
+{
+	if (rc == CURLE_OK || s->last.len > 0 || s->cur.len > 0 || s->retried)
+		return 0;
+	curl_multi_remove_handle(p->multi, s->easy);
+	s->retried = 1;
+	s->off = 0;
+	s->err[0] = '\0';
+	curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
+	return curl_multi_add_handle(p->multi, s->easy) == CURLM_OK;
+}
+
+/*
+ * Runs the transfers for up to timeout_ms and returns the finished ones
+ * in *out (the caller frees them with smtp_results_free).
+ */
+int
+smtp_pool_run(struct smtp_pool *p, int timeout_ms, struct smtp_result **out,
+    size_t *nout)
+{
+	struct smtp_slot *s;
+	CURLMsg		*m;
+	char		*priv;
+	int		 running, left;
+
+	*out = NULL;
+	*nout = 0;
+	if (curl_multi_perform(p->multi, &running) != CURLM_OK)
+		return -1;
+	if (running > 0 && curl_multi_poll(p->multi, NULL, 0, timeout_ms,
+	    NULL) == CURLM_OK)
+		curl_multi_perform(p->multi, &running);
+	while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		s = (struct smtp_slot *)(void *)priv;
+		if (smtp_slot_retry(p, s, m->data.result))
+			continue;
+		*out = xreallocarray(*out, *nout + 1, sizeof **out);
+		smtp_result_fill(s, m->data.result, &(*out)[(*nout)++]);
+		curl_multi_remove_handle(p->multi, s->easy);
+		smtp_slot_clear(s);
+		p->busy--;
+	}
+	return 0;
+}
+
+void
+smtp_results_free(struct smtp_result *r, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(r[i].reply);
+	free(r);
+}
