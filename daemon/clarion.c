@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
 	{ "backup", cmd_backup, "write a consistent copy of the database" },
 	{ "template", cmd_template, "render a Mustache template" },
 	{ "inbound", cmd_inbound, "classify saved mail" },
+	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
 };
 
 static void

@@ -330,6 +330,140 @@ int	 mime_build(const struct message *, struct buf *, char **);
 int	 md_to_html(const char *, struct buf *);
 int	 md_to_text(const char *, struct buf *);
 
+/* imap.c: the IMAP client (libetpan), TLS checked with GnuTLS */
+enum imap_folder {
+	IMAP_BOUNCES,
+	IMAP_COMPLAINTS,
+	IMAP_UNSUBSCRIBED,
+	IMAP_REPLIES,
+	IMAP_AUTOREPLIES,
+	IMAP_UNKNOWN,
+	IMAP_NFOLDERS,
+};
+extern const char *const imap_folder_names[IMAP_NFOLDERS];
+struct imap_conn;
+struct imap_msg {
+	uint32_t	 uid;
+	size_t		 size;	/* RFC822.SIZE */
+};
+int	 imap_url_parse(const char *, char **, uint16_t *, int *, char **);
+struct imap_conn *imap_open(const struct imap_config *, char **);
+void	 imap_close(struct imap_conn *);
+uint32_t imap_uidvalidity(const struct imap_conn *);
+int	 imap_has_idle(const struct imap_conn *);
+int	 imap_list_new(struct imap_conn *, uint32_t, struct imap_msg **,
+	     size_t *, char **);
+int	 imap_fetch(struct imap_conn *, uint32_t, char **, size_t *, char **);
+int	 imap_file(struct imap_conn *, uint32_t, const char *, char **);
+int	 imap_wait(struct imap_conn *, int, char **);
+
+/* db_inbound.c: what was read over IMAP, and what it answered */
+struct inbound_rec {
+	const char	*mailbox;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	const char	*message_id;
+	const char	*class;
+	int64_t		 delivery_id;	/* 0 = none */
+	int64_t		 subscriber_id;
+	int64_t		 list_id;
+	const char	*status_code;
+	const char	*reason;
+	const char	*action;
+	const char	*folder;
+};
+struct inbound_seen {
+	int64_t		 id;
+	char		*folder;
+	int		 filed;
+	int		 same_uid;	/* 0: matched by Message-ID only */
+};
+struct inbound_pending {
+	int64_t		 id;
+	uint32_t	 uid;
+	char		*folder;
+};
+struct delivery_ref {
+	int64_t		 delivery_id;
+	int64_t		 subscriber_id;
+	int64_t		 list_id;
+	int64_t		 run_id;
+	char		*item_name;
+	char		*item_subject;
+	time_t		 due_at;
+};
+int	 db_imap_state_get(struct db *, const char *, uint32_t *, uint32_t *);
+int	 db_imap_state_set(struct db *, const char *, uint32_t, uint32_t);
+int	 db_inbound_seen(struct db *, const char *, uint32_t, uint32_t,
+	     const char *, struct inbound_seen *);
+int	 db_inbound_insert(struct db *, const struct inbound_rec *, int64_t *);
+int	 db_inbound_set_filed(struct db *, int64_t);
+int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
+	     struct inbound_pending **, size_t *);
+void	 inbound_pending_free(struct inbound_pending *, size_t);
+int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
+void	 delivery_ref_free(struct delivery_ref *);
+int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
+	     const char *, size_t, const char *);
+int	 db_atomic(struct db *, int (*)(void *), void *);
+
+/* db_bounce.c, bounce.c: bounce scoring and the owners' digest */
+struct bounce_row {
+	int64_t		 subscriber_id;
+	char		*address;
+	char		*name;
+	double		 score;		/* as stored at last_bounce_at */
+	time_t		 last_bounce_at;
+	time_t		 disabled_at;	/* 0 = not disabled */
+	char		*reason;
+	int		 digested;
+};
+int	 db_bounce_insert(struct db *, int64_t, int64_t, time_t, int,
+	     const char *, const char *, const char *);
+int	 db_bounce_score_get(struct db *, int64_t, double *, time_t *,
+	     time_t *);
+int	 db_bounce_score_set(struct db *, int64_t, double, time_t);
+int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *);
+int	 db_bounce_reset(struct db *, int64_t);
+int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
+	     size_t *);
+int	 db_bounce_undigested(struct db *, int64_t, struct bounce_row **,
+	     size_t *);
+int	 db_bounce_digest_lists(struct db *, int64_t **, size_t *);
+int	 db_bounce_mark_digested(struct db *);
+void	 bounce_rows_free(struct bounce_row *, size_t);
+double	 bounce_decay(double, time_t, time_t, int);
+double	 bounce_row_score(const struct bounce_row *, const struct config *,
+	     time_t);
+/* 1: this bounce disabled the member; 0: recorded; -1: error */
+int	 bounce_record(struct db *, const struct config *,
+	     const struct token_keys *, int64_t, int64_t, int, const char *,
+	     const char *, const char *);
+int	 bounce_success(struct db *, int64_t);
+int	 bounce_digest(struct db *, const struct config *, time_t, char **);
+
+/* inbound_mail.c: confirmations, forwards and digests, queued in sysmail */
+struct inmail_forward {
+	const struct classify_result *cr;
+	const struct delivery_ref *ref;
+	int		 verified;	/* by token, not only In-Reply-To */
+};
+struct list_info;
+int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
+	     int64_t, const char *, const char *, char **);
+int	 inmail_forward(struct db *, const struct config *,
+	     const struct inmail_forward *, const char *, char **);
+int	 inmail_digest(struct db *, const struct config *,
+	     const struct list_info *, const struct bounce_row *, size_t,
+	     const char *, char **);
+
+/* inbound.c: the inbound child process and the daemon step */
+int	 inbound_run(const struct config *, struct db *,
+	     const struct token_keys *, int, long *, char **);
+void	 inbound_signals(void);
+int	 inbound_step(struct daemon_ctx *);
+void	 inbound_stop(struct daemon_ctx *);
+
 /* smtp.c, outbox.c, send.c, db_delivery.c: sending (SEND area) */
 enum send_class {
 	SEND_OK,

@@ -31,5 +31,7 @@ int	cmd_status(struct cli *, int, char **);
 int	cmd_backup(struct cli *, int, char **);
 int	cmd_template(struct cli *, int, char **);
 int	cmd_inbound(struct cli *, int, char **);
+int	cmd_bounces(struct cli *, int, char **);
+int	cmd_inbound_run(struct cli *, int, char **);
 
 #endif
