@@ -27,7 +27,6 @@
 
 #include "clarion.h"
 
-static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_hup;
 
 struct step {
@@ -43,6 +42,10 @@ static int	housekeeping_step(struct daemon_ctx *);
  */
 static const struct step steps[] = {
 	{ "housekeeping", housekeeping_step },
+	{ "schedule", schedule_step },
+	{ "compose", compose_step },
+	{ "send", send_step },
+	{ "inbound", inbound_step },
 };
 
 static void
@@ -65,7 +68,7 @@ on_signal(int sig)
 	if (sig == SIGHUP)
 		got_hup = 1;
 	else
-		got_term = 1;
+		daemon_got_term = 1;
 }
 
 static void
@@ -94,20 +97,6 @@ signals_setup(sigset_t *waitmask)
 	sigdelset(waitmask, SIGTERM);
 	sigdelset(waitmask, SIGINT);
 	sigdelset(waitmask, SIGHUP);
-}
-
-/* Lets a step that runs long notice a stop request between messages. */
-int
-daemon_stopping(struct daemon_ctx *ctx)
-{
-	sigset_t	 pending;
-
-	if (got_term)
-		ctx->stopping = 1;
-	if (!ctx->stopping && sigpending(&pending) == 0 &&
-	    (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)))
-		ctx->stopping = 1;
-	return ctx->stopping;
 }
 
 static int
@@ -203,6 +192,10 @@ reload(struct daemon_ctx *ctx)
 		free(conf->database);
 		conf->database = xstrdup(ctx->conf->database);
 	}
+	/* The composer's templates and the SMTP pool follow the new config. */
+	composer_free(ctx->composer);
+	ctx->composer = NULL;
+	send_shutdown();
 	config_free(ctx->conf);
 	ctx->conf = conf;
 	ctx->keys = keys;
@@ -297,6 +290,9 @@ setup(const char *path, char **cause)
 static void
 teardown(struct daemon_ctx *ctx)
 {
+	inbound_stop(ctx);
+	send_shutdown();
+	composer_free(ctx->composer);
 	db_state_set(ctx->db, "pid", "0");
 	db_close(ctx->db);
 	config_free(ctx->conf);
@@ -408,6 +404,9 @@ main(int argc, char **argv)
 	log_info("clariond %s started (pid %ld, tick %ds, transport %s)",
 	    CLARION_VERSION, (long)getpid(), ctx->conf->tick,
 	    ctx->conf->transport == TRANSPORT_SMTP ? "smtp" : "outbox");
+	/* Deliveries a crash left in "sending" are resent or held, never lost. */
+	if (send_recover(ctx) == -1)
+		log_warnx("could not check for deliveries left by a crash");
 	notify("READY=1");
 	loop(ctx, &waitmask, once);
 	notify("STOPPING=1");
