@@ -197,7 +197,7 @@ preview_parse(int argc, char **argv, struct preview_opts *o, int test)
 	memset(o, 0, sizeof *o);
 	o->mode = 't';
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o->subscriber = optarg;
