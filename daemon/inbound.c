@@ -25,6 +25,9 @@
 
 #include <sys/types.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <errno.h>
 #include <signal.h>
@@ -717,6 +720,12 @@ child_main(const struct config *conf, const struct token_keys *keys)
 	char		*cause = NULL;
 
 	inbound_signals();
+#ifdef __linux__
+	/* An orphan would keep reading mail (and clariond's pid file lock). */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+	if (getppid() == 1)
+		_exit(0);
 	if ((db = db_open(conf->database, 0, &cause)) == NULL) {
 		log_warnx("inbound: %s", cause);
 		_exit(EX_SOFTWARE);
