@@ -25,6 +25,10 @@ static const struct cli_command commands[] = {
 	{ "status", cmd_status, "show the daemon's health and the counts" },
 	{ "backup", cmd_backup, "write a consistent copy of the database" },
 	{ "template", cmd_template, "render a Mustache template" },
+	{ "event", cmd_event, "strikes, ballots, pickets, meetings; feeds" },
+	{ "item", cmd_item, "bulletins, newsletters, messages and when" },
+	{ "notice", cmd_notice, "meeting notices, moves and cancellations" },
+	{ "run", cmd_run, "issues of items: list, show, cancel, resend" },
 	{ "inbound", cmd_inbound, "classify saved mail" },
 	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
 };

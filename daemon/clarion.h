@@ -557,4 +557,177 @@ int	 db_queue_list(struct db *, int64_t, const char *,
 int	 db_sysmail_counts(struct db *, long *, long *, long *);
 int	 db_delivery_get(struct db *, int64_t, struct delivery_claim *);
 
+/* event.c, db_event.c: strikes, ballots, pickets, meetings (times in UTC) */
+struct event {
+	int64_t	 id;
+	char	*uid;
+	char	*kind;		/* strike ballot picket demo meeting other */
+	char	*title;
+	char	*union_name;
+	char	*employer;
+	char	*location;
+	char	*link;
+	char	*notes;
+	time_t	 starts_at;
+	time_t	 ends_at;	/* 0 = no end given */
+	int	 all_day;
+	char	*status;	/* confirmed, cancelled */
+	int	 sequence;	/* RFC 5545 SEQUENCE: bumped on each change */
+	int64_t	 feed_id;	/* 0 = not from a feed */
+};
+struct event_list {
+	struct event	*v;
+	size_t		 n;
+};
+void	 event_init(struct event *);
+void	 event_clear(struct event *);
+void	 event_list_free(struct event_list *);
+int	 event_kind_valid(const char *);
+const char *event_kind_label(const char *);
+char	*event_uid_new(void);
+int	 event_check(const struct event *, char **);
+int	 event_same(const struct event *, const struct event *);
+int	 event_csv_import(struct db *, const char *, const char *, int *, int *,
+	     char **);
+int	 event_import_list(struct db *, struct event_list *, int *, int *,
+	     char **);
+int	 db_event_insert(struct db *, struct event *, time_t, char **);
+int	 db_event_update(struct db *, const struct event *, time_t, char **);
+int	 db_event_get(struct db *, int64_t, struct event *);
+int	 db_event_by_uid(struct db *, const char *, struct event *);
+int	 db_event_range(struct db *, time_t, time_t, const char *,
+	     const char *, int, struct event_list *, char **);
+int	 db_event_feed_uids(struct db *, int64_t, char ***, size_t *);
+
+struct feed {
+	int64_t	 id;
+	char	*url;
+	char	*etag;
+	char	*last_modified;
+	time_t	 last_fetch;
+	char	*last_error;
+};
+void	 feed_clear(struct feed *);
+int	 db_feed_add(struct db *, const char *, int64_t *, char **);
+int	 db_feed_get(struct db *, int64_t, struct feed *);
+int	 db_feed_ids(struct db *, int64_t **, size_t *);
+int	 db_feed_update(struct db *, int64_t, const char *, const char *,
+	     time_t, const char *);
+
+/* db_item.c: items (what to send, when) and runs (one issue of an item) */
+struct item {
+	int64_t	 id;
+	char	*name;
+	int64_t	 list_id;
+	char	*segment;
+	char	*kind;		/* bulletin newsletter notice message */
+	char	*template;
+	char	*subject;	/* a Mustache template */
+	char	*content_file;	/* Markdown, or NULL */
+	char	*event_kinds;	/* "strike,ballot"; "" = every kind */
+	int	 days_ahead;
+	char	*union_filter;
+	time_t	 send_at;	/* one-off; 0 = none */
+	char	*rrule;		/* RFC 5545, in local time; NULL = none */
+	time_t	 dtstart;
+	int	 skip_empty;
+	time_t	 expires_at;	/* 0 = never */
+	int64_t	 event_id;	/* the meeting of a notice; 0 = none */
+	int	 notice_days;
+	long	 reminder_before;	/* seconds; 0 = no reminder */
+	int	 priority;
+	char	*status;	/* active paused cancelled done */
+	time_t	 created;
+};
+struct run {
+	int64_t	 id;
+	int64_t	 item_id;
+	time_t	 due_at;
+	char	*purpose;	/* issue notice reminder update cancel test */
+	char	*state;		/* planned composing sending done skipped cancelled */
+	char	*reason;
+	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
+	time_t	 created;
+	time_t	 started;
+	time_t	 finished;
+	char	*item_name;
+};
+void	 item_init(struct item *);
+void	 item_clear(struct item *);
+void	 run_clear(struct run *);
+void	 runs_free(struct run *, size_t);
+int	 db_item_insert(struct db *, struct item *, time_t, char **);
+int	 db_item_update(struct db *, const struct item *, time_t, char **);
+int	 db_item_get(struct db *, int64_t, struct item *);
+int	 db_item_find(struct db *, const char *, struct item *);
+int	 db_item_list(struct db *, int, struct item **, size_t *);
+int	 db_item_set_status(struct db *, int64_t, const char *, time_t);
+int	 db_list_id(struct db *, const char *, int64_t *);
+int	 db_run_insert(struct db *, int64_t, time_t, const char *,
+	     const char *, const char *, int, int64_t *);
+int	 db_run_get(struct db *, int64_t, struct run *);
+int	 db_run_list(struct db *, int64_t, const char *, int, struct run **,
+	     size_t *);
+int	 db_run_last_due(struct db *, int64_t, const char *, time_t *);
+int	 db_run_set_state(struct db *, int64_t, const char *, const char *,
+	     time_t);
+int	 db_run_cancel_pending(struct db *, int64_t, const char *,
+	     const char *, time_t);
+int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
+int	 db_run_cancel(struct db *, int64_t, time_t, long *);
+int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
+
+/* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
+int	 ical_rrule_check(const char *, char **);
+int	 ical_rrule_expand(const char *, time_t, const char *, time_t, time_t,
+	     size_t, time_t **, size_t *, char **);
+int	 ical_parse_events(const char *, const char *, struct event_list *,
+	     char **);
+char	*ical_invite(const struct event *, const char *, const char *, int,
+	     const char *, const char *, time_t);
+
+/* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
+int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
+	     int *, int *, char **);
+
+/* schedule.c: items -> runs, and the shared data of each run */
+int	 schedule_step(struct daemon_ctx *);
+int	 schedule_plan(struct db *, const struct config *, time_t, int *,
+	     char **);
+int	 schedule_expire(struct db *, const struct config *, time_t, int *,
+	     char **);
+int	 schedule_events(struct db *, const struct item *, time_t, time_t,
+	     struct event_list *, char **);
+struct json_t;
+int	 run_context_build(struct db *, const struct config *, int64_t,
+	     struct json_t **, int *, char **);
+
+/* notice.c: meeting notices, reminders, moves and cancellations */
+struct notice_req {
+	const char	*list;
+	const char	*segment;
+	const char	*title;
+	time_t		 meeting;
+	time_t		 meeting_end;	/* 0 = none */
+	const char	*venue;
+	const char	*agenda_file;
+	const char	*template;	/* NULL = "notice" */
+	const char	*subject;	/* NULL = a default */
+	int		 notice_days;	/* -1 = schedule.notice_days */
+	long		 reminder;	/* -1 = schedule.reminder_before */
+	time_t		 send_at;	/* 0 = at once */
+	int		 force;
+};
+enum notice_result {
+	NOTICE_OK = 0,
+	NOTICE_ERROR = -1,
+	NOTICE_TOO_SHORT = -2,
+};
+enum notice_result notice_add(struct db *, const struct config *,
+	     const struct notice_req *, time_t, int64_t *, char **);
+enum notice_result notice_move(struct db *, const struct config *, int64_t,
+	     time_t, time_t, int, time_t, char **);
+int	 notice_cancel(struct db *, const struct config *, int64_t, time_t,
+	     char **);
+
 #endif /* CLARION_H */

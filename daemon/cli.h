@@ -34,4 +34,12 @@ int	cmd_inbound(struct cli *, int, char **);
 int	cmd_bounces(struct cli *, int, char **);
 int	cmd_inbound_run(struct cli *, int, char **);
 
+/* schedule: cli_event.c, cli_item.c, cli_notice.c, cli_run.c */
+int	cmd_event(struct cli *, int, char **);
+int	cmd_item(struct cli *, int, char **);
+int	cmd_notice(struct cli *, int, char **);
+int	cmd_run(struct cli *, int, char **);
+int	cli_when(struct cli *, const char *, time_t *);
+char	*cli_local(struct cli *, time_t);
+
 #endif

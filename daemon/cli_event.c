@@ -1,0 +1,503 @@
+/*
+ * clarion event: the strikes, ballots, pickets and meetings bulletins
+ * list. Times are entered and shown in the configured zone (timezone,
+ * Europe/London by default) and stored in UTC.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char event_usage[] =
+    "usage: clarion event add --kind KIND --title TEXT --start \"DATE TIME\"\n"
+    "           [--end \"DATE TIME\"] [--union NAME] [--employer NAME]\n"
+    "           [--location TEXT] [--link URL] [--notes TEXT]\n"
+    "       clarion event list [--from DATE] [--to DATE] [--kind KINDS]\n"
+    "           [--union NAME] [--all] [--json]\n"
+    "       clarion event show ID [--json]\n"
+    "       clarion event edit ID [any option of add]\n"
+    "       clarion event cancel ID\n"
+    "       clarion event import FILE.csv | FILE.ics | URL\n"
+    "       clarion event feeds [--json]\n\n"
+    "KIND is strike, ballot, picket, demo, meeting or other; KINDS a comma-\n"
+    "separated list. Times are \"YYYY-MM-DD HH:MM\" in the configured zone;\n"
+    "a date alone is an all-day event. --employer is also --workplace.\n"
+    "list shows events not yet over (from now), or --from/--to; --all adds\n"
+    "cancelled ones. edit and cancel bump the event's SEQUENCE.\n"
+    "import reads a CSV (columns kind, title, start and optionally union,\n"
+    "employer or workplace, end, location, link, notes, uid), an iCalendar\n"
+    "file, or an iCalendar URL (http://, https://, file://): a URL becomes a\n"
+    "feed that clariond refreshes each tick; events that vanish from it are\n"
+    "cancelled, changed ones updated.\n";
+
+struct event_opts {
+	const char	*kind, *title, *start, *end, *union_name, *employer;
+	const char	*location, *link, *notes, *from, *to;
+	int		 all;
+};
+
+/* Parses a local date and time in the configured zone; -1 printed. */
+int
+cli_when(struct cli *cli, const char *text, time_t *out)
+{
+	char	*cause;
+
+	if (time_parse_local(text, cli_config(cli)->timezone, out,
+	    &cause) == -1) {
+		cli_error(EX_DATAERR, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* A UTC time shown in the configured zone; "-" for none. Caller frees. */
+char *
+cli_local(struct cli *cli, time_t t)
+{
+	if (t == 0)
+		return xstrdup("-");
+	return time_format_local(t, cli_config(cli)->timezone,
+	    "%Y-%m-%d %H:%M");
+}
+
+static int
+event_parse(int argc, char **argv, struct event_opts *o)
+{
+	static const struct option opts[] = {
+		{ "kind", required_argument, NULL, 'k' },
+		{ "title", required_argument, NULL, 't' },
+		{ "start", required_argument, NULL, 's' },
+		{ "end", required_argument, NULL, 'e' },
+		{ "union", required_argument, NULL, 'u' },
+		{ "employer", required_argument, NULL, 'E' },
+		{ "workplace", required_argument, NULL, 'E' },
+		{ "location", required_argument, NULL, 'l' },
+		{ "link", required_argument, NULL, 'L' },
+		{ "notes", required_argument, NULL, 'n' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	 ch;
+
+	memset(o, 0, sizeof *o);
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k': o->kind = optarg; break;
+		case 't': o->title = optarg; break;
+		case 's': o->start = optarg; break;
+		case 'e': o->end = optarg; break;
+		case 'u': o->union_name = optarg; break;
+		case 'E': o->employer = optarg; break;
+		case 'l': o->location = optarg; break;
+		case 'L': o->link = optarg; break;
+		case 'n': o->notes = optarg; break;
+		case 'f': o->from = optarg; break;
+		case 'T': o->to = optarg; break;
+		case 'a': o->all = 1; break;
+		case 'j': break;	/* also taken before the command */
+		case 'h': return -2;
+		default: return -1;
+		}
+	}
+	return optind;
+}
+
+static void
+set_str(char **field, const char *v)
+{
+	if (v == NULL)
+		return;
+	free(*field);
+	*field = xstrdup(v);
+}
+
+/* Applies the options to ev; 0, or -1 with the error printed. */
+static int
+event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
+{
+	char	*cause;
+
+	set_str(&ev->kind, o->kind);
+	set_str(&ev->title, o->title);
+	set_str(&ev->union_name, o->union_name);
+	set_str(&ev->employer, o->employer);
+	set_str(&ev->location, o->location);
+	set_str(&ev->link, o->link);
+	set_str(&ev->notes, o->notes);
+	if (o->start != NULL) {
+		if (cli_when(cli, o->start, &ev->starts_at) == -1)
+			return -1;
+		ev->all_day = strlen(o->start) == 10;
+	}
+	if (o->end != NULL && *o->end == '\0')
+		ev->ends_at = 0;
+	else if (o->end != NULL && cli_when(cli, o->end, &ev->ends_at) == -1)
+		return -1;
+	if (event_check(ev, &cause) == -1) {
+		cli_error(EX_DATAERR, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+event_write(struct cli *cli, struct event *ev, int insert)
+{
+	struct db	*db = cli_db(cli);
+	char		*cause = NULL;
+	int		 rc;
+
+	if (db_begin(db) == -1)
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	rc = insert ? db_event_insert(db, ev, clock_now(), &cause) :
+	    db_event_update(db, ev, clock_now(), &cause);
+	if (rc == -1) {
+		db_rollback(db);
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	if (db_commit(db) == -1)
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	return EX_OK;
+}
+
+static int
+event_add(struct cli *cli, const struct event_opts *o)
+{
+	struct event	 ev;
+	char		*when;
+	int		 rc;
+
+	if (o->kind == NULL || o->title == NULL || o->start == NULL)
+		return cli_usage(event_usage, "add needs --kind, --title and "
+		    "--start");
+	event_init(&ev);
+	ev.uid = event_uid_new();
+	ev.status = xstrdup("confirmed");
+	if (event_apply(cli, o, &ev) == -1) {
+		event_clear(&ev);
+		return EX_DATAERR;
+	}
+	if ((rc = event_write(cli, &ev, 1)) == EX_OK) {
+		when = cli_local(cli, ev.starts_at);
+		printf("event %lld: %s %s, %s\n", (long long)ev.id, ev.kind,
+		    when, ev.title);
+		free(when);
+	}
+	event_clear(&ev);
+	return rc;
+}
+
+static int
+event_lookup(struct cli *cli, const char *arg, struct event *ev)
+{
+	char		*end;
+	long long	 id;
+
+	id = strtoll(arg, &end, 10);
+	if (end != arg && *end == '\0' && db_event_get(cli_db(cli), id,
+	    ev) == 0)
+		return 0;
+	if (db_event_by_uid(cli_db(cli), arg, ev) == 0)
+		return 0;
+	cli_error(EX_DATAERR, "no event '%s' (see clarion event list)", arg);
+	return -1;
+}
+
+static json_t *
+event_json(struct cli *cli, const struct event *ev)
+{
+	char	*s = cli_local(cli, ev->starts_at), *e = cli_local(cli,
+	    ev->ends_at);
+	json_t	*o;
+
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+	    "s:s, s:b, s:s, s:i, s:I}", "id", (json_int_t)ev->id, "uid",
+	    ev->uid, "kind", ev->kind, "title", ev->title, "union",
+	    ev->union_name, "employer", ev->employer, "location",
+	    ev->location, "link", ev->link, "notes", ev->notes, "start", s,
+	    "end", ev->ends_at ? e : "", "all_day", ev->all_day, "status",
+	    ev->status, "sequence", ev->sequence, "feed",
+	    (json_int_t)ev->feed_id);
+	free(s);
+	free(e);
+	return o;
+}
+
+static void
+event_row(struct cli *cli, const struct event *ev)
+{
+	char	*when = ev->all_day ? time_format_local(ev->starts_at,
+	    cli_config(cli)->timezone, "%Y-%m-%d") : cli_local(cli,
+	    ev->starts_at);
+
+	printf("%-5lld %-16s %-8s %-30s %-12s %s%s\n", (long long)ev->id,
+	    when, ev->kind, ev->title, *ev->union_name ? ev->union_name : "-",
+	    *ev->employer ? ev->employer : "-",
+	    strcmp(ev->status, "cancelled") == 0 ? " (cancelled)" : "");
+	free(when);
+}
+
+static int
+event_list(struct cli *cli, const struct event_opts *o)
+{
+	struct event_list l;
+	time_t		 from = clock_now(), to = (time_t)1 << 40;
+	json_t		*a;
+	char		*cause;
+	size_t		 i;
+
+	if ((o->from != NULL && cli_when(cli, o->from, &from) == -1) ||
+	    (o->to != NULL && cli_when(cli, o->to, &to) == -1))
+		return EX_DATAERR;
+	if (db_event_range(cli_db(cli), from, to, o->kind ? o->kind : "",
+	    o->union_name ? o->union_name : "", o->all, &l, &cause) == -1) {
+		cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return EX_SOFTWARE;
+	}
+	if (cli->json) {
+		a = json_array();
+		for (i = 0; i < l.n; i++)
+			json_array_append_new(a, event_json(cli, &l.v[i]));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(a);
+	} else {
+		if (l.n > 0)
+			printf("%-5s %-16s %-8s %-30s %-12s %s\n", "ID", "START",
+			    "KIND", "TITLE", "UNION", "EMPLOYER");
+		for (i = 0; i < l.n; i++)
+			event_row(cli, &l.v[i]);
+	}
+	event_list_free(&l);
+	return EX_OK;
+}
+
+static int
+event_show(struct cli *cli, const char *arg)
+{
+	struct event	 ev;
+	json_t		*o;
+	const char	*k;
+	json_t		*v;
+
+	if (event_lookup(cli, arg, &ev) == -1)
+		return EX_DATAERR;
+	o = event_json(cli, &ev);
+	if (cli->json) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		json_object_foreach(o, k, v) {
+			if (json_is_string(v))
+				printf("%-9s %s\n", k, json_string_value(v));
+			else if (json_is_integer(v))
+				printf("%-9s %lld\n", k,
+				    (long long)json_integer_value(v));
+			else
+				printf("%-9s %s\n", k, json_is_true(v) ?
+				    "yes" : "no");
+		}
+	}
+	json_decref(o);
+	event_clear(&ev);
+	return EX_OK;
+}
+
+static int
+event_edit(struct cli *cli, const char *arg, const struct event_opts *o,
+    int cancel)
+{
+	struct event	 ev, old;
+	int		 rc;
+
+	if (event_lookup(cli, arg, &ev) == -1)
+		return EX_DATAERR;
+	event_lookup(cli, arg, &old);
+	if (cancel)
+		set_str(&ev.status, "cancelled");
+	if (event_apply(cli, o, &ev) == -1) {
+		event_clear(&ev);
+		event_clear(&old);
+		return EX_DATAERR;
+	}
+	if (event_same(&ev, &old)) {
+		printf("event %lld: nothing changed\n", (long long)ev.id);
+		rc = EX_OK;
+	} else {
+		ev.sequence++;
+		if ((rc = event_write(cli, &ev, 0)) == EX_OK)
+			printf("event %lld: %s (sequence %d)\n",
+			    (long long)ev.id, cancel ? "cancelled" : "updated",
+			    ev.sequence);
+		if (cancel && strcmp(ev.kind, "meeting") == 0)
+			printf("if members had a notice for it, use clarion "
+			    "notice cancel to tell them\n");
+	}
+	event_clear(&ev);
+	event_clear(&old);
+	return rc;
+}
+
+static int
+import_url(struct cli *cli, const char *url)
+{
+	struct db	*db = cli_db(cli);
+	char		*cause = NULL;
+	int64_t		 id;
+	int		 a, u, c, rc;
+
+	if (str_has_ctl(url))
+		return cli_error(EX_DATAERR, "a URL may not hold control "
+		    "characters");
+	if (db_begin(db) == -1 || db_feed_add(db, url, &id, &cause) == -1 ||
+	    db_commit(db) == -1) {
+		db_rollback(db);
+		rc = cli_error(EX_SOFTWARE, "%s", cause ? cause :
+		    db_errmsg(db));
+		free(cause);
+		return rc;
+	}
+	if (feed_refresh(db, cli_config(cli), id, &a, &u, &c, &cause) == -1) {
+		rc = cli_error(EX_UNAVAILABLE, "feed %lld: %s (kept; clariond "
+		    "will try again each tick)", (long long)id, cause);
+		free(cause);
+		return rc;
+	}
+	printf("feed %lld: %s: %d new, %d changed, %d cancelled\n",
+	    (long long)id, url, a, u, c);
+	return EX_OK;
+}
+
+static int
+import_file(struct cli *cli, const char *path)
+{
+	struct event_list l;
+	char		*data, *cause = NULL;
+	const char	*dot = strrchr(path, '.');
+	int		 a = 0, u = 0, rc, ics;
+
+	if ((data = file_read(path, NULL, &cause)) == NULL) {
+		rc = cli_error(EX_NOINPUT, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	ics = (dot != NULL && (strcasecmp(dot, ".ics") == 0 ||
+	    strcasecmp(dot, ".ical") == 0)) || strncmp(data,
+	    "BEGIN:VCALENDAR", 15) == 0;
+	if (ics) {
+		rc = ical_parse_events(data, cli_config(cli)->timezone, &l,
+		    &cause);
+		if (rc == 0)
+			rc = event_import_list(cli_db(cli), &l, &a, &u,
+			    &cause);
+		event_list_free(&l);
+	} else
+		rc = event_csv_import(cli_db(cli), cli_config(cli)->timezone,
+		    data, &a, &u, &cause);
+	free(data);
+	if (rc == -1) {
+		rc = cli_error(EX_DATAERR, "%s: %s", path, cause);
+		free(cause);
+		return rc;
+	}
+	printf("%s: %d new, %d changed\n", path, a, u);
+	return EX_OK;
+}
+
+static int
+event_import(struct cli *cli, const char *arg)
+{
+	if (str_casecmp_prefix(arg, "http://") ||
+	    str_casecmp_prefix(arg, "https://") ||
+	    str_casecmp_prefix(arg, "file://"))
+		return import_url(cli, arg);
+	return import_file(cli, arg);
+}
+
+static int
+event_feeds(struct cli *cli)
+{
+	struct feed	 f;
+	int64_t		*ids;
+	size_t		 i, n;
+	json_t		*a;
+	char		*when;
+
+	if (db_feed_ids(cli_db(cli), &ids, &n) == -1)
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		if (db_feed_get(cli_db(cli), ids[i], &f) == -1)
+			continue;
+		when = cli_local(cli, f.last_fetch);
+		if (cli->json)
+			json_array_append_new(a, json_pack("{s:I, s:s, s:s, "
+			    "s:s?}", "id", (json_int_t)f.id, "url", f.url,
+			    "last_fetch", when, "last_error", f.last_error));
+		else
+			printf("%-4lld %s\n     last fetch %s%s%s\n",
+			    (long long)f.id, f.url, when, f.last_error ?
+			    ", error: " : "", f.last_error ? f.last_error : "");
+		free(when);
+		feed_clear(&f);
+	}
+	if (cli->json) {
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	json_decref(a);
+	free(ids);
+	return EX_OK;
+}
+
+int
+cmd_event(struct cli *cli, int argc, char **argv)
+{
+	struct event_opts o;
+	const char	*sub;
+	int		 i, nargs;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
+		return cli_usage(event_usage, argc < 2 ? "give a subcommand" :
+		    NULL);
+	sub = argv[1];
+	if ((i = event_parse(argc - 1, argv + 1, &o)) == -2)
+		return cli_usage(event_usage, NULL);
+	if (i == -1)
+		return cli_usage(event_usage, "bad option");
+	i++;	/* index into argv of the first operand */
+	nargs = argc - i;
+	if (strcmp(sub, "add") == 0 && nargs == 0)
+		return event_add(cli, &o);
+	if (strcmp(sub, "list") == 0 && nargs == 0)
+		return event_list(cli, &o);
+	if (strcmp(sub, "feeds") == 0 && nargs == 0)
+		return event_feeds(cli);
+	if (strcmp(sub, "show") == 0 && nargs == 1)
+		return event_show(cli, argv[i]);
+	if (strcmp(sub, "edit") == 0 && nargs == 1)
+		return event_edit(cli, argv[i], &o, 0);
+	if (strcmp(sub, "cancel") == 0 && nargs == 1)
+		return event_edit(cli, argv[i], &o, 1);
+	if (strcmp(sub, "import") == 0 && nargs == 1)
+		return event_import(cli, argv[i]);
+	return cli_usage(event_usage, "unknown subcommand or wrong number of "
+	    "arguments");
+}

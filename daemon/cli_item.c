@@ -1,0 +1,615 @@
+/*
+ * clarion item: what to send to a list, and when. An item is one-off
+ * (--at) or recurring (--rrule, an RFC 5545 rule evaluated in the
+ * configured zone); clariond turns each due occurrence into a run.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char item_usage[] =
+    "usage: clarion item add NAME --list LIST --kind KIND --subject TEXT\n"
+    "           (--at \"DATE TIME\" | --rrule RULE --start DATE)\n"
+    "           [--template NAME] [--content FILE.md] [--segment EXPR]\n"
+    "           [--kinds KINDS] [--days N] [--union NAME]\n"
+    "           [--skip-empty | --send-empty] [--expires \"DATE TIME\"]\n"
+    "           [--priority N]\n"
+    "       clarion item list [--all] [--json]\n"
+    "       clarion item show ITEM [--json]\n"
+    "       clarion item edit ITEM [any option of add]\n"
+    "       clarion item pause|resume|cancel ITEM\n"
+    "       clarion item preview|test ITEM ... (see clarion item preview "
+    "--help)\n\n"
+    "KIND is bulletin (lists events: --kinds strike,ballot,... of every kind\n"
+    "by default, --days ahead of each issue, 7 by default, --union to keep\n"
+    "one union's), newsletter or message (--content, a Markdown file read\n"
+    "when each issue is composed). The template defaults to the kind; the\n"
+    "subject is a Mustache template too. A bulletin with no events is\n"
+    "skipped unless --send-empty. RULE is an RFC 5545 RRULE such as\n"
+    "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0, in local time from --start.\n"
+    "No issue is due at or after --expires. ITEM is a name or a number.\n"
+    "pause and cancel also cancel the item's runs not yet begun.\n";
+
+struct item_opts {
+	const char	*list, *segment, *kind, *template, *subject, *content;
+	const char	*kinds, *days, *union_name, *at, *rrule, *start;
+	const char	*expires, *priority;
+	int		 skip_empty;	/* -1 unset */
+	int		 all;
+};
+
+static int
+item_parse(int argc, char **argv, struct item_opts *o)
+{
+	static const struct option opts[] = {
+		{ "list", required_argument, NULL, 'l' },
+		{ "segment", required_argument, NULL, 'g' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "template", required_argument, NULL, 't' },
+		{ "subject", required_argument, NULL, 's' },
+		{ "content", required_argument, NULL, 'c' },
+		{ "kinds", required_argument, NULL, 'K' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "union", required_argument, NULL, 'u' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "rrule", required_argument, NULL, 'r' },
+		{ "start", required_argument, NULL, 'S' },
+		{ "expires", required_argument, NULL, 'x' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "skip-empty", no_argument, NULL, 'E' },
+		{ "send-empty", no_argument, NULL, 'e' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	 ch;
+
+	memset(o, 0, sizeof *o);
+	o->skip_empty = -1;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': o->list = optarg; break;
+		case 'g': o->segment = optarg; break;
+		case 'k': o->kind = optarg; break;
+		case 't': o->template = optarg; break;
+		case 's': o->subject = optarg; break;
+		case 'c': o->content = optarg; break;
+		case 'K': o->kinds = optarg; break;
+		case 'd': o->days = optarg; break;
+		case 'u': o->union_name = optarg; break;
+		case 'a': o->at = optarg; break;
+		case 'r': o->rrule = optarg; break;
+		case 'S': o->start = optarg; break;
+		case 'x': o->expires = optarg; break;
+		case 'p': o->priority = optarg; break;
+		case 'E': o->skip_empty = 1; break;
+		case 'e': o->skip_empty = 0; break;
+		case 'A': o->all = 1; break;
+		case 'j': break;
+		case 'h': return -2;
+		default: return -1;
+		}
+	}
+	return optind;
+}
+
+/* The exit code of the last error printed by the helpers below. */
+static int item_err = EX_USAGE;
+
+static int PRINTFLIKE(2, 3)
+item_fail(int code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	item_err = code;
+	cli_error(code, "%s", msg);
+	free(msg);
+	return code;
+}
+
+static void
+set_str(char **field, const char *v)
+{
+	if (v == NULL)
+		return;
+	free(*field);
+	*field = xstrdup(v);
+}
+
+static int
+int_arg(const char *what, const char *s, long lo, long hi, int *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		item_fail(EX_DATAERR, "%s: '%s' is not a number from %ld to "
+		    "%ld", what, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int
+kinds_ok(const char *kinds)
+{
+	char	*s, *tok, *save;
+	int	 ok = 1;
+
+	s = xstrdup(kinds);
+	for (tok = strtok_r(s, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (!event_kind_valid(tok)) {
+			item_fail(EX_DATAERR, "--kinds: '%s' is not an event "
+			    "kind (strike, ballot, picket, demo, meeting, "
+			    "other)", tok);
+			ok = 0;
+			break;
+		}
+	}
+	free(s);
+	return ok;
+}
+
+/* The Markdown file, kept as an absolute path: clariond reads it later. */
+static int
+content_arg(const char *path, char **field)
+{
+	char	 real[PATH_MAX];
+
+	if (*path == '\0') {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (realpath(path, real) == NULL || access(real, R_OK) == -1) {
+		item_fail(EX_NOINPUT, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	free(*field);
+	*field = xstrdup(real);
+	return 0;
+}
+
+static int
+when_arg(struct cli *cli, const char *text, time_t *out)
+{
+	if (cli_when(cli, text, out) == -1) {
+		item_err = EX_DATAERR;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
+{
+	char	*cause;
+
+	if (o->at != NULL && o->rrule != NULL) {
+		item_fail(EX_USAGE, "give --at or --rrule, not both");
+		return -1;
+	}
+	if (o->at != NULL) {
+		if (when_arg(cli, o->at, &it->send_at) == -1)
+			return -1;
+		free(it->rrule);
+		it->rrule = NULL;
+	}
+	if (o->rrule != NULL) {
+		if (ical_rrule_check(o->rrule, &cause) == -1) {
+			item_fail(EX_DATAERR, "%s", cause);
+			free(cause);
+			return -1;
+		}
+		set_str(&it->rrule, o->rrule);
+		it->send_at = 0;
+	}
+	if (o->start != NULL && when_arg(cli, o->start, &it->dtstart) == -1)
+		return -1;
+	if (it->rrule != NULL && it->dtstart == 0) {
+		item_fail(EX_USAGE, "--rrule needs --start DATE");
+		return -1;
+	}
+	if (o->expires != NULL && *o->expires == '\0')
+		it->expires_at = 0;
+	else if (o->expires != NULL && when_arg(cli, o->expires,
+	    &it->expires_at) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+kind_ok(const char *kind)
+{
+	if (strcmp(kind, "bulletin") == 0 || strcmp(kind, "newsletter") == 0 ||
+	    strcmp(kind, "message") == 0)
+		return 1;
+	item_fail(EX_DATAERR, "'%s' is not an item kind (bulletin, newsletter, "
+	    "message; meeting notices are made by clarion notice add)", kind);
+	return 0;
+}
+
+static int
+fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
+{
+	if (o->list != NULL && db_list_id(cli_db(cli), o->list,
+	    &it->list_id) == -1) {
+		item_fail(EX_DATAERR, "no list named '%s' (see clarion list "
+		    "ls)", o->list);
+		return -1;
+	}
+	if ((o->kind != NULL && !kind_ok(o->kind)) ||
+	    (o->kinds != NULL && !kinds_ok(o->kinds)))
+		return -1;
+	if (o->subject != NULL && str_has_ctl(o->subject)) {
+		item_fail(EX_DATAERR, "the subject may not hold line breaks");
+		return -1;
+	}
+	set_str(&it->kind, o->kind);
+	set_str(&it->segment, o->segment);
+	set_str(&it->template, o->template);
+	set_str(&it->subject, o->subject);
+	set_str(&it->event_kinds, o->kinds);
+	set_str(&it->union_filter, o->union_name);
+	if (o->skip_empty != -1)
+		it->skip_empty = o->skip_empty;
+	if ((o->days != NULL && int_arg("--days", o->days, 1, 366,
+	    &it->days_ahead) == -1) || (o->priority != NULL &&
+	    int_arg("--priority", o->priority, -100, 100,
+	    &it->priority) == -1) || (o->content != NULL &&
+	    content_arg(o->content, &it->content_file) == -1))
+		return -1;
+	return schedule_apply(cli, o, it);
+}
+
+static int
+item_complete(const struct item *it)
+{
+	if (it->list_id == 0 || it->kind == NULL || it->subject == NULL) {
+		item_fail(EX_USAGE, "an item needs --list, --kind and "
+		    "--subject");
+		return 0;
+	}
+	if (it->send_at == 0 && it->rrule == NULL) {
+		item_fail(EX_USAGE, "an item needs --at or --rrule");
+		return 0;
+	}
+	if (strcmp(it->kind, "bulletin") != 0 && it->content_file == NULL) {
+		item_fail(EX_USAGE, "a %s needs --content FILE.md", it->kind);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+item_store(struct cli *cli, struct item *it, int insert)
+{
+	struct db	*db = cli_db(cli);
+	char		*cause = NULL;
+	int		 rc;
+
+	if (db_begin(db) == -1)
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	rc = insert ? db_item_insert(db, it, clock_now(), &cause) :
+	    db_item_update(db, it, clock_now(), &cause);
+	if (rc == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		rc = cli_error(insert ? EX_DATAERR : EX_SOFTWARE, "%s",
+		    cause ? cause : db_errmsg(db));
+		free(cause);
+		return rc;
+	}
+	return EX_OK;
+}
+
+/* The next time the item is due, or 0. */
+static time_t
+item_next(struct cli *cli, const struct item *it)
+{
+	time_t	*occ, next = 0, now = clock_now();
+	size_t	 n;
+	char	*cause;
+
+	if (strcmp(it->status, "active") != 0)
+		return 0;
+	if (it->rrule == NULL)
+		return it->send_at > now ? it->send_at : 0;
+	if (ical_rrule_expand(it->rrule, it->dtstart,
+	    cli_config(cli)->timezone, now, now + 800L * 86400, 1, &occ, &n,
+	    &cause) == -1) {
+		free(cause);
+		return 0;
+	}
+	if (n > 0 && (it->expires_at == 0 || occ[0] < it->expires_at))
+		next = occ[0];
+	free(occ);
+	return next;
+}
+
+static int
+item_add(struct cli *cli, const char *name, const struct item_opts *o)
+{
+	struct item	 it;
+	char		*next;
+	int		 rc;
+
+	if (*name == '\0' || str_has_ctl(name) || strspn(name,
+	    "0123456789") == strlen(name))
+		return cli_error(EX_DATAERR, "'%s': an item name needs a "
+		    "letter and no control characters", name);
+	item_init(&it);
+	it.name = xstrdup(name);
+	it.segment = xstrdup("");
+	it.event_kinds = xstrdup("");
+	it.union_filter = xstrdup("");
+	it.status = xstrdup("active");
+	if (fields_apply(cli, o, &it) == -1 || !item_complete(&it)) {
+		item_clear(&it);
+		return item_err;
+	}
+	if (it.template == NULL)
+		it.template = xstrdup(it.kind);
+	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
+		it.skip_empty = 0;
+	if ((rc = item_store(cli, &it, 1)) == EX_OK) {
+		next = cli_local(cli, item_next(cli, &it));
+		printf("item %lld: %s (%s), next due %s\n", (long long)it.id,
+		    it.name, it.kind, next);
+		free(next);
+	}
+	item_clear(&it);
+	return rc;
+}
+
+static int
+item_lookup(struct cli *cli, const char *key, struct item *it)
+{
+	if (db_item_find(cli_db(cli), key, it) == 0)
+		return 0;
+	cli_error(EX_DATAERR, "no item '%s' (see clarion item list)", key);
+	return -1;
+}
+
+static int
+item_edit(struct cli *cli, const char *key, const struct item_opts *o)
+{
+	struct item	 it;
+	int		 rc;
+
+	if (item_lookup(cli, key, &it) == -1)
+		return EX_DATAERR;
+	if (strcmp(it.kind, "notice") == 0 && (o->kind != NULL ||
+	    o->at != NULL || o->rrule != NULL)) {
+		item_clear(&it);
+		return cli_error(EX_USAGE, "a meeting notice is changed with "
+		    "clarion notice move or cancel");
+	}
+	if (fields_apply(cli, o, &it) == -1 || (strcmp(it.kind, "notice") !=
+	    0 && !item_complete(&it))) {
+		item_clear(&it);
+		return item_err;
+	}
+	if ((rc = item_store(cli, &it, 0)) == EX_OK)
+		printf("item %lld: %s updated\n", (long long)it.id, it.name);
+	item_clear(&it);
+	return rc;
+}
+
+static char *
+schedule_text(struct cli *cli, const struct item *it)
+{
+	char	*s, *when;
+
+	if (it->rrule != NULL) {
+		when = cli_local(cli, it->dtstart);
+		xasprintf(&s, "%s from %s", it->rrule, when);
+	} else {
+		when = cli_local(cli, it->send_at);
+		xasprintf(&s, "at %s", when);
+	}
+	free(when);
+	return s;
+}
+
+static json_t *
+item_json(struct cli *cli, const struct item *it)
+{
+	char	*sched = schedule_text(cli, it), *next, *exp;
+	json_t	*o;
+
+	next = cli_local(cli, item_next(cli, it));
+	exp = cli_local(cli, it->expires_at);
+	o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:i, "
+	    "s:s, s:s, s:b, s:s, s:s, s:i, s:s}", "id", (json_int_t)it->id,
+	    "name", it->name, "list_id", (json_int_t)it->list_id, "segment",
+	    it->segment, "kind", it->kind, "template", it->template,
+	    "subject", it->subject, "content", it->content_file, "kinds",
+	    it->event_kinds, "days", it->days_ahead, "union",
+	    it->union_filter, "schedule", sched, "skip_empty", it->skip_empty,
+	    "expires", exp, "next", next, "priority", it->priority, "status",
+	    it->status);
+	free(sched);
+	free(next);
+	free(exp);
+	return o;
+}
+
+static int
+item_list(struct cli *cli, const struct item_opts *o)
+{
+	struct item	*items;
+	size_t		 i, n;
+	json_t		*a;
+	char		*next;
+
+	if (db_item_list(cli_db(cli), !o->all, &items, &n) == -1)
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	a = json_array();
+	if (!cli->json && n > 0)
+		printf("%-4s %-20s %-10s %-9s %s\n", "ID", "NAME", "KIND",
+		    "STATUS", "NEXT");
+	for (i = 0; i < n; i++) {
+		if (cli->json)
+			json_array_append_new(a, item_json(cli, &items[i]));
+		else {
+			next = cli_local(cli, item_next(cli, &items[i]));
+			printf("%-4lld %-20s %-10s %-9s %s\n",
+			    (long long)items[i].id, items[i].name,
+			    items[i].kind, items[i].status, next);
+			free(next);
+		}
+		item_clear(&items[i]);
+	}
+	free(items);
+	if (cli->json) {
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	json_decref(a);
+	return EX_OK;
+}
+
+static void
+print_fields(json_t *o)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(o, k, v) {
+		if (json_is_string(v))
+			printf("%-11s %s\n", k, json_string_value(v));
+		else if (json_is_integer(v))
+			printf("%-11s %lld\n", k,
+			    (long long)json_integer_value(v));
+		else if (json_is_boolean(v))
+			printf("%-11s %s\n", k, json_is_true(v) ? "yes" : "no");
+	}
+}
+
+static int
+item_show(struct cli *cli, const char *key)
+{
+	struct item	 it;
+	struct run	*runs;
+	size_t		 i, n = 0;
+	json_t		*o;
+	char		*due;
+
+	if (item_lookup(cli, key, &it) == -1)
+		return EX_DATAERR;
+	o = item_json(cli, &it);
+	if (cli->json) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		print_fields(o);
+		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n) == 0 &&
+		    n > 0) {
+			printf("latest runs:\n");
+			for (i = 0; i < n; i++) {
+				due = cli_local(cli, runs[i].due_at);
+				printf("  %-5lld %-8s %s %s%s%s\n",
+				    (long long)runs[i].id, runs[i].purpose,
+				    due, runs[i].state, *runs[i].reason ?
+				    ": " : "", runs[i].reason);
+				free(due);
+			}
+			runs_free(runs, n);
+		}
+	}
+	json_decref(o);
+	item_clear(&it);
+	return EX_OK;
+}
+
+/* pause, resume, cancel: the status, and pending runs where it stops. */
+static int
+item_status(struct cli *cli, const char *key, const char *verb)
+{
+	struct db	*db = cli_db(cli);
+	struct item	 it;
+	const char	*status;
+	int		 n = 0;
+
+	if (item_lookup(cli, key, &it) == -1)
+		return EX_DATAERR;
+	status = strcmp(verb, "pause") == 0 ? "paused" :
+	    strcmp(verb, "resume") == 0 ? "active" : "cancelled";
+	if (strcmp(verb, "resume") == 0 && strcmp(it.status, "paused") != 0) {
+		item_clear(&it);
+		return cli_error(EX_DATAERR, "item %s is %s, not paused", key,
+		    it.status);
+	}
+	if (db_begin(db) == -1 || db_item_set_status(db, it.id, status,
+	    clock_now()) == -1 || (strcmp(status, "active") != 0 &&
+	    (n = db_run_cancel_pending(db, it.id, NULL, strcmp(status,
+	    "paused") == 0 ? "the item was paused" : "the item was cancelled",
+	    clock_now())) == -1) || db_commit(db) == -1) {
+		db_rollback(db);
+		item_clear(&it);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	printf("item %lld: %s %s", (long long)it.id, it.name, status);
+	if (n > 0)
+		printf(" (%d pending run%s cancelled)", n, n == 1 ? "" : "s");
+	printf("\n");
+	item_clear(&it);
+	return EX_OK;
+}
+
+int
+cmd_item(struct cli *cli, int argc, char **argv)
+{
+	struct item_opts o;
+	const char	*sub;
+	int		 i, nargs;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
+		return cli_usage(item_usage, argc < 2 ? "give a subcommand" :
+		    NULL);
+	sub = argv[1];
+	if (strcmp(sub, "preview") == 0 || strcmp(sub, "test") == 0)
+		return cli_item_preview(cli, argc - 1, argv + 1);
+	if ((i = item_parse(argc - 1, argv + 1, &o)) == -2)
+		return cli_usage(item_usage, NULL);
+	if (i == -1)
+		return cli_usage(item_usage, "bad option");
+	i++;
+	nargs = argc - i;
+	if (strcmp(sub, "add") == 0 && nargs == 1)
+		return item_add(cli, argv[i], &o);
+	if ((strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) &&
+	    nargs == 0)
+		return item_list(cli, &o);
+	if (strcmp(sub, "show") == 0 && nargs == 1)
+		return item_show(cli, argv[i]);
+	if (strcmp(sub, "edit") == 0 && nargs == 1)
+		return item_edit(cli, argv[i], &o);
+	if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 ||
+	    strcmp(sub, "cancel") == 0) && nargs == 1)
+		return item_status(cli, argv[i], sub);
+	return cli_usage(item_usage, "unknown subcommand or wrong number of "
+	    "arguments");
+}

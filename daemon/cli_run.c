@@ -1,0 +1,301 @@
+/*
+ * clarion run: the issues of items. A run moves planned -> composing ->
+ * sending -> done, or ends skipped (with the reason) or cancelled; its
+ * counts are its deliveries by state.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char run_usage[] =
+    "usage: clarion run list [--item ITEM] [--state STATE] [--limit N] "
+    "[--json]\n"
+    "       clarion run show RUN [--json]\n"
+    "       clarion run cancel RUN\n"
+    "       clarion run resend RUN --to-missed\n\n"
+    "list shows runs newest first (50 unless --limit; 0 = all) with their\n"
+    "deliveries counted by state. STATE is planned, composing, sending,\n"
+    "done, skipped or cancelled. cancel stops a run: deliveries not yet\n"
+    "handed to the relay (queued, deferred, held) are cancelled. resend\n"
+    "--to-missed queues again only the deliveries with no sent record\n"
+    "(failed, cancelled, held); sent ones are never touched.\n";
+
+struct run_opts {
+	const char	*item, *state;
+	int		 limit, to_missed;
+};
+
+static int
+run_parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{ "item", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "to-missed", no_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char	*end;
+	int	 ch;
+
+	memset(o, 0, sizeof *o);
+	o->limit = 50;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': o->item = optarg; break;
+		case 's': o->state = optarg; break;
+		case 'l':
+			o->limit = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || o->limit < 0)
+				return -1;
+			break;
+		case 'm': o->to_missed = 1; break;
+		case 'j': break;
+		case 'h': return -2;
+		default: return -1;
+		}
+	}
+	return optind;
+}
+
+static char *
+counts_text(struct cli *cli, int64_t run, json_t **obj)
+{
+	struct db_count	*c;
+	struct buf	 b;
+	size_t		 i, n;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	*obj = json_object();
+	if (db_run_counts(cli_db(cli), run, &c, &n) == -1)
+		return buf_steal(&b);
+	for (i = 0; i < n; i++) {
+		buf_addf(&b, "%s%s %ld", i ? ", " : "", c[i].name, c[i].count);
+		json_object_set_new(*obj, c[i].name, json_integer(c[i].count));
+		free(c[i].name);
+	}
+	free(c);
+	return buf_steal(&b);
+}
+
+static json_t *
+run_json(struct cli *cli, const struct run *r)
+{
+	char	*due = cli_local(cli, r->due_at), *st = cli_local(cli,
+	    r->started), *fin = cli_local(cli, r->finished), *counts;
+	json_t	*o, *c;
+
+	counts = counts_text(cli, r->id, &c);
+	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, "
+	    "s:o}", "id", (json_int_t)r->id, "item_id", (json_int_t)r->item_id,
+	    "item", r->item_name, "purpose", r->purpose, "due", due, "state",
+	    r->state, "reason", r->reason, "sequence", r->sequence, "started",
+	    st, "finished", fin, "counts", c);
+	free(due);
+	free(st);
+	free(fin);
+	free(counts);
+	return o;
+}
+
+static void
+run_row(struct cli *cli, const struct run *r)
+{
+	char	*due = cli_local(cli, r->due_at), *counts;
+	json_t	*c;
+
+	counts = counts_text(cli, r->id, &c);
+	json_decref(c);
+	printf("%-5lld %-16s %-8s %-16s %-9s %s%s%s\n", (long long)r->id,
+	    r->item_name, r->purpose, due, r->state, counts,
+	    *r->reason ? *counts ? "; " : "" : "", r->reason);
+	free(due);
+	free(counts);
+}
+
+static int
+run_list(struct cli *cli, const struct run_opts *o)
+{
+	struct item	 it;
+	struct run	*runs;
+	size_t		 i, n;
+	int64_t		 item = 0;
+	json_t		*a;
+
+	if (o->item != NULL) {
+		if (db_item_find(cli_db(cli), o->item, &it) == -1)
+			return cli_error(EX_DATAERR, "no item '%s'", o->item);
+		item = it.id;
+		item_clear(&it);
+	}
+	if (db_run_list(cli_db(cli), item, o->state, o->limit, &runs,
+	    &n) == -1)
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	a = json_array();
+	if (!cli->json && n > 0)
+		printf("%-5s %-16s %-8s %-16s %-9s %s\n", "ID", "ITEM",
+		    "PURPOSE", "DUE", "STATE", "COUNTS/REASON");
+	for (i = 0; i < n; i++) {
+		if (cli->json)
+			json_array_append_new(a, run_json(cli, &runs[i]));
+		else
+			run_row(cli, &runs[i]);
+	}
+	if (cli->json) {
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	json_decref(a);
+	runs_free(runs, n);
+	return EX_OK;
+}
+
+static int
+run_lookup(struct cli *cli, const char *arg, struct run *r)
+{
+	char		*end;
+	long long	 id;
+
+	id = strtoll(arg, &end, 10);
+	if (end == arg || *end != '\0' || db_run_get(cli_db(cli), id,
+	    r) == -1) {
+		cli_error(EX_DATAERR, "no run '%s' (see clarion run list)",
+		    arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_show(struct cli *cli, const char *arg)
+{
+	struct run	 r;
+	json_t		*o, *v;
+	const char	*k;
+
+	if (run_lookup(cli, arg, &r) == -1)
+		return EX_DATAERR;
+	o = run_json(cli, &r);
+	if (cli->json) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		json_object_foreach(o, k, v) {
+			if (json_is_string(v))
+				printf("%-9s %s\n", k, json_string_value(v));
+			else if (json_is_integer(v))
+				printf("%-9s %lld\n", k,
+				    (long long)json_integer_value(v));
+		}
+		printf("counts   ");
+		json_object_foreach(json_object_get(o, "counts"), k, v)
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+		printf("\n");
+	}
+	json_decref(o);
+	run_clear(&r);
+	return EX_OK;
+}
+
+static int
+run_cancel(struct cli *cli, const char *arg)
+{
+	struct db	*db = cli_db(cli);
+	struct run	 r;
+	long		 n = 0;
+
+	if (run_lookup(cli, arg, &r) == -1)
+		return EX_DATAERR;
+	if (strcmp(r.state, "done") == 0 || strcmp(r.state, "skipped") == 0 ||
+	    strcmp(r.state, "cancelled") == 0) {
+		cli_error(EX_DATAERR, "run %lld is %s already", (long long)r.id,
+		    r.state);
+		run_clear(&r);
+		return EX_DATAERR;
+	}
+	if (db_begin(db) == -1 || db_run_cancel(db, r.id, clock_now(),
+	    &n) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		run_clear(&r);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	printf("run %lld: cancelled; %ld deliver%s not yet sent cancelled\n",
+	    (long long)r.id, n, n == 1 ? "y" : "ies");
+	run_clear(&r);
+	return EX_OK;
+}
+
+static int
+run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
+{
+	struct db	*db = cli_db(cli);
+	struct run	 r;
+	long		 n = 0;
+
+	if (!o->to_missed)
+		return cli_usage(run_usage, "resend needs --to-missed (only "
+		    "those with no sent record are sent again)");
+	if (run_lookup(cli, arg, &r) == -1)
+		return EX_DATAERR;
+	if (strcmp(r.state, "planned") == 0 ||
+	    strcmp(r.state, "composing") == 0 ||
+	    strcmp(r.state, "skipped") == 0) {
+		cli_error(EX_DATAERR, "run %lld is %s: nothing was sent to "
+		    "resend", (long long)r.id, r.state);
+		run_clear(&r);
+		return EX_DATAERR;
+	}
+	if (db_begin(db) == -1 || db_run_resend_missed(db, r.id, clock_now(),
+	    &n) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		run_clear(&r);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	printf("run %lld: %ld deliver%s queued again\n", (long long)r.id, n,
+	    n == 1 ? "y" : "ies");
+	run_clear(&r);
+	return EX_OK;
+}
+
+int
+cmd_run(struct cli *cli, int argc, char **argv)
+{
+	struct run_opts	 o;
+	const char	*sub;
+	int		 i, nargs;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
+		return cli_usage(run_usage, argc < 2 ? "give a subcommand" :
+		    NULL);
+	sub = argv[1];
+	if ((i = run_parse(argc - 1, argv + 1, &o)) == -2)
+		return cli_usage(run_usage, NULL);
+	if (i == -1)
+		return cli_usage(run_usage, "bad option");
+	i++;
+	nargs = argc - i;
+	if ((strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) &&
+	    nargs == 0)
+		return run_list(cli, &o);
+	if (strcmp(sub, "show") == 0 && nargs == 1)
+		return run_show(cli, argv[i]);
+	if (strcmp(sub, "cancel") == 0 && nargs == 1)
+		return run_cancel(cli, argv[i]);
+	if (strcmp(sub, "resend") == 0 && nargs == 1)
+		return run_resend(cli, argv[i], &o);
+	return cli_usage(run_usage, "unknown subcommand or wrong number of "
+	    "arguments");
+}

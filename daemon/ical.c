@@ -1,0 +1,338 @@
+/*
+ * iCalendar (RFC 5545) through libical: recurrence rules evaluated in the
+ * local zone, events read from feeds and files, and the invites sent with
+ * meeting notices. The rest of Clarion sees only time_t and our structs.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libical/ical.h>
+
+#include "clarion.h"
+
+#define RRULE_MAX_STEPS 200000	/* a bound on one expansion's work */
+
+static icaltimezone *
+zone_get(const char *tz, char **cause)
+{
+	icaltimezone	*z;
+
+	if (tz == NULL || strcmp(tz, "UTC") == 0)
+		return icaltimezone_get_utc_timezone();
+	if ((z = icaltimezone_get_builtin_timezone(tz)) == NULL)
+		xasprintf(cause, "'%s' is not a time zone libical knows", tz);
+	return z;
+}
+
+static int
+rrule_parse(const char *rrule, struct icalrecurrencetype *r, char **cause)
+{
+	if (rrule == NULL || *rrule == '\0' || str_has_ctl(rrule)) {
+		xasprintf(cause, "an empty or broken recurrence rule");
+		return -1;
+	}
+	icalerror_clear_errno();
+	*r = icalrecurrencetype_from_string(rrule);
+	if (r->freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
+		icalerror_clear_errno();
+		xasprintf(cause, "'%s' is not an RFC 5545 recurrence rule "
+		    "(such as FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0)", rrule);
+		return -1;
+	}
+	if (r->freq == ICAL_SECONDLY_RECURRENCE ||
+	    r->freq == ICAL_MINUTELY_RECURRENCE) {
+		xasprintf(cause, "'%s': a mailing cannot repeat more often "
+		    "than hourly", rrule);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ical_rrule_check(const char *rrule, char **cause)
+{
+	struct icalrecurrencetype r;
+
+	return rrule_parse(rrule, &r, cause);
+}
+
+/*
+ * The occurrences t of rrule with after < t <= until, at most max. The
+ * rule is evaluated on a DTSTART that carries the zone tz, so 08:00 stays
+ * 08:00 local across clock changes; results are UTC.
+ */
+int
+ical_rrule_expand(const char *rrule, time_t dtstart, const char *tz,
+    time_t after, time_t until, size_t max, time_t **out, size_t *n,
+    char **cause)
+{
+	struct icalrecurrencetype r;
+	struct icaltimetype	 start, t;
+	icalrecur_iterator	*it;
+	icaltimezone		*z;
+	time_t			 u;
+	size_t			 steps;
+
+	*out = NULL;
+	*n = 0;
+	if (rrule_parse(rrule, &r, cause) == -1 ||
+	    (z = zone_get(tz, cause)) == NULL)
+		return -1;
+	start = icaltime_from_timet_with_zone(dtstart, 0, z);
+	if ((it = icalrecur_iterator_new(r, start)) == NULL) {
+		xasprintf(cause, "'%s': libical cannot iterate this rule",
+		    rrule);
+		return -1;
+	}
+	for (steps = 0; steps < RRULE_MAX_STEPS && *n < max; steps++) {
+		t = icalrecur_iterator_next(it);
+		if (icaltime_is_null_time(t))
+			break;
+		u = icaltime_as_timet_with_zone(t, z);
+		if (u > until)
+			break;
+		if (u <= after)
+			continue;
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		(*out)[(*n)++] = u;
+	}
+	icalrecur_iterator_free(it);
+	return 0;
+}
+
+/* A DTSTART/DTEND as UTC: dates are local midnight, floating is local. */
+static time_t
+ical_time(struct icaltimetype t, icaltimezone *local)
+{
+	if (t.is_date) {
+		t.is_date = 0;
+		t.hour = t.minute = t.second = 0;
+		return icaltime_as_timet_with_zone(t, local);
+	}
+	if (icaltime_is_utc(t))
+		return icaltime_as_timet(t);
+	return icaltime_as_timet_with_zone(t, t.zone != NULL ?
+	    (icaltimezone *)t.zone : local);
+}
+
+static char *
+prop_text(icalcomponent *c, icalproperty_kind kind)
+{
+	icalproperty	*p;
+	const char	*v;
+
+	if ((p = icalcomponent_get_first_property(c, kind)) == NULL ||
+	    (v = icalproperty_get_value_as_string(p)) == NULL)
+		return xstrdup("");
+	return xstrdup(v);
+}
+
+static char *
+prop_x(icalcomponent *c, const char *name)
+{
+	icalproperty	*p;
+	const char	*v;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY);
+	    p != NULL;
+	    p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+		if (strcasecmp(icalproperty_get_x_name(p), name) == 0 &&
+		    (v = icalproperty_get_x(p)) != NULL)
+			return xstrdup(v);
+	}
+	return xstrdup("");
+}
+
+/* The kind: X-CLARION-KIND, else the first CATEGORIES that is a kind. */
+static char *
+vevent_kind(icalcomponent *c)
+{
+	icalproperty	*p;
+	char		*k, *s, *tok, *save;
+
+	k = prop_x(c, "X-CLARION-KIND");
+	if (event_kind_valid(k))
+		return k;
+	free(k);
+	for (p = icalcomponent_get_first_property(c, ICAL_CATEGORIES_PROPERTY);
+	    p != NULL;
+	    p = icalcomponent_get_next_property(c, ICAL_CATEGORIES_PROPERTY)) {
+		s = xstrdup(icalproperty_get_categories(p));
+		for (tok = strtok_r(s, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			for (k = tok; *k != '\0'; k++)
+				*k = (char)tolower((unsigned char)*k);
+			if (event_kind_valid(str_trim(tok))) {
+				k = xstrdup(str_trim(tok));
+				free(s);
+				return k;
+			}
+		}
+		free(s);
+	}
+	return xstrdup("other");
+}
+
+static void
+vevent_times(icalcomponent *c, icaltimezone *local, struct event *ev)
+{
+	struct icaltimetype	 s, e;
+
+	s = icalcomponent_get_dtstart(c);
+	ev->all_day = s.is_date;
+	ev->starts_at = ical_time(s, local);
+	e = icalcomponent_get_dtend(c);	/* also from DURATION */
+	if (!icaltime_is_null_time(e))
+		ev->ends_at = ical_time(e, local);
+	/* A one-day all-day event ends at the next midnight: show no end. */
+	if (ev->all_day && ev->ends_at == ev->starts_at + 86400)
+		ev->ends_at = 0;
+	if (ev->ends_at != 0 && ev->ends_at < ev->starts_at)
+		ev->ends_at = 0;
+}
+
+static int
+vevent_read(icalcomponent *c, icaltimezone *local, struct event *ev)
+{
+	const char	*uid;
+
+	event_init(ev);
+	if ((uid = icalcomponent_get_uid(c)) == NULL || *uid == '\0' ||
+	    icaltime_is_null_time(icalcomponent_get_dtstart(c)))
+		return -1;
+	ev->uid = xstrdup(uid);
+	ev->kind = vevent_kind(c);
+	ev->title = prop_text(c, ICAL_SUMMARY_PROPERTY);
+	if (*ev->title == '\0') {
+		free(ev->title);
+		ev->title = xstrdup("(untitled)");
+	}
+	ev->location = prop_text(c, ICAL_LOCATION_PROPERTY);
+	ev->link = prop_text(c, ICAL_URL_PROPERTY);
+	ev->notes = prop_text(c, ICAL_DESCRIPTION_PROPERTY);
+	ev->union_name = prop_x(c, "X-CLARION-UNION");
+	ev->employer = prop_x(c, "X-CLARION-EMPLOYER");
+	ev->sequence = icalcomponent_get_sequence(c);
+	if (ev->sequence < 0)
+		ev->sequence = 0;
+	ev->status = xstrdup(icalcomponent_get_status(c) ==
+	    ICAL_STATUS_CANCELLED ? "cancelled" : "confirmed");
+	vevent_times(c, local, ev);
+	return 0;
+}
+
+/* Control characters would break mail headers and later invites. */
+static void
+event_flatten(struct event *ev)
+{
+	char	**f[] = { &ev->title, &ev->location, &ev->link,
+	    &ev->union_name, &ev->employer };
+	char	 *s;
+	size_t	  i;
+
+	for (i = 0; i < nitems(f); i++) {
+		for (s = *f[i]; *s != '\0'; s++) {
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				*s = ' ';
+		}
+	}
+}
+
+/*
+ * The VEVENTs of an iCalendar text. Overrides of single occurrences
+ * (RECURRENCE-ID) are left out: an event is listed once, at its DTSTART.
+ */
+int
+ical_parse_events(const char *data, const char *tz, struct event_list *out,
+    char **cause)
+{
+	icalcomponent	*root, *cal, *c;
+	icaltimezone	*local;
+	struct event	 ev;
+
+	out->v = NULL;
+	out->n = 0;
+	if ((local = zone_get(tz, cause)) == NULL)
+		return -1;
+	icalerror_set_errors_are_fatal(0);
+	cal = root = icalparser_parse_string(data);
+	if (root != NULL && icalcomponent_isa(root) == ICAL_XROOT_COMPONENT)
+		cal = icalcomponent_get_first_component(root,
+		    ICAL_VCALENDAR_COMPONENT);
+	if (cal == NULL || icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT) {
+		if (root != NULL)
+			icalcomponent_free(root);
+		xasprintf(cause, "not an iCalendar file (no VCALENDAR)");
+		return -1;
+	}
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	    c != NULL;
+	    c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		if (icalcomponent_get_first_property(c,
+		    ICAL_RECURRENCEID_PROPERTY) != NULL)
+			continue;
+		if (vevent_read(c, local, &ev) == -1) {
+			event_clear(&ev);
+			continue;
+		}
+		event_flatten(&ev);
+		out->v = xreallocarray(out->v, out->n + 1, sizeof *out->v);
+		out->v[out->n++] = ev;
+	}
+	icalcomponent_free(root);
+	return 0;
+}
+
+/*
+ * A one-event calendar for a meeting notice: METHOD:REQUEST to add or
+ * update it, METHOD:CANCEL to take it out. The same uid with a higher
+ * sequence makes calendar clients update the entry, not add another.
+ */
+char *
+ical_invite(const struct event *ev, const char *uid, const char *method,
+    int sequence, const char *organizer, const char *description,
+    time_t dtstamp)
+{
+	icalcomponent	*cal, *ve;
+	icalproperty	*org;
+	int		 cancel = strcmp(method, "CANCEL") == 0;
+	char		*s, *mailto;
+
+	cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+	icalcomponent_add_property(cal,
+	    icalproperty_new_prodid("-//Clarion//Clarion " CLARION_VERSION
+	    "//EN"));
+	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+	icalcomponent_add_property(cal, icalproperty_new_method(cancel ?
+	    ICAL_METHOD_CANCEL : ICAL_METHOD_REQUEST));
+	ve = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+	icalcomponent_set_uid(ve, uid);
+	icalcomponent_set_sequence(ve, sequence);
+	icalcomponent_set_dtstamp(ve, icaltime_from_timet_with_zone(dtstamp,
+	    0, icaltimezone_get_utc_timezone()));
+	icalcomponent_set_dtstart(ve, icaltime_from_timet_with_zone(
+	    ev->starts_at, 0, icaltimezone_get_utc_timezone()));
+	if (ev->ends_at != 0)
+		icalcomponent_set_dtend(ve, icaltime_from_timet_with_zone(
+		    ev->ends_at, 0, icaltimezone_get_utc_timezone()));
+	icalcomponent_set_summary(ve, ev->title);
+	if (ev->location != NULL && *ev->location != '\0')
+		icalcomponent_set_location(ve, ev->location);
+	if (description != NULL && *description != '\0')
+		icalcomponent_set_description(ve, description);
+	if (organizer != NULL && *organizer != '\0') {
+		xasprintf(&mailto, "mailto:%s", organizer);
+		org = icalproperty_new_organizer(mailto);
+		icalcomponent_add_property(ve, org);
+		free(mailto);
+	}
+	icalcomponent_set_status(ve, cancel ? ICAL_STATUS_CANCELLED :
+	    ICAL_STATUS_CONFIRMED);
+	icalcomponent_add_component(cal, ve);
+	s = xstrdup(icalcomponent_as_ical_string(cal));
+	icalcomponent_free(cal);
+	return s;
+}

@@ -1,0 +1,309 @@
+/*
+ * Meeting notices. A secretary enters a meeting once: it becomes an event
+ * of kind meeting and an item of kind notice, with a 'notice' run (at once
+ * or at a chosen time) and a 'reminder' run before the meeting. Each
+ * carries a calendar invite with a UID stable for the meeting. Moving the
+ * meeting sends an 'update' (same UID, SEQUENCE + 1) to the same people
+ * and re-plans the reminder; cancelling it sends a 'cancel' (METHOD:CANCEL)
+ * and drops the pending reminder. The rule book's notice period is
+ * enforced unless the officer forces it.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clarion.h"
+
+#define NOTICE_SUBJECT "{{#run.is_cancel}}Cancelled: {{/run.is_cancel}}" \
+	"{{#run.is_update}}Changed: {{/run.is_update}}" \
+	"{{#run.is_reminder}}Reminder: {{/run.is_reminder}}" \
+	"{{meeting.title}}, {{meeting.when}}"
+
+static int
+notice_period(const struct config *conf, int days)
+{
+	return days > conf->notice_days ? days : conf->notice_days;
+}
+
+/* The refusal names both dates and the way round it. */
+static enum notice_result
+notice_check(const struct config *conf, time_t meeting, time_t send,
+    int days, int force, char **cause)
+{
+	char	*m, *s;
+	long	 gap = (long)(meeting - send);
+
+	if (meeting <= send) {
+		xasprintf(cause, "the meeting is not after the notice would be "
+		    "sent");
+		return NOTICE_ERROR;
+	}
+	if (force || gap >= (long)days * 86400)
+		return NOTICE_OK;
+	m = time_format_local(meeting, conf->timezone, "%a %-d %b %Y %H:%M");
+	s = time_format_local(send, conf->timezone, "%a %-d %b %Y %H:%M");
+	xasprintf(cause, "too little notice: the meeting on %s is only %ld "
+	    "day%s %ld hour%s after the notice goes out (%s); the rule book "
+	    "requires %d days (schedule.notice_days); use --force to send it "
+	    "anyway", m, gap / 86400, gap / 86400 == 1 ? "" : "s",
+	    (gap % 86400) / 3600, (gap % 86400) / 3600 == 1 ? "" : "s", s,
+	    days);
+	free(m);
+	free(s);
+	return NOTICE_TOO_SHORT;
+}
+
+static int
+reminder_plan(struct db *db, const struct item *it, const struct event *ev,
+    time_t after)
+{
+	time_t	 at;
+
+	if (it->reminder_before <= 0)
+		return 0;
+	at = ev->starts_at - it->reminder_before;
+	if (at <= after)
+		return 0;	/* the notice itself is reminder enough */
+	return db_run_insert(db, it->id, at, "reminder", "planned", NULL,
+	    ev->sequence, NULL) == -1 ? -1 : 0;
+}
+
+static void
+notice_event(const struct notice_req *req, struct event *ev)
+{
+	event_init(ev);
+	ev->uid = event_uid_new();
+	ev->kind = xstrdup("meeting");
+	ev->title = xstrdup(req->title);
+	ev->location = xstrdup(req->venue != NULL ? req->venue : "");
+	ev->status = xstrdup("confirmed");
+	ev->starts_at = req->meeting;
+	ev->ends_at = req->meeting_end;
+}
+
+static void
+notice_item(const struct config *conf, const struct notice_req *req,
+    int64_t list_id, const struct event *ev, time_t send, struct item *it)
+{
+	item_init(it);
+	xasprintf(&it->name, "notice-%lld", (long long)ev->id);
+	it->list_id = list_id;
+	it->segment = xstrdup(req->segment != NULL ? req->segment : "");
+	it->kind = xstrdup("notice");
+	it->template = xstrdup(req->template != NULL ? req->template :
+	    "notice");
+	it->subject = xstrdup(req->subject != NULL ? req->subject :
+	    NOTICE_SUBJECT);
+	it->content_file = req->agenda_file != NULL ?
+	    xstrdup(req->agenda_file) : NULL;
+	it->event_kinds = xstrdup("");
+	it->union_filter = xstrdup("");
+	it->send_at = send;
+	it->skip_empty = 0;
+	it->event_id = ev->id;
+	it->notice_days = req->notice_days >= 0 ? req->notice_days :
+	    conf->notice_days;
+	it->reminder_before = req->reminder >= 0 ? req->reminder :
+	    conf->reminder_before;
+	it->status = xstrdup("active");
+}
+
+static int
+notice_write(struct db *db, const struct config *conf,
+    const struct notice_req *req, int64_t list_id, time_t send, time_t now,
+    int64_t *item_id, char **cause)
+{
+	struct event	 ev;
+	struct item	 it;
+	int		 rc = -1;
+
+	notice_event(req, &ev);
+	item_init(&it);
+	if (event_check(&ev, cause) == -1 || db_begin(db) == -1)
+		goto out;
+	if (db_event_insert(db, &ev, now, cause) == -1)
+		goto fail;
+	notice_item(conf, req, list_id, &ev, send, &it);
+	if (db_item_insert(db, &it, now, cause) == -1)
+		goto fail;
+	if (db_run_insert(db, it.id, send, "notice", "planned", NULL, 0,
+	    NULL) == -1 || reminder_plan(db, &it, &ev, send) == -1) {
+		xasprintf(cause, "%s", db_errmsg(db));
+		goto fail;
+	}
+	if ((rc = db_commit(db)) == 0)
+		*item_id = it.id;
+	goto out;
+fail:
+	db_rollback(db);
+out:
+	if (rc == -1 && *cause == NULL)
+		xasprintf(cause, "%s", db_errmsg(db));
+	event_clear(&ev);
+	item_clear(&it);
+	return rc;
+}
+
+enum notice_result
+notice_add(struct db *db, const struct config *conf,
+    const struct notice_req *req, time_t now, int64_t *item_id, char **cause)
+{
+	enum notice_result r;
+	int64_t		 list_id;
+	time_t		 send;
+	int		 days;
+
+	*cause = NULL;
+	if (db_list_id(db, req->list, &list_id) == -1) {
+		xasprintf(cause, "no list named '%s' (clarion list create)",
+		    req->list);
+		return NOTICE_ERROR;
+	}
+	send = req->send_at > now ? req->send_at : now;
+	days = notice_period(conf, req->notice_days);
+	if ((r = notice_check(conf, req->meeting, send, days, req->force,
+	    cause)) != NOTICE_OK)
+		return r;
+	return notice_write(db, conf, req, list_id, send, now, item_id,
+	    cause) == 0 ? NOTICE_OK : NOTICE_ERROR;
+}
+
+/* Whether the notice has gone (or is going) out to members. */
+static int
+notice_sent(struct db *db, int64_t item_id)
+{
+	struct run	*runs;
+	size_t		 i, n;
+	int		 sent = 0;
+
+	if (db_run_list(db, item_id, NULL, 0, &runs, &n) == -1)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(runs[i].purpose, "notice") == 0 &&
+		    (strcmp(runs[i].state, "composing") == 0 ||
+		    strcmp(runs[i].state, "sending") == 0 ||
+		    strcmp(runs[i].state, "done") == 0))
+			sent = 1;
+	}
+	runs_free(runs, n);
+	return sent;
+}
+
+static int
+notice_load(struct db *db, int64_t item_id, struct item *it,
+    struct event *ev, char **cause)
+{
+	if (db_item_get(db, item_id, it) == -1 ||
+	    strcmp(it->kind, "notice") != 0 || it->event_id == 0) {
+		xasprintf(cause, "no meeting notice %lld", (long long)item_id);
+		return -1;
+	}
+	if (db_event_get(db, it->event_id, ev) == -1) {
+		xasprintf(cause, "notice %lld: its meeting is gone",
+		    (long long)item_id);
+		return -1;
+	}
+	if (strcmp(ev->status, "cancelled") == 0) {
+		xasprintf(cause, "the meeting '%s' is cancelled", ev->title);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Moves the meeting. If the notice has gone out, an 'update' run sends
+ * the new time (same UID, SEQUENCE + 1) to the same people; if not, the
+ * notice itself will carry the new time. The reminder is planned again.
+ */
+static int
+move_write(struct db *db, struct item *it, struct event *ev, time_t now,
+    char **cause)
+{
+	if (db_begin(db) == -1)
+		return -1;
+	if (db_event_update(db, ev, now, cause) == -1 ||
+	    db_run_cancel_pending(db, it->id, "reminder", "the meeting moved",
+	    now) == -1 ||
+	    (notice_sent(db, it->id) && db_run_insert(db, it->id, now,
+	    "update", "planned", NULL, ev->sequence, NULL) == -1) ||
+	    reminder_plan(db, it, ev, now) == -1) {
+		if (*cause == NULL)
+			xasprintf(cause, "%s", db_errmsg(db));
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
+}
+
+enum notice_result
+notice_move(struct db *db, const struct config *conf, int64_t item_id,
+    time_t meeting, time_t meeting_end, int force, time_t now, char **cause)
+{
+	enum notice_result r = NOTICE_ERROR;
+	struct event	 ev;
+	struct item	 it;
+
+	*cause = NULL;
+	item_init(&it);
+	event_init(&ev);
+	if (notice_load(db, item_id, &it, &ev, cause) == -1)
+		goto out;
+	if ((r = notice_check(conf, meeting, now, notice_period(conf,
+	    it.notice_days), force, cause)) != NOTICE_OK)
+		goto out;
+	if (meeting_end != 0)
+		ev.ends_at = meeting_end;
+	else if (ev.ends_at != 0)
+		ev.ends_at += meeting - ev.starts_at;
+	ev.starts_at = meeting;
+	ev.sequence++;
+	r = move_write(db, &it, &ev, now, cause) == 0 ? NOTICE_OK :
+	    NOTICE_ERROR;
+out:
+	item_clear(&it);
+	event_clear(&ev);
+	return r;
+}
+
+/*
+ * Cancels the meeting: pending notice, update and reminder runs are
+ * cancelled, and if members were told, a 'cancel' run tells them.
+ */
+int
+notice_cancel(struct db *db, const struct config *conf, int64_t item_id,
+    time_t now, char **cause)
+{
+	struct event	 ev;
+	struct item	 it;
+	int		 rc = -1, told;
+
+	*cause = NULL;
+	item_init(&it);
+	event_init(&ev);
+	if (notice_load(db, item_id, &it, &ev, cause) == -1 ||
+	    db_begin(db) == -1)
+		goto out;
+	told = notice_sent(db, it.id);
+	free(ev.status);
+	ev.status = xstrdup("cancelled");
+	ev.sequence++;
+	if (db_event_update(db, &ev, now, cause) == -1 ||
+	    db_run_cancel_pending(db, it.id, NULL, "the meeting was cancelled",
+	    now) == -1 ||
+	    (told && db_run_insert(db, it.id, now, "cancel", "planned", NULL,
+	    ev.sequence, NULL) == -1) ||
+	    db_item_set_status(db, it.id, "cancelled", now) == -1) {
+		db_rollback(db);
+		goto out;
+	}
+	rc = db_commit(db);
+out:
+	if (rc == -1 && *cause == NULL)
+		xasprintf(cause, "%s", db_errmsg(db));
+	(void)conf;
+	item_clear(&it);
+	event_clear(&ev);
+	return rc;
+}
