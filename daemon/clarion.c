@@ -24,6 +24,8 @@ static const struct cli_command commands[] = {
 	{ "check-config", cmd_check_config, "validate the configuration" },
 	{ "status", cmd_status, "show the daemon's health and the counts" },
 	{ "backup", cmd_backup, "write a consistent copy of the database" },
+	{ "list", cmd_list, "create, show, rename and delete mailing lists" },
+	{ "sub", cmd_sub, "subscribers: add, import, segments, GDPR export/erase" },
 	{ "template", cmd_template, "render a Mustache template" },
 	{ "event", cmd_event, "strikes, ballots, pickets, meetings; feeds" },
 	{ "item", cmd_item, "bulletins, newsletters, messages and when" },

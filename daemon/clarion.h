@@ -730,4 +730,122 @@ enum notice_result notice_move(struct db *, const struct config *, int64_t,
 int	 notice_cancel(struct db *, const struct config *, int64_t, time_t,
 	     char **);
 
+/* address.c: normalising and validating email addresses */
+int	 addr_normalize(const char *, char **, char **);
+
+/* csv.c: RFC 4180 CSV as spreadsheets write it */
+struct csv;
+struct csv_row {
+	char	**fields;	/* valid until the next csv_next() */
+	size_t	  nfields;
+	size_t	  line;		/* the physical line the record starts on */
+};
+struct csv *csv_new(const char *, size_t, char, char **);
+int	 csv_next(struct csv *, struct csv_row *, char **);
+char	 csv_sep(const struct csv *);
+void	 csv_free(struct csv *);
+void	 csv_quote(struct buf *, const char *, char);
+int	 utf8_valid(const char *, size_t);
+
+/* segment.c: expressions selecting members by their attributes */
+struct json_t;
+struct segment;
+struct segment *segment_parse(const char *, char **);
+int	 segment_match(const struct segment *, const char *, const char *,
+	     struct json_t *);
+void	 segment_free(struct segment *);
+char	*attr_key_normalize(const char *);
+
+/* db_subscriber.c: lists, subscribers, memberships, suppressions */
+struct list_info {
+	int64_t	 id;
+	char	*name, *display_name, *from_addr, *owner_addr, *footer;
+};
+struct list_counts {
+	long	 subscribed, unsubscribed, held;
+};
+int	 db_list_get(struct db *, int64_t, struct list_info *);
+int	 db_list_by_name(struct db *, const char *, struct list_info *);
+void	 list_info_free(struct list_info *);
+int	 db_list_create(struct db *, struct list_info *, char **);
+int	 db_list_update(struct db *, const struct list_info *, char **);
+int	 db_list_delete(struct db *, int64_t, int, char **);
+int	 db_list_all(struct db *, struct list_info **, size_t *);
+int	 db_list_counts(struct db *, int64_t, struct list_counts *);
+
+struct recipient {
+	int64_t		 subscriber_id;
+	const char	*address;
+	const char	*name;
+	struct json_t	*attrs;
+	int		 suppressed;
+};
+int	 db_list_recipients(struct db *, const struct token_keys *, int64_t,
+	     const char *, int (*)(void *, const struct recipient *), void *,
+	     char **);
+/* A row of `clarion sub ls` and search; status is NULL without a list. */
+struct sub_row {
+	int64_t		 id;
+	const char	*address;
+	const char	*name;
+	const char	*status;
+	struct json_t	*attrs;
+	int		 suppressed;
+};
+int	 db_sub_iter(struct db *, const struct token_keys *, int64_t,
+	     const char *, const char *, int (*)(void *,
+	     const struct sub_row *), void *, char **);
+int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
+	     const char *, const char *, const char *, int (*)(void *,
+	     const struct sub_row *), void *, char **);
+int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
+int	 db_subscriber_get(struct db *, int64_t, char **, char **,
+	     struct json_t **);
+int	 db_subscriber_find(struct db *, const char *, int64_t *);
+int	 db_subscriber_set_address(struct db *, int64_t, const char *,
+	     char **);
+int	 db_suppressed(struct db *, const struct token_keys *, const char *);
+int	 db_suppression_reason(struct db *, const struct token_keys *,
+	     const char *, char **);
+int	 db_suppress(struct db *, const struct token_keys *, const char *,
+	     const char *, const char *);
+int	 db_unsuppress(struct db *, const struct token_keys *, const char *);
+int	 db_unsubscribe(struct db *, int64_t, int64_t, const char *);
+int	 db_resubscribe(struct db *, int64_t, int64_t, const char *,
+	     const char *);
+int	 db_membership_remove(struct db *, int64_t, int64_t);
+
+/* Adding and updating subscribers, one transaction for many (imports). */
+enum sub_result {
+	SUB_ADDED,
+	SUB_UPDATED,
+	SUB_UNCHANGED,
+	SUB_REFUSED_UNSUBSCRIBED,
+	SUB_REFUSED_SUPPRESSED,
+};
+struct sub_record {
+	const char	*address;	/* normalised */
+	const char	*name;		/* NULL or "": keep the stored one */
+	const char	**keys;		/* normalised attribute keys */
+	const char	**values;	/* "": remove the attribute */
+	size_t		 nattrs;
+};
+struct sub_writer;
+struct sub_writer *db_sub_writer_begin(struct db *, const struct token_keys *,
+	     int64_t, const char *, const char *, char **);
+int	 db_sub_writer_put(struct sub_writer *, const struct sub_record *,
+	     enum sub_result *, char **, char **);
+int	 db_sub_writer_end(struct sub_writer *, int, char **);
+
+/* GDPR: everything held on one person; erasure that keeps a keyed hash. */
+struct erase_result {
+	int	 subscriber;	/* 1 if a subscriber row was deleted */
+	long	 deliveries, inbound, sysmail, bounces;
+	int	 checkpointed;	/* the WAL was truncated */
+};
+struct json_t *db_subscriber_export(struct db *, const struct token_keys *,
+	     const char *);
+int	 db_subscriber_erase(struct db *, const struct token_keys *,
+	     const char *, struct erase_result *, char **);
+
 #endif /* CLARION_H */

@@ -42,4 +42,18 @@ int	cmd_run(struct cli *, int, char **);
 int	cli_when(struct cli *, const char *, time_t *);
 char	*cli_local(struct cli *, time_t);
 
+/* cli_list.c, cli_sub.c, cli_import.c: lists and subscribers */
+struct sub_opts {
+	const char	*list, *name, *consent, *address, *segment, *status;
+	const char	*map, *reason, *output;
+	const char	**attrs;	/* --attr KEY=VALUE, repeated */
+	size_t		 nattrs;
+	int		 dry_run, strict;
+};
+int	cmd_list(struct cli *, int, char **);
+int	cmd_sub(struct cli *, int, char **);
+int	cli_list_lookup(struct cli *, const char *, struct list_info *);
+char	*cli_sub_address(const char *);
+int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
+
 #endif

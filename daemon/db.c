@@ -234,6 +234,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE daemon_state ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL) WITHOUT ROWID;",
+	/*
+	 * 2: spreadsheets disagree on the case of an address's local part;
+	 * imports find Ann@ and ann@ as one person through this index.
+	 */
+	"CREATE INDEX subscribers_address_nocase ON subscribers("
+	"  address COLLATE NOCASE);",
 };
 
 int

@@ -1,0 +1,807 @@
+/*
+ * clarion sub: subscribers, their attributes and memberships, consent,
+ * suppression, and the GDPR duties (export, erasure). The CSV import is
+ * in cli_import.c.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static const char sub_usage[] =
+    "usage: clarion sub add ADDRESS --list NAME [--name TEXT] [--attr KEY=VALUE]...\n"
+    "           [--consent TEXT]\n"
+    "       clarion sub show ADDRESS [--json]\n"
+    "       clarion sub edit ADDRESS [--name TEXT] [--attr KEY=VALUE]...\n"
+    "           [--address NEW-ADDRESS]\n"
+    "       clarion sub remove ADDRESS --list NAME\n"
+    "       clarion sub unsubscribe ADDRESS [--list NAME]\n"
+    "       clarion sub resubscribe ADDRESS --list NAME --consent TEXT\n"
+    "       clarion sub ls [--list NAME] [--segment EXPR] [--status STATUS] [--json]\n"
+    "       clarion sub search [TEXT] [--list NAME] [--attr KEY=VALUE] [--json]\n"
+    "       clarion sub import --list NAME FILE.csv [--map COLUMN=FIELD,...]\n"
+    "           [--consent TEXT] [--dry-run] [--strict] [--json]\n"
+    "       clarion sub export ADDRESS\n"
+    "       clarion sub export-all --list NAME [-o FILE]\n"
+    "       clarion sub erase ADDRESS\n"
+    "       clarion sub suppress ADDRESS [--reason TEXT]\n"
+    "       clarion sub unsuppress ADDRESS --consent TEXT\n\n"
+    "Addresses are normalised (domain lower-cased, IDN to punycode). An\n"
+    "attribute with an empty value (--attr ward=) is removed. unsubscribe\n"
+    "without --list unsubscribes from every list and suppresses the address.\n"
+    "Someone who unsubscribed comes back only with resubscribe and their\n"
+    "consent; a suppressed address only with unsuppress and their consent.\n"
+    "export prints everything held on a person as JSON; erase deletes it,\n"
+    "keeping only a keyed hash so an import cannot add them again.\n"
+    "Segments: ward = 'Hillside' and (union != 'GMB' or has branch),\n"
+    "ward in ('a', 'b'), not ...; name and address are fields too.\n";
+
+#define HELP_SHOWN (-1)
+
+static int
+sub_parse(struct cli *cli, int argc, char **argv, struct sub_opts *o)
+{
+	static const struct option opts[] = {
+		{ "list", required_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "attr", required_argument, NULL, 'a' },
+		{ "consent", required_argument, NULL, 'C' },
+		{ "address", required_argument, NULL, 'A' },
+		{ "segment", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "strict", no_argument, NULL, 'x' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int	 ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': o->list = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'C': o->consent = optarg; break;
+		case 'A': o->address = optarg; break;
+		case 's': o->segment = optarg; break;
+		case 'S': o->status = optarg; break;
+		case 'm': o->map = optarg; break;
+		case 'r': o->reason = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'd': o->dry_run = 1; break;
+		case 'x': o->strict = 1; break;
+		case 'j': cli->json = 1; break;
+		case 'a':
+			o->attrs = xreallocarray(o->attrs, o->nattrs + 1,
+			    sizeof *o->attrs);
+			o->attrs[o->nattrs++] = optarg;
+			break;
+		case 'h':
+			cli_usage(sub_usage, NULL);
+			return HELP_SHOWN;
+		default:
+			return cli_usage(sub_usage, "bad option");
+		}
+	}
+	return EX_OK;
+}
+
+/* The normalised address, or an error printed and NULL. */
+char *
+cli_sub_address(const char *in)
+{
+	char	*out, *cause;
+
+	if (addr_normalize(in, &out, &cause) == -1) {
+		cli_error(EX_DATAERR, "invalid address '%s': %s", in, cause);
+		free(cause);
+		return NULL;
+	}
+	return out;
+}
+
+static int
+sub_text_ok(const char *what, const char *s)
+{
+	if (s != NULL && (str_has_ctl(s) || !utf8_valid(s, strlen(s)))) {
+		cli_error(EX_DATAERR, "the %s may not hold control characters "
+		    "or invalid UTF-8", what);
+		return 0;
+	}
+	return 1;
+}
+
+/* --attr KEY=VALUE options into the record's parallel arrays. */
+static int
+sub_attrs(const struct sub_opts *o, struct sub_record *r, char ***keys)
+{
+	const char	*eq;
+	char		*k, *tmp;
+	size_t		 i;
+
+	*keys = xcalloc(o->nattrs + 1, sizeof **keys);
+	r->keys = xcalloc(o->nattrs + 1, sizeof *r->keys);
+	r->values = xcalloc(o->nattrs + 1, sizeof *r->values);
+	for (i = 0; i < o->nattrs; i++) {
+		if ((eq = strchr(o->attrs[i], '=')) == NULL) {
+			cli_error(EX_USAGE, "--attr %s: give KEY=VALUE",
+			    o->attrs[i]);
+			return -1;
+		}
+		tmp = xstrndup(o->attrs[i], eq - o->attrs[i]);
+		k = attr_key_normalize(tmp);
+		free(tmp);
+		if (k == NULL || strcmp(k, "name") == 0 ||
+		    strcmp(k, "address") == 0 || strcmp(k, "email") == 0) {
+			cli_error(EX_USAGE, "--attr %s: not a usable attribute "
+			    "name", o->attrs[i]);
+			free(k);
+			return -1;
+		}
+		if (!sub_text_ok("attribute value", eq + 1)) {
+			free(k);
+			return -1;
+		}
+		(*keys)[i] = k;
+		r->keys[i] = k;
+		r->values[i] = eq + 1;
+		r->nattrs++;
+	}
+	return 0;
+}
+
+static void
+sub_record_free(struct sub_record *r, char **keys)
+{
+	size_t	 i;
+
+	for (i = 0; keys != NULL && keys[i] != NULL; i++)
+		free(keys[i]);
+	free(keys);
+	free(r->keys);
+	free(r->values);
+}
+
+static int
+sub_write(struct cli *cli, int64_t list, const char *source,
+    const struct sub_opts *o, const char *address, enum sub_result *res,
+    char **detail)
+{
+	struct sub_writer	*w;
+	struct sub_record	 r;
+	struct token_keys	 keys;
+	char			**k = NULL, *cause = NULL;
+	int			 rc = EX_OK;
+
+	memset(&r, 0, sizeof r);
+	r.address = address;
+	r.name = o->name;
+	if (!sub_text_ok("name", o->name) || !sub_text_ok("consent",
+	    o->consent) || sub_attrs(o, &r, &k) == -1) {
+		sub_record_free(&r, k);
+		return EX_DATAERR;
+	}
+	cli_keys(cli, &keys);
+	if ((w = db_sub_writer_begin(cli_db(cli), &keys, list, source,
+	    o->consent, &cause)) == NULL ||
+	    db_sub_writer_put(w, &r, res, detail, &cause) == -1 ||
+	    db_sub_writer_end(w, 1, &cause) == -1) {
+		if (w != NULL && cause != NULL)
+			db_sub_writer_end(w, 0, NULL);
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+	}
+	sub_record_free(&r, k);
+	return rc;
+}
+
+static int
+sub_add(struct cli *cli, const char *in, const struct sub_opts *o)
+{
+	struct list_info	 l;
+	enum sub_result		 res;
+	char			*a, *detail = NULL;
+	int			 rc;
+
+	if (o->list == NULL)
+		return cli_usage(sub_usage, "add needs --list");
+	if ((a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	if (cli_list_lookup(cli, o->list, &l) == -1) {
+		free(a);
+		return EX_DATAERR;
+	}
+	rc = sub_write(cli, l.id, "cli", o, a, &res, &detail);
+	if (rc == EX_OK) {
+		switch (res) {
+		case SUB_ADDED:
+			printf("added %s to %s\n", a, l.name);
+			break;
+		case SUB_UPDATED:
+			printf("%s is already on %s; details updated\n", a,
+			    l.name);
+			break;
+		case SUB_UNCHANGED:
+			printf("%s is already on %s\n", a, l.name);
+			break;
+		case SUB_REFUSED_UNSUBSCRIBED:
+			rc = cli_error(EX_DATAERR, "%s unsubscribed from %s "
+			    "earlier; only 'clarion sub resubscribe %s --list "
+			    "%s --consent TEXT' brings them back", a, l.name, a,
+			    l.name);
+			break;
+		case SUB_REFUSED_SUPPRESSED:
+			rc = cli_error(EX_DATAERR, "%s is suppressed (%s); see "
+			    "'clarion sub unsuppress'", a, detail);
+			break;
+		}
+	}
+	free(detail);
+	free(a);
+	list_info_free(&l);
+	return rc;
+}
+
+/* The subscriber's id, or an error printed and -1. */
+static int
+sub_lookup(struct cli *cli, const char *a, int64_t *id)
+{
+	if (db_subscriber_find(cli_db(cli), a, id) == -1) {
+		cli_error(EX_DATAERR, "%s is not a subscriber", a);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sub_edit(struct cli *cli, const char *in, const struct sub_opts *o)
+{
+	enum sub_result	 res;
+	char		*a, *na = NULL, *detail = NULL, *cause;
+	int64_t		 id;
+	int		 rc = EX_DATAERR;
+
+	if ((a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	if (sub_lookup(cli, a, &id) == -1)
+		goto out;
+	if (o->address != NULL) {
+		if ((na = cli_sub_address(o->address)) == NULL)
+			goto out;
+		if (db_subscriber_set_address(cli_db(cli), id, na,
+		    &cause) == -1) {
+			cli_error(EX_DATAERR, "%s", cause);
+			free(cause);
+			goto out;
+		}
+		printf("%s is now %s\n", a, na);
+	}
+	rc = sub_write(cli, 0, NULL, o, na != NULL ? na : a, &res, &detail);
+	if (rc == EX_OK && o->address == NULL)
+		printf("%s %s\n", a, res == SUB_UPDATED ? "updated" :
+		    "unchanged");
+out:
+	free(detail);
+	free(na);
+	free(a);
+	return rc;
+}
+
+static char *
+fmt_time(json_t *v)
+{
+	if (!json_is_integer(v))
+		return xstrdup("-");
+	return time_format_iso((time_t)json_integer_value(v));
+}
+
+static void
+show_memberships(json_t *ms)
+{
+	json_t	*m;
+	size_t	 i;
+	char	*t;
+
+	printf("memberships:\n");
+	if (json_array_size(ms) == 0)
+		printf("  (none)\n");
+	json_array_foreach(ms, i, m) {
+		t = fmt_time(json_object_get(m, "consent_at"));
+		printf("  %-16s %-12s since %s, source: %s, consent: %s\n",
+		    json_string_value(json_object_get(m, "list")),
+		    json_string_value(json_object_get(m, "status")), t,
+		    json_string_value(json_object_get(m, "source")),
+		    json_string_value(json_object_get(m, "consent")));
+		free(t);
+	}
+}
+
+static void
+show_human(json_t *o)
+{
+	json_t		*s = json_object_get(o, "subscriber");
+	json_t		*sup = json_object_get(o, "suppression");
+	const char	*k;
+	json_t		*v;
+	char		*t;
+
+	printf("address:     %s\n", json_string_value(json_object_get(s,
+	    "address")));
+	printf("name:        %s\n", json_string_value(json_object_get(s,
+	    "name")));
+	printf("attributes: ");
+	if (json_object_size(json_object_get(o, "attributes")) == 0)
+		printf(" (none)");
+	json_object_foreach(json_object_get(o, "attributes"), k, v)
+		printf(" %s=%s", k, json_string_value(v));
+	printf("\n");
+	if (json_is_object(sup)) {
+		t = fmt_time(json_object_get(sup, "created"));
+		printf("suppressed:  yes (%s, since %s)\n", json_string_value(
+		    json_object_get(sup, "reason")), t);
+		free(t);
+	} else
+		printf("suppressed:  no\n");
+	show_memberships(json_object_get(o, "memberships"));
+	printf("deliveries:  %zu\n", json_array_size(json_object_get(o,
+	    "deliveries")));
+}
+
+static void
+json_out(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+}
+
+static int
+sub_show(struct cli *cli, const char *in, int gdpr)
+{
+	struct token_keys	 keys;
+	json_t			*o, *part;
+	char			*a;
+	int64_t			 id;
+
+	if ((a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	cli_keys(cli, &keys);
+	if (!gdpr && sub_lookup(cli, a, &id) == -1) {
+		free(a);
+		return EX_DATAERR;
+	}
+	o = db_subscriber_export(cli_db(cli), &keys, a);
+	if (gdpr)
+		json_out(o);
+	else if (cli->json) {
+		/* show: the person, not their whole history */
+		part = json_pack("{s:O, s:O, s:O, s:O}", "subscriber",
+		    json_object_get(o, "subscriber"), "attributes",
+		    json_object_get(o, "attributes"), "memberships",
+		    json_object_get(o, "memberships"), "suppression",
+		    json_object_get(o, "suppression"));
+		json_out(part);
+		json_decref(part);
+	} else
+		show_human(o);
+	json_decref(o);
+	free(a);
+	return EX_OK;
+}
+
+static int
+sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
+    const char *verb)
+{
+	struct list_info	 l;
+	struct token_keys	 keys;
+	char			*a;
+	int64_t			 id;
+	int			 rc = EX_DATAERR, r;
+
+	memset(&l, 0, sizeof l);
+	if ((a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	if (sub_lookup(cli, a, &id) == -1 || (o->list != NULL &&
+	    cli_list_lookup(cli, o->list, &l) == -1))
+		goto out;
+	if (strcmp(verb, "remove") == 0) {
+		if ((r = db_membership_remove(cli_db(cli), id, l.id)) == 0)
+			cli_error(EX_DATAERR, "%s is not on %s", a, l.name);
+		else if (r == 1) {
+			printf("removed %s from %s\n", a, l.name);
+			rc = EX_OK;
+		}
+		goto out;
+	}
+	/* unsubscribe; everywhere also suppresses */
+	if (db_begin(cli_db(cli)) == -1 ||
+	    db_unsubscribe(cli_db(cli), id, l.id, "cli") == -1 ||
+	    (o->list == NULL && (cli_keys(cli, &keys), db_suppress(cli_db(cli),
+	    &keys, a, "unsubscribed", "clarion sub unsubscribe")) == -1) ||
+	    db_commit(cli_db(cli)) == -1) {
+		db_rollback(cli_db(cli));
+		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+		goto out;
+	}
+	if (o->list != NULL)
+		printf("unsubscribed %s from %s\n", a, l.name);
+	else
+		printf("unsubscribed %s from every list and suppressed the "
+		    "address\n", a);
+	rc = EX_OK;
+out:
+	list_info_free(&l);
+	free(a);
+	return rc;
+}
+
+static int
+sub_resubscribe(struct cli *cli, const char *in, const struct sub_opts *o)
+{
+	struct list_info	 l;
+	struct token_keys	 keys;
+	char			*a, *reason = NULL;
+	int64_t			 id;
+	int			 rc = EX_DATAERR;
+
+	if (o->list == NULL || o->consent == NULL || *o->consent == '\0')
+		return cli_usage(sub_usage, "resubscribe needs --list and "
+		    "--consent (what the person said, and when)");
+	if (!sub_text_ok("consent", o->consent) ||
+	    (a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	memset(&l, 0, sizeof l);
+	cli_keys(cli, &keys);
+	if (sub_lookup(cli, a, &id) == -1 ||
+	    cli_list_lookup(cli, o->list, &l) == -1)
+		goto out;
+	if (db_suppression_reason(cli_db(cli), &keys, a, &reason) == 1) {
+		cli_error(EX_DATAERR, "%s is suppressed (%s); lift that first "
+		    "with 'clarion sub unsuppress %s --consent TEXT'", a,
+		    reason, a);
+		goto out;
+	}
+	if (db_resubscribe(cli_db(cli), id, l.id, o->consent,
+	    "resubscribed") == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+		goto out;
+	}
+	printf("resubscribed %s to %s\n", a, l.name);
+	rc = EX_OK;
+out:
+	free(reason);
+	list_info_free(&l);
+	free(a);
+	return rc;
+}
+
+static int
+sub_suppress(struct cli *cli, const char *in, const struct sub_opts *o,
+    int lift)
+{
+	struct token_keys	 keys;
+	char			*a;
+	int			 rc = EX_OK, r;
+
+	if (lift && (o->consent == NULL || *o->consent == '\0'))
+		return cli_usage(sub_usage, "unsuppress needs --consent (what "
+		    "the person said, and when)");
+	if (!sub_text_ok("reason", o->reason) || !sub_text_ok("consent",
+	    o->consent) || (a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	cli_keys(cli, &keys);
+	if (!lift) {
+		if (db_suppress(cli_db(cli), &keys, a, "manual",
+		    o->reason != NULL ? o->reason : "") == -1)
+			rc = cli_error(EX_SOFTWARE, "%s",
+			    db_errmsg(cli_db(cli)));
+		else
+			printf("suppressed %s\n", a);
+	} else if ((r = db_unsuppress(cli_db(cli), &keys, a)) == -1)
+		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	else if (r == 0)
+		rc = cli_error(EX_DATAERR, "%s is not suppressed", a);
+	else {
+		/* The consent is kept in the log: the row is gone. */
+		log_info("unsuppressed %s: consent: %s", log_addr(a),
+		    o->consent);
+		printf("%s is no longer suppressed (consent: %s)\n", a,
+		    o->consent);
+	}
+	free(a);
+	return rc;
+}
+
+static int
+sub_erase(struct cli *cli, const char *in)
+{
+	struct token_keys	 keys;
+	struct erase_result	 r;
+	char			*a, *cause;
+	int			 rc;
+
+	if ((a = cli_sub_address(in)) == NULL)
+		return EX_DATAERR;
+	cli_keys(cli, &keys);
+	if (db_subscriber_erase(cli_db(cli), &keys, a, &r, &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		free(a);
+		return rc;
+	}
+	printf("erased %s: %s; %ld deliveries, %ld inbound records and %ld "
+	    "system messages anonymised, %ld bounces deleted; a keyed hash "
+	    "is kept so they cannot be imported again\n", a, r.subscriber ?
+	    "subscriber deleted" : "no subscriber record", r.deliveries,
+	    r.inbound, r.sysmail, r.bounces);
+	if (!r.checkpointed)
+		fprintf(stderr, "clarion: warning: the write-ahead log could "
+		    "not be emptied (is clariond reading?); it will be at its "
+		    "next checkpoint\n");
+	explicit_zero(a, strlen(a));
+	free(a);
+	return EX_OK;
+}
+
+/* Listing. */
+
+struct ls_state {
+	struct cli	*cli;
+	json_t		*arr;
+	size_t		 n;
+};
+
+static void
+ls_attrs(json_t *attrs, struct buf *b)
+{
+	const char	*k;
+	json_t		*v;
+
+	const char	*p;
+
+	json_object_foreach(attrs, k, v) {
+		buf_addf(b, "%s%s=", b->len > 0 ? " " : "", k);
+		/* One line per person: line breaks in a value are shown. */
+		for (p = json_string_value(v); *p != '\0'; p++) {
+			if (*p == '\n')
+				buf_adds(b, "\\n");
+			else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				buf_addc(b, '?');
+			else
+				buf_addc(b, *p);
+		}
+	}
+}
+
+static int
+ls_row(void *arg, const struct sub_row *r)
+{
+	struct ls_state	*s = arg;
+	struct buf	 b;
+
+	s->n++;
+	if (s->cli->json) {
+		json_array_append_new(s->arr, json_pack("{s:I, s:s, s:s, s:s?, "
+		    "s:O, s:b}", "id", (json_int_t)r->id, "address", r->address,
+		    "name", r->name, "status", r->status, "attributes",
+		    r->attrs, "suppressed", r->suppressed));
+		return 0;
+	}
+	buf_init(&b);
+	ls_attrs(r->attrs, &b);
+	printf("%-32s %-24s %-12s %s\n", r->address, r->name, r->suppressed ?
+	    "suppressed" : r->status != NULL ? r->status : "-",
+	    b.data != NULL ? b.data : "");
+	buf_free(&b);
+	return 0;
+}
+
+static int
+sub_ls(struct cli *cli, const struct sub_opts *o, const char *text)
+{
+	struct list_info	 l;
+	struct token_keys	 keys;
+	struct ls_state		 s;
+	struct sub_record	 r;
+	char			**k = NULL, *cause = NULL;
+	int			 rc;
+
+	memset(&l, 0, sizeof l);
+	memset(&r, 0, sizeof r);
+	if (o->list != NULL && cli_list_lookup(cli, o->list, &l) == -1)
+		return EX_DATAERR;
+	if ((o->segment != NULL || o->status != NULL) && o->list == NULL)
+		return cli_usage(sub_usage, "--segment and --status need "
+		    "--list");
+	if (o->status != NULL && strcmp(o->status, "subscribed") != 0 &&
+	    strcmp(o->status, "unsubscribed") != 0 &&
+	    strcmp(o->status, "held") != 0)
+		return cli_usage(sub_usage, "--status is subscribed, "
+		    "unsubscribed or held");
+	if (o->nattrs > 1 || sub_attrs(o, &r, &k) == -1) {
+		sub_record_free(&r, k);
+		list_info_free(&l);
+		return o->nattrs > 1 ? cli_usage(sub_usage, "search takes one "
+		    "--attr") : EX_USAGE;
+	}
+	/* A bad segment is reported before any output. */
+	if (o->segment != NULL && *o->segment != '\0') {
+		struct segment *seg;
+
+		if ((seg = segment_parse(o->segment, &cause)) == NULL) {
+			rc = cli_error(EX_DATAERR, "%s", cause);
+			free(cause);
+			sub_record_free(&r, k);
+			list_info_free(&l);
+			return rc;
+		}
+		segment_free(seg);
+	}
+	cli_keys(cli, &keys);
+	memset(&s, 0, sizeof s);
+	s.cli = cli;
+	s.arr = json_array();
+	if (!cli->json)
+		printf("%-32s %-24s %-12s %s\n", "ADDRESS", "NAME", "STATUS",
+		    "ATTRIBUTES");
+	if (text != NULL || r.nattrs > 0)
+		rc = db_sub_search(cli_db(cli), &keys, l.id, text,
+		    r.nattrs > 0 ? r.keys[0] : NULL, r.nattrs > 0 ?
+		    r.values[0] : NULL, ls_row, &s, &cause);
+	else
+		/* With a segment: who a send would select, so subscribed. */
+		rc = db_sub_iter(cli_db(cli), &keys, l.id, o->status != NULL ?
+		    o->status : o->segment != NULL ? "subscribed" : NULL,
+		    o->segment, ls_row, &s, &cause);
+	if (rc == -1) {
+		rc = cli_error(cause != NULL ? EX_DATAERR : EX_SOFTWARE, "%s",
+		    cause != NULL ? cause : db_errmsg(cli_db(cli)));
+		free(cause);
+	} else if (cli->json) {
+		json_out(s.arr);
+		rc = EX_OK;
+	} else {
+		printf("%zu subscriber%s\n", s.n, s.n == 1 ? "" : "s");
+		rc = EX_OK;
+	}
+	json_decref(s.arr);
+	sub_record_free(&r, k);
+	list_info_free(&l);
+	return rc;
+}
+
+/* export-all: a CSV of the list's members, safe to open in a spreadsheet. */
+struct csv_out {
+	struct buf	 b;
+	char		**keys;
+	size_t		 nkeys;
+	size_t		 n;
+};
+
+static int
+csv_row(void *arg, const struct sub_row *r)
+{
+	struct csv_out	*c = arg;
+	const char	*v;
+	size_t		 i;
+
+	if (r->status != NULL && strcmp(r->status, "unsubscribed") == 0)
+		return 0;
+	csv_quote(&c->b, r->address, ',');
+	buf_addc(&c->b, ',');
+	csv_quote(&c->b, r->name, ',');
+	for (i = 0; i < c->nkeys; i++) {
+		buf_addc(&c->b, ',');
+		v = json_string_value(json_object_get(r->attrs, c->keys[i]));
+		csv_quote(&c->b, v != NULL ? v : "", ',');
+	}
+	buf_adds(&c->b, "\r\n");
+	c->n++;
+	return 0;
+}
+
+static int
+sub_export_all(struct cli *cli, const struct sub_opts *o)
+{
+	struct list_info	 l;
+	struct csv_out		 c;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 rc = EX_OK;
+
+	if (o->list == NULL)
+		return cli_usage(sub_usage, "export-all needs --list");
+	if (cli_list_lookup(cli, o->list, &l) == -1)
+		return EX_DATAERR;
+	memset(&c, 0, sizeof c);
+	buf_init(&c.b);
+	db_attr_keys(cli_db(cli), l.id, &c.keys, &c.nkeys);
+	buf_adds(&c.b, "email,name");
+	for (i = 0; i < c.nkeys; i++) {
+		buf_addc(&c.b, ',');
+		csv_quote(&c.b, c.keys[i], ',');
+	}
+	buf_adds(&c.b, "\r\n");
+	if (db_sub_iter(cli_db(cli), NULL, l.id, NULL, NULL, csv_row, &c,
+	    &cause) == -1)
+		rc = cli_error(EX_SOFTWARE, "%s", cause != NULL ? cause :
+		    db_errmsg(cli_db(cli)));
+	else if (o->output == NULL)
+		fwrite(c.b.data, 1, c.b.len, stdout);
+	else if (file_write_atomic(o->output, c.b.data, c.b.len, 0600,
+	    &cause) == -1)
+		rc = cli_error(EX_CANTCREAT, "%s", cause);
+	else
+		printf("%s: %zu members of %s\n", o->output, c.n, l.name);
+	free(cause);
+	for (i = 0; i < c.nkeys; i++)
+		free(c.keys[i]);
+	free(c.keys);
+	explicit_zero(c.b.data, c.b.len);
+	buf_free(&c.b);
+	list_info_free(&l);
+	return rc;
+}
+
+static int
+sub_dispatch(struct cli *cli, const char *sub, int argc, char **argv,
+    const struct sub_opts *o)
+{
+	if (strcmp(sub, "ls") == 0 && argc == 0)
+		return sub_ls(cli, o, NULL);
+	if (strcmp(sub, "search") == 0 && argc <= 1 && (argc == 1 ||
+	    o->nattrs == 1))
+		return sub_ls(cli, o, argc == 1 ? argv[0] : NULL);
+	if (strcmp(sub, "import") == 0 && argc == 1)
+		return cli_sub_import(cli, argv[0], o);
+	if (strcmp(sub, "export-all") == 0 && argc == 0)
+		return sub_export_all(cli, o);
+	if (argc != 1)
+		return cli_usage(sub_usage, "unknown subcommand or wrong "
+		    "number of arguments");
+	if (strcmp(sub, "add") == 0)
+		return sub_add(cli, argv[0], o);
+	if (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0)
+		return sub_show(cli, argv[0], strcmp(sub, "export") == 0);
+	if (strcmp(sub, "edit") == 0)
+		return sub_edit(cli, argv[0], o);
+	if (strcmp(sub, "remove") == 0 && o->list == NULL)
+		return cli_usage(sub_usage, "remove needs --list");
+	if (strcmp(sub, "remove") == 0 || strcmp(sub, "unsubscribe") == 0)
+		return sub_membership(cli, argv[0], o, sub);
+	if (strcmp(sub, "resubscribe") == 0)
+		return sub_resubscribe(cli, argv[0], o);
+	if (strcmp(sub, "suppress") == 0 || strcmp(sub, "unsuppress") == 0)
+		return sub_suppress(cli, argv[0], o, sub[0] == 'u');
+	if (strcmp(sub, "erase") == 0)
+		return sub_erase(cli, argv[0]);
+	return cli_usage(sub_usage, "unknown subcommand");
+}
+
+int
+cmd_sub(struct cli *cli, int argc, char **argv)
+{
+	struct sub_opts	 o;
+	int		 rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
+		return cli_usage(sub_usage, argc < 2 ? "give a subcommand" :
+		    NULL);
+	memset(&o, 0, sizeof o);
+	if ((rc = sub_parse(cli, argc - 1, argv + 1, &o)) == EX_OK)
+		rc = sub_dispatch(cli, argv[1], argc - 1 - optind,
+		    argv + 1 + optind, &o);
+	free(o.attrs);
+	return rc == HELP_SHOWN ? EX_OK : rc;
+}
