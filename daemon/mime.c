@@ -578,39 +578,46 @@ write_headers(const struct message *m, struct buf *out, char **cause)
 	return 0;
 }
 
-/* Quoted-printable, one input line (no line end) at a time. */
+/*
+ * Quoted-printable, one input line (no line end) at a time, gathered into
+ * output lines of at most 76 octets (the soft-break "=" included).
+ */
 static void
 qp_line(struct buf *out, const unsigned char *s, size_t len, int soft_end)
 {
-	size_t	 i, col = 0, tok;
-	char	 enc[4];
-	int	 plain;
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			 line[MIME_QP_LINE + 3];
+	size_t			 i, col = 0, tok;
+	int			 plain;
 
 	for (i = 0; i < len; i++) {
 		plain = (s[i] >= 33 && s[i] <= 126 && s[i] != '=') ||
 		    ((s[i] == ' ' || s[i] == '\t') && (i + 1 < len || soft_end));
 		/* "From " at a line start is mangled by mbox tools. */
-		if (i == 0 && s[i] == 'F' && len >= 5 &&
-		    memcmp(s, "From ", 5) == 0)
+		if (i == 0 && len >= 5 && memcmp(s, "From ", 5) == 0)
 			plain = 0;
 		/* A lone "." line means end of data to some SMTP code. */
-		if (i == 0 && s[i] == '.' && col == 0)
+		if (i == 0 && s[i] == '.')
 			plain = 0;
 		tok = plain ? 1 : 3;
 		/* The last token of a hard line may take column 76. */
 		if (col + tok > (i + 1 == len && !soft_end ? MIME_QP_LINE :
 		    MIME_QP_LINE - 1)) {
-			buf_add(out, "=\r\n", 3);
+			line[col++] = '=';
+			line[col++] = '\r';
+			line[col++] = '\n';
+			buf_add(out, line, col);
 			col = 0;
 		}
 		if (plain)
-			buf_addc(out, (char)s[i]);
+			line[col++] = (char)s[i];
 		else {
-			snprintf(enc, sizeof enc, "=%02X", s[i]);
-			buf_add(out, enc, 3);
+			line[col++] = '=';
+			line[col++] = hex[s[i] >> 4];
+			line[col++] = hex[s[i] & 15];
 		}
-		col += tok;
 	}
+	buf_add(out, line, col);
 }
 
 /*
@@ -679,20 +686,21 @@ part_new(struct mime_part *p)
 	return mm;
 }
 
-static void
-set_boundary(struct mailmime *mm, const char *boundary)
+/*
+ * The multipart root, built directly: mailmime_new_empty() would make up
+ * a random boundary (calling uname and getpid) for us to throw away.
+ */
+static struct mailmime *
+root_new(const char *boundary)
 {
-	clistiter			*it;
-	struct mailmime_parameter	*pa;
+	struct mailmime_content	*ct;
 
-	for (it = clist_begin(mm->mm_content_type->ct_parameters); it != NULL;
-	    it = clist_next(it)) {
-		pa = clist_content(it);
-		if (strcasecmp(pa->pa_name, "boundary") == 0) {
-			free(pa->pa_value);
-			pa->pa_value = xstrdup(boundary);
-		}
-	}
+	ct = mailmime_content_new_with_str("multipart/alternative");
+	clist_append(ct->ct_parameters, mailmime_param_new_with_data(
+	    (char *)"boundary", (char *)boundary));
+	return mailmime_new(MAILMIME_MULTIPLE, NULL, 0,
+	    mailmime_fields_new_empty(), ct, NULL, NULL, NULL, clist_new(),
+	    NULL, NULL);
 }
 
 static int
@@ -707,9 +715,7 @@ write_body(struct mime_part *parts, size_t n, const char *boundary,
 	if (n == 1)
 		root = part_new(&parts[0]);
 	else {
-		root = mailmime_new_empty(mailmime_content_new_with_str(
-		    "multipart/alternative"), mailmime_fields_new_empty());
-		set_boundary(root, boundary);
+		root = root_new(boundary);
 		for (i = 0; i < n; i++) {
 			mm = part_new(&parts[i]);
 			if (mailmime_smart_add_part(root, mm) !=
