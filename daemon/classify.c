@@ -501,7 +501,9 @@ token_scan(const char *s, size_t len, const struct classify_opts *o,
 	    p++) {
 		if ((size_t)(p - s) < ll || strncasecmp(p - ll, local, ll) != 0)
 			continue;
-		if (p - ll > s && local_char((unsigned char)p[-ll - 1]))
+		/* security (fuzz_classify): not p[-ll - 1], whose unsigned
+		 * index wraps the pointer (undefined behaviour). */
+		if (p - ll > s && local_char((unsigned char)*(p - ll - 1)))
 			continue;
 		for (t = p + 1; t < end && t - p <= TOKEN_MAX &&
 		    token_char((unsigned char)*t) && *t != '@'; t++)

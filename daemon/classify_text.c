@@ -42,7 +42,9 @@ html_quote_start(const char *h, size_t len)
 	for (m = markers; *m != NULL; m++) {
 		n = strlen(*m);
 		for (i = 0; i + n <= best; i++) {
-			if (strncasecmp(h + i, *m, n) != 0)
+			/* first byte before the call: this runs on every byte */
+			if (tolower((unsigned char)h[i]) != tolower((unsigned char)
+			    (*m)[0]) || strncasecmp(h + i, *m, n) != 0)
 				continue;
 			while (i > 0 && h[i] != '<')
 				i--;

@@ -2,6 +2,7 @@
  * clarion inbound: the inbound mail commands.
  *   classify FILE... [--json] [--domain D]: classify saved messages
  *     offline, as the inbound process would, without touching anything.
+ *   run: read the IMAP mailbox (cli_inbound_run.c).
  */
 #include "config.h"
 
@@ -16,10 +17,12 @@
 #include "cli.h"
 
 static const char inbound_usage[] =
-    "usage: clarion inbound classify [--json] [--domain D] FILE...\n\n"
+    "usage: clarion inbound classify [--json] [--domain D] FILE...\n"
+    "       clarion inbound run [--once]\n\n"
     "  classify  print how each saved message (.eml) would be classified:\n"
     "            FILE, class, recipient, status and reason, tab-separated\n"
-    "            (\"-\" when empty), or one JSON object a line with --json\n";
+    "            (\"-\" when empty), or one JSON object a line with --json\n"
+    "  run       read the IMAP mailbox and act on each new message\n";
 
 static const char classify_usage[] =
     "usage: clarion inbound classify [--json] [--domain D] FILE...\n\n"
@@ -185,5 +188,7 @@ cmd_inbound(struct cli *cli, int argc, char **argv)
 		return cli_usage(inbound_usage, NULL);
 	if (strcmp(argv[1], "classify") == 0)
 		return inbound_classify(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_inbound_run(cli, argc - 1, argv + 1);
 	return cli_usage(inbound_usage, "unknown subcommand");
 }

@@ -6,13 +6,8 @@
  */
 #include "config.h"
 
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "clarion.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,9 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)classify_is_loop(&r, o.domain);
 	classify_result_free(&r);
 
-	s = xmalloc(size + 1);
-	memcpy(s, data, size);
-	s[size] = '\0';
+	s = fuzz_cstr(data, size);
 	t = classify_reply_text(s);
 	(void)classify_unsubscribe_intent(t);
 	free(t);
