@@ -1,0 +1,555 @@
+/*
+ * The daemon's send step: claim what is due, get each message's bytes,
+ * hand it to the transport (the SMTP pool, or the outbox Maildir), and
+ * record each result as soon as it is known.
+ *
+ * Never twice, never skipped: a row is claimed ('sending') only when a
+ * connection is free to take it at once, and its result is written the
+ * moment it arrives. So after a crash the rows still in 'sending' are
+ * the transactions that were on the wire, at most smtp.connections of
+ * them; send_recover() reports them and resends or holds them.
+ *
+ * Envelope senders: deliveries use the composer's VERP address. System
+ * mail uses bounces@domain (no token: a bounce of a forward or digest
+ * reaches the bounce mailbox and matches no member), except confirmations
+ * of an unsubscribe, which answer a member's own message and so use the
+ * null sender <> as RFC 3834 section 3.3 asks of automatic responses.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clarion.h"
+
+#define SEND_FAULT_LIMIT	5	/* server failures in a row: pause */
+#define SEND_PAUSE_MIN		60
+#define SEND_PAUSE_MAX		900
+#define SEND_STEP_SECONDS	20	/* then let the other steps run */
+
+struct send_state {
+	struct smtp_pool *pool;
+	char		*pool_key;	/* the settings the pool was made with */
+	int		 recovered;
+	int		 streak;	/* server failures in a row */
+	long		 pause;
+	time_t		 paused_until;
+};
+static struct send_state ss;
+
+struct sender {
+	struct daemon_ctx *ctx;
+	struct smtp_pool *pool;		/* NULL: the outbox */
+	struct delivery_claim *flight;	/* claimed, on the wire */
+	size_t		 nflight;
+	struct smtp_result *done;	/* outbox results, not yet recorded */
+	size_t		 ndone;
+	long		 budget;	/* rate limit: messages left, -1 = any */
+};
+
+static void
+send_pause_record(struct daemon_ctx *ctx)
+{
+	char	 v[32];
+
+	snprintf(v, sizeof v, "%lld", (long long)ss.paused_until);
+	db_state_set(ctx->db, "send_paused_until", v);
+}
+
+/* A pause outlives a restart: a crash loop must not hammer the server. */
+static void
+send_pause_load(struct daemon_ctx *ctx)
+{
+	char	*v;
+
+	if ((v = db_state_get(ctx->db, "send_paused_until")) == NULL)
+		return;
+	ss.paused_until = (time_t)strtoll(v, NULL, 10);
+	free(v);
+}
+
+/* Too many server failures in a row: stop for a while, then try again. */
+static void
+send_pause(struct daemon_ctx *ctx, time_t now, const char *reply)
+{
+	if (ss.paused_until > now)
+		return;
+	ss.pause = ss.pause == 0 ? SEND_PAUSE_MIN : ss.pause * 2;
+	if (ss.pause > SEND_PAUSE_MAX)
+		ss.pause = SEND_PAUSE_MAX;
+	ss.paused_until = now + ss.pause;
+	log_warnx("send: %d server failures in a row (last: %s); pausing "
+	    "sending for %lds, the mail stays queued", ss.streak, reply,
+	    ss.pause);
+	send_pause_record(ctx);
+}
+
+/* Settings that need a new pool when they change (on SIGHUP). */
+static char *
+send_pool_key(const struct smtp_config *sc)
+{
+	char	*k;
+
+	xasprintf(&k, "%s|%s|%s|%d|%s|%s|%d|%d|%d|%d|%s", sc->url,
+	    sc->user != NULL ? sc->user : "", sc->password_file != NULL ?
+	    sc->password_file : "", sc->password != NULL ?
+	    (int)strlen(sc->password) : -1, sc->ca_file != NULL ? sc->ca_file :
+	    "", sc->helo != NULL ? sc->helo : "", sc->tls_verify,
+	    sc->require_tls, sc->connections, sc->timeout, sc->password !=
+	    NULL ? sc->password : "");
+	return k;
+}
+
+static int
+send_pool_get(struct daemon_ctx *ctx)
+{
+	char	*key, *cause;
+
+	key = send_pool_key(&ctx->conf->smtp);
+	if (ss.pool != NULL && strcmp(key, ss.pool_key) == 0) {
+		explicit_zero(key, strlen(key));
+		free(key);
+		return 0;
+	}
+	smtp_pool_free(ss.pool);
+	if (ss.pool_key != NULL) {
+		explicit_zero(ss.pool_key, strlen(ss.pool_key));
+		free(ss.pool_key);
+	}
+	ss.pool_key = key;
+	if ((ss.pool = smtp_pool_new(&ctx->conf->smtp, &cause)) == NULL) {
+		log_warnx("send: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+send_sysmail_from(const struct config *conf, const char *kind)
+{
+	char	*from;
+
+	if (kind != NULL && strcmp(kind, "unsubscribed") == 0)
+		return xstrdup("");
+	xasprintf(&from, "%s@%s", conf->bounce_local, conf->domain);
+	return from;
+}
+
+/* The outbox keeps the envelope the way a delivering MDA would. */
+static void
+send_outbox(struct sender *s, int64_t pid, const char *from,
+    const char *rcpt, const char *data, size_t len)
+{
+	struct smtp_result *r;
+	struct buf	 b;
+	char		*cause;
+
+	buf_init(&b);
+	buf_addf(&b, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", from, rcpt);
+	buf_add(&b, data, len);
+	s->done = xreallocarray(s->done, s->ndone + 1, sizeof *s->done);
+	r = &s->done[s->ndone++];
+	memset(r, 0, sizeof *r);
+	r->id = pid;
+	if (outbox_deliver(s->ctx->conf->outbox, b.data, b.len, &cause) == 0) {
+		r->class = SEND_OK;
+		xasprintf(&r->reply, "written to %s", s->ctx->conf->outbox);
+	} else {
+		r->class = SEND_TEMPFAIL;
+		r->server = 1;
+		r->reply = cause;
+	}
+	buf_free(&b);
+}
+
+/* Hands one message to the transport; the pool takes data. */
+static int
+send_submit(struct sender *s, int64_t pid, const char *from,
+    const char *rcpt, char *data, size_t len, char **cause)
+{
+	const char	*to = rcpt;
+
+	if (s->ctx->conf->test_address != NULL)
+		to = s->ctx->conf->test_address;
+	log_debug("send: %s %lld to %s", pid < 0 ? "sysmail" : "delivery",
+	    (long long)(pid < 0 ? -pid : pid), log_addr(to));
+	if (s->pool != NULL)
+		return smtp_pool_submit(s->pool, pid, from, to, data, len,
+		    cause);
+	send_outbox(s, pid, from, to, data, len);
+	free(data);
+	return 0;
+}
+
+/* The message of one claim, handed over; -1 (and *cause) if it has none. */
+static int
+send_start(struct sender *s, struct delivery_claim *c, char **cause)
+{
+	struct outmsg	 m;
+	char		*from, *data;
+	int		 rc;
+
+	if (c->sysmail) {
+		if (c->address == NULL || c->message == NULL) {
+			xasprintf(cause, "no recipient or message");
+			return -1;
+		}
+		from = send_sysmail_from(s->ctx->conf, c->kind);
+		data = c->message;
+		c->message = NULL;
+		rc = send_submit(s, -c->id, from, c->address, data, c->len,
+		    cause);
+		free(from);
+		return rc;
+	}
+	memset(&m, 0, sizeof m);
+	if (compose_message(s->ctx, c->id, &m, cause) == -1)
+		return -1;
+	data = m.data.data;
+	rc = send_submit(s, c->id, m.envelope_from, m.rcpt, data, m.data.len,
+	    cause);
+	buf_init(&m.data);
+	if (rc == -1)
+		free(data);
+	outmsg_free(&m);
+	return rc;
+}
+
+/*
+ * Claims up to max rows (system mail first; deliveries only outside quiet
+ * hours) and starts each. A row that cannot be started is held with the
+ * reason (system mail: failed), never dropped. Returns how many claimed.
+ */
+static long
+send_claim(struct sender *s, time_t now, int max)
+{
+	struct delivery_claim *c;
+	struct delivery_outcome o;
+	size_t		 n, i;
+	char		*cause;
+	int		 sys;
+
+	if (s->budget >= 0 && s->budget < max)
+		max = (int)s->budget;
+	if (db_delivery_claim(s->ctx->db, now, max, 1, &c, &n) == -1)
+		return -1;
+	if (n == 0 && !send_quiet(s->ctx->conf, now)) {
+		free(c);
+		if (db_delivery_claim(s->ctx->db, now, max, 0, &c, &n) == -1)
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		sys = c[i].sysmail;
+		if (send_start(s, &c[i], &cause) == 0) {
+			s->flight = xreallocarray(s->flight, s->nflight + 1,
+			    sizeof *s->flight);
+			s->flight[s->nflight++] = c[i];
+			memset(&c[i], 0, sizeof c[i]);
+			continue;
+		}
+		log_warnx("send: %s %lld held: %s", sys ? "sysmail" :
+		    "delivery", (long long)c[i].id, cause);
+		memset(&o, 0, sizeof o);
+		o.id = c[i].id;
+		o.sysmail = sys;
+		o.state = DELIVERY_HELD;
+		xasprintf(&o.reply, "cannot send: %s", cause);
+		db_delivery_record(s->ctx->db, &o, 1);
+		free(o.reply);
+		free(cause);
+	}
+	delivery_claims_free(c, n);
+	if (s->budget > 0)
+		s->budget -= (long)n;
+	return (long)n;
+}
+
+static struct delivery_claim *
+send_flight_take(struct sender *s, int64_t pid, struct delivery_claim *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nflight; i++) {
+		if (s->flight[i].id != (pid < 0 ? -pid : pid) ||
+		    s->flight[i].sysmail != (pid < 0))
+			continue;
+		*out = s->flight[i];
+		s->flight[i] = s->flight[--s->nflight];
+		return out;
+	}
+	return NULL;
+}
+
+/* A temporary failure: try again later, or give up when too old. */
+static void
+send_defer(struct sender *s, const struct delivery_claim *c,
+    const struct smtp_result *r, time_t now, struct delivery_outcome *o)
+{
+	const struct config *conf = s->ctx->conf;
+
+	if (r->server && ss.streak >= SEND_FAULT_LIMIT) {
+		send_pause(s->ctx, now, r->reply);
+		o->state = DELIVERY_REQUEUED;
+		o->reply = xstrdup(r->reply);
+		return;
+	}
+	if (now - c->created >= conf->retry_max_age) {
+		o->state = DELIVERY_FAILED;
+		xasprintf(&o->reply, "gave up after %d attempts: %s",
+		    c->attempts + 1, r->reply);
+		return;
+	}
+	o->state = DELIVERY_DEFERRED;
+	o->next_attempt = now + send_backoff(conf, c->id, c->attempts + 1);
+	o->reply = xstrdup(r->reply);
+}
+
+/* Logged once per run of failures, and shown by `clarion status`. */
+static void
+send_server_error(struct daemon_ctx *ctx, time_t now, const char *reply)
+{
+	char	*when, *v;
+
+	log_warnx("send: %s", reply);
+	when = time_format_iso(now);
+	xasprintf(&v, "%s %s", when != NULL ? when : "", reply);
+	db_state_set(ctx->db, "last_smtp_error", v);
+	free(when);
+	free(v);
+}
+
+static void
+send_outcome(struct sender *s, const struct delivery_claim *c,
+    const struct smtp_result *r, time_t now, struct delivery_outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	o->id = c->id;
+	o->sysmail = c->sysmail;
+	o->code = r->code;
+	o->at = now;
+	if (r->server) {
+		if (ss.streak++ == 0)
+			send_server_error(s->ctx, now, r->reply);
+	} else {
+		ss.streak = 0;
+		if (r->class == SEND_OK)
+			ss.pause = 0;
+	}
+	switch (r->class) {
+	case SEND_OK:
+		o->state = DELIVERY_SENT;
+		o->reply = xstrdup(r->reply);
+		break;
+	case SEND_PERMFAIL:
+		o->state = DELIVERY_FAILED;
+		o->reply = xstrdup(r->reply);
+		log_info("send: %s %lld to %s failed: %s", c->sysmail ?
+		    "sysmail" : "delivery", (long long)c->id,
+		    log_addr(c->address != NULL ? c->address : ""), r->reply);
+		break;
+	case SEND_TEMPFAIL:
+		send_defer(s, c, r, now, o);
+		break;
+	}
+}
+
+/* A refusal of the recipient scores a bounce: hard if the address is gone. */
+static void
+send_bounce(struct sender *s, const struct delivery_claim *c,
+    const struct smtp_result *r)
+{
+	int	 hard;
+
+	if (c->sysmail || c->subscriber_id == 0)
+		return;
+	hard = classify_bounce_is_hard(r->status[0] != '\0' ? r->status :
+	    NULL, r->reply);
+	if (bounce_record(s->ctx->db, s->ctx->conf, &s->ctx->keys,
+	    c->subscriber_id, c->id, hard, r->status, r->reply, "smtp") == -1)
+		log_warnx("send: delivery %lld: cannot record the bounce",
+		    (long long)c->id);
+}
+
+/* Records a group of results in one transaction, then scores bounces. */
+static void
+send_results(struct sender *s, struct smtp_result *r, size_t n)
+{
+	struct delivery_outcome *o;
+	struct delivery_claim *c;
+	const struct smtp_result **cr;
+	time_t		 now = clock_now();
+	size_t		 i, k = 0;
+
+	if (n == 0)
+		return;
+	o = xcalloc(n, sizeof *o);
+	c = xcalloc(n, sizeof *c);
+	cr = xcalloc(n, sizeof *cr);
+	for (i = 0; i < n; i++) {
+		if (send_flight_take(s, r[i].id, &c[k]) == NULL)
+			continue;
+		send_outcome(s, &c[k], &r[i], now, &o[k]);
+		cr[k++] = &r[i];
+	}
+	if (db_delivery_record(s->ctx->db, o, k) == -1)
+		log_warnx("send: results not recorded; those messages will "
+		    "count as in flight after a restart");
+	for (i = 0; i < k; i++) {
+		if (cr[i]->class == SEND_PERMFAIL)
+			send_bounce(s, &c[i], cr[i]);
+		free(o[i].reply);
+	}
+	delivery_claims_free(c, k);
+	free(cr);
+	free(o);
+}
+
+/* Waits for transfers to finish (up to timeout_ms) and records them. */
+static int
+send_collect(struct sender *s, int timeout_ms)
+{
+	struct smtp_result *r;
+	size_t		 n;
+
+	if (s->pool == NULL) {
+		send_results(s, s->done, s->ndone);
+		smtp_results_free(s->done, s->ndone);
+		s->done = NULL;
+		s->ndone = 0;
+		return 0;
+	}
+	if (smtp_pool_run(s->pool, timeout_ms, &r, &n) == -1) {
+		log_warnx("send: the SMTP pool failed");
+		return -1;
+	}
+	send_results(s, r, n);
+	smtp_results_free(r, n);
+	return 0;
+}
+
+static int
+send_free_slots(struct sender *s)
+{
+	if (s->pool != NULL)
+		return smtp_pool_idle(s->pool);
+	return s->ctx->conf->claim_batch;
+}
+
+static time_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * Claims and sends until nothing is due, a limit is reached, the step has
+ * run long enough (returns 1: more to do) or a stop is asked for. What is
+ * on the wire is always finished and recorded before returning.
+ */
+static int
+send_loop(struct sender *s)
+{
+	time_t	 start = mono_now(), now;
+	long	 n;
+	int	 free_slots, more = 0, claiming = 1;
+
+	while (claiming || s->nflight > 0) {
+		now = clock_now();
+		if (claiming && (daemon_stopping(s->ctx) ||
+		    ss.paused_until > now))
+			claiming = 0;
+		if (claiming && mono_now() - start >= SEND_STEP_SECONDS) {
+			claiming = 0;
+			more = 1;
+		}
+		if (claiming && s->budget == 0)
+			claiming = 0;
+		if (claiming && (free_slots = send_free_slots(s)) > 0) {
+			if ((n = send_claim(s, now, free_slots)) == -1)
+				claiming = 0;
+			else if (n == 0)
+				claiming = 0;
+		}
+		if (s->nflight == 0 && s->ndone == 0)
+			continue;
+		if (send_collect(s, 1000) == -1)
+			return -1;
+	}
+	return more;
+}
+
+/*
+ * Once per daemon start: deliveries left in 'sending' by a crash are the
+ * only ones whose fate is unknown. Report them, then resend or hold them
+ * as delivery.after_crash says.
+ */
+int
+send_recover(struct daemon_ctx *ctx)
+{
+	long	 ndel, nsys;
+	int	 hold = ctx->conf->resend_in_flight == RESEND_HOLD;
+
+	if (ss.recovered)
+		return 0;
+	if (db_delivery_recover(ctx->db, ctx->conf->resend_in_flight, &ndel,
+	    &nsys) == -1)
+		return -1;
+	ss.recovered = 1;
+	if (ndel > 0)
+		log_warnx("send: %ld deliveries were being sent when Clarion "
+		    "stopped unexpectedly; %s", ndel, hold ? "they are held: "
+		    "`clarion queue resend` sends them (some may arrive twice), "
+		    "`clarion queue cancel` drops them" : "sending them again "
+		    "(some may arrive twice)");
+	if (nsys > 0)
+		log_warnx("send: %ld system messages were being sent when "
+		    "Clarion stopped unexpectedly; sending them again", nsys);
+	return 0;
+}
+
+int
+send_step(struct daemon_ctx *ctx)
+{
+	struct sender	 s;
+	time_t		 now = clock_now();
+	int		 rc;
+
+	if (!ss.recovered && send_recover(ctx) == -1)
+		return -1;
+	send_pause_load(ctx);
+	if (ss.paused_until > now)
+		return 0;
+	if (ss.paused_until != 0) {
+		ss.paused_until = 0;
+		send_pause_record(ctx);
+	}
+	memset(&s, 0, sizeof s);
+	s.ctx = ctx;
+	if (ctx->conf->transport == TRANSPORT_SMTP) {
+		if (send_pool_get(ctx) == -1)
+			return -1;
+		s.pool = ss.pool;
+	}
+	s.budget = send_rate_budget(ctx->db, ctx->conf, now);
+	rc = send_loop(&s);
+	free(s.flight);
+	return rc;
+}
+
+/* Closes the connections (at daemon exit). */
+void
+send_shutdown(void)
+{
+	smtp_pool_free(ss.pool);
+	ss.pool = NULL;
+	if (ss.pool_key != NULL) {
+		explicit_zero(ss.pool_key, strlen(ss.pool_key));
+		free(ss.pool_key);
+		ss.pool_key = NULL;
+	}
+}
