@@ -295,6 +295,16 @@ out=$(C sub add $Z --list members 2>&1); rc=$?
 expect_eq "nor added by hand" "$rc:$out" "65:clarion: $Z is suppressed (erased); see 'clarion sub unsuppress'"
 expect_eq "sub export after erasure: only the suppression" "$(C sub export $Z | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["subscriber"], d["deliveries"], d["suppression"]["reason"])')" "None [] erased"
 
+# --- a big file: progress on stderr -----------------------------------------
+C list create bulk --from sec@example.org --owner chair@example.org >/dev/null
+awk 'BEGIN { print "email,ward"; for (i = 1; i <= 10001; i++) printf "bulk%d@example.org,W%d\n", i, i % 7 }' > big.csv
+out=$(C sub import --list bulk big.csv 2>"$T/err"); rc=$?
+expect_eq "a big file imports" "$rc" 0
+expect_eq "with progress on stderr every 10,000 rows" "$(cat "$T/err")" "big.csv: 10000 rows"
+expect_contains "and the counts" "$out" "big.csv: 10001 rows
+  added:      10001"
+expect_eq "segment over the big list" "$(C --json sub ls --list bulk --segment "ward in ('W3')" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1429
+
 out=$(C sub --help); rc=$?
 expect_contains "sub --help" "$rc:$out" "0:usage: clarion sub add ADDRESS --list NAME"
 out=$(C sub frob 2>&1); rc=$?
