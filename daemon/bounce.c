@@ -61,6 +61,7 @@ struct bounce_args {
 	const char		*reason;
 	const char		*source;
 	time_t			 now;
+	int			 was_disabled;	/* disabled before, not reset */
 	int			 disabled;
 };
 
@@ -76,6 +77,13 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 	    &attrs) == -1) {
 		log_warnx("bounce: subscriber %lld is gone",
 		    (long long)a->subscriber_id);
+		return 0;
+	}
+	/* Two bounces of mail sent before the first: report it once. */
+	if (a->was_disabled && db_suppressed(a->db, a->keys, address) == 1) {
+		free(address);
+		free(name);
+		json_decref(attrs);
 		return 0;
 	}
 	rc = db_unsubscribe(a->db, a->subscriber_id, 0, why);
@@ -151,7 +159,13 @@ static int
 record(void *arg)
 {
 	struct bounce_args *a = arg;
+	double	 score;
+	time_t	 last, disabled_at;
 
+	if (db_bounce_score_get(a->db, a->subscriber_id, &score, &last,
+	    &disabled_at) == -1)
+		return -1;
+	a->was_disabled = disabled_at != 0;
 	if (db_bounce_insert(a->db, a->subscriber_id, a->delivery_id, a->now,
 	    a->hard, a->status, a->reason, a->source) == -1)
 		return -1;

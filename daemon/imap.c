@@ -30,6 +30,7 @@
 
 #define IMAP_IDLE_MAX	(29 * 60)	/* RFC 2177: servers drop at 30 */
 #define IMAP_CHAIN_MAX	16
+#define IMAP_NOOP_EVERY	(20 * 60)	/* keep a polling session alive */
 
 struct imap_conn {
 	mailimap	*imap;
@@ -690,6 +691,33 @@ imap_file(struct imap_conn *c, uint32_t uid, const char *folder,
 }
 
 /*
+ * Without IDLE: sleep, with a NOOP every IMAP_NOOP_EVERY so the server
+ * does not log us out (RFC 3501 allows it after 30 idle minutes). A
+ * signal ends the sleep early.
+ */
+static int
+poll_wait(struct imap_conn *c, int seconds, char **cause)
+{
+	struct timespec	 ts;
+	int		 r, chunk;
+
+	while (seconds > 0) {
+		chunk = seconds > IMAP_NOOP_EVERY ? IMAP_NOOP_EVERY : seconds;
+		ts.tv_sec = chunk;
+		ts.tv_nsec = 0;
+		if (nanosleep(&ts, NULL) == -1)
+			return 0;
+		seconds -= chunk;
+		if (seconds > 0 &&
+		    (r = mailimap_noop(c->imap)) != MAILIMAP_NO_ERROR) {
+			imap_fail(c, r, cause, "NOOP");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Waits for new mail: IDLE for at most the given time (capped below the
  * server's 30-minute limit) when offered, else a plain sleep. A signal
  * ends the wait early. Returns 0, or -1 when the connection failed.
@@ -697,16 +725,11 @@ imap_file(struct imap_conn *c, uint32_t uid, const char *folder,
 int
 imap_wait(struct imap_conn *c, int seconds, char **cause)
 {
-	struct timespec	 ts;
 	mailstream	*s = c->imap->imap_stream;
 	int		 r;
 
-	if (!c->has_idle) {
-		ts.tv_sec = seconds;
-		ts.tv_nsec = 0;
-		nanosleep(&ts, NULL);
-		return 0;
-	}
+	if (!c->has_idle)
+		return poll_wait(c, seconds, cause);
 	if (seconds > IMAP_IDLE_MAX)
 		seconds = IMAP_IDLE_MAX;
 	if ((r = mailimap_idle(c->imap)) != MAILIMAP_NO_ERROR) {

@@ -244,6 +244,34 @@ expect_eq "SIGTERM stops clariond with 0" "$rc" 0
 check "and its inbound child with it" sh -c "! kill -0 $CHILD 2>/dev/null"
 expect_contains "the restart was logged" "$(cat "$T/daemon.err")" "killed by signal 9; restarting"
 
+# Replies without a token: matched by In-Reply-To to one of our
+# Message-IDs (forwarded, marked unverified), or not at all (Unknown).
+sed -e 's/^To: .*/To: news@example.org/' -e 's/question-1@isp.test/notoken-1@isp.test/' \
+	-e 's/^Message-ID: .*/&\nIn-Reply-To: <clarion.1.6@example.org>/' \
+	-e 's/\r$//' -e 's/$/\r/' "$T/question.src" > "$T/notoken1.eml"
+append "$T/notoken1.eml"
+sed -e 's/^To: .*/To: news@example.org/' -e 's/question-1@isp.test/notoken-2@isp.test/' \
+	-e 's/\r$//' -e 's/$/\r/' "$T/question.src" > "$T/notoken2.eml"
+append "$T/notoken2.eml"
+"$CLARION" -c "$C" inbound run --once >/dev/null 2>&1
+check "a reply matched by In-Reply-To is in Replies" in_folder Replies "notoken-1@isp.test"
+fwd=$(q "SELECT message FROM sysmail WHERE dedupe = 'forward:notoken-1@isp.test'" | sed -e ':a' -e '/=\r*$/{N;s/=\r*\n//;ba}')
+expect_contains "and forwarded, marked unverified" "$fwd" "unverified"
+expect_eq "to the owner of that delivery's list" "$(q "SELECT to_addr FROM sysmail WHERE dedupe = 'forward:notoken-1@isp.test'")" "owner@example.org"
+check "a reply with no token and no match is in Unknown" in_folder Unknown "notoken-2@isp.test"
+expect_eq "recorded as having no token" "$(q "SELECT reason FROM inbound WHERE message_id = 'notoken-2@isp.test'")" "no token"
+
+# Polling when IDLE is off: a one-second poll interval finds new mail.
+imap_conf "$T/poll.conf" "$URL" "$D/ca.pem" 'idle = false;'
+sed -i 's/poll_interval = "1h"/poll_interval = 1/' "$T/poll.conf"
+"$CLARION" -c "$T/poll.conf" inbound run >/dev/null 2>"$T/poll.err" &
+RUNPID=$!
+add poll0 "$T/question.src" 6 's/question-1@isp.test/poll-0@isp.test/'
+check "without IDLE, polling files new mail" wait_for in_folder Replies "poll-0@isp.test"
+kill -TERM "$RUNPID"; wait "$RUNPID"; rc=$?
+expect_eq "and SIGTERM ends it with 0" "$rc" 0
+RUNPID=
+
 # TLS: a wrong CA, a wrong host name and STARTTLS.
 before=$(logins)
 imap_conf "$T/wrongca.conf" "$URL" "$D/other-ca.pem"

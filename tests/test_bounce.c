@@ -197,6 +197,11 @@ test_hard(struct db *db)
 	    "subscriber_id = 4");
 	is_str(s, "hard bounce: 5.1.1 user unknown", "the reason is kept");
 	free(s);
+	is_int(bounce_record(db, &conf, &keys, 4, 0, 1, "5.1.1",
+	    "user unknown", "dsn"), 0, "a second hard bounce (of mail sent "
+	    "before the first) does not disable again");
+	is_int(count(db, "SELECT count(*) FROM bounces WHERE subscriber_id = "
+	    "4"), 2, "but is logged");
 	is_int(bounce_record(db, &conf, &keys, 0, 0, 1, "5.1.1", "x", "dsn"),
 	    -1, "no subscriber: an error");
 }
