@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
 	{ "item", cmd_item, "bulletins, newsletters, messages and when" },
 	{ "notice", cmd_notice, "meeting notices, moves and cancellations" },
 	{ "run", cmd_run, "issues of items: list, show, cancel, resend" },
+	{ "queue", cmd_queue, "what is waiting to be sent, and why" },
 	{ "inbound", cmd_inbound, "classify saved mail" },
 	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
 };

@@ -56,4 +56,7 @@ int	cli_list_lookup(struct cli *, const char *, struct list_info *);
 char	*cli_sub_address(const char *);
 int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
 
+/* send: cli_queue.c */
+int	cmd_queue(struct cli *, int, char **);
+
 #endif

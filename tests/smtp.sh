@@ -57,6 +57,14 @@ expect_eq "and the address is suppressed" "$(sup reject-a@example.net)" "hard-bo
 expect_eq "554 5.7.1 scores a soft one" "$(bnc 9003)" "0 5.7.1 smtp"
 expect_eq "and does not suppress the member" "$(sup pol-a@example.net)" ""
 expect_eq "temporary failures score nothing" "$(q "SELECT count(*) FROM bounces WHERE subscriber_id IN (9001, 9004)")" 0
+out=$("$CLARION" -c "$T/c.conf" queue)
+expect_contains "clarion queue: counts" "$out" "queued 0, sending 0, deferred 2, held 0 (sent 2002, failed 2"
+expect_contains "a deferred one with its next try" "$(echo "$out" | grep -A1 tf-a@example.net)" "next try 2026-07-01 11:0"
+expect_contains "and its last reply" "$(echo "$out" | grep -A1 tf-a@example.net)" "451 4.3.0 Temporary failure for <tf-a@example.net>"
+out=$("$CLARION" -c "$T/c.conf" queue --run 2)
+expect_contains "clarion queue --run: the failed ones with the reply" "$(echo "$out" | sed -n '/^failed:/,$p')" "550 5.1.1 <reject-a@example.net>: Recipient rejected"
+out=$("$CLARION" -c "$T/c.conf" --json queue --run 2)
+expect_contains "clarion queue --json" "$out" '"deferred": 2'
 drive "$T/c.conf"
 expect_eq "nothing is retried before its time" "$(sink_count)" $((before + 2))
 echo $((NOW + 301)) > "$CLOCK"
@@ -122,6 +130,7 @@ echo $((NOW + 7200)) > "$CLOCK"
 drive "$T/rate.conf"; drive "$T/rate.conf"
 expect_eq "per_minute = 7: exactly 7 at the server in that minute" "$(sink_rcpts | grep -c '^rate-')" 7
 expect_eq "the rest wait in the queue" "$(q "SELECT count(*) FROM deliveries WHERE run_id = 20 AND state = 'queued'")" 13
+expect_contains "clarion queue: paused by the rate limit" "$("$CLARION" -c "$T/rate.conf" queue)" "paused: a rate limit is reached (per minute 7"
 echo $((NOW + 7260)) > "$CLOCK"
 drive "$T/rate.conf"
 expect_eq "a minute later, 7 more" "$(sink_rcpts | grep -c '^rate-')" 14
@@ -136,6 +145,7 @@ smtp_config "$T/quiet.conf" 'quiet_hours = { start = "21:00"; end = "08:00"; };'
 echo 1782937800 > "$CLOCK"	# 21:30 in London
 drive "$T/quiet.conf"
 expect_eq "quiet hours: no bulk mail" "$(q "SELECT group_concat(state) FROM deliveries WHERE run_id = 21")" "queued,queued"
+expect_contains "clarion queue: paused by quiet hours" "$("$CLARION" -c "$T/quiet.conf" queue)" "paused: quiet hours (21:00-08:00 Europe/London)"
 expect_eq "but system mail goes" "$(q "SELECT group_concat(state) FROM sysmail ORDER BY id")" "sent,sent"
 f=$(grep -l 'X-Envelope-To: <member@example.net>' "$SINK_DIR"/Maildir/new/*)
 expect_contains "a confirmation has the null sender (RFC 3834)" "$(grep '^X-Envelope-From' $f)" "<>"
@@ -157,6 +167,9 @@ expect_contains "repeated connection failures pause sending" "$(cat "$T/drive.lo
 queued=$(q "SELECT count(*) FROM deliveries WHERE run_id = 22 AND state = 'queued'")
 check "most of the run stays queued, not deferred ($queued of 12)" test "$queued" -ge 7
 expect_eq "no delivery is failed" "$(q "SELECT count(*) FROM deliveries WHERE run_id = 22 AND state = 'failed'")" 0
+out=$("$CLARION" -c "$T/c.conf" queue)
+expect_contains "clarion queue says why nothing goes" "$out" "paused: the server failed repeatedly; next try 2026-07-01 11:01"
+expect_contains "with the server's error" "$out" "Couldn't connect to server"
 drive "$T/c.conf"
 expect_eq "still paused on the next step" "$(q "SELECT count(*) FROM deliveries WHERE run_id = 22 AND state = 'sent'")" 0
 
@@ -189,6 +202,12 @@ drive "$T/hold.conf"
 expect_contains "the uncertain ones are reported" "$(cat "$T/drive.log")" "$n deliveries were being sent when Clarion stopped unexpectedly; they are held"
 expect_eq "held, not sent" "$(q "SELECT count(*) FROM deliveries WHERE run_id = 31 AND state = 'held'")" "$n"
 expect_eq "the others are sent" "$(q "SELECT count(*) FROM deliveries WHERE run_id = 31 AND state = 'sent'")" $((5 - n))
+out=$("$CLARION" -c "$T/c.conf" queue)
+expect_contains "clarion queue lists the held ones" "$(echo "$out" | sed -n '/^held/,$p')" "held after a crash: it may have been sent"
+out=$("$CLARION" -c "$T/c.conf" queue resend --run 31)
+expect_eq "clarion queue resend" "$out" "$n held deliveries queued again"
+drive "$T/c.conf"
+expect_eq "and they are sent" "$(q "SELECT count(*) FROM deliveries WHERE run_id = 31 AND state = 'sent'")" 5
 
 # --- the outbox transport ------------------------------------------------------
 add_run 40 3 outbox-
