@@ -29,11 +29,13 @@
 #include <sys/prctl.h>
 #endif
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,15 +98,18 @@ effect_reason(struct effect *e, const char *reason)
 
 /* clarion.RUN.DELIVERY@domain: one of our own Message-IDs. */
 static int64_t
-msgid_delivery(const char *id, const char *domain)
+msgid_delivery(const char *id, const char *domain, int64_t *run)
 {
-	long long	 run, delivery;
+	long long	 r, delivery;
 	char		 at[256];
 	int		 n = 0;
 
-	if (id == NULL || sscanf(id, "clarion.%lld.%lld@%255s%n", &run,
-	    &delivery, at, &n) != 3 || id[n] != '\0' || delivery <= 0)
+	if (id == NULL || strncmp(id, "clarion.", 8) != 0 ||
+	    !isdigit((unsigned char)id[8]) || sscanf(id, "clarion.%lld.%lld@"
+	    "%255s%n", &r, &delivery, at, &n) != 3 || id[n] != '\0' ||
+	    delivery <= 0)
 		return 0;
+	*run = r;
 	return strcasecmp(at, domain) == 0 ? delivery : 0;
 }
 
@@ -144,7 +149,7 @@ static int
 effect_delivery(struct effect *e)
 {
 	struct classify_result *cr = e->cr;
-	int64_t		 id = 0;
+	int64_t		 id = 0, run = 0;
 
 	if (cr->token != NULL) {
 		if (token_check(e->in->keys, token_purpose_of(cr->token_purpose),
@@ -157,16 +162,18 @@ effect_delivery(struct effect *e)
 		e->verified = 1;
 	} else if (cr->class == INBOUND_REPLY) {
 		if ((id = msgid_delivery(cr->in_reply_to,
-		    e->in->conf->domain)) == 0)
+		    e->in->conf->domain, &run)) == 0)
 			id = msgid_delivery(cr->original_message_id,
-			    e->in->conf->domain);
+			    e->in->conf->domain, &run);
 	}
 	if (id == 0) {
 		effect_set(e, IMAP_UNKNOWN, "nothing: no token");
 		effect_reason(e, "no token");
 		return -1;
 	}
-	if (db_inbound_delivery(e->in->db, id, &e->ref) == -1) {
+	/* Unverified, the run must match too: guessing is a little harder. */
+	if (db_inbound_delivery(e->in->db, id, &e->ref) == -1 ||
+	    (!e->verified && e->ref.run_id != run)) {
 		effect_set(e, IMAP_UNKNOWN, "nothing: delivery %lld not found",
 		    (long long)id);
 		effect_reason(e, "unknown delivery");

@@ -253,7 +253,12 @@ append "$T/notoken1.eml"
 sed -e 's/^To: .*/To: news@example.org/' -e 's/question-1@isp.test/notoken-2@isp.test/' \
 	-e 's/\r$//' -e 's/$/\r/' "$T/question.src" > "$T/notoken2.eml"
 append "$T/notoken2.eml"
+sed -e 's/^To: .*/To: news@example.org/' -e 's/question-1@isp.test/notoken-3@isp.test/' \
+	-e 's/^Message-ID: .*/&\nIn-Reply-To: <clarion.2.6@example.org>/' \
+	-e 's/\r$//' -e 's/$/\r/' "$T/question.src" > "$T/notoken3.eml"
+append "$T/notoken3.eml"
 "$CLARION" -c "$C" inbound run --once >/dev/null 2>&1
+check "a reply naming a delivery under the wrong run is in Unknown" in_folder Unknown "notoken-3@isp.test"
 check "a reply matched by In-Reply-To is in Replies" in_folder Replies "notoken-1@isp.test"
 fwd=$(q "SELECT message FROM sysmail WHERE dedupe = 'forward:notoken-1@isp.test'" | sed -e ':a' -e '/=\r*$/{N;s/=\r*\n//;ba}')
 expect_contains "and forwarded, marked unverified" "$fwd" "unverified"
