@@ -599,10 +599,12 @@ inbound_pass(struct inbound *in, char **cause)
 static void
 state_error(struct db *db, const char *cause)
 {
-	char	*v;
+	char	*when, *v;
 
-	xasprintf(&v, "%lld %s", (long long)clock_now(), cause);
+	when = time_format_iso(clock_now());
+	xasprintf(&v, "%s %s", when != NULL ? when : "", cause);
 	db_state_set(db, "last_imap_error", v);
+	free(when);
 	free(v);
 }
 
@@ -624,7 +626,6 @@ inbound_session(struct inbound *in, int once, char **cause)
 
 	if ((in->imap = imap_open(&in->conf->imap, cause)) == NULL)
 		return -1;
-	db_state_set(in->db, "last_imap_error", "");
 	if (imap_has_idle(in->imap))
 		wait = INBOUND_IDLE_WAIT;
 	for (;;) {
@@ -644,8 +645,9 @@ inbound_session(struct inbound *in, int once, char **cause)
 
 /*
  * Reads the mailbox: once (one pass, then return) or until a stop signal,
- * reconnecting with backoff after any error. The last error goes to
- * daemon_state (last_imap_error) for `clarion status`.
+ * reconnecting with backoff after any error. The last error, with its
+ * time, goes to daemon_state (last_imap_error) for `clarion status`, as
+ * the SMTP side does with last_smtp_error.
  */
 int
 inbound_run(const struct config *conf, struct db *db,

@@ -284,7 +284,8 @@ out=$("$CLARION" -c "$T/wrongca.conf" inbound run --once 2>&1); rc=$?
 expect_eq "a certificate from another CA is refused (69)" "$rc" 69
 expect_contains "saying why" "$out" "certificate refused"
 expect_eq "and no password was sent" "$(logins)" "$before"
-expect_contains "the error is recorded for clarion status" "$(q "SELECT value FROM daemon_state WHERE key = 'last_imap_error'")" "certificate refused"
+expect_contains "clarion status shows the IMAP error" "$("$CLARION" -c "$C" status 2>&1)" "last IMAP error:"
+expect_contains "with the reason" "$(q "SELECT value FROM daemon_state WHERE key = 'last_imap_error'")" "certificate refused"
 
 cp "$D/ca.pem" "$D/ca.key" "$W/"
 (cd "$W" && openssl req -newkey rsa:2048 -nodes -subj "/CN=mail.other.example" \
