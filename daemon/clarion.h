@@ -684,7 +684,7 @@ int	 ical_rrule_expand(const char *, time_t, const char *, time_t, time_t,
 int	 ical_parse_events(const char *, const char *, struct event_list *,
 	     char **);
 char	*ical_invite(const struct event *, const char *, const char *, int,
-	     const char *, const char *, time_t);
+	     const char *, const char *, const char *, time_t);
 
 /* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,

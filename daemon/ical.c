@@ -293,8 +293,8 @@ ical_parse_events(const char *data, const char *tz, struct event_list *out,
  */
 char *
 ical_invite(const struct event *ev, const char *uid, const char *method,
-    int sequence, const char *organizer, const char *description,
-    time_t dtstamp)
+    int sequence, const char *organizer, const char *organizer_name,
+    const char *description, time_t dtstamp)
 {
 	icalcomponent	*cal, *ve;
 	icalproperty	*org;
@@ -326,6 +326,9 @@ ical_invite(const struct event *ev, const char *uid, const char *method,
 	if (organizer != NULL && *organizer != '\0') {
 		xasprintf(&mailto, "mailto:%s", organizer);
 		org = icalproperty_new_organizer(mailto);
+		if (organizer_name != NULL && *organizer_name != '\0')
+			icalproperty_add_parameter(org,
+			    icalparameter_new_cn(organizer_name));
 		icalcomponent_add_property(ve, org);
 		free(mailto);
 	}

@@ -220,13 +220,42 @@ add_invite(const struct rctx *c, json_t *ctx, const struct event *ev,
 	seq = c->run.sequence > ev->sequence ? c->run.sequence : ev->sequence;
 	uid = invite_uid(c, ev);
 	ics = ical_invite(ev, uid, method, seq, c->has_list ?
-	    c->list.from_addr : NULL, agenda_text, c->now);
+	    c->list.from_addr : NULL, c->has_list ? c->list.display_name :
+	    NULL, agenda_text, c->now);
 	json_object_set_new(ctx, "ics", json_string(ics));
 	json_object_set_new(ctx, "ics_method", json_string(method));
 	json_object_set_new(ctx, "ics_uid", json_string(uid));
 	json_object_set_new(ctx, "ics_sequence", json_integer(seq));
 	free(uid);
 	free(ics);
+}
+
+/* "Thursday 10 December 2026, 19:00–21:00" (or no end, or another day). */
+static char *
+meeting_when(const struct rctx *c, const struct event *ev)
+{
+	const char	*tz = c->conf->timezone;
+	char		*d, *a, *b, *ds, *de, *s;
+
+	d = time_format_local(ev->starts_at, tz, DATE_LONG);
+	a = time_format_local(ev->starts_at, tz, "%H:%M");
+	if (ev->ends_at == 0) {
+		xasprintf(&s, "%s, %s", d, a);
+		free(d);
+		free(a);
+		return s;
+	}
+	ds = time_format_local(ev->starts_at, tz, "%F");
+	de = time_format_local(ev->ends_at, tz, "%F");
+	b = time_format_local(ev->ends_at, tz, strcmp(ds, de) == 0 ?
+	    "%H:%M" : DATE_LONG ", %H:%M");
+	xasprintf(&s, "%s, %s\u2013%s", d, a, b);
+	free(d);
+	free(a);
+	free(b);
+	free(ds);
+	free(de);
+	return s;
 }
 
 static json_t *
@@ -236,13 +265,11 @@ meeting_json(const struct rctx *c, const struct event *ev,
 	json_t	*m;
 	char	*when, *t;
 
-	when = time_format_local(ev->starts_at, c->conf->timezone,
-	    DATE_LONG " at %H:%M");
+	when = meeting_when(c, ev);
 	m = json_object();
 	json_object_set_new(m, "title", str_json(ev->title));
 	json_object_set_new(m, "when", json_string(when));
-	json_object_set_new(m, "date", local_json(c, ev->starts_at,
-	    DATE_LONG));
+	json_object_set_new(m, "date", local_json(c, ev->starts_at, DATE_DAY));
 	t = time_format_local(ev->starts_at, c->conf->timezone, "%H:%M");
 	json_object_set_new(m, "time", json_string(t));
 	json_object_set_new(m, "starts", iso_json(ev->starts_at));
@@ -302,6 +329,11 @@ run_json(const struct rctx *c)
 	    "%Y-%m-%d %H:%M"));
 	json_object_set_new(o, "due_iso", iso_json(c->run.due_at));
 	json_object_set_new(o, "purpose", str_json(c->run.purpose));
+	/* The template for this run: a notice's reminder has its own. */
+	json_object_set_new(o, "template", json_string(
+	    strcmp(c->run.purpose, "reminder") == 0 &&
+	    strcmp(c->item.template, "notice") == 0 ? "reminder" :
+	    c->item.template));
 	/* Booleans, since Mustache cannot compare strings. */
 	for (i = 0; i < nitems(purposes); i++) {
 		xasprintf(&key, "is_%s", purposes[i]);
@@ -326,9 +358,10 @@ list_json(const struct rctx *c)
 {
 	if (!c->has_list)
 		return json_object();
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
 	    (json_int_t)c->list.id, "name", c->list.name, "display_name",
-	    c->list.display_name ? c->list.display_name : "", "from",
+	    c->list.display_name ? c->list.display_name : "", "from_addr",
+	    c->list.from_addr ? c->list.from_addr : "", "from",
 	    c->list.from_addr ? c->list.from_addr : "", "owner",
 	    c->list.owner_addr ? c->list.owner_addr : "", "footer",
 	    c->list.footer ? c->list.footer : "");

@@ -106,9 +106,10 @@ plan_occurrence(struct db *db, const struct config *conf,
 	rc = db_run_insert(db, it->id, due, "issue", state, reason, 0, NULL);
 	if (rc == 1) {
 		(*created)++;
-		log_info("item %s: run due %lld %s%s%s", it->name,
-		    (long long)due, state, reason ? ": " : "",
-		    reason ? reason : "");
+		when = time_format_local(due, conf->timezone, "%Y-%m-%d %H:%M");
+		log_info("item %s: run due %s %s%s%s", it->name, when, state,
+		    reason ? ": " : "", reason ? reason : "");
+		free(when);
 	}
 	free(reason);
 	return rc == -1 ? -1 : 0;

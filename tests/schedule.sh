@@ -84,6 +84,71 @@ out=$(C event list)
 expect_contains "the feed's event is listed in local time" "$out" \
 	"2027-05-11 07:00 picket   Rail picket"
 
+# A feed over HTTP: conditional requests, then a change and a removal.
+mkdir -p "$T/www"
+cat > "$T/www/union.ics" <<'EOF'
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:nurses@union
+DTSTAMP:20270101T000000Z
+DTSTART:20270518T060000Z
+SUMMARY:Nurses strike
+CATEGORIES:STRIKE
+END:VEVENT
+BEGIN:VEVENT
+UID:rally@union
+DTSTAMP:20270101T000000Z
+DTSTART:20270519T110000Z
+SUMMARY:Rally in the square
+CATEGORIES:demo
+END:VEVENT
+END:VCALENDAR
+EOF
+touch -d "2027-01-01 00:00:00 UTC" "$T/www/union.ics"
+port=$(free_port 31480)
+(cd "$T/www" && exec /usr/bin/python3 -m http.server --bind 127.0.0.1 "$port") \
+	2>"$T/http.log" >/dev/null &
+http_pid=$!
+stop_http() { kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null; }
+on_exit stop_http
+wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/union.ics" ||
+	fail "http.server did not start"
+url="http://127.0.0.1:$port/union.ics"
+out=$(C event import "$url"); rc=$?
+expect_eq "HTTP feed import exits 0" "$rc" 0
+expect_contains "HTTP feed: two new events" "$out" "2 new, 0 changed, 0 cancelled"
+"$CLARIOND" -c "$T/c.conf" --once >"$T/d0.log" 2>&1
+expect_contains "an unchanged feed is not fetched again in full (304)" \
+	"$(cat "$T/http.log")" '"GET /union.ics HTTP/1.1" 304'
+cat > "$T/www/union.ics" <<'EOF'
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:nurses@union
+DTSTAMP:20270101T000000Z
+DTSTART:20270520T060000Z
+SUMMARY:Nurses strike (moved)
+CATEGORIES:STRIKE
+END:VEVENT
+END:VCALENDAR
+EOF
+touch -d "2027-02-01 00:00:00 UTC" "$T/www/union.ics"
+"$CLARIOND" -c "$T/c.conf" --once >>"$T/d0.log" 2>&1
+out=$(C event list --all)
+expect_contains "the changed event is updated by the daemon's tick" "$out" \
+	"2027-05-20 07:00 strike   Nurses strike (moved)"
+expect_contains "the removed event is cancelled" \
+	"$(C event list --all | grep Rally)" "(cancelled)"
+expect_not_contains "a cancelled event is not in the default list" \
+	"$(C event list)" "Rally in the square"
+v=$(C --json event show nurses@union | /usr/bin/python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["sequence"])')
+expect_eq "its sequence is bumped" "$v" 1
+stop_http
+
 # Items
 out=$(C item add weekly --list members --kind bulletin \
 	--subject "What's on: {{run.date}}" \

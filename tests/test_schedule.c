@@ -297,7 +297,7 @@ test_bulletin(struct db *db, int64_t list)
 	is_str(json_string_value(json_object_get(json_object_get(ctx, "run"),
 	    "date")), "Monday 10 May 2027", "run date in words");
 	is_str(json_string_value(json_object_get(json_object_get(ctx, "list"),
-	    "from")), "secretary@example.org", "the list's from address");
+	    "from_addr")), "secretary@example.org", "the list's from address");
 	json_decref(ctx);
 	runs_free(runs, n);
 	db_begin(db);
@@ -342,6 +342,107 @@ test_missed(struct db *db, int64_t list)
 	is_str(runs[0].state, "skipped", "a planned run past the grace is "
 	    "skipped, not sent stale");
 	runs_free(runs, n);
+}
+
+static void
+test_expires(struct db *db, int64_t list)
+{
+	struct item	 it;
+	struct run	*runs;
+	size_t		 n;
+	int64_t		 id;
+	time_t		 t;
+
+	id = add_item(db, list, "expiring", "bulletin",
+	    "FREQ=DAILY;BYHOUR=9;BYMINUTE=0", london("2027-06-20"), 0,
+	    london("2027-06-20 00:00"), 0);
+	db_item_get(db, id, &it);
+	it.expires_at = london("2027-06-23 09:00");
+	db_begin(db);
+	db_item_update(db, &it, 0, NULL);
+	db_commit(db);
+	item_clear(&it);
+	for (t = london("2027-06-20 09:30"); t < london("2027-06-26 00:00");
+	    t += 86400)
+		plan_at(db, t);
+	n = item_runs(db, id, &runs);
+	is_int(n, 3, "no run at or after --expires (20, 21, 22 June)");
+	if (n == 3)
+		is_str(iso(runs[2].due_at), "2027-06-22T08:00:00Z", "the last "
+		    "before expiry");
+	runs_free(runs, n);
+	db_item_get(db, id, &it);
+	is_str(it.status, "done", "an expired item is done");
+	item_clear(&it);
+}
+
+static long
+count_of(struct db *db, int64_t run, const char *state)
+{
+	struct db_count	*c;
+	size_t		 i, n;
+	long		 v = 0;
+
+	db_run_counts(db, run, &c, &n);
+	for (i = 0; i < n; i++) {
+		if (strcmp(c[i].name, state) == 0)
+			v = c[i].count;
+		free(c[i].name);
+	}
+	free(c);
+	return v;
+}
+
+/* Deliveries in every state, to see what cancel and resend touch. */
+static void
+test_cancel_resend(struct db *db, int64_t list)
+{
+	static const char *states[] = { "sent", "failed", "queued", "deferred",
+	    "held", "suppressed", "sending" };
+	struct run	 r;
+	char		*sql, *cause = NULL;
+	int64_t		 item, run = 0;
+	size_t		 i;
+	long		 n = -1;
+
+	item = add_item(db, list, "resend", "message", NULL, 0,
+	    london("2027-06-01 09:00"), london("2027-06-01 00:00"), 0);
+	db_run_insert(db, item, london("2027-06-01 09:00"), "issue", "planned",
+	    NULL, 0, &run);
+	db_begin(db);
+	for (i = 0; i < nitems(states); i++) {
+		xasprintf(&sql, "INSERT INTO subscribers (address, created, "
+		    "updated) VALUES ('m%zu@example.org', 0, 0); INSERT INTO "
+		    "deliveries (run_id, subscriber_id, address, state, created,"
+		    " sent_at) VALUES (%lld, last_insert_rowid(), 'm%zu@example"
+		    ".org', '%s', 0, %s)", i, (long long)run, i, states[i],
+		    strcmp(states[i], "sent") == 0 ? "1" : "NULL");
+		if (db_exec(db, sql, &cause) == -1)
+			printf("# %s\n", cause);
+		free(sql);
+	}
+	db_run_set_state(db, run, "sending", NULL, 0);
+	db_commit(db);
+	db_begin(db);
+	ok(db_run_cancel(db, run, 0, &n) == 0, "run cancel");
+	db_commit(db);
+	is_int(n, 3, "queued, deferred and held are cancelled");
+	is_int(count_of(db, run, "cancelled"), 3, "three cancelled");
+	is_int(count_of(db, run, "sending"), 1, "the one in flight is left");
+	is_int(count_of(db, run, "sent"), 1, "sent is untouched");
+	db_run_get(db, run, &r);
+	is_str(r.state, "cancelled", "the run is cancelled");
+	run_clear(&r);
+	db_begin(db);
+	ok(db_run_resend_missed(db, run, 0, &n) == 0, "run resend");
+	db_commit(db);
+	is_int(n, 4, "failed and cancelled are queued again");
+	is_int(count_of(db, run, "queued"), 4, "four queued");
+	is_int(count_of(db, run, "sent"), 1, "sent is never touched");
+	is_int(count_of(db, run, "suppressed"), 1, "suppressed stays");
+	db_run_get(db, run, &r);
+	is_str(r.state, "sending", "the run is sending again");
+	run_clear(&r);
 }
 
 static const char *
@@ -397,6 +498,7 @@ test_notice(struct db *db)
 	    "--force: %s", cause);
 	free(cause);
 	req.meeting = london("2027-07-15 19:00");
+	req.meeting_end = london("2027-07-15 21:00");
 	is_int(notice_add(db, &conf, &req, now, &id, &cause), NOTICE_OK,
 	    "14 days' notice is accepted");
 	n = item_runs(db, id, &runs);
@@ -417,11 +519,21 @@ test_notice(struct db *db)
 	ok(ics_has(ctx, "DTSTART:20270715T180000Z") != NULL, "invite: the "
 	    "meeting time in UTC");
 	is_str(json_string_value(json_object_get(json_object_get(ctx,
-	    "meeting"), "when")), "Thursday 15 July 2027 at 19:00",
+	    "meeting"), "when")), "Thursday 15 July 2027, 19:00\u2013"
+	    "21:00",
 	    "meeting.when in local words");
 	ok(strstr(json_string_value(json_object_get(json_object_get(ctx,
 	    "meeting"), "agenda_html")), "<em>Pay claim</em>") != NULL,
 	    "the agenda rendered from Markdown");
+	is_str(json_string_value(json_object_get(json_object_get(ctx, "run"),
+	    "template")), "notice", "the notice run uses the notice template");
+	json_decref(ctx);
+	ctx = run_ctx(db, runs[1].id);
+	is_str(json_string_value(json_object_get(json_object_get(ctx, "run"),
+	    "template")), "reminder", "the reminder run names the reminder "
+	    "template");
+	ok(json_is_true(json_object_get(json_object_get(ctx, "run"),
+	    "is_reminder")), "run.is_reminder");
 	json_decref(ctx);
 	db_begin(db);
 	db_run_set_state(db, runs[0].id, "done", NULL, now);
@@ -464,6 +576,20 @@ test_notice(struct db *db)
 	runs_free(runs, n);
 	item_clear(&it);
 	event_clear(&ev);
+
+	/* A notice nobody sent before the meeting began is never sent. */
+	req.title = "Short meeting";
+	req.meeting = london("2027-08-02 19:00");
+	req.meeting_end = 0;
+	req.force = 1;
+	notice_add(db, &conf, &req, london("2027-08-02 17:00"), &id, &cause);
+	plan_at(db, london("2027-08-02 19:30"));
+	n = item_runs(db, id, &runs);
+	is_int(n, 1, "a short-notice meeting: no reminder after the notice");
+	is_str(runs[0].state, "skipped", "the notice not sent before the "
+	    "meeting is skipped");
+	is_str(runs[0].reason, "the meeting has started", "with the reason");
+	runs_free(runs, n);
 	free(agenda);
 }
 
@@ -527,6 +653,7 @@ test_feed(struct db *db)
 	db_event_by_uid(db, "gone@feed", &ev);
 	is_str(ev.status, "cancelled", "the vanished event is cancelled");
 	event_clear(&ev);
+	free(url);
 	xasprintf(&url, "file://%s/missing.ics", dir);
 	db_begin(db);
 	db_feed_add(db, url, &feed, &cause);
@@ -534,6 +661,7 @@ test_feed(struct db *db)
 	ok(feed_refresh(db, &conf, feed, &a, &u, &c, &cause) == -1 &&
 	    cause != NULL, "a missing feed is an error, not a wipe-out");
 	free(cause);
+	free(url);
 	unlink(path);
 	free(path);
 }
@@ -596,6 +724,8 @@ main(void)
 	test_rrule_dst(db, list);
 	test_bulletin(db, list);
 	test_missed(db, list);
+	test_expires(db, list);
+	test_cancel_resend(db, list);
 	test_notice(db);
 	test_feed(db);
 	test_csv(db);
