@@ -749,7 +749,8 @@ child_main(const struct config *conf, const struct token_keys *keys)
 /* The parent's view of its child. */
 static pid_t	 child_pid;
 static int	 child_failures;
-static struct timespec child_started, child_restart_at;
+static time_t	 child_started, child_restart_at;
+static char	*child_print;	/* the settings it was started with */
 
 static time_t
 mono_now(void)
@@ -772,7 +773,7 @@ child_reap(void)
 		return;
 	if (pid == -1 && errno == EINTR)
 		return;
-	ran = mono_now() - child_started.tv_sec;
+	ran = mono_now() - child_started;
 	if (ran > 600)
 		child_failures = 0;
 	child_failures++;
@@ -787,7 +788,45 @@ child_reap(void)
 		    "restarting in %lds", (long)child_pid, WEXITSTATUS(status),
 		    (long)delay);
 	child_pid = 0;
-	child_restart_at.tv_sec = mono_now() + delay;
+	child_restart_at = mono_now() + delay;
+}
+
+/*
+ * What the child runs with, so a reload (SIGHUP) that changes any of it
+ * restarts the child. Secrets enter only as keyed hashes.
+ */
+static char *
+child_fingerprint(const struct daemon_ctx *ctx)
+{
+	const struct config	*c = ctx->conf;
+	const struct imap_config *i = &c->imap;
+	char			 pw[80] = "", key[80], *s;
+
+	if (i->password != NULL)
+		token_hash_address(&ctx->keys, i->password, pw, sizeof pw);
+	token_hash_address(&ctx->keys, "clarion inbound key check", key,
+	    sizeof key);
+	xasprintf(&s, "%s|%s|%s|%s|%s|%d|%d|%s|%s|%d|%d|%d|%ld|%s|%s|%s|%s|"
+	    "%c|%s|%s|%s|%d|%d|%s|%d", i->url != NULL ? i->url : "",
+	    i->user != NULL ? i->user : "", i->password_file != NULL ?
+	    i->password_file : "", pw, i->ca_file != NULL ? i->ca_file : "",
+	    i->tls_verify, i->starttls, i->mailbox, i->folder_prefix,
+	    i->poll_interval, i->idle, i->timeout, i->max_message_size,
+	    c->domain != NULL ? c->domain : "", c->bounce_local, c->reply_local, c->unsubscribe_local,
+	    c->delimiter, c->database, c->templates_dir, c->timezone,
+	    c->bounce_threshold, c->bounce_window, key, ctx->keys.has_old);
+	return s;
+}
+
+static int
+settings_changed(const struct daemon_ctx *ctx)
+{
+	char	*now = child_fingerprint(ctx);
+	int	 changed;
+
+	changed = child_print == NULL || strcmp(now, child_print) != 0;
+	free(now);
+	return changed;
 }
 
 static int
@@ -802,7 +841,9 @@ child_start(struct daemon_ctx *ctx)
 	if (pid == 0)
 		child_main(ctx->conf, &ctx->keys);
 	child_pid = pid;
-	child_started.tv_sec = mono_now();
+	child_started = mono_now();
+	free(child_print);
+	child_print = child_fingerprint(ctx);
 	return 0;
 }
 
@@ -827,8 +868,12 @@ inbound_step(struct daemon_ctx *ctx)
 			inbound_stop(ctx);
 		return rc;
 	}
+	if (child_pid > 0 && settings_changed(ctx)) {
+		log_info("inbound: settings changed; restarting the child");
+		inbound_stop(ctx);
+	}
 	if (child_pid == 0 && !ctx->stopping &&
-	    mono_now() >= child_restart_at.tv_sec && child_start(ctx) == -1)
+	    mono_now() >= child_restart_at && child_start(ctx) == -1)
 		rc = -1;
 	return rc;
 }

@@ -238,6 +238,13 @@ check "a killed child is restarted" wait_for sh -c "c=\$(pgrep -P $DPID) && [ \"
 CHILD=$(pgrep -P "$DPID")
 add daemon2 "$T/question.src" 6 's/question-1@isp.test/daemon-2@isp.test/'
 check "and goes on filing" wait_for in_folder Replies "daemon-2@isp.test"
+sed -i 's/timeout = "10s"/timeout = "11s"/' "$T/d.conf"
+kill -HUP "$DPID"
+check "a reload that changes the IMAP settings restarts the child" wait_for grep -q "settings changed; restarting the child" "$T/daemon.err"
+check "a new child runs" wait_for sh -c "c=\$(pgrep -P $DPID) && [ \"\$c\" != $CHILD ]"
+CHILD=$(pgrep -P "$DPID")
+add daemon3 "$T/question.src" 6 's/question-1@isp.test/daemon-3@isp.test/'
+check "and files mail" wait_for in_folder Replies "daemon-3@isp.test"
 kill -TERM "$DPID"
 wait "$DPID"; rc=$?
 expect_eq "SIGTERM stops clariond with 0" "$rc" 0
