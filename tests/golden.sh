@@ -16,4 +16,4 @@ for n in bulletin newsletter notice; do
 		    head -20 | sed 's/^/# /'
 	fi
 done
-exit "$FAILED"
+done_testing

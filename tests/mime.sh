@@ -9,4 +9,4 @@ if /usr/bin/python3 "$top_srcdir/tests/lib/mime-check.py" "$dump" "$T"; then
 else
 	fail "messages read back by Python's email package"
 fi
-exit "$FAILED"
+done_testing

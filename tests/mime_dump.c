@@ -44,13 +44,16 @@ render_file(const char *dir, const char *name, const char *ext,
 	free(path);
 	if (t == NULL) {
 		fprintf(stderr, "mime_dump: %s\n", cause);
+		free(cause);
 		return -1;
 	}
 	ps = tmpl_partials_new(dir);
 	buf_init(&out);
 	rc = tmpl_render(t, data, ps, escape, &out, &cause);
-	if (rc == -1)
+	if (rc == -1) {
 		fprintf(stderr, "mime_dump: %s: %s\n", name, cause);
+		free(cause);
+	}
 	*res = buf_steal(&out);
 	tmpl_partials_free(ps);
 	tmpl_free(t);
@@ -122,8 +125,11 @@ main(int argc, char **argv)
 	memset(&m, 0, sizeof m);
 	copy = xstrdup(argv[1]);
 	if (str(d, "template") != NULL &&
-	    render_templates(d, dirname(copy), &text, &html) == -1)
+	    render_templates(d, dirname(copy), &text, &html) == -1) {
+		free(copy);
+		json_decref(d);
 		return 65;
+	}
 	free(copy);
 	m.from_name = str(d, "from_name");
 	m.from_addr = str(d, "from_addr");
@@ -149,6 +155,10 @@ main(int argc, char **argv)
 	buf_init(&out);
 	if (mime_build(&m, &out, &cause) == -1) {
 		fprintf(stderr, "mime_dump: %s\n", cause);
+		free(cause);
+		free(text);
+		free(html);
+		json_decref(d);
 		return 65;
 	}
 	fwrite(out.data, 1, out.len, stdout);
