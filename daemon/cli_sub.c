@@ -583,6 +583,21 @@ ls_attrs(json_t *attrs, struct buf *b)
 	}
 }
 
+/* Prints s in a column of width characters (UTF-8 counted as such). */
+static void
+ls_cell(const char *s, int width)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = s; *p != '\0'; p++)
+		n += ((unsigned char)*p & 0xc0) != 0x80;
+	fputs(s, stdout);
+	for (; n < width; n++)
+		putchar(' ');
+	putchar(' ');
+}
+
 static int
 ls_row(void *arg, const struct sub_row *r)
 {
@@ -599,9 +614,11 @@ ls_row(void *arg, const struct sub_row *r)
 	}
 	buf_init(&b);
 	ls_attrs(r->attrs, &b);
-	printf("%-32s %-24s %-12s %s\n", r->address, r->name, r->suppressed ?
-	    "suppressed" : r->status != NULL ? r->status : "-",
-	    b.data != NULL ? b.data : "");
+	ls_cell(r->address, 32);
+	ls_cell(r->name, 24);
+	ls_cell(r->suppressed ? "suppressed" : r->status != NULL ? r->status :
+	    "-", 12);
+	printf("%s\n", b.data != NULL ? b.data : "");
 	buf_free(&b);
 	return 0;
 }

@@ -386,6 +386,8 @@ db_suppress(struct db *db, const struct token_keys *keys, const char *address,
 	char		*a;
 	int		 rc;
 
+	if (keys == NULL)
+		return -1;
 	/* An erased address stays erased: no plain copy comes back. */
 	if ((st = prep(db, "INSERT INTO suppressions (address_hash, address, "
 	    "reason, detail, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
@@ -1218,8 +1220,11 @@ static const struct {
 	    "inbound n LEFT JOIN lists l ON l.id = n.list_id WHERE "
 	    "n.subscriber_id = ?1 OR n.delivery_id IN (SELECT id FROM "
 	    "deliveries WHERE subscriber_id = ?1 OR address = ?2) ORDER BY n.id" },
-	{ "sysmail", 0, "SELECT id, kind, state, created, sent_at, message "
-	    "FROM sysmail WHERE to_addr = ?2 ORDER BY id" },
+	/* Mail to them, and forwards or digests that quote them. */
+	{ "sysmail", 0, "SELECT id, kind, to_addr, state, created, sent_at, "
+	    "CAST(message AS TEXT) AS message FROM sysmail WHERE to_addr = ?2 "
+	    "OR instr(lower(CAST(message AS TEXT)), lower(?2)) > 0 ORDER BY "
+	    "id" },
 	{ "suppression", 1, "SELECT reason, detail, created FROM "
 	    "suppressions WHERE address_hash = ?3 OR address = ?2" },
 };
