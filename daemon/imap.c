@@ -319,6 +319,12 @@ transport_open(struct imap_conn *c, const struct imap_config *ic,
 		    "imaps:// (use imap://HOST:143 for STARTTLS)", ic->url);
 		return -1;
 	}
+	/* Never a password over plain text: imap:// means STARTTLS. */
+	if (!ic->starttls && !implicit) {
+		xasprintf(cause, "imap.url %s is imap:// without "
+		    "imap.starttls = true (use imaps:// or set it)", ic->url);
+		return -1;
+	}
 	if (implicit)
 		r = mailimap_ssl_connect_with_callback(c->imap, c->host, port,
 		    tls_callback, c->host);

@@ -319,6 +319,10 @@ add st "$T/question.src" 6 's/question-1@isp.test/starttls-1@isp.test/'
 out=$("$CLARION" -c "$T/starttls.conf" inbound run --once 2>&1); rc=$?
 expect_eq "STARTTLS on imap:// works" "$rc" 0
 check "and files the message" in_folder Replies "starttls-1@isp.test"
+imap_conf "$T/plain.conf" "imap://127.0.0.1:$P_IMAP" "$D/ca.pem"
+out=$("$CLARION" -c "$T/plain.conf" inbound run --once 2>&1); rc=$?
+expect_eq "imap:// without imap.starttls is refused" "$rc" 69
+expect_contains "saying what to do" "$out" "without imap.starttls = true"
 imap_conf "$T/starttls-ca.conf" "imap://127.0.0.1:$P_IMAP" "$D/other-ca.pem" "starttls = true;"
 out=$("$CLARION" -c "$T/starttls-ca.conf" inbound run --once 2>&1); rc=$?
 expect_eq "STARTTLS with the wrong CA is refused" "$rc" 69
