@@ -398,6 +398,27 @@ sub_show(struct cli *cli, const char *in, int gdpr)
 	return EX_OK;
 }
 
+/* 1 if subscribed (or held) on the list; else says why not, and 0. */
+static int
+sub_is_member(struct cli *cli, int64_t id, const struct list_info *l,
+    const char *a)
+{
+	char	*status = NULL;
+	int	 r, member;
+
+	r = db_membership_status(cli_db(cli), id, l->id, &status);
+	member = r == 1 && strcmp(status, "unsubscribed") != 0;
+	if (r == 1 && !member)
+		cli_error(EX_DATAERR, "%s already unsubscribed from %s", a,
+		    l->name);
+	else if (r == 0)
+		cli_error(EX_DATAERR, "%s is not on %s", a, l->name);
+	else if (r == -1)
+		cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	free(status);
+	return member;
+}
+
 static int
 sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
     const char *verb)
@@ -424,6 +445,8 @@ sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
 		goto out;
 	}
 	/* unsubscribe; everywhere also suppresses */
+	if (o->list != NULL && !sub_is_member(cli, id, &l, a))
+		goto out;
 	if (db_begin(cli_db(cli)) == -1 ||
 	    db_unsubscribe(cli_db(cli), id, l.id, "cli") == -1 ||
 	    (o->list == NULL && (cli_keys(cli, &keys), db_suppress(cli_db(cli),

@@ -474,6 +474,24 @@ db_resubscribe(struct db *db, int64_t sub, int64_t list, const char *consent,
 	return rc;
 }
 
+/* 1 and *status (caller frees) if a member, 0 if not, -1 on error. */
+int
+db_membership_status(struct db *db, int64_t sub, int64_t list, char **status)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prep(db, "SELECT status FROM memberships WHERE "
+	    "subscriber_id = ? AND list_id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, sub);
+	sqlite3_bind_int64(st, 2, list);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*status = col_str(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* 1 if removed, 0 if not a member, -1 on error. */
 int
 db_membership_remove(struct db *db, int64_t sub, int64_t list)

@@ -245,6 +245,13 @@ expect_eq "resubscribe without consent: 64" "$rc" 64
 out=$(C sub resubscribe harry@example.org --list members --consent "email of 2026-11-20: wants back in"); rc=$?
 expect_eq "resubscribe with consent" "$rc:$out" "0:resubscribed harry@example.org to members"
 expect_eq "resubscribe records the consent" "$(q "SELECT status || '|' || consent FROM memberships m JOIN subscribers s ON s.id = m.subscriber_id WHERE s.address = 'harry@example.org'")" "subscribed|email of 2026-11-20: wants back in"
+out=$(C sub unsubscribe fresh@example.org --list members 2>&1); rc=$?
+expect_eq "unsubscribe from one list" "$rc:$out" "0:unsubscribed fresh@example.org from members"
+out=$(C sub unsubscribe fresh@example.org --list members 2>&1); rc=$?
+expect_eq "unsubscribe twice from a list" "$rc:$out" "65:clarion: fresh@example.org already unsubscribed from members"
+expect_eq "unsubscribing from one list does not suppress" "$(C --json sub show fresh@example.org | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["suppression"])')" "None"
+out=$(C sub unsubscribe max@example.org --list members 2>&1); rc=$?
+expect_eq "unsubscribe from a list one is not on" "$rc:$out" "65:clarion: max@example.org is not on members"
 out=$(C sub unsubscribe kate@example.org); rc=$?
 expect_eq "unsubscribe everywhere" "$rc:$out" "0:unsubscribed kate@example.org from every list and suppressed the address"
 expect_contains "and she is suppressed" "$(C sub show kate@example.org)" "suppressed:  yes (unsubscribed, since "
