@@ -153,6 +153,7 @@ run_load(struct composer *c, struct cached_run *r, int64_t id, char **cause)
 {
 	struct run	 run;
 	json_error_t	 err;
+	const char	*tname;
 	char		*text;
 	int64_t		 item_id;
 
@@ -184,7 +185,11 @@ run_load(struct composer *c, struct cached_run *r, int64_t id, char **cause)
 	if ((r->subject = tmpl_parse(r->item.subject, strlen(r->item.subject),
 	    cause)) == NULL)
 		return -1;
-	if ((r->tmpl = template_get(c, r->item.template, cause)) == NULL)
+	/* A run may name its own template: a notice's reminder uses "reminder". */
+	tname = json_string_value(json_object_get(json_object_get(r->context,
+	    "run"), "template"));
+	if ((r->tmpl = template_get(c, tname != NULL ? tname :
+	    r->item.template, cause)) == NULL)
 		return -1;
 	r->id = id;
 	return 0;
