@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "check-config", cmd_check_config, "validate the configuration" },
 	{ "status", cmd_status, "show the daemon's health and the counts" },
 	{ "backup", cmd_backup, "write a consistent copy of the database" },
+	{ "restore", cmd_restore, "replace the database with a backup" },
 	{ "list", cmd_list, "create, show, rename and delete mailing lists" },
 	{ "sub", cmd_sub, "subscribers: add, import, segments, GDPR export/erase" },
 	{ "template", cmd_template, "render a Mustache template" },
@@ -260,31 +261,6 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
 		free(secret);
 	}
 	printf("%s: OK\n", conf->path);
-	return EX_OK;
-}
-
-int
-cmd_backup(struct cli *cli, int argc, char **argv)
-{
-	char	*cause;
-	int	 rc;
-
-	if (want_help(argc, argv))
-		return cli_usage("usage: clarion backup FILE\n\nWrites a "
-		    "consistent copy of the database to FILE (mode 0600),\n"
-		    "safe while clariond runs. To restore: stop clariond and "
-		    "copy FILE over\nthe database path.\n", NULL);
-	if (argc != 2)
-		return cli_usage("usage: clarion backup FILE\n",
-		    "give one file");
-	if (access(argv[1], F_OK) == 0)
-		return cli_error(EX_CANTCREAT, "%s: already exists", argv[1]);
-	if (db_backup(cli_db(cli), argv[1], &cause) == -1) {
-		rc = cli_error(EX_IOERR, "%s", cause);
-		free(cause);
-		return rc;
-	}
-	printf("backup: %s\n", argv[1]);
 	return EX_OK;
 }
 

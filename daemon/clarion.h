@@ -848,4 +848,8 @@ struct json_t *db_subscriber_export(struct db *, const struct token_keys *,
 int	 db_subscriber_erase(struct db *, const struct token_keys *,
 	     const char *, struct erase_result *, char **);
 
+/* db_restore.c: checking a backup and copying it into the database */
+int	 db_backup_verify(const char *, int *, char **);
+int	 db_restore(struct db *, const char *, char **);
+
 #endif /* CLARION_H */

@@ -29,6 +29,7 @@ int	cmd_init(struct cli *, int, char **);
 int	cmd_check_config(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_backup(struct cli *, int, char **);
+int	cmd_restore(struct cli *, int, char **);
 int	cmd_template(struct cli *, int, char **);
 int	cmd_inbound(struct cli *, int, char **);
 int	cmd_bounces(struct cli *, int, char **);

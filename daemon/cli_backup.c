@@ -1,0 +1,193 @@
+/*
+ * clarion backup and clarion restore. A backup is a consistent copy made
+ * with SQLite's online backup API, safe while clariond runs. A restore
+ * refuses while the daemon runs, checks the backup in full before touching
+ * anything, keeps the database it replaces, and copies the backup in as one
+ * transaction.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char restore_usage[] =
+    "usage: clarion restore FILE\n\n"
+    "Replaces the database with FILE, a backup written by 'clarion backup'.\n"
+    "Stop clariond first (systemctl stop clariond): restore refuses while\n"
+    "it runs. FILE is checked before anything is touched (SQLite's\n"
+    "integrity check, a Clarion schema no newer than this program); the\n"
+    "database it replaces is kept beside it as DATABASE.before-restore-TIME.\n"
+    "Run it as the user clariond runs as, then 'clarion status'.\n";
+
+static int
+want_help(int argc, char **argv)
+{
+	int	 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	char	*cause;
+	int	 rc;
+
+	if (want_help(argc, argv))
+		return cli_usage("usage: clarion backup FILE\n\nWrites a "
+		    "consistent copy of the database to FILE (mode 0600),\n"
+		    "safe while clariond runs. To restore it: stop clariond, "
+		    "then\n'clarion restore FILE'.\n", NULL);
+	if (argc != 2)
+		return cli_usage("usage: clarion backup FILE\n",
+		    "give one file");
+	if (access(argv[1], F_OK) == 0)
+		return cli_error(EX_CANTCREAT, "%s: already exists", argv[1]);
+	if (db_backup(cli_db(cli), argv[1], &cause) == -1) {
+		rc = cli_error(EX_IOERR, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	printf("backup: %s\n", argv[1]);
+	return EX_OK;
+}
+
+/* The daemon that last said it runs on this database, if it still does. */
+static long
+daemon_alive(struct db *db)
+{
+	char	*v;
+	long	 pid;
+
+	if ((v = db_state_get(db, "pid")) == NULL)
+		return 0;
+	pid = strtol(v, NULL, 10);
+	free(v);
+	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+		return pid;
+	return 0;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat	 sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The live database, opened (or, if it is gone, made) for the restore. */
+static struct db *
+restore_target(struct cli *cli, int *existed)
+{
+	struct config	*conf = cli_config(cli);
+	char		*cause;
+
+	*existed = access(conf->database, F_OK) == 0;
+	if (*existed)
+		return cli_db(cli);
+	if ((cli->db = db_open(conf->database, 1, &cause)) == NULL) {
+		cli_error(EX_CANTCREAT, "%s", cause);
+		free(cause);
+	}
+	return cli->db;
+}
+
+/* A copy of the database about to be replaced, named for the time. */
+static int
+keep_old(struct db *db, const char *database, char **kept)
+{
+	char	 stamp[32];
+	char	*cause;
+	time_t	 now = time(NULL);
+	int	 rc;
+
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+	xasprintf(kept, "%s.before-restore-%s", database, stamp);
+	if (access(*kept, F_OK) == 0)
+		return cli_error(EX_CANTCREAT, "%s: already exists; try again "
+		    "in a second", *kept);
+	if (db_backup(db, *kept, &cause) == -1) {
+		rc = cli_error(EX_IOERR, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	return EX_OK;
+}
+
+static int
+restore_into(struct cli *cli, const char *file)
+{
+	const char	*database = cli_config(cli)->database;
+	struct db	*db;
+	char		*cause, *kept = NULL;
+	long		 pid;
+	int		 rc, existed;
+
+	if ((db = restore_target(cli, &existed)) == NULL)
+		return EX_CANTCREAT;
+	if ((pid = daemon_alive(db)) != 0)
+		return cli_error(EX_TEMPFAIL, "clariond (pid %ld) is running "
+		    "on %s: stop it first (systemctl stop clariond)", pid,
+		    database);
+	if (existed && (rc = keep_old(db, database, &kept)) != EX_OK) {
+		free(kept);
+		return rc;
+	}
+	if (db_restore(db, file, &cause) == -1) {
+		rc = cli_error(EX_IOERR, "%s", cause);
+		free(cause);
+		free(kept);
+		return rc;
+	}
+	if (kept != NULL)
+		printf("restore: the previous database is kept as %s\n", kept);
+	free(kept);
+	/* Reopen, so a backup from an older Clarion is migrated now. */
+	db_close(cli->db);
+	cli->db = NULL;
+	printf("restore: %s now holds %s (schema version %d)\n", database,
+	    file, db_user_version(cli_db(cli)));
+	return EX_OK;
+}
+
+int
+cmd_restore(struct cli *cli, int argc, char **argv)
+{
+	struct config	*conf;
+	char		*cause;
+	int		 rc, version;
+
+	if (want_help(argc, argv))
+		return cli_usage(restore_usage, NULL);
+	if (argc != 2)
+		return cli_usage(restore_usage, "give one file");
+	if (access(argv[1], R_OK) == -1)
+		return cli_error(EX_NOINPUT, "%s: %s", argv[1],
+		    strerror(errno));
+	conf = cli_config(cli);
+	if (same_file(argv[1], conf->database))
+		return cli_error(EX_USAGE, "%s: is the database itself",
+		    argv[1]);
+	if (db_backup_verify(argv[1], &version, &cause) == -1) {
+		rc = cli_error(EX_DATAERR, "%s", cause);
+		free(cause);
+		return rc;
+	}
+	printf("restore: %s is sound (schema version %d)\n", argv[1], version);
+	return restore_into(cli, argv[1]);
+}
