@@ -278,14 +278,18 @@ starttls(struct imap_conn *c, int timeout, char **cause)
 	mailstream_low	*low, *tls;
 	int		 r, fd;
 
-	if ((r = mailimap_starttls(c->imap)) != MAILIMAP_NO_ERROR) {
-		imap_fail(c, r, cause, "STARTTLS");
-		return -1;
-	}
-	/* Bytes read before the handshake were not protected by it. */
+	r = mailimap_starttls(c->imap);
+	/*
+	 * Bytes read before the handshake were not protected by it (newer
+	 * libetpan refuses them too, as a plain STARTTLS error).
+	 */
 	if (c->imap->imap_stream->read_buffer_len != 0) {
 		xasprintf(cause, "IMAP STARTTLS: the server sent data after "
 		    "its STARTTLS reply (response injection?); refused");
+		return -1;
+	}
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_fail(c, r, cause, "STARTTLS");
 		return -1;
 	}
 	low = mailstream_get_low(c->imap->imap_stream);

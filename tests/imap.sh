@@ -14,6 +14,7 @@ for c in curl openssl sqlite3; do
 	command -v $c >/dev/null || skip "$c is not installed"
 done
 [ -x "$TOKEN" ] || skip "tests/imap_token is not built"
+[ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
 
 # Dovecot's sockets need a short directory.
 D=$(mktemp -d /tmp/dc.XXXXXX)
@@ -326,6 +327,18 @@ expect_contains "saying what to do" "$out" "without imap.starttls = true"
 imap_conf "$T/starttls-ca.conf" "imap://127.0.0.1:$P_IMAP" "$D/other-ca.pem" "starttls = true;"
 out=$("$CLARION" -c "$T/starttls-ca.conf" inbound run --once 2>&1); rc=$?
 expect_eq "STARTTLS with the wrong CA is refused" "$rc" 69
+
+# STARTTLS response injection (CVE-2020-15953): a fake server answers
+# STARTTLS with OK and an extra line in the same packet.
+PI=$(free_port $((W_IMAPS + 1)))
+/usr/bin/python3 "$L/imap-inject.py" "$PI" "$T/inject.log" 2>"$T/inject.err" &
+check "the fake STARTTLS server starts" wait_for test -e "$T/inject.log.ready"
+imap_conf "$T/inject.conf" "imap://127.0.0.1:$PI" "$D/ca.pem" "starttls = true;"
+out=$("$CLARION" -c "$T/inject.conf" inbound run --once 2>&1); rc=$?
+expect_eq "data after the STARTTLS reply is refused (69)" "$rc" 69
+expect_contains "saying why" "$out" "response injection"
+check "the fake server saw the STARTTLS" wait_for test -s "$T/inject.log"
+expect_not_contains "and never a LOGIN" "$(cat "$T/inject.log")" "LOGIN"
 
 # Filing without MOVE: COPY + STORE \Deleted + UID EXPUNGE (test hook).
 add nomove "$T/question.src" 6 's/question-1@isp.test/nomove-1@isp.test/'
