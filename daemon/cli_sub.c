@@ -494,7 +494,7 @@ sub_resubscribe(struct cli *cli, const char *in, const struct sub_opts *o)
 		    reason, a);
 		goto out;
 	}
-	if (db_resubscribe(cli_db(cli), id, l.id, o->consent,
+	if (db_resubscribe(cli_db(cli), &keys, id, l.id, o->consent,
 	    "resubscribed") == -1) {
 		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
 		goto out;
@@ -530,14 +530,12 @@ sub_suppress(struct cli *cli, const char *in, const struct sub_opts *o,
 			    db_errmsg(cli_db(cli)));
 		else
 			printf("suppressed %s\n", a);
-	} else if ((r = db_unsuppress(cli_db(cli), &keys, a)) == -1)
+	} else if ((r = db_unsuppress(cli_db(cli), &keys, a, o->consent)) ==
+	    -1)
 		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
 	else if (r == 0)
 		rc = cli_error(EX_DATAERR, "%s is not suppressed", a);
 	else {
-		/* The consent is kept in the log: the row is gone. */
-		log_info("unsuppressed %s: consent: %s", log_addr(a),
-		    o->consent);
 		printf("%s is no longer suppressed (consent: %s)\n", a,
 		    o->consent);
 	}

@@ -240,6 +240,20 @@ static const char *const migrations[] = {
 	 */
 	"CREATE INDEX subscribers_address_nocase ON subscribers("
 	"  address COLLATE NOCASE);",
+	/*
+	 * 3: what a person said when a suppression was lifted or they came
+	 * back to a list (GDPR accountability). Keyed like suppressions;
+	 * erasure deletes it.
+	 */
+	"CREATE TABLE consent_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  address_hash TEXT NOT NULL,"
+	"  list_id INTEGER REFERENCES lists(id) ON DELETE SET NULL,"
+	"  action TEXT NOT NULL CHECK (action IN ('unsuppressed',"
+	"    'resubscribed')),"
+	"  consent TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX consent_log_hash ON consent_log(address_hash);",
 };
 
 int

@@ -407,15 +407,39 @@ db_suppress(struct db *db, const struct token_keys *keys, const char *address,
 	return rc;
 }
 
-/* 1 if a suppression was lifted, 0 if there was none, -1 on error. */
+static int
+consent_log(struct db *db, const char *hash, int64_t list,
+    const char *action, const char *consent)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = prep(db, "INSERT INTO consent_log (address_hash, list_id, "
+	    "action, consent, at) VALUES (?, ?, ?, ?, ?)")) == NULL)
+		return -1;
+	bind_str(st, 1, hash);
+	if (list != 0)
+		sqlite3_bind_int64(st, 2, list);
+	bind_str(st, 3, action);
+	bind_str(st, 4, consent);
+	sqlite3_bind_int64(st, 5, clock_now());
+	rc = step_done(db, st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Lifts a suppression, recording the consent given. 1 if one was lifted,
+ * 0 if there was none, -1 on error.
+ */
 int
 db_unsuppress(struct db *db, const struct token_keys *keys,
-    const char *address)
+    const char *address, const char *consent)
 {
 	sqlite3_stmt	*st;
 	char		 hash[HASH_HEX];
 	char		*a;
-	int		 rc;
+	int		 rc, n = 0;
 
 	if ((st = prep(db, "DELETE FROM suppressions WHERE address_hash = ?"))
 	    == NULL)
@@ -424,9 +448,15 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 	sup_hash(keys, a, hash);
 	free(a);
 	bind_str(st, 1, hash);
-	rc = step_done(db, st);
+	if ((rc = db_begin(db)) == 0 && (rc = step_done(db, st)) == 0 &&
+	    (n = sqlite3_changes(db->sql)) > 0)
+		rc = consent_log(db, hash, 0, "unsuppressed", consent);
 	sqlite3_finalize(st);
-	return rc == -1 ? -1 : sqlite3_changes(db->sql) > 0;
+	if (rc == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return n > 0;
 }
 
 /* Memberships. */
@@ -450,20 +480,36 @@ db_unsubscribe(struct db *db, int64_t sub, int64_t list, const char *source)
 	return rc;
 }
 
+/* Back on the list with fresh consent, recorded in the consent log too. */
 int
-db_resubscribe(struct db *db, int64_t sub, int64_t list, const char *consent,
-    const char *source)
+db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
+    int64_t list, const char *consent, const char *source)
 {
 	sqlite3_stmt	*st;
+	char		 hash[HASH_HEX];
+	char		*address;
 	int		 rc;
+
+	if (db_subscriber_get(db, sub, &address, NULL, NULL) == -1)
+		return -1;
+	sup_hash(keys, address, hash);
+	free(address);
+	if (db_begin(db) == -1)
+		return -1;
+	if (consent_log(db, hash, list, "resubscribed", consent) == -1) {
+		db_rollback(db);
+		return -1;
+	}
 
 	if ((st = prep(db, "INSERT INTO memberships (subscriber_id, list_id, "
 	    "status, source, consent, consent_at, created, updated) VALUES "
 	    "(?1, ?2, 'subscribed', ?3, ?4, ?5, ?5, ?5) ON CONFLICT "
 	    "(subscriber_id, list_id) DO UPDATE SET status = 'subscribed', "
 	    "source = excluded.source, consent = excluded.consent, consent_at "
-	    "= excluded.consent_at, updated = excluded.updated")) == NULL)
+	    "= excluded.consent_at, updated = excluded.updated")) == NULL) {
+		db_rollback(db);
 		return -1;
+	}
 	sqlite3_bind_int64(st, 1, sub);
 	sqlite3_bind_int64(st, 2, list);
 	bind_str(st, 3, source);
@@ -471,7 +517,11 @@ db_resubscribe(struct db *db, int64_t sub, int64_t list, const char *consent,
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
-	return rc;
+	if (rc == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
 }
 
 /* 1 and *status (caller frees) if a member, 0 if not, -1 on error. */
@@ -1243,6 +1293,9 @@ static const struct {
 	    "CAST(message AS TEXT) AS message FROM sysmail WHERE to_addr = ?2 "
 	    "OR instr(lower(CAST(message AS TEXT)), lower(?2)) > 0 ORDER BY "
 	    "id" },
+	{ "consent_log", 0, "SELECT c.action, l.name AS list, c.consent, "
+	    "c.at FROM consent_log c LEFT JOIN lists l ON l.id = c.list_id "
+	    "WHERE c.address_hash = ?3 ORDER BY c.id" },
 	{ "suppression", 1, "SELECT reason, detail, created FROM "
 	    "suppressions WHERE address_hash = ?3 OR address = ?2" },
 };
@@ -1300,6 +1353,7 @@ static const struct {
 	    "instr(lower(CAST(message AS TEXT)), lower(?2)) > 0 OR "
 	    "instr(lower(last_reply), lower(?2)) > 0" },
 	{ 3, "DELETE FROM bounces WHERE subscriber_id = ?1" },
+	{ -1, "DELETE FROM consent_log WHERE address_hash = ?3" },
 	{ -1, "DELETE FROM subscribers WHERE id = ?1" },
 	{ -1, "UPDATE suppressions SET address = NULL WHERE address = ?2" },
 	{ -1, "INSERT INTO suppressions (address_hash, address, reason, "

@@ -268,6 +268,7 @@ out=$(C sub unsuppress IVY@example.org --consent "letter of 2026-11-19"); rc=$?
 expect_eq "unsuppress with consent" "$rc:$out" "0:IVY@example.org is no longer suppressed (consent: letter of 2026-11-19)"
 out=$(C sub add ivy@example.org --list members); rc=$?
 expect_eq "and she can be added" "$rc:$out" "0:added ivy@example.org to members"
+expect_eq "the consent for lifting it is recorded" "$(C sub export ivy@example.org | "$PY" -c 'import json,sys; print([(c["action"], c["consent"]) for c in json.load(sys.stdin)["consent_log"]])')" "[('unsuppressed', 'letter of 2026-11-19')]"
 
 # --- GDPR: export and erasure --------------------------------------------------
 Z=zoe.erase@example.org

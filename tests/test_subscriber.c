@@ -199,8 +199,20 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "bob is gone from the list");
 	is_int(put(db, members, "bob@x.org", NULL), SUB_REFUSED_UNSUBSCRIBED,
 	    "the writer does not re-subscribe him");
-	ok(db_resubscribe(db, id, members, "asked again", "cli") == 0,
+	ok(db_resubscribe(db, &keys, id, members, "asked again", "cli") == 0,
 	    "resubscribe bob");
+	{
+		json_t	*e = db_subscriber_export(db, &keys, "bob@x.org");
+		json_t	*c = json_array_get(json_object_get(e, "consent_log"), 0);
+
+		is_str(json_string_value(json_object_get(c, "action")),
+		    "resubscribed", "the consent log records the resubscription");
+		is_str(json_string_value(json_object_get(c, "consent")),
+		    "asked again", "with what was said");
+		is_str(json_string_value(json_object_get(c, "list")),
+		    "members", "and for which list");
+		json_decref(e);
+	}
 	expect_recipients(db, members, "ward = 'Riverside'",
 	    "bob@x.org[ward=Riverside]", "bob is back");
 
@@ -258,7 +270,17 @@ test_erase(struct db *db, int64_t members)
 	free(reason);
 	is_int(put(db, members, "cat@x.org", "Hillside"), SUB_REFUSED_SUPPRESSED,
 	    "an erased person cannot be added again");
-	ok(db_unsuppress(db, &keys, "nobody@x.org") == 0,
+	ok(db_subscriber_erase(db, &keys, "BOB@x.org", &r, &cause) == 0,
+	    "erase bob");
+	{
+		json_t	*e = db_subscriber_export(db, &keys, "bob@x.org");
+
+		ok(json_is_null(json_object_get(e, "subscriber")) &&
+		    json_array_size(json_object_get(e, "consent_log")) == 0,
+		    "his record and consent log are gone");
+		json_decref(e);
+	}
+	ok(db_unsuppress(db, &keys, "nobody@x.org", "x") == 0,
 	    "unsuppress of an address never suppressed: 0");
 }
 
