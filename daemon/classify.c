@@ -81,20 +81,37 @@ inbound_class_parse(const char *s, enum inbound_class *class)
 
 /* ---- small string helpers ---- */
 
+/*
+ * Case-insensitive memmem. Candidates are found with memchr on both cases
+ * of the first byte, a window at a time so that the work stays in
+ * proportion to the distance to the match: this runs over whole bodies
+ * for dozens of phrases, and callers loop over successive matches.
+ */
 static const char *
 ci_memmem(const char *h, size_t hlen, const char *n)
 {
-	size_t	 nlen = strlen(n), i;
-	int	 first;
+	size_t		 nlen = strlen(n);
+	const char	*end, *w, *c, *p, *q;
+	int		 cl, cu;
 
 	if (nlen == 0 || nlen > hlen)
 		return NULL;
-	first = tolower((unsigned char)n[0]);
-	for (i = 0; i + nlen <= hlen; i++) {
-		if (tolower((unsigned char)h[i]) != first)
+	end = h + (hlen - nlen + 1);	/* last start + 1 */
+	cl = tolower((unsigned char)n[0]);
+	cu = toupper((unsigned char)n[0]);
+	for (p = h; p < end;) {
+		w = end - p > 256 ? p + 256 : end;
+		c = memchr(p, cl, (size_t)(w - p));
+		if (cu != cl && (q = memchr(p, cu, (size_t)((c != NULL ? c :
+		    w) - p))) != NULL)
+			c = q;
+		if (c == NULL) {
+			p = w;
 			continue;
-		if (strncasecmp(h + i, n, nlen) == 0)
-			return h + i;
+		}
+		if (strncasecmp(c + 1, n + 1, nlen - 1) == 0)
+			return c;
+		p = c + 1;
 	}
 	return NULL;
 }
@@ -125,11 +142,11 @@ ci_prefix_any(const char *s, const char *const *list)
 }
 
 /*
- * Valid UTF-8 copy: invalid sequences become U+FFFD, NULs are dropped,
- * CRLF becomes LF.
+ * Valid UTF-8 copy: invalid sequences become U+FFFD (counted in *bad when
+ * bad is not NULL), NULs are dropped, CRLF becomes LF.
  */
 static char *
-utf8_clean(const char *s, size_t len)
+utf8_clean_count(const char *s, size_t len, size_t *bad)
 {
 	struct buf	 b;
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -173,26 +190,26 @@ utf8_clean(const char *s, size_t len)
 		continue;
 bad:
 		buf_adds(&b, "\xef\xbf\xbd");
+		if (bad != NULL)
+			(*bad)++;
 		p++;
 	}
 	return buf_steal(&b);
 }
 
+static char *
+utf8_clean(const char *s, size_t len)
+{
+	return utf8_clean_count(s, len, NULL);
+}
+
 static int
 text_is_utf8(const char *s, size_t len)
 {
-	char	*c;
-	int	 ok;
+	size_t	 bad = 0;
 
-	if (memchr(s, '\0', len) != NULL)
-		return 0;
-	c = utf8_clean(s, len);
-	ok = strlen(c) == len || memchr(s, '\r', len) != NULL;
-	if (ok && strstr(c, "\xef\xbf\xbd") != NULL &&
-	    ci_memmem(s, len, "\xef\xbf\xbd") == NULL)
-		ok = 0;
-	free(c);
-	return ok;
+	free(utf8_clean_count(s, len, &bad));
+	return bad == 0;
 }
 
 static char *

@@ -269,7 +269,7 @@ static const char *const header_starts[] = {
 	"Envoyé:", "Datum:", "An:", "Betreff:", "Objet :", "À :", NULL
 };
 
-/* Line i as a NUL-terminated copy with the CR and edges trimmed. */
+/* Line i of split_lines() (trimmed, NUL-terminated). */
 static char *
 line_at(char **lines, size_t i)
 {

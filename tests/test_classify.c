@@ -215,6 +215,53 @@ test_limits(void)
 }
 
 static void
+classify_str(const char *msg, struct classify_result *r)
+{
+	classify_message(msg, strlen(msg), &opts, r);
+}
+
+static void
+test_inline(void)
+{
+	struct classify_result	 r;
+
+	classify_str("From: jo@isp.test\nTo: reply+tok1@example.org\n"
+	    "Auto-Submitted: no\nSubject: Re: news\n\nSee you Thursday\n", &r);
+	is_str(inbound_class_name(r.class), "reply", "Auto-Submitted: no is human");
+	classify_result_free(&r);
+	classify_str("From: jo@isp.test\nTo: reply+tok1@example.org\n"
+	    "Precedence: bulk\nSubject: Re: news\n\nSee you Thursday\n", &r);
+	is_str(inbound_class_name(r.class), "reply",
+	    "Precedence: bulk without a vacation subject is human");
+	classify_result_free(&r);
+	classify_str("From: jo@isp.test\nTo: bounces+tok2@example.org\n"
+	    "Subject: Out of Office\n\nI am away.\n", &r);
+	is_str(inbound_class_name(r.class), "auto-reply",
+	    "vacation reply sent to the bounce address");
+	is_str(r.token, "tok2", "its bounce token");
+	is_int(r.token_purpose, 'b', "with purpose b");
+	classify_result_free(&r);
+	classify_str("From: jo@isp.test\nTo: news@example.org\n"
+	    "Delivered-To: unsubscribe+tok3@example.org\n"
+	    "Auto-Submitted: auto-generated\nSubject: unsubscribe\n\n", &r);
+	is_str(inbound_class_name(r.class), "unsubscribe",
+	    "Delivered-To unsubscribe+TOKEN, even automatic");
+	is_str(r.token, "tok3", "its token");
+	ok(r.no_reply, "but no confirmation to a robot");
+	classify_result_free(&r);
+	classify_str("From: jo@isp.test\nTo: Reply <REPLY+Tok4@Example.ORG>\n"
+	    "Subject: Re: x\n\nUnsubscribe.\n", &r);
+	is_str(inbound_class_name(r.class), "unsubscribe",
+	    "local part and domain match case-insensitively");
+	is_str(r.token, "Tok4", "token kept as it appeared");
+	classify_result_free(&r);
+	classify_str("From: jo@isp.test\nTo: xreply+tok5@example.org, "
+	    "reply+tok5@example.org.evil.test\nSubject: Re: x\n\nHi\n", &r);
+	ok(r.token == NULL, "no token from look-alike addresses");
+	classify_result_free(&r);
+}
+
+static void
 reply_is(const char *in, const char *want, const char *what)
 {
 	char	*got = classify_reply_text(in);
@@ -408,6 +455,7 @@ main(void)
 	check_all_listed(listed);
 	test_fields();
 	test_limits();
+	test_inline();
 	test_reply_text();
 	test_intent();
 	test_html();
