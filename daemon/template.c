@@ -214,7 +214,8 @@ next_tag(struct tmpl_parser *p, struct tmpl_tag *tag)
 	tag->start = (size_t)(o - s);
 	tag->line = p->line + count_lines(s + p->pos, tag->start - p->pos);
 	i = tag->start + p->olen;
-	tag->type = i < p->len && strchr("#^/!>&{=", s[i]) != NULL ? s[i] : 0;
+	tag->type = i < p->len && s[i] != '\0' &&
+	    strchr("#^/!>&{=", s[i]) != NULL ? s[i] : 0;
 	if (tag->type != 0)
 		i++;
 	/* {{{x}}} ends with "}" and {{=a b=}} with "=" before the delimiter. */
