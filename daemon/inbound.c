@@ -878,7 +878,11 @@ inbound_step(struct daemon_ctx *ctx)
 	return rc;
 }
 
-/* At shutdown: SIGTERM, then wait (SIGKILL after imap.timeout + 5 s). */
+/*
+ * At shutdown: SIGTERM, then wait (SIGKILL after imap.timeout + 5 s).
+ * SIGTERM is repeated each second: one that lands just before the child
+ * blocks in poll() sets its flag but cannot wake it; the next one does.
+ */
 void
 inbound_stop(struct daemon_ctx *ctx)
 {
@@ -888,8 +892,9 @@ inbound_stop(struct daemon_ctx *ctx)
 	if (child_pid <= 0)
 		return;
 	limit = (ctx->conf->imap.timeout + 5) * 10;
-	kill(child_pid, SIGTERM);
 	for (i = 0; i < limit; i++) {
+		if (i % 10 == 0)
+			kill(child_pid, SIGTERM);
 		if (waitpid(child_pid, &status, WNOHANG) != 0)
 			break;
 		nanosleep(&ts, NULL);
