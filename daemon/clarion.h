@@ -543,9 +543,14 @@ struct queue_entry {
 	const char	*last_reply;
 	int		 priority;
 };
+int	 db_delivery_due(struct db *, time_t, int, int,
+	     struct delivery_claim **, size_t *);
+long	 db_delivery_take(struct db *, time_t, const struct delivery_claim *,
+	     size_t, int *);
 int	 db_delivery_claim(struct db *, time_t, int, int,
 	     struct delivery_claim **, size_t *);
 void	 delivery_claims_free(struct delivery_claim *, size_t);
+void	 delivery_claims_free_one(struct delivery_claim *);
 int	 db_delivery_record(struct db *, const struct delivery_outcome *,
 	     size_t);
 int	 db_delivery_recover(struct db *, enum resend_policy, long *, long *);

@@ -67,67 +67,141 @@ static const char *const claim_select[] = {
 	"?1) ORDER BY id LIMIT ?2",
 };
 static const char *const claim_update[] = {
-	"UPDATE deliveries SET state = 'sending', claimed_at = ?1 WHERE id = ?2",
-	"UPDATE sysmail SET state = 'sending' WHERE id = ?2",
+	"UPDATE deliveries SET state = 'sending', claimed_at = ?1 WHERE id = ?2 "
+	"AND (state = 'queued' OR (state = 'deferred' AND next_attempt <= ?1))",
+	"UPDATE sysmail SET state = 'sending' WHERE id = ?2 AND (state = "
+	"'queued' OR (state = 'deferred' AND next_attempt <= ?1))",
 };
 
-static int
-claim_rows(struct db *db, int sys, time_t now, int max,
-    struct delivery_claim **out, size_t *n)
-{
-	sqlite3_stmt	*sel = NULL, *upd = NULL;
-	int		 rc = -1, src;
-
-	if (sqlite3_prepare_v2(db->sql, claim_select[sys], -1, &sel,
-	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db->sql,
-	    claim_update[sys], -1, &upd, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(sel, 1, now);
-	sqlite3_bind_int(sel, 2, max);
-	while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
-		*out = xreallocarray(*out, *n + 1, sizeof **out);
-		if (sys)
-			claim_read_sysmail(sel, &(*out)[*n]);
-		else
-			claim_read_delivery(sel, &(*out)[*n]);
-		sqlite3_bind_int64(upd, 1, now);
-		sqlite3_bind_int64(upd, 2, (*out)[(*n)++].id);
-		if (sqlite3_step(upd) != SQLITE_DONE)
-			goto out;
-		sqlite3_reset(upd);
-	}
-	rc = src == SQLITE_DONE ? 0 : -1;
-out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
-	return rc;
-}
-
 /*
- * Claims up to max rows that are due (queued, or deferred whose next
- * attempt has come), in one short write transaction: sysmail when
- * sysmail is set, else deliveries by priority (higher first) then id.
+ * Up to max rows that are due now (queued, or deferred whose next attempt
+ * has come), in sending order: sysmail when sysmail is set, else
+ * deliveries by priority (higher first) then id. Nothing is claimed: the
+ * sender reads a batch ahead (one sort per batch, not per message) and
+ * claims each row with db_delivery_take() only when a connection is free.
  */
 int
-db_delivery_claim(struct db *db, time_t now, int max, int sysmail,
+db_delivery_due(struct db *db, time_t now, int max, int sysmail,
     struct delivery_claim **out, size_t *n)
 {
+	sqlite3_stmt	*st;
+	int		 rc, sys = sysmail != 0;
+
 	*out = NULL;
 	*n = 0;
 	if (max <= 0)
 		return 0;
+	if (sqlite3_prepare_v2(db->sql, claim_select[sys], -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		if (sys)
+			claim_read_sysmail(st, &(*out)[(*n)++]);
+		else
+			claim_read_delivery(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: reading the queue: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+static long
+take_rows(struct db *db, time_t now, const struct delivery_claim *c,
+    size_t n, int *taken)
+{
+	sqlite3_stmt	*st[2] = { NULL, NULL };
+	size_t		 i;
+	long		 got = -1;
+	int		 sys;
+
+	if (sqlite3_prepare_v2(db->sql, claim_update[0], -1, &st[0],
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db->sql,
+	    claim_update[1], -1, &st[1], NULL) != SQLITE_OK)
+		goto out;
+	for (got = 0, i = 0; i < n; i++) {
+		sys = c[i].sysmail != 0;
+		sqlite3_bind_int64(st[sys], 1, now);
+		sqlite3_bind_int64(st[sys], 2, c[i].id);
+		if (sqlite3_step(st[sys]) != SQLITE_DONE) {
+			got = -1;
+			goto out;
+		}
+		taken[i] = sqlite3_changes(db->sql) == 1;
+		got += taken[i];
+		sqlite3_reset(st[sys]);
+	}
+out:
+	sqlite3_finalize(st[0]);
+	sqlite3_finalize(st[1]);
+	return got;
+}
+
+/*
+ * Claims rows read by db_delivery_due() in one short write transaction:
+ * state 'sending' (and claimed_at), if each is still due; taken[i] says
+ * which were. Returns how many, or -1.
+ */
+long
+db_delivery_take(struct db *db, time_t now, const struct delivery_claim *c,
+    size_t n, int *taken)
+{
+	long	 got;
+
+	if (n == 0)
+		return 0;
 	if (db_begin(db) == -1)
 		return -1;
-	if (claim_rows(db, sysmail != 0, now, max, out, n) == -1) {
+	if ((got = take_rows(db, now, c, n, taken)) == -1) {
 		log_warnx("%s: claiming mail to send: %s", db->path,
 		    db_errmsg(db));
 		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db) == -1 ? -1 : got;
+}
+
+/* Reads and claims at once: db_delivery_due() then db_delivery_take(). */
+int
+db_delivery_claim(struct db *db, time_t now, int max, int sysmail,
+    struct delivery_claim **out, size_t *n)
+{
+	int	*taken;
+	size_t	 i, k = 0;
+
+	if (db_delivery_due(db, now, max, sysmail, out, n) == -1)
+		return -1;
+	taken = xcalloc(*n + 1, sizeof *taken);
+	if (db_delivery_take(db, now, *out, *n, taken) == -1) {
+		free(taken);
 		delivery_claims_free(*out, *n);
 		*out = NULL;
 		*n = 0;
 		return -1;
 	}
-	return db_commit(db);
+	for (i = 0; i < *n; i++) {
+		if (taken[i])
+			(*out)[k++] = (*out)[i];
+		else
+			delivery_claims_free_one(&(*out)[i]);
+	}
+	*n = k;
+	free(taken);
+	return 0;
+}
+
+void
+delivery_claims_free_one(struct delivery_claim *c)
+{
+	free(c->address);
+	free(c->kind);
+	free(c->message);
+	memset(c, 0, sizeof *c);
 }
 
 void
@@ -135,11 +209,8 @@ delivery_claims_free(struct delivery_claim *c, size_t n)
 {
 	size_t	 i;
 
-	for (i = 0; c != NULL && i < n; i++) {
-		free(c[i].address);
-		free(c[i].kind);
-		free(c[i].message);
-	}
+	for (i = 0; c != NULL && i < n; i++)
+		delivery_claims_free_one(&c[i]);
 	free(c);
 }
 
@@ -297,7 +368,14 @@ db_delivery_release_held(struct db *db, int64_t run, int cancel, long *n)
 	rc = sqlite3_step(st);
 	*n = sqlite3_changes(db->sql);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (cancel || *n == 0)
+		return 0;
+	/* A run counted as done while these were held is sending again. */
+	return db_exec(db, "UPDATE runs SET state = 'sending', finished = NULL "
+	    "WHERE state = 'done' AND id IN (SELECT run_id FROM deliveries "
+	    "WHERE state = 'queued')", NULL);
 }
 
 static void

@@ -41,6 +41,8 @@ static struct send_state ss;
 struct sender {
 	struct daemon_ctx *ctx;
 	struct smtp_pool *pool;		/* NULL: the outbox */
+	struct delivery_claim *ahead;	/* due, read ahead, not claimed */
+	size_t		 nahead, iahead;
 	struct delivery_claim *flight;	/* claimed, on the wire */
 	size_t		 nflight;
 	struct smtp_result *done;	/* outbox results, not yet recorded */
@@ -217,53 +219,104 @@ send_start(struct sender *s, struct delivery_claim *c, char **cause)
 	return rc;
 }
 
+/* A row that cannot be started is held with the reason, never dropped. */
+static void
+send_hold(struct sender *s, const struct delivery_claim *c, char *cause)
+{
+	struct delivery_outcome o;
+
+	log_warnx("send: %s %lld held: %s", c->sysmail ? "sysmail" :
+	    "delivery", (long long)c->id, cause);
+	memset(&o, 0, sizeof o);
+	o.id = c->id;
+	o.sysmail = c->sysmail;
+	o.state = DELIVERY_HELD;
+	xasprintf(&o.reply, "cannot send: %s", cause);
+	db_delivery_record(s->ctx->db, &o, 1);
+	free(o.reply);
+	free(cause);
+}
+
 /*
- * Claims up to max rows (system mail first; deliveries only outside quiet
- * hours) and starts each. A row that cannot be started is held with the
- * reason (system mail: failed), never dropped. Returns how many claimed.
+ * Reads the next batch of due rows: system mail first, deliveries only
+ * outside quiet hours. Returns how many, or -1.
+ */
+static long
+send_read_ahead(struct sender *s, time_t now)
+{
+	const struct config *conf = s->ctx->conf;
+	int	 batch = conf->claim_batch > 0 ? conf->claim_batch : 50;
+
+	delivery_claims_free(s->ahead, s->nahead);
+	s->ahead = NULL;
+	s->nahead = s->iahead = 0;
+	if (db_delivery_due(s->ctx->db, now, batch, 1, &s->ahead,
+	    &s->nahead) == -1)
+		return -1;
+	if (s->nahead == 0 && !send_quiet(conf, now)) {
+		free(s->ahead);
+		if (db_delivery_due(s->ctx->db, now, batch, 0, &s->ahead,
+		    &s->nahead) == -1)
+			return -1;
+	}
+	return (long)s->nahead;
+}
+
+/* Claims the next up to max rows read ahead and starts each. */
+static long
+send_take(struct sender *s, time_t now, int max)
+{
+	struct delivery_claim *c = &s->ahead[s->iahead];
+	size_t		 k = s->nahead - s->iahead, i;
+	int		*taken;
+	char		*cause;
+	long		 got;
+
+	if ((size_t)max < k)
+		k = (size_t)max;
+	taken = xcalloc(k, sizeof *taken);
+	if ((got = db_delivery_take(s->ctx->db, now, c, k, taken)) == -1) {
+		free(taken);
+		return -1;
+	}
+	s->iahead += k;
+	for (i = 0; i < k; i++) {
+		if (!taken[i])
+			continue;
+		if (send_start(s, &c[i], &cause) == -1) {
+			send_hold(s, &c[i], cause);
+			continue;
+		}
+		s->flight = xreallocarray(s->flight, s->nflight + 1,
+		    sizeof *s->flight);
+		s->flight[s->nflight++] = c[i];
+		memset(&c[i], 0, sizeof c[i]);
+	}
+	free(taken);
+	return got;
+}
+
+/*
+ * Claims up to max rows, just before sending them, and starts each.
+ * Returns how many were claimed (0: nothing is due), or -1.
  */
 static long
 send_claim(struct sender *s, time_t now, int max)
 {
-	struct delivery_claim *c;
-	struct delivery_outcome o;
-	size_t		 n, i;
-	char		*cause;
-	int		 sys;
+	long	 got = 0, r;
 
 	if (s->budget >= 0 && s->budget < max)
 		max = (int)s->budget;
-	if (db_delivery_claim(s->ctx->db, now, max, 1, &c, &n) == -1)
-		return -1;
-	if (n == 0 && !send_quiet(s->ctx->conf, now)) {
-		free(c);
-		if (db_delivery_claim(s->ctx->db, now, max, 0, &c, &n) == -1)
+	while (got == 0 && max > 0) {
+		if (s->iahead == s->nahead &&
+		    (r = send_read_ahead(s, now)) <= 0)
+			return r;
+		if ((got = send_take(s, now, max)) == -1)
 			return -1;
 	}
-	for (i = 0; i < n; i++) {
-		sys = c[i].sysmail;
-		if (send_start(s, &c[i], &cause) == 0) {
-			s->flight = xreallocarray(s->flight, s->nflight + 1,
-			    sizeof *s->flight);
-			s->flight[s->nflight++] = c[i];
-			memset(&c[i], 0, sizeof c[i]);
-			continue;
-		}
-		log_warnx("send: %s %lld held: %s", sys ? "sysmail" :
-		    "delivery", (long long)c[i].id, cause);
-		memset(&o, 0, sizeof o);
-		o.id = c[i].id;
-		o.sysmail = sys;
-		o.state = DELIVERY_HELD;
-		xasprintf(&o.reply, "cannot send: %s", cause);
-		db_delivery_record(s->ctx->db, &o, 1);
-		free(o.reply);
-		free(cause);
-	}
-	delivery_claims_free(c, n);
 	if (s->budget > 0)
-		s->budget -= (long)n;
-	return (long)n;
+		s->budget -= got;
+	return got;
 }
 
 static struct delivery_claim *
@@ -345,9 +398,12 @@ send_outcome(struct sender *s, const struct delivery_claim *c,
 	case SEND_PERMFAIL:
 		o->state = DELIVERY_FAILED;
 		o->reply = xstrdup(r->reply);
-		log_info("send: %s %lld to %s failed: %s", c->sysmail ?
+		/* Servers quote the address in their text: debug only. */
+		log_info("send: %s %lld to %s failed: %d %s", c->sysmail ?
 		    "sysmail" : "delivery", (long long)c->id,
-		    log_addr(c->address != NULL ? c->address : ""), r->reply);
+		    log_addr(c->address != NULL ? c->address : ""), r->code,
+		    r->status);
+		log_debug("send: %s", r->reply);
 		break;
 	case SEND_TEMPFAIL:
 		send_defer(s, c, r, now, o);
@@ -503,7 +559,8 @@ send_recover(struct daemon_ctx *ctx)
 	if (ndel > 0)
 		log_warnx("send: %ld deliveries were being sent when Clarion "
 		    "stopped unexpectedly; %s", ndel, hold ? "they are held: "
-		    "`clarion queue resend` sends them (some may arrive twice), "
+		    "`clarion queue resend` (or `clarion run resend RUN "
+		    "--to-missed`) sends them, some may arrive twice; "
 		    "`clarion queue cancel` drops them" : "sending them again "
 		    "(some may arrive twice)");
 	if (nsys > 0)
@@ -537,6 +594,7 @@ send_step(struct daemon_ctx *ctx)
 	}
 	s.budget = send_rate_budget(ctx->db, ctx->conf, now);
 	rc = send_loop(&s);
+	delivery_claims_free(s.ahead, s.nahead);
 	free(s.flight);
 	return rc;
 }
