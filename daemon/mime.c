@@ -25,13 +25,13 @@
 
 #define MIME_FOLD	78	/* preferred header line length */
 #define MIME_LINE_MAX	998	/* RFC 5322 hard limit, without CRLF */
-#define MIME_QP_LINE	76	/* RFC 2045 limit, soft-break "=" included */
+#define MIME_QP_LINE	76	/* RFC 2045, soft-break "=" included */
 #define MIME_EW_MAX	75	/* RFC 2047 limit for one encoded word */
 
 struct mime_hdr {
 	struct buf	*out;
 	size_t		 col;
-	int		 first;	/* no word written yet after "Name:" */
+	int		 first;	/* no word yet after "Name:" */
 };
 
 /* Header writing: words are joined by a space or a fold. */
@@ -228,7 +228,8 @@ ew_len(int b64, const unsigned char *s, size_t n)
 static void
 hdr_encoded(struct mime_hdr *h, const char *str)
 {
-	const size_t		 room = MIME_EW_MAX - 12;	/* =?UTF-8?Q??= */
+	/* Room for the encoded text in "=?UTF-8?Q?...?=". */
+	const size_t		 room = MIME_EW_MAX - 12;
 	const unsigned char	*s = (const unsigned char *)str, *start;
 	size_t			 left = strlen(str), n, chunk = 0;
 	int			 b64;
@@ -325,7 +326,8 @@ dot_atom_valid(const char *s, size_t len)
 	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
 		return 0;
 	for (i = 0; i < len; i++) {
-		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext((unsigned char)s[i]))
+		if (s[i] == '.' ? s[i + 1] == '.' :
+		    !is_atext((unsigned char)s[i]))
 			return 0;
 	}
 	return 1;
@@ -592,7 +594,8 @@ qp_line(struct buf *out, const unsigned char *s, size_t len, int soft_end)
 
 	for (i = 0; i < len; i++) {
 		plain = (s[i] >= 33 && s[i] <= 126 && s[i] != '=') ||
-		    ((s[i] == ' ' || s[i] == '\t') && (i + 1 < len || soft_end));
+		    ((s[i] == ' ' || s[i] == '\t') &&
+		    (i + 1 < len || soft_end));
 		/* "From " at a line start is mangled by mbox tools. */
 		if (i == 0 && len >= 5 && memcmp(s, "From ", 5) == 0)
 			plain = 0;

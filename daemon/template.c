@@ -51,12 +51,12 @@ struct tmpl_list {
 struct tmpl_node {
 	enum tmpl_kind	 kind;
 	int		 line;
-	int		 line_start;	/* starts a line: partial indent goes here */
+	int		 line_start;	/* partial indent goes here */
 	int		 standalone;
-	char		*text;		/* text, or a partial's indentation */
+	char		*text;		/* or partial indentation */
 	size_t		 len;
 	char		*name;
-	char		**parts;	/* name split on dots; none for "." */
+	char		**parts;	/* split on dots; none for "." */
 	size_t		 nparts;
 	struct tmpl_list children;
 };
@@ -67,7 +67,7 @@ struct tmpl {
 
 struct tmpl_partial {
 	char		*name;
-	struct tmpl	*t;		/* NULL: there is no such partial */
+	struct tmpl	*t;		/* NULL: no such partial */
 };
 
 struct tmpl_partials {
@@ -81,7 +81,8 @@ struct tmpl_parser {
 	size_t		 len;
 	size_t		 pos;
 	int		 line;		/* line of src[pos] */
-	char		 open[TMPL_MAX_DELIM + 1], close[TMPL_MAX_DELIM + 1];
+	char		 open[TMPL_MAX_DELIM + 1];
+	char		 close[TMPL_MAX_DELIM + 1];
 	size_t		 olen, clen;
 	char		**cause;
 };
