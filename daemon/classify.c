@@ -1476,6 +1476,20 @@ bounce_text(struct cls *c, const char *text)
 	free(region);
 }
 
+/* The address a text delay warning is about, for the log. */
+static void
+delay_recipient(struct cls *c, const char *text)
+{
+	const char	*a = NULL;
+
+	for (const char *const *f = delay_phrases; *f != NULL && !a; f++)
+		a = ci_find(text, *f);
+	if (a == NULL)
+		return;
+	c->res->recipient = addr_scan(a, a + diag_region(a), c->opts->domain,
+	    c->res->from, NULL);
+}
+
 static int
 try_nonstandard_bounce(struct cls *c)
 {
@@ -1497,6 +1511,7 @@ try_nonstandard_bounce(struct cls *c)
 	    NULL && ci_find_any(text, failure_anchors + 3) == NULL)) {
 		res->class = INBOUND_AUTOREPLY;
 		res->reason = xstrdup("delayed");
+		delay_recipient(c, text);
 		return 1;
 	}
 	bounce_text(c, text);
