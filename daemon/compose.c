@@ -209,6 +209,9 @@ run_get(struct composer *c, int64_t id, char **cause)
 	c->next = (c->next + 1) % RUN_CACHE;
 	cached_run_clear(r);
 	if (run_load(c, r, id, cause) == -1) {
+		/* security (ASan): cached_run_clear skips id 0, which would
+		 * leak what run_load got before failing. */
+		r->id = -1;
 		cached_run_clear(r);
 		r->id = 0;
 		return NULL;
