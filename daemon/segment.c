@@ -28,6 +28,7 @@
 #include "clarion.h"
 
 #define SEGMENT_DEPTH_MAX 64
+#define SEGMENT_LEN_MAX	4096
 
 enum seg_tok {
 	TOK_END,
@@ -437,6 +438,12 @@ segment_parse(const char *expr, char **cause)
 	struct seg_parser	 sp;
 	struct segment		*n = NULL;
 
+	/* and/or chains build deep trees; matching recurses over them. */
+	if (strlen(expr) > SEGMENT_LEN_MAX) {
+		xasprintf(cause, "segment: longer than %d characters",
+		    SEGMENT_LEN_MAX);
+		return NULL;
+	}
 	memset(&sp, 0, sizeof sp);
 	sp.src = sp.p = expr;
 	if (seg_next(&sp) == 0) {

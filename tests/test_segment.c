@@ -134,18 +134,35 @@ main(void)
 	sel("ward = 'x' \x01", "ERROR: segment: 1:12: unexpected byte 0x01");
 
 	/* Deep nesting is refused, not a stack overflow. */
-	deep = xmalloc(20011);
-	memset(deep, '(', 10000);
-	strcpy(deep + 10000, "ward = 'x'");
-	memset(deep + 10010, ')', 10000);
-	deep[20010] = '\0';
+	deep = xmalloc(4011);
+	memset(deep, '(', 2000);
+	strcpy(deep + 2000, "ward = 'x'");
+	memset(deep + 2010, ')', 2000);
+	deep[4010] = '\0';
 	{
 		char *got = selected(deep);
 		ok(strstr(got, "nested too deeply") != NULL,
-		    "10,000 parentheses: refused (%s)", got);
+		    "2,000 parentheses: refused (%s)", got);
 		free(got);
 	}
 	free(deep);
+
+	/* A long or-chain (a deep tree) is refused before it is built. */
+	{
+		struct buf	 b;
+		char		*got;
+		int		 i;
+
+		buf_init(&b);
+		buf_adds(&b, "ward = 'x'");
+		for (i = 0; i < 500; i++)
+			buf_adds(&b, " or ward = 'x'");
+		got = selected(b.data);
+		is_str(got, "ERROR: segment: longer than 4096 characters",
+		    "a 7,000-character segment: refused");
+		free(got);
+		buf_free(&b);
+	}
 
 	k = attr_key_normalize("  Ward Name ");
 	is_str(k, "ward_name", "attribute key: spaces");
