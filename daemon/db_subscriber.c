@@ -1140,7 +1140,7 @@ static int
 w_insert(struct sub_writer *w, const struct sub_record *r, int64_t *id)
 {
 	sqlite3_stmt	*st = w->st[W_INS_SUB];
-	int		 changed = 0;
+	size_t		 i;
 
 	bind_str(st, 1, r->address);
 	bind_str(st, 2, r->name != NULL ? r->name : "");
@@ -1148,7 +1148,18 @@ w_insert(struct sub_writer *w, const struct sub_record *r, int64_t *id)
 	if (w_exec(w, st) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(w->db->sql);
-	return w_fields(w, *id, r->name, r, &changed);
+	/* New: nothing to compare against, so no reads. */
+	st = w->st[W_SET_ATTR];
+	for (i = 0; i < r->nattrs; i++) {
+		if (*r->values[i] == '\0')
+			continue;
+		sqlite3_bind_int64(st, 1, *id);
+		bind_str(st, 2, r->keys[i]);
+		bind_str(st, 3, r->values[i]);
+		if (w_exec(w, st) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /*
