@@ -814,11 +814,13 @@ int	 db_suppression_reason(struct db *, const struct token_keys *,
 	     const char *, char **);
 int	 db_suppress(struct db *, const struct token_keys *, const char *,
 	     const char *, const char *);
-int	 db_unsuppress(struct db *, const struct token_keys *, const char *);
-int	 db_unsubscribe(struct db *, int64_t, int64_t, const char *);
-int	 db_resubscribe(struct db *, int64_t, int64_t, const char *,
+int	 db_unsuppress(struct db *, const struct token_keys *, const char *,
 	     const char *);
+int	 db_unsubscribe(struct db *, int64_t, int64_t, const char *);
+int	 db_resubscribe(struct db *, const struct token_keys *, int64_t,
+	     int64_t, const char *, const char *);
 int	 db_membership_remove(struct db *, int64_t, int64_t);
+int	 db_membership_status(struct db *, int64_t, int64_t, char **);
 
 /* Adding and updating subscribers, one transaction for many (imports). */
 enum sub_result {
