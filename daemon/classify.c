@@ -37,6 +37,7 @@
 #define CLASSIFY_HDR_MAX	(256 * 1024)
 #define CLASSIFY_TEXT_MAX	(512 * 1024)	/* decoded text examined */
 #define CLASSIFY_REASON_MAX	200
+#define CLASSIFY_MAX_COMMENT	32	/* "(" nesting handed to libetpan */
 
 /* Work state for one message. */
 struct cls {
@@ -1732,13 +1733,39 @@ classify_run(struct cls *c)
 		c->res->reason = xstrdup("not recognised");
 }
 
+/*
+ * The copy every parser works on. libetpan and our scanners take C
+ * strings, so NULs become spaces; and libetpan parses RFC 5322 comments
+ * recursively (a From: with 300,000 "(" overflows the stack), so a "("
+ * nested deeper than CLASSIFY_MAX_COMMENT within one logical line (a
+ * field with its folds) becomes a space.
+ */
+static char *
+classify_copy(const char *data, size_t len)
+{
+	char	*copy = xmalloc(len + 1);
+	size_t	 i, depth = 0;
+
+	for (i = 0; i < len; i++) {
+		copy[i] = data[i] == '\0' ? ' ' : data[i];
+		if (data[i] == '\n' && (i + 1 >= len || (data[i + 1] != ' ' &&
+		    data[i + 1] != '\t')))
+			depth = 0;
+		else if (data[i] == '(' && ++depth > CLASSIFY_MAX_COMMENT)
+			copy[i] = ' ';
+		else if (data[i] == ')' && depth > 0)
+			depth--;
+	}
+	copy[len] = '\0';
+	return copy;
+}
+
 int
 classify_message(const char *data, size_t len,
     const struct classify_opts *opts, struct classify_result *res)
 {
 	struct cls	 c;
 	char		*copy;
-	size_t		 i;
 
 	memset(res, 0, sizeof(*res));
 	res->class = INBOUND_UNKNOWN;
@@ -1749,11 +1776,7 @@ classify_message(const char *data, size_t len,
 		res->no_reply = 1;
 		return 0;
 	}
-	/* libetpan and our scanners work on C strings: no NULs inside. */
-	copy = xmalloc(len + 1);
-	for (i = 0; i < len; i++)
-		copy[i] = data[i] == '\0' ? ' ' : data[i];
-	copy[len] = '\0';
+	copy = classify_copy(data, len);
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.res = res;

@@ -186,6 +186,11 @@ test_fields(void)
 	ok(r.no_reply, "mail from our own domain is never answered");
 	classify_result_free(&r);
 
+	classify_file("garbage-deep-comment-nesting.eml", &r);
+	is_str(r.from, "jo.member@isp.test",
+	    "200,000 nested comments: no stack overflow, sender still read");
+	classify_result_free(&r);
+
 	classify_file("unsubscribe-empty-body.eml", &r);
 	ok(!r.no_reply, "unsubscribe by mail gets its confirmation");
 	classify_result_free(&r);
