@@ -114,9 +114,10 @@ int
 cli_keys(struct cli *cli, struct token_keys *keys)
 {
 	struct config	*conf = cli_config(cli);
-	unsigned char	*secret;
-	size_t		 len;
-	char		*cause;
+	unsigned char	*secret, *old;
+	size_t		 len, oldlen;
+	char		*cause, *olds;
+	int		 rc;
 
 	if (!cli->keys_loaded) {
 		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
@@ -124,7 +125,28 @@ cli_keys(struct cli *cli, struct token_keys *keys)
 			free(cause);
 			exit(EX_CONFIG);
 		}
-		if (token_keys_init(&cli->keys, secret, len, NULL, 0) == -1) {
+		/*
+		 * security (key rotation): the old secret too, during its
+		 * grace period, as clariond does: tokens in mail already sent
+		 * and suppressions hashed before the rotation still count.
+		 */
+		old = NULL;
+		oldlen = 0;
+		if (conf->token_old_secret_file != NULL &&
+		    clock_now() < conf->token_old_until) {
+			if (secret_file_read(conf->token_old_secret_file,
+			    &olds, &oldlen, &cause) == -1) {
+				fprintf(stderr, "clarion: %s\n", cause);
+				exit(EX_CONFIG);
+			}
+			old = (unsigned char *)olds;
+		}
+		rc = token_keys_init(&cli->keys, secret, len, old, oldlen);
+		if (old != NULL) {
+			explicit_zero(old, oldlen);
+			free(old);
+		}
+		if (rc == -1) {
 			explicit_zero(secret, len);
 			free(secret);
 			fprintf(stderr, "clarion: %s: the token secret is too "

@@ -346,6 +346,21 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 	} else
 		bind_str(st, 1, address);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE && keys != NULL && keys->has_old) {
+		struct token_keys	 old = *keys;
+
+		/*
+		 * security (key rotation): rows hashed before the token
+		 * secret was rotated carry the old key's hash; without this
+		 * an unsubscribed or complaining member could be re-added.
+		 */
+		memcpy(old.key, keys->old_key, sizeof old.key);
+		sqlite3_reset(st);
+		sup_hash(&old, address, hash);
+		explicit_zero(&old, sizeof old);
+		bind_str(st, 1, hash);
+		rc = sqlite3_step(st);
+	}
 	if (rc == SQLITE_ROW && reason != NULL)
 		*reason = col_str(st, 0);
 	sqlite3_reset(st);

@@ -93,6 +93,48 @@ test_token_rotation(void)
 	    "a new token still verifies once the old key is dropped");
 }
 
+/*
+ * Suppressions are keyed hashes under the token key: after a rotation, a
+ * member who complained or unsubscribed under the old key must still be
+ * suppressed while the old key is loaded.
+ */
+static void
+test_suppression_rotation(void)
+{
+	struct token_keys	 before, after;
+	struct db		*db;
+	char			 path[] = "/tmp/clarion-hostile-db.XXXXXX";
+	char			*cause = NULL, *p;
+	int			 fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		abort();
+	close(fd);
+	unlink(path);
+	if ((db = db_open(path, 1, &cause)) == NULL) {
+		ok(0, "open a database: %s", cause);
+		free(cause);
+		return;
+	}
+	token_keys_init(&before, old_secret, sizeof old_secret, NULL, 0);
+	token_keys_init(&after, new_secret, sizeof new_secret, old_secret,
+	    sizeof old_secret);
+	ok(db_suppress(db, &before, "eve@example.org", "complaint", "") == 0,
+	    "a complaint is suppressed under the old key");
+	ok(db_suppressed(db, &after, "eve@example.org") == 1,
+	    "and is still suppressed once the secret is rotated");
+	ok(db_suppressed(db, &after, "fred@example.org") == 0,
+	    "while others are not");
+	db_close(db);
+	unlink(path);
+	xasprintf(&p, "%s-wal", path);
+	unlink(p);
+	free(p);
+	xasprintf(&p, "%s-shm", path);
+	unlink(p);
+	free(p);
+}
+
 /* fuzz_address found this: a quoted local part hid an escaped CR LF. */
 static void
 test_address(void)
@@ -283,6 +325,7 @@ main(void)
 	log_init("test_hostile", 0, LOG_LEVEL_ERROR);
 	test_token_shape();
 	test_token_rotation();
+	test_suppression_rotation();
 	test_address();
 	test_csv();
 	test_template();
