@@ -14,6 +14,9 @@ CLOCK="$T/clock"
 export CLARION_CLOCK_FILE="$CLOCK"
 at() { date -u -d "$1" +%s > "$CLOCK"; }
 at "2026-11-27 12:00"
+# A loaded machine (sanitizers, parallel make) can make TLS slow: wait up
+# to a minute for something that normally takes a fraction of a second.
+wait_long() { n=0; while [ $n -lt 1200 ]; do "$@" && return 0; sleep 0.05; n=$((n+1)); done; return 1; }
 sh "$top_srcdir/tests/lib/gen-certs.sh" "$T/certs" >/dev/null 2>&1 ||
 	skip "cannot make test certificates"
 
@@ -31,7 +34,8 @@ printf '%s\n' "$PW" > "$T/smtp.pw"
 conf() { # conf FILE PASSWORD_FILE [extra]
 	f=$1; pwf=$2; shift 2
 	make_config "$f" 'tick = 1;' 'log_level = "debug";' 'transport = "smtp";' \
-	    "smtp = { url = \"smtps://localhost:$SMTPS_PORT\"; user = \"alice\"; password_file = \"$pwf\"; ca_file = \"$T/certs/ca.pem\"; timeout = 10; };" "$@"
+	    "smtp = { url = \"smtps://localhost:$SMTPS_PORT\"; user = \"alice\"; password_file = \"$pwf\"; ca_file = \"$T/certs/ca.pem\"; timeout = 60; };" \
+	    "delivery = { retry_initial = 1; };" "$@"
 }
 conf "$T/c.conf" "$T/smtp.pw"
 C="$CLARION -c $T/c.conf"
@@ -88,7 +92,7 @@ stop_daemon() { kill -9 $PID 2>/dev/null; return 0; }
 on_exit stop_daemon
 at "2026-11-30 08:00:05"
 check "the message is sent with AUTH from the password file" \
-    wait_for sh -c "ls '$T/sink/Maildir/new' 2>/dev/null | grep -q ."
+    wait_long sh -c "ls '$T/sink/Maildir/new' 2>/dev/null | grep -q ."
 expect_contains "the sink saw a good login" "$(cat "$T/sink.log")" "AUTH"
 expect_not_contains "not a failed one" "$(cat "$T/sink.log")" "failed"
 # (The test sink itself takes the password as an argument: leave it out.)
@@ -110,7 +114,7 @@ $CLARION -c "$T/w.conf" item add again --list members --kind newsletter \
 "$CLARIOND" -c "$T/w.conf" 2>"$T/wlog" &
 PID=$!
 at "2026-12-01 08:00:05"
-check "the login failure is logged" wait_for grep -qi "fail\|defer\|auth\|login" "$T/wlog"
+check "the login failure is logged" wait_long grep -q "authentication failed" "$T/wlog"
 sleep 1
 kill -TERM $PID; wait $PID
 expect_not_contains "the error names neither password" "$(cat "$T/wlog")" "$PW"
