@@ -372,26 +372,14 @@ smtp_slot_retry(struct smtp_pool *p, struct smtp_slot *s, CURLcode rc)
 	return curl_multi_add_handle(p->multi, s->easy) == CURLM_OK;
 }
 
-/*
- * Runs the transfers for up to timeout_ms and returns the finished ones
- * in *out (the caller frees them with smtp_results_free).
- */
-int
-smtp_pool_run(struct smtp_pool *p, int timeout_ms, struct smtp_result **out,
-    size_t *nout)
+static void
+smtp_pool_collect(struct smtp_pool *p, struct smtp_result **out, size_t *nout)
 {
 	struct smtp_slot *s;
 	CURLMsg		*m;
 	char		*priv;
-	int		 running, left;
+	int		 left;
 
-	*out = NULL;
-	*nout = 0;
-	if (curl_multi_perform(p->multi, &running) != CURLM_OK)
-		return -1;
-	if (running > 0 && curl_multi_poll(p->multi, NULL, 0, timeout_ms,
-	    NULL) == CURLM_OK)
-		curl_multi_perform(p->multi, &running);
 	while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -405,6 +393,29 @@ smtp_pool_run(struct smtp_pool *p, int timeout_ms, struct smtp_result **out,
 		smtp_slot_clear(s);
 		p->busy--;
 	}
+}
+
+/*
+ * Runs the transfers and returns the finished ones in *out (the caller
+ * frees them with smtp_results_free). It waits (up to timeout_ms) only
+ * when none has finished, so a free connection is refilled at once.
+ */
+int
+smtp_pool_run(struct smtp_pool *p, int timeout_ms, struct smtp_result **out,
+    size_t *nout)
+{
+	int	 running;
+
+	*out = NULL;
+	*nout = 0;
+	if (curl_multi_perform(p->multi, &running) != CURLM_OK)
+		return -1;
+	smtp_pool_collect(p, out, nout);
+	if (*nout > 0 || running == 0)
+		return 0;
+	if (curl_multi_poll(p->multi, NULL, 0, timeout_ms, NULL) == CURLM_OK &&
+	    curl_multi_perform(p->multi, &running) == CURLM_OK)
+		smtp_pool_collect(p, out, nout);
 	return 0;
 }
 
