@@ -33,8 +33,8 @@ static const struct cli_command commands[] = {
 	{ "notice", cmd_notice, "meeting notices, moves and cancellations" },
 	{ "run", cmd_run, "issues of items: list, show, cancel, resend" },
 	{ "queue", cmd_queue, "what is waiting to be sent, and why" },
-	{ "inbound", cmd_inbound, "classify saved mail" },
 	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
+	{ "inbound", cmd_inbound, "classify saved mail; read the mailbox" },
 };
 
 static void

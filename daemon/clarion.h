@@ -240,7 +240,10 @@ struct daemon_ctx {
 	struct db	*db;
 	struct token_keys keys;
 	volatile int	 stopping;
+	struct composer	*composer;	/* compose.c's template and run cache */
 };
+#include <signal.h>
+extern volatile sig_atomic_t daemon_got_term;
 int	 daemon_stopping(struct daemon_ctx *);
 
 /* template.c: Mustache (spec core modules) over jansson data */
@@ -256,311 +259,6 @@ int	 tmpl_partials_add(struct tmpl_partials *, const char *, const char *,
 void	 tmpl_partials_free(struct tmpl_partials *);
 int	 tmpl_render(const struct tmpl *, struct json_t *,
 	     struct tmpl_partials *, int, struct buf *, char **);
-
-
-/* classify.c, classify_text.c: inbound mail classification (pure parsing) */
-enum inbound_class {
-	INBOUND_BOUNCE_HARD,
-	INBOUND_BOUNCE_SOFT,
-	INBOUND_COMPLAINT,
-	INBOUND_AUTOREPLY,	/* also delay/delivery notices: ignore */
-	INBOUND_UNSUBSCRIBE,
-	INBOUND_REPLY,
-	INBOUND_UNKNOWN,
-};
-struct classify_opts {
-	const char	*domain;		/* "example.org" */
-	const char	*bounce_local;		/* "bounces" */
-	const char	*reply_local;		/* "reply" */
-	const char	*unsubscribe_local;	/* "unsubscribe" */
-	char		 delimiter;		/* '+' */
-	size_t		 max_size;		/* 0: no limit */
-};
-struct classify_result {
-	enum inbound_class class;
-	char	*recipient;	/* bounced/complaining address, if known */
-	char	*status;	/* enhanced status "5.1.1", if known */
-	char	*reason;	/* one line for a person */
-	char	*token;		/* as found, NOT verified */
-	int	 token_purpose;	/* 'b', 'r', 'u' or 0 */
-	char	*message_id;	/* without <> */
-	char	*from;
-	char	*from_name;
-	char	*subject;	/* RFC 2047 decoded, UTF-8 */
-	char	*in_reply_to;	/* without <> */
-	char	*new_text;	/* replies: the member's own new text */
-	char	*original_message_id;	/* bounces/complaints */
-	int	 no_reply;	/* never answer: classify_is_loop() */
-};
-const char *inbound_class_name(enum inbound_class);
-int	 inbound_class_parse(const char *, enum inbound_class *);
-int	 classify_message(const char *, size_t, const struct classify_opts *,
-	     struct classify_result *);
-int	 classify_is_loop(const struct classify_result *, const char *);
-void	 classify_result_free(struct classify_result *);
-int	 classify_bounce_is_hard(const char *, const char *);
-char	*classify_html_to_text(const char *, size_t, int);
-char	*classify_reply_text(const char *);
-int	 classify_unsubscribe_intent(const char *);
-
-/* mime.c: building outgoing messages (libetpan's MIME writer) */
-struct message {
-	const char	*from_name, *from_addr;
-	const char	*to_name, *to_addr;
-	const char	*reply_to;	/* address or NULL */
-	const char	*subject;
-	const char	*message_id;	/* without <> */
-	time_t		 date;
-	const char	*list_id;	/* "Members <members.example.org>" */
-	const char	*list_unsubscribe;	/* "<mailto:...>, <https://...>" */
-	int		 one_click;	/* List-Unsubscribe-Post (RFC 8058) */
-	int		 bulk;		/* Precedence: bulk */
-	const char	*auto_submitted;	/* auto-generated, auto-replied */
-	const char	*in_reply_to, *references;	/* ids without <> */
-	int		 test;		/* X-Clarion-Test: yes */
-	const char	*text;		/* text/plain, UTF-8, required */
-	const char	*html;		/* text/html or NULL */
-	const char	*ics;		/* text/calendar or NULL */
-	const char	*ics_method;	/* REQUEST, CANCEL (or PUBLISH) */
-	const char	*boundary_seed;	/* same seed, same boundary */
-};
-int	 mime_build(const struct message *, struct buf *, char **);
-
-/* markdown.c: Markdown to HTML (cmark, safe) and to wrapped plain text */
-int	 md_to_html(const char *, struct buf *);
-int	 md_to_text(const char *, struct buf *);
-
-/* imap.c: the IMAP client (libetpan), TLS checked with GnuTLS */
-enum imap_folder {
-	IMAP_BOUNCES,
-	IMAP_COMPLAINTS,
-	IMAP_UNSUBSCRIBED,
-	IMAP_REPLIES,
-	IMAP_AUTOREPLIES,
-	IMAP_UNKNOWN,
-	IMAP_NFOLDERS,
-};
-extern const char *const imap_folder_names[IMAP_NFOLDERS];
-struct imap_conn;
-struct imap_msg {
-	uint32_t	 uid;
-	size_t		 size;	/* RFC822.SIZE */
-};
-int	 imap_url_parse(const char *, char **, uint16_t *, int *, char **);
-struct imap_conn *imap_open(const struct imap_config *, char **);
-void	 imap_close(struct imap_conn *);
-uint32_t imap_uidvalidity(const struct imap_conn *);
-int	 imap_has_idle(const struct imap_conn *);
-int	 imap_list_new(struct imap_conn *, uint32_t, struct imap_msg **,
-	     size_t *, char **);
-int	 imap_fetch(struct imap_conn *, uint32_t, char **, size_t *, char **);
-int	 imap_file(struct imap_conn *, uint32_t, const char *, char **);
-int	 imap_wait(struct imap_conn *, int, char **);
-
-/* db_inbound.c: what was read over IMAP, and what it answered */
-struct inbound_rec {
-	const char	*mailbox;
-	uint32_t	 uidvalidity;
-	uint32_t	 uid;
-	const char	*message_id;
-	const char	*class;
-	int64_t		 delivery_id;	/* 0 = none */
-	int64_t		 subscriber_id;
-	int64_t		 list_id;
-	const char	*status_code;
-	const char	*reason;
-	const char	*action;
-	const char	*folder;
-};
-struct inbound_seen {
-	int64_t		 id;
-	char		*folder;
-	int		 filed;
-	int		 same_uid;	/* 0: matched by Message-ID only */
-};
-struct inbound_pending {
-	int64_t		 id;
-	uint32_t	 uid;
-	char		*folder;
-};
-struct delivery_ref {
-	int64_t		 delivery_id;
-	int64_t		 subscriber_id;
-	int64_t		 list_id;
-	int64_t		 run_id;
-	char		*item_name;
-	char		*item_subject;
-	time_t		 due_at;
-};
-int	 db_imap_state_get(struct db *, const char *, uint32_t *, uint32_t *);
-int	 db_imap_state_set(struct db *, const char *, uint32_t, uint32_t);
-int	 db_inbound_seen(struct db *, const char *, uint32_t, uint32_t,
-	     const char *, struct inbound_seen *);
-int	 db_inbound_insert(struct db *, const struct inbound_rec *, int64_t *);
-int	 db_inbound_set_filed(struct db *, int64_t);
-int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
-	     struct inbound_pending **, size_t *);
-void	 inbound_pending_free(struct inbound_pending *, size_t);
-int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
-void	 delivery_ref_free(struct delivery_ref *);
-int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
-	     const char *, size_t, const char *);
-int	 db_atomic(struct db *, int (*)(void *), void *);
-
-/* db_bounce.c, bounce.c: bounce scoring and the owners' digest */
-struct bounce_row {
-	int64_t		 subscriber_id;
-	char		*address;
-	char		*name;
-	double		 score;		/* as stored at last_bounce_at */
-	time_t		 last_bounce_at;
-	time_t		 disabled_at;	/* 0 = not disabled */
-	char		*reason;
-	int		 digested;
-};
-int	 db_bounce_insert(struct db *, int64_t, int64_t, time_t, int,
-	     const char *, const char *, const char *);
-int	 db_bounce_score_get(struct db *, int64_t, double *, time_t *,
-	     time_t *);
-int	 db_bounce_score_set(struct db *, int64_t, double, time_t);
-int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *);
-int	 db_bounce_reset(struct db *, int64_t);
-int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
-	     size_t *);
-int	 db_bounce_undigested(struct db *, int64_t, struct bounce_row **,
-	     size_t *);
-int	 db_bounce_digest_lists(struct db *, int64_t **, size_t *);
-int	 db_bounce_mark_digested(struct db *);
-void	 bounce_rows_free(struct bounce_row *, size_t);
-double	 bounce_decay(double, time_t, time_t, int);
-double	 bounce_row_score(const struct bounce_row *, const struct config *,
-	     time_t);
-/* 1: this bounce disabled the member; 0: recorded; -1: error */
-int	 bounce_record(struct db *, const struct config *,
-	     const struct token_keys *, int64_t, int64_t, int, const char *,
-	     const char *, const char *);
-int	 bounce_success(struct db *, int64_t);
-int	 bounce_digest(struct db *, const struct config *, time_t, char **);
-
-/* inbound_mail.c: confirmations, forwards and digests, queued in sysmail */
-struct inmail_forward {
-	const struct classify_result *cr;
-	const struct delivery_ref *ref;
-	int		 verified;	/* by token, not only In-Reply-To */
-};
-struct list_info;
-int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
-	     int64_t, const char *, const char *, char **);
-int	 inmail_forward(struct db *, const struct config *,
-	     const struct inmail_forward *, const char *, char **);
-int	 inmail_digest(struct db *, const struct config *,
-	     const struct list_info *, const struct bounce_row *, size_t,
-	     const char *, char **);
-
-/* inbound.c: the inbound child process and the daemon step */
-int	 inbound_run(const struct config *, struct db *,
-	     const struct token_keys *, int, long *, char **);
-void	 inbound_signals(void);
-int	 inbound_step(struct daemon_ctx *);
-void	 inbound_stop(struct daemon_ctx *);
-
-/* smtp.c, outbox.c, send.c, db_delivery.c: sending (SEND area) */
-enum send_class {
-	SEND_OK,
-	SEND_TEMPFAIL,	/* 4xx, no reply, TLS, login: try again later */
-	SEND_PERMFAIL,	/* 5xx to this recipient: never retried */
-};
-struct smtp_result {
-	int64_t		 id;		/* as submitted */
-	enum send_class	 class;
-	int		 code;		/* SMTP reply code, 0 = none */
-	char		 status[16];	/* enhanced status "5.1.1", or "" */
-	char		*reply;		/* the server's text, or curl's */
-	int		 server;	/* the server or connection failed */
-};
-struct smtp_pool;
-struct smtp_pool *smtp_pool_new(const struct smtp_config *, char **);
-void	 smtp_pool_free(struct smtp_pool *);
-int	 smtp_pool_idle(struct smtp_pool *);
-int	 smtp_pool_busy(struct smtp_pool *);
-int	 smtp_pool_submit(struct smtp_pool *, int64_t, const char *,
-	     const char *, char *, size_t, char **);
-int	 smtp_pool_run(struct smtp_pool *, int, struct smtp_result **,
-	     size_t *);
-void	 smtp_results_free(struct smtp_result *, size_t);
-
-int	 outbox_deliver(const char *, const char *, size_t, char **);
-
-int	 send_step(struct daemon_ctx *);
-int	 send_recover(struct daemon_ctx *);
-void	 send_shutdown(void);
-long	 send_backoff(const struct config *, int64_t, int);
-int	 send_quiet(const struct config *, time_t);
-long	 send_rate_budget(struct db *, const struct config *, time_t);
-
-struct delivery_claim {
-	int64_t		 id;		/* deliveries.id or sysmail.id */
-	int		 sysmail;
-	int64_t		 run_id;
-	int64_t		 subscriber_id;
-	char		*address;
-	char		*kind;		/* sysmail.kind */
-	char		*message;	/* sysmail.message */
-	size_t		 len;
-	int		 attempts;
-	time_t		 created;
-};
-enum delivery_outcome_state {
-	DELIVERY_SENT,
-	DELIVERY_DEFERRED,
-	DELIVERY_FAILED,
-	DELIVERY_REQUEUED,	/* not attempted: back to queued */
-	DELIVERY_HELD,		/* for the owner (sysmail: failed) */
-};
-struct delivery_outcome {
-	int64_t		 id;
-	int		 sysmail;
-	enum delivery_outcome_state state;
-	int		 code;
-	char		*reply;
-	time_t		 at;
-	time_t		 next_attempt;
-};
-struct delivery_counts {
-	long		 queued, sending, sent, deferred, failed, suppressed;
-	long		 held, cancelled;
-	time_t		 next_attempt;	/* earliest deferred retry, 0 = none */
-};
-struct queue_entry {
-	int64_t		 id;
-	int64_t		 run_id;
-	int		 sysmail;
-	const char	*state;
-	const char	*address;
-	int		 attempts;
-	time_t		 next_attempt;
-	int		 last_code;
-	const char	*last_reply;
-	int		 priority;
-};
-int	 db_delivery_due(struct db *, time_t, int, int,
-	     struct delivery_claim **, size_t *);
-long	 db_delivery_take(struct db *, time_t, const struct delivery_claim *,
-	     size_t, int *);
-int	 db_delivery_claim(struct db *, time_t, int, int,
-	     struct delivery_claim **, size_t *);
-void	 delivery_claims_free(struct delivery_claim *, size_t);
-void	 delivery_claims_free_one(struct delivery_claim *);
-int	 db_delivery_record(struct db *, const struct delivery_outcome *,
-	     size_t);
-int	 db_delivery_recover(struct db *, enum resend_policy, long *, long *);
-long	 db_sent_since(struct db *, time_t);
-int	 db_delivery_release_held(struct db *, int64_t, int, long *);
-int	 db_run_delivery_counts(struct db *, int64_t, struct delivery_counts *);
-int	 db_queue_list(struct db *, int64_t, const char *,
-	     int (*)(void *, const struct queue_entry *), void *);
-int	 db_sysmail_counts(struct db *, long *, long *, long *);
-int	 db_delivery_get(struct db *, int64_t, struct delivery_claim *);
 
 /* event.c, db_event.c: strikes, ballots, pickets, meetings (times in UTC) */
 struct event {
@@ -735,6 +433,125 @@ enum notice_result notice_move(struct db *, const struct config *, int64_t,
 int	 notice_cancel(struct db *, const struct config *, int64_t, time_t,
 	     char **);
 
+/* imap.c: the IMAP client (libetpan), TLS checked with GnuTLS */
+enum imap_folder {
+	IMAP_BOUNCES,
+	IMAP_COMPLAINTS,
+	IMAP_UNSUBSCRIBED,
+	IMAP_REPLIES,
+	IMAP_AUTOREPLIES,
+	IMAP_UNKNOWN,
+	IMAP_NFOLDERS,
+};
+extern const char *const imap_folder_names[IMAP_NFOLDERS];
+struct imap_conn;
+struct imap_msg {
+	uint32_t	 uid;
+	size_t		 size;	/* RFC822.SIZE */
+};
+int	 imap_url_parse(const char *, char **, uint16_t *, int *, char **);
+struct imap_conn *imap_open(const struct imap_config *, char **);
+void	 imap_close(struct imap_conn *);
+uint32_t imap_uidvalidity(const struct imap_conn *);
+int	 imap_has_idle(const struct imap_conn *);
+int	 imap_list_new(struct imap_conn *, uint32_t, struct imap_msg **,
+	     size_t *, char **);
+int	 imap_fetch(struct imap_conn *, uint32_t, char **, size_t *, char **);
+int	 imap_file(struct imap_conn *, uint32_t, const char *, char **);
+int	 imap_wait(struct imap_conn *, int, char **);
+
+/* db_inbound.c: what was read over IMAP, and what it answered */
+struct inbound_rec {
+	const char	*mailbox;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	const char	*message_id;
+	const char	*class;
+	int64_t		 delivery_id;	/* 0 = none */
+	int64_t		 subscriber_id;
+	int64_t		 list_id;
+	const char	*status_code;
+	const char	*reason;
+	const char	*action;
+	const char	*folder;
+};
+struct inbound_seen {
+	int64_t		 id;
+	char		*folder;
+	int		 filed;
+	int		 same_uid;	/* 0: matched by Message-ID only */
+};
+struct inbound_pending {
+	int64_t		 id;
+	uint32_t	 uid;
+	char		*folder;
+};
+struct delivery_ref {
+	int64_t		 delivery_id;
+	int64_t		 subscriber_id;
+	int64_t		 list_id;
+	int64_t		 run_id;
+	char		*item_name;
+	char		*item_subject;
+	time_t		 due_at;
+};
+int	 db_imap_state_get(struct db *, const char *, uint32_t *, uint32_t *);
+int	 db_imap_state_set(struct db *, const char *, uint32_t, uint32_t);
+int	 db_inbound_seen(struct db *, const char *, uint32_t, uint32_t,
+	     const char *, struct inbound_seen *);
+int	 db_inbound_insert(struct db *, const struct inbound_rec *, int64_t *);
+int	 db_inbound_set_filed(struct db *, int64_t);
+int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
+	     struct inbound_pending **, size_t *);
+void	 inbound_pending_free(struct inbound_pending *, size_t);
+int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
+void	 delivery_ref_free(struct delivery_ref *);
+int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
+	     const char *, size_t, const char *);
+int	 db_atomic(struct db *, int (*)(void *), void *);
+
+/* compose.c, db_compose.c: runs -> deliveries -> the bytes of each message */
+struct recipient;
+struct outmsg {
+	int64_t		 delivery_id;
+	char		*envelope_from;
+	char		*rcpt;
+	struct buf	 data;
+};
+struct composer;
+struct db_delivery_batch;
+struct composer *composer_new(struct db *, const struct config *,
+	     const struct token_keys *);
+void	 composer_free(struct composer *);
+int	 composer_render(struct composer *, int64_t, int64_t,
+	     const struct recipient *, int, struct outmsg *, char **);
+int	 composer_render_parts(struct composer *, int64_t, int64_t,
+	     const struct recipient *, int, struct buf *, struct buf *,
+	     struct buf *, char **);
+int	 composer_message(struct composer *, int64_t, struct outmsg *,
+	     char **);
+int	 compose_step(struct daemon_ctx *);
+int	 compose_message(struct daemon_ctx *, int64_t, struct outmsg *,
+	     char **);
+void	 outmsg_free(struct outmsg *);
+int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
+int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
+char	*db_run_context(struct db *, int64_t);
+int	 db_run_freeze(struct db *, int64_t, const char *);
+struct db_delivery_batch *db_delivery_batch_new(struct db *, int64_t, int,
+	     time_t);
+int	 db_delivery_batch_add(struct db_delivery_batch *, int64_t,
+	     const char *, int);
+long	 db_delivery_batch_finish(struct db_delivery_batch *, int);
+int	 db_run_set_sending(struct db *, int64_t);
+int	 db_notice_recipients(struct db *, int64_t, int64_t,
+	     int (*)(void *, int64_t, const char *), void *);
+int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
+int	 db_runs_finish(struct db *, time_t, int *);
+int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
+int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
+	     int64_t *);
+
 /* address.c: normalising and validating email addresses */
 int	 addr_normalize(const char *, char **, char **);
 
@@ -854,6 +671,239 @@ struct json_t *db_subscriber_export(struct db *, const struct token_keys *,
 	     const char *);
 int	 db_subscriber_erase(struct db *, const struct token_keys *,
 	     const char *, struct erase_result *, char **);
+
+/* classify.c, classify_text.c: inbound mail classification (pure parsing) */
+enum inbound_class {
+	INBOUND_BOUNCE_HARD,
+	INBOUND_BOUNCE_SOFT,
+	INBOUND_COMPLAINT,
+	INBOUND_AUTOREPLY,	/* also delay/delivery notices: ignore */
+	INBOUND_UNSUBSCRIBE,
+	INBOUND_REPLY,
+	INBOUND_UNKNOWN,
+};
+struct classify_opts {
+	const char	*domain;		/* "example.org" */
+	const char	*bounce_local;		/* "bounces" */
+	const char	*reply_local;		/* "reply" */
+	const char	*unsubscribe_local;	/* "unsubscribe" */
+	char		 delimiter;		/* '+' */
+	size_t		 max_size;		/* 0: no limit */
+};
+struct classify_result {
+	enum inbound_class class;
+	char	*recipient;	/* bounced/complaining address, if known */
+	char	*status;	/* enhanced status "5.1.1", if known */
+	char	*reason;	/* one line for a person */
+	char	*token;		/* as found, NOT verified */
+	int	 token_purpose;	/* 'b', 'r', 'u' or 0 */
+	char	*message_id;	/* without <> */
+	char	*from;
+	char	*from_name;
+	char	*subject;	/* RFC 2047 decoded, UTF-8 */
+	char	*in_reply_to;	/* without <> */
+	char	*new_text;	/* replies: the member's own new text */
+	char	*original_message_id;	/* bounces/complaints */
+	int	 no_reply;	/* never answer: classify_is_loop() */
+};
+const char *inbound_class_name(enum inbound_class);
+int	 inbound_class_parse(const char *, enum inbound_class *);
+int	 classify_message(const char *, size_t, const struct classify_opts *,
+	     struct classify_result *);
+int	 classify_is_loop(const struct classify_result *, const char *);
+void	 classify_result_free(struct classify_result *);
+int	 classify_bounce_is_hard(const char *, const char *);
+char	*classify_html_to_text(const char *, size_t, int);
+char	*classify_reply_text(const char *);
+int	 classify_unsubscribe_intent(const char *);
+
+/* transport.c: one message now, outside the daemon (clarion item test) */
+int	 transport_send_one(const struct config *, const struct outmsg *,
+	     char **, char **);
+
+/* mime.c: building outgoing messages (libetpan's MIME writer) */
+struct message {
+	const char	*from_name, *from_addr;
+	const char	*to_name, *to_addr;
+	const char	*reply_to;	/* address or NULL */
+	const char	*subject;
+	const char	*message_id;	/* without <> */
+	time_t		 date;
+	const char	*list_id;	/* "Members <members.example.org>" */
+	const char	*list_unsubscribe;	/* "<mailto:...>, <https://...>" */
+	int		 one_click;	/* List-Unsubscribe-Post (RFC 8058) */
+	int		 bulk;		/* Precedence: bulk */
+	const char	*auto_submitted;	/* auto-generated, auto-replied */
+	const char	*in_reply_to, *references;	/* ids without <> */
+	int		 test;		/* X-Clarion-Test: yes */
+	const char	*text;		/* text/plain, UTF-8, required */
+	const char	*html;		/* text/html or NULL */
+	const char	*ics;		/* text/calendar or NULL */
+	const char	*ics_method;	/* REQUEST, CANCEL (or PUBLISH) */
+	const char	*boundary_seed;	/* same seed, same boundary */
+};
+int	 mime_build(const struct message *, struct buf *, char **);
+
+/* smtp.c, outbox.c, send.c, db_delivery.c: sending (SEND area) */
+enum send_class {
+	SEND_OK,
+	SEND_TEMPFAIL,	/* 4xx, no reply, TLS, login: try again later */
+	SEND_PERMFAIL,	/* 5xx to this recipient: never retried */
+};
+struct smtp_result {
+	int64_t		 id;		/* as submitted */
+	enum send_class	 class;
+	int		 code;		/* SMTP reply code, 0 = none */
+	char		 status[16];	/* enhanced status "5.1.1", or "" */
+	char		*reply;		/* the server's text, or curl's */
+	int		 server;	/* the server or connection failed */
+};
+struct smtp_pool;
+struct smtp_pool *smtp_pool_new(const struct smtp_config *, char **);
+void	 smtp_pool_free(struct smtp_pool *);
+int	 smtp_pool_idle(struct smtp_pool *);
+int	 smtp_pool_busy(struct smtp_pool *);
+int	 smtp_pool_submit(struct smtp_pool *, int64_t, const char *,
+	     const char *, char *, size_t, char **);
+int	 smtp_pool_run(struct smtp_pool *, int, struct smtp_result **,
+	     size_t *);
+void	 smtp_results_free(struct smtp_result *, size_t);
+
+int	 outbox_deliver(const char *, const char *, size_t, char **);
+int	 outbox_deliver_env(const char *, const char *, const char *,
+	     const char *, size_t, char **);
+
+int	 send_step(struct daemon_ctx *);
+int	 send_recover(struct daemon_ctx *);
+void	 send_shutdown(void);
+long	 send_backoff(const struct config *, int64_t, int);
+int	 send_quiet(const struct config *, time_t);
+long	 send_rate_budget(struct db *, const struct config *, time_t);
+
+struct delivery_claim {
+	int64_t		 id;		/* deliveries.id or sysmail.id */
+	int		 sysmail;
+	int64_t		 run_id;
+	int64_t		 subscriber_id;
+	char		*address;
+	char		*kind;		/* sysmail.kind */
+	char		*message;	/* sysmail.message */
+	size_t		 len;
+	int		 attempts;
+	time_t		 created;
+};
+enum delivery_outcome_state {
+	DELIVERY_SENT,
+	DELIVERY_DEFERRED,
+	DELIVERY_FAILED,
+	DELIVERY_REQUEUED,	/* not attempted: back to queued */
+	DELIVERY_HELD,		/* for the owner (sysmail: failed) */
+};
+struct delivery_outcome {
+	int64_t		 id;
+	int		 sysmail;
+	enum delivery_outcome_state state;
+	int		 code;
+	char		*reply;
+	time_t		 at;
+	time_t		 next_attempt;
+};
+struct delivery_counts {
+	long		 queued, sending, sent, deferred, failed, suppressed;
+	long		 held, cancelled;
+	time_t		 next_attempt;	/* earliest deferred retry, 0 = none */
+};
+struct queue_entry {
+	int64_t		 id;
+	int64_t		 run_id;
+	int		 sysmail;
+	const char	*state;
+	const char	*address;
+	int		 attempts;
+	time_t		 next_attempt;
+	int		 last_code;
+	const char	*last_reply;
+	int		 priority;
+};
+int	 db_delivery_due(struct db *, time_t, int, int,
+	     struct delivery_claim **, size_t *);
+long	 db_delivery_take(struct db *, time_t, const struct delivery_claim *,
+	     size_t, int *);
+int	 db_delivery_claim(struct db *, time_t, int, int,
+	     struct delivery_claim **, size_t *);
+void	 delivery_claims_free(struct delivery_claim *, size_t);
+void	 delivery_claims_free_one(struct delivery_claim *);
+int	 db_delivery_record(struct db *, const struct delivery_outcome *,
+	     size_t);
+int	 db_delivery_recover(struct db *, enum resend_policy, long *, long *);
+long	 db_sent_since(struct db *, time_t);
+int	 db_delivery_release_held(struct db *, int64_t, int, long *);
+int	 db_run_delivery_counts(struct db *, int64_t, struct delivery_counts *);
+int	 db_queue_list(struct db *, int64_t, const char *,
+	     int (*)(void *, const struct queue_entry *), void *);
+int	 db_sysmail_counts(struct db *, long *, long *, long *);
+int	 db_delivery_get(struct db *, int64_t, struct delivery_claim *);
+
+/* db_bounce.c, bounce.c: bounce scoring and the owners' digest */
+struct bounce_row {
+	int64_t		 subscriber_id;
+	char		*address;
+	char		*name;
+	double		 score;		/* as stored at last_bounce_at */
+	time_t		 last_bounce_at;
+	time_t		 disabled_at;	/* 0 = not disabled */
+	char		*reason;
+	int		 digested;
+};
+int	 db_bounce_insert(struct db *, int64_t, int64_t, time_t, int,
+	     const char *, const char *, const char *);
+int	 db_bounce_score_get(struct db *, int64_t, double *, time_t *,
+	     time_t *);
+int	 db_bounce_score_set(struct db *, int64_t, double, time_t);
+int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *);
+int	 db_bounce_reset(struct db *, int64_t);
+int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
+	     size_t *);
+int	 db_bounce_undigested(struct db *, int64_t, struct bounce_row **,
+	     size_t *);
+int	 db_bounce_digest_lists(struct db *, int64_t **, size_t *);
+int	 db_bounce_mark_digested(struct db *);
+void	 bounce_rows_free(struct bounce_row *, size_t);
+double	 bounce_decay(double, time_t, time_t, int);
+double	 bounce_row_score(const struct bounce_row *, const struct config *,
+	     time_t);
+/* 1: this bounce disabled the member; 0: recorded; -1: error */
+int	 bounce_record(struct db *, const struct config *,
+	     const struct token_keys *, int64_t, int64_t, int, const char *,
+	     const char *, const char *);
+int	 bounce_success(struct db *, int64_t);
+int	 bounce_digest(struct db *, const struct config *, time_t, char **);
+
+/* inbound_mail.c: confirmations, forwards and digests, queued in sysmail */
+struct inmail_forward {
+	const struct classify_result *cr;
+	const struct delivery_ref *ref;
+	int		 verified;	/* by token, not only In-Reply-To */
+};
+struct list_info;
+int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
+	     int64_t, const char *, const char *, char **);
+int	 inmail_forward(struct db *, const struct config *,
+	     const struct inmail_forward *, const char *, char **);
+int	 inmail_digest(struct db *, const struct config *,
+	     const struct list_info *, const struct bounce_row *, size_t,
+	     const char *, char **);
+
+/* inbound.c: the inbound child process and the daemon step */
+int	 inbound_run(const struct config *, struct db *,
+	     const struct token_keys *, int, long *, char **);
+void	 inbound_signals(void);
+int	 inbound_step(struct daemon_ctx *);
+void	 inbound_stop(struct daemon_ctx *);
+
+/* markdown.c: Markdown to HTML (cmark, safe) and to wrapped plain text */
+int	 md_to_html(const char *, struct buf *);
+int	 md_to_text(const char *, struct buf *);
 
 /* db_restore.c: checking a backup and copying it into the database */
 int	 db_backup_verify(const char *, int *, char **);

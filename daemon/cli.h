@@ -30,18 +30,11 @@ int	cmd_check_config(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_backup(struct cli *, int, char **);
 int	cmd_restore(struct cli *, int, char **);
+int	cli_item_preview(struct cli *, int, char **);
 int	cmd_template(struct cli *, int, char **);
-int	cmd_inbound(struct cli *, int, char **);
 int	cmd_bounces(struct cli *, int, char **);
 int	cmd_inbound_run(struct cli *, int, char **);
-
-/* schedule: cli_event.c, cli_item.c, cli_notice.c, cli_run.c */
-int	cmd_event(struct cli *, int, char **);
-int	cmd_item(struct cli *, int, char **);
-int	cmd_notice(struct cli *, int, char **);
-int	cmd_run(struct cli *, int, char **);
-int	cli_when(struct cli *, const char *, time_t *);
-char	*cli_local(struct cli *, time_t);
+int	cmd_inbound(struct cli *, int, char **);
 
 /* cli_list.c, cli_sub.c, cli_import.c: lists and subscribers */
 struct sub_opts {
@@ -56,6 +49,14 @@ int	cmd_sub(struct cli *, int, char **);
 int	cli_list_lookup(struct cli *, const char *, struct list_info *);
 char	*cli_sub_address(const char *);
 int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
+
+/* schedule: cli_event.c, cli_item.c, cli_notice.c, cli_run.c */
+int	cmd_event(struct cli *, int, char **);
+int	cmd_item(struct cli *, int, char **);
+int	cmd_notice(struct cli *, int, char **);
+int	cmd_run(struct cli *, int, char **);
+int	cli_when(struct cli *, const char *, time_t *);
+char	*cli_local(struct cli *, time_t);
 
 /* send: cli_queue.c */
 int	cmd_queue(struct cli *, int, char **);

@@ -111,3 +111,22 @@ outbox_deliver(const char *maildir, const char *data, size_t len,
 	free(new);
 	return rc;
 }
+
+/*
+ * What a real MDA would show: the envelope as Return-Path and
+ * Delivered-To, then the message as it would have gone over SMTP.
+ */
+int
+outbox_deliver_env(const char *maildir, const char *from, const char *rcpt,
+    const char *data, size_t len, char **cause)
+{
+	struct buf	 b;
+	int		 rc;
+
+	buf_init(&b);
+	buf_addf(&b, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", from, rcpt);
+	buf_add(&b, data, len);
+	rc = outbox_deliver(maildir, b.data, b.len, cause);
+	buf_free(&b);
+	return rc;
+}

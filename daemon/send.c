@@ -145,17 +145,14 @@ send_outbox(struct sender *s, int64_t pid, const char *from,
     const char *rcpt, const char *data, size_t len)
 {
 	struct smtp_result *r;
-	struct buf	 b;
 	char		*cause;
 
-	buf_init(&b);
-	buf_addf(&b, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", from, rcpt);
-	buf_add(&b, data, len);
 	s->done = xreallocarray(s->done, s->ndone + 1, sizeof *s->done);
 	r = &s->done[s->ndone++];
 	memset(r, 0, sizeof *r);
 	r->id = pid;
-	if (outbox_deliver(s->ctx->conf->outbox, b.data, b.len, &cause) == 0) {
+	if (outbox_deliver_env(s->ctx->conf->outbox, from, rcpt, data, len,
+	    &cause) == 0) {
 		r->class = SEND_OK;
 		xasprintf(&r->reply, "written to %s", s->ctx->conf->outbox);
 	} else {
@@ -163,7 +160,6 @@ send_outbox(struct sender *s, int64_t pid, const char *from,
 		r->server = 1;
 		r->reply = cause;
 	}
-	buf_free(&b);
 }
 
 /* Hands one message to the transport; the pool takes data. */

@@ -51,8 +51,8 @@ transport_send_one(const struct config *conf, const struct outmsg *m,
     char **reply, char **cause)
 {
 	if (conf->transport == TRANSPORT_OUTBOX) {
-		if (outbox_deliver(conf->outbox, m->data.data, m->data.len,
-		    cause) == -1)
+		if (outbox_deliver_env(conf->outbox, m->envelope_from, m->rcpt,
+		    m->data.data, m->data.len, cause) == -1)
 			return -1;
 		xasprintf(reply, "written to %s/new", conf->outbox);
 		return 0;
