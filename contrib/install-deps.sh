@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
-  build-essential autoconf automake libtool pkg-config clang \
+  build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev llvm-14 \
   libcurl4-gnutls-dev libetpan-dev libsqlite3-dev libconfig-dev libcmark-dev \
   libical-dev libgnutls28-dev libidn2-dev libjansson-dev libsystemd-dev \
   sqlite3 ca-certificates curl openssl python3 python3-aiosmtpd \
