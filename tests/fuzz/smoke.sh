@@ -26,8 +26,13 @@ for h in "$@"; do
 	fi
 	corpus=$work/corpus/$short
 	mkdir -p "$corpus"
-	seeds=$srcdir/tests/fuzz/seeds/$short
-	[ -d "$seeds" ] || seeds=
+	# Seeds: hand-written cases here, and the real mail of tests/data.
+	seeds=
+	for d in "$srcdir/tests/fuzz/seeds/$short" "$srcdir/tests/data/$short"; do
+		[ -d "$d" ] && seeds="$seeds $d"
+	done
+	[ "$short" = classify ] && [ -d "$srcdir/tests/data/inbound" ] &&
+		seeds="$seeds $srcdir/tests/data/inbound"
 	log=$work/$name.log
 	nice -n 19 "$h" -max_total_time="$secs" -timeout=10 \
 	    -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
