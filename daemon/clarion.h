@@ -547,7 +547,7 @@ int	 db_run_set_sending(struct db *, int64_t);
 int	 db_notice_recipients(struct db *, int64_t, int64_t,
 	     int (*)(void *, int64_t, const char *), void *);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
-int	 db_runs_finish(struct db *, time_t, int *);
+int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *);

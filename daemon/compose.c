@@ -611,13 +611,34 @@ out:
 	return rc;
 }
 
+/* One line per finished run with what became of its deliveries. */
+static void
+log_run_done(struct daemon_ctx *ctx, int64_t id)
+{
+	struct delivery_counts	 c;
+	struct run		 run;
+
+	memset(&run, 0, sizeof run);
+	memset(&c, 0, sizeof c);
+	if (db_run_get(ctx->db, id, &run) == -1 ||
+	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+		log_info("run %lld done", (long long)id);
+		run_clear(&run);
+		return;
+	}
+	log_info("run %lld (%s, %s) done: %ld sent, %ld failed, %ld "
+	    "suppressed, %ld cancelled, %ld held", (long long)id, run.item_name,
+	    run.purpose, c.sent, c.failed, c.suppressed, c.cancelled, c.held);
+	run_clear(&run);
+}
+
 int
 compose_step(struct daemon_ctx *ctx)
 {
 	int64_t	*ids;
 	size_t	 n, i;
 	time_t	 now = clock_now();
-	int	 finished, rc = 0;
+	int	 rc = 0;
 
 	if (db_compose_pending(ctx->db, now, &ids, &n) == -1)
 		return -1;
@@ -626,9 +647,10 @@ compose_step(struct daemon_ctx *ctx)
 			rc = -1;
 	}
 	free(ids);
-	if (db_runs_finish(ctx->db, now, &finished) == -1)
+	if (db_runs_finish(ctx->db, now, &ids, &n) == -1)
 		return -1;
-	if (finished > 0)
-		log_info("%d run(s) finished", finished);
+	for (i = 0; i < n; i++)
+		log_run_done(ctx, ids[i]);
+	free(ids);
 	return rc;
 }

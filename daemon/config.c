@@ -509,11 +509,14 @@ config_validate(struct loader *l)
 		    "end", l->file);
 		return -1;
 	}
-	if (check_file_key(l, "smtp.password_file", c->smtp.password_file,
-	    1) == -1 || check_file_key(l, "imap.password_file",
+	/* Files are checked where they are used: an outbox needs no relay. */
+	if (c->transport == TRANSPORT_SMTP && (check_file_key(l,
+	    "smtp.password_file", c->smtp.password_file, 1) == -1 ||
+	    check_file_key(l, "smtp.ca_file", c->smtp.ca_file, 0) == -1))
+		return -1;
+	if (c->imap.enabled && (check_file_key(l, "imap.password_file",
 	    c->imap.password_file, 1) == -1 || check_file_key(l,
-	    "smtp.ca_file", c->smtp.ca_file, 0) == -1 || check_file_key(l,
-	    "imap.ca_file", c->imap.ca_file, 0) == -1)
+	    "imap.ca_file", c->imap.ca_file, 0) == -1))
 		return -1;
 	return 0;
 }

@@ -242,25 +242,32 @@ db_delivery_row(struct db *db, int64_t id, int64_t *run, int64_t *sub,
 	return rc;
 }
 
-/* A run whose deliveries are all settled is done. */
+/*
+ * A run whose deliveries are all settled is done. Returns the runs it
+ * finished, so each can be logged with its counts.
+ */
 int
-db_runs_finish(struct db *db, time_t now, int *finished)
+db_runs_finish(struct db *db, time_t now, int64_t **ids, size_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	*ids = NULL;
+	*n = 0;
 	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET state = 'done', "
 	    "finished = ? WHERE state = 'sending' AND NOT EXISTS (SELECT 1 "
 	    "FROM deliveries d WHERE d.run_id = runs.id AND d.state IN "
-	    "('queued', 'sending', 'deferred'))", -1, &st, NULL) != SQLITE_OK)
+	    "('queued', 'sending', 'deferred')) RETURNING id", -1, &st,
+	    NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
-	rc = sqlite3_step(st);
-	*finished = sqlite3_changes(db->sql);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
-
 /*
  * Whom a preview shows: the member with that (normalised) address, or
  * with none given, the first member of the list. 0, or -1 if nobody.

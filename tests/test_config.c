@@ -151,6 +151,12 @@ test_errors(void)
 	free(write_conf("pw", "hunter2\n", 0644));
 	got = load_error("domain = \"example.org\";\n"
 	    "smtp = { password_file = \"pw\"; };\n", 0644);
+	ok(got == NULL, "an unused relay password file is not checked "
+	    "(the outbox transport needs no relay)");
+	free(got);
+	got = load_error("domain = \"example.org\";\ntransport = \"smtp\";\n"
+	    "smtp = { url = \"smtps://127.0.0.1\"; password_file = \"pw\"; };\n",
+	    0644);
 	xasprintf(&want, "%s/c.conf: smtp.password_file: %s/pw: holds a "
 	    "secret but is readable by group or others (mode 0644); fix: "
 	    "chmod 600 %s/pw", dir, dir, dir);
