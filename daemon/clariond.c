@@ -256,8 +256,11 @@ loop(struct daemon_ctx *ctx, const sigset_t *waitmask, int once)
 			reload(ctx);
 		}
 		more = loop_once(ctx);
-		if (once && !more)
+		if (once && !more) {
+			/* One more pass records what the last one finished. */
+			loop_once(ctx);
 			break;
+		}
 		if (more)
 			continue;
 		ts.tv_sec = ctx->conf->tick;
