@@ -196,6 +196,12 @@ const char *db_errmsg(struct db *);
 int	 db_state_set(struct db *, const char *, const char *);
 char	*db_state_get(struct db *, const char *);
 int	 db_checkpoint(struct db *);
+struct sqlite3_stmt;
+struct sqlite3_stmt *db_prep(struct db *, const char *);
+int	 db_step_log(struct db *, struct sqlite3_stmt *);
+int	 db_prepare(struct db *, const char *, struct sqlite3_stmt **, char **);
+int	 db_step_done(struct db *, struct sqlite3_stmt *, char **);
+char	*db_col_dup(struct sqlite3_stmt *, int);
 int	 db_backup(struct db *, const char *, char **);
 
 struct db_count {

@@ -600,3 +600,64 @@ db_status_free(struct db_status *s)
 	free(s->runs);
 	free(s->deliveries);
 }
+
+/*
+ * Statement helpers shared by the db_*.c files. Two error styles: the
+ * _log ones log and return NULL/-1; the others fill cause (when given).
+ */
+sqlite3_stmt *
+db_prep(struct db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", db->path, db_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+/* Steps a statement that returns no rows and finalizes it. */
+int
+db_step_log(struct db *db, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_prepare(struct db *db, const char *sql, sqlite3_stmt **st, char **cause)
+{
+	if (sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) != SQLITE_OK) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_step_done(struct db *db, sqlite3_stmt *st, char **cause)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && cause != NULL)
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A text column as a new string; NULL becomes "". */
+char *
+db_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return xstrdup(s != NULL ? (const char *)s : "");
+}

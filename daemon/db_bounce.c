@@ -12,39 +12,6 @@
 
 #include "clarion.h"
 
-static sqlite3_stmt *
-prep(struct db *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", db->path, db_errmsg(db));
-		return NULL;
-	}
-	return st;
-}
-
-static int
-step_done(struct db *db, sqlite3_stmt *st)
-{
-	int	 rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
-	return 0;
-}
-
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return xstrdup(s != NULL ? (const char *)s : "");
-}
-
 int
 db_bounce_insert(struct db *db, int64_t subscriber_id, int64_t delivery_id,
     time_t at, int hard, const char *status, const char *reason,
@@ -52,7 +19,7 @@ db_bounce_insert(struct db *db, int64_t subscriber_id, int64_t delivery_id,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "INSERT INTO bounces (subscriber_id, delivery_id, "
+	if ((st = db_prep(db, "INSERT INTO bounces (subscriber_id, delivery_id, "
 	    "at, hard, status, reason, source) VALUES (?, ?, ?, ?, ?, ?, ?)"))
 	    == NULL)
 		return -1;
@@ -68,7 +35,7 @@ db_bounce_insert(struct db *db, int64_t subscriber_id, int64_t delivery_id,
 	sqlite3_bind_text(st, 6, reason != NULL ? reason : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 /* 0 with the score, 1 when the member never bounced, -1 on error. */
@@ -81,7 +48,7 @@ db_bounce_score_get(struct db *db, int64_t subscriber_id, double *score,
 
 	*score = 0;
 	*last = *disabled_at = 0;
-	if ((st = prep(db, "SELECT score, coalesce(last_bounce_at, 0), "
+	if ((st = db_prep(db, "SELECT score, coalesce(last_bounce_at, 0), "
 	    "coalesce(disabled_at, 0) FROM bounce_scores WHERE "
 	    "subscriber_id = ?")) == NULL)
 		return -1;
@@ -103,14 +70,14 @@ db_bounce_score_set(struct db *db, int64_t subscriber_id, double score,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "INSERT INTO bounce_scores (subscriber_id, score, "
+	if ((st = db_prep(db, "INSERT INTO bounce_scores (subscriber_id, score, "
 	    "last_bounce_at) VALUES (?1, ?2, ?3) ON CONFLICT (subscriber_id) "
 	    "DO UPDATE SET score = ?2, last_bounce_at = ?3")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, subscriber_id);
 	sqlite3_bind_double(st, 2, score);
 	sqlite3_bind_int64(st, 3, at);
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 /* Marks a member disabled, for the next digest. */
@@ -120,7 +87,7 @@ db_bounce_disabled(struct db *db, int64_t subscriber_id, time_t at,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "INSERT INTO bounce_scores (subscriber_id, "
+	if ((st = db_prep(db, "INSERT INTO bounce_scores (subscriber_id, "
 	    "last_bounce_at, disabled_at, reason, digested) VALUES (?1, ?2, "
 	    "?2, ?3, 0) ON CONFLICT (subscriber_id) DO UPDATE SET "
 	    "disabled_at = ?2, reason = ?3, digested = 0")) == NULL)
@@ -128,7 +95,7 @@ db_bounce_disabled(struct db *db, int64_t subscriber_id, time_t at,
 	sqlite3_bind_int64(st, 1, subscriber_id);
 	sqlite3_bind_int64(st, 2, at);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 int
@@ -136,23 +103,23 @@ db_bounce_reset(struct db *db, int64_t subscriber_id)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "UPDATE bounce_scores SET score = 0 WHERE "
+	if ((st = db_prep(db, "UPDATE bounce_scores SET score = 0 WHERE "
 	    "subscriber_id = ? AND score != 0")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, subscriber_id);
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 static void
 row_fill(sqlite3_stmt *st, struct bounce_row *r)
 {
 	r->subscriber_id = sqlite3_column_int64(st, 0);
-	r->address = col_dup(st, 1);
-	r->name = col_dup(st, 2);
+	r->address = db_col_dup(st, 1);
+	r->name = db_col_dup(st, 2);
 	r->score = sqlite3_column_double(st, 3);
 	r->last_bounce_at = (time_t)sqlite3_column_int64(st, 4);
 	r->disabled_at = (time_t)sqlite3_column_int64(st, 5);
-	r->reason = col_dup(st, 6);
+	r->reason = db_col_dup(st, 6);
 	r->digested = sqlite3_column_int(st, 7);
 }
 
@@ -191,7 +158,7 @@ db_bounce_report(struct db *db, const char *list, struct bounce_row **out,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "SELECT " ROW_COLUMNS " FROM bounce_scores b "
+	if ((st = db_prep(db, "SELECT " ROW_COLUMNS " FROM bounce_scores b "
 	    "JOIN subscribers s ON s.id = b.subscriber_id WHERE ?1 IS NULL "
 	    "OR EXISTS (SELECT 1 FROM memberships m JOIN lists l ON l.id = "
 	    "m.list_id WHERE m.subscriber_id = b.subscriber_id AND l.name = "
@@ -210,7 +177,7 @@ db_bounce_undigested(struct db *db, int64_t list_id, struct bounce_row **out,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "SELECT " ROW_COLUMNS " FROM bounce_scores b "
+	if ((st = db_prep(db, "SELECT " ROW_COLUMNS " FROM bounce_scores b "
 	    "JOIN subscribers s ON s.id = b.subscriber_id JOIN memberships m "
 	    "ON m.subscriber_id = b.subscriber_id AND m.list_id = ? WHERE "
 	    "b.disabled_at IS NOT NULL AND b.digested = 0 ORDER BY "
@@ -229,7 +196,7 @@ db_bounce_digest_lists(struct db *db, int64_t **ids, size_t *n)
 
 	*ids = NULL;
 	*n = 0;
-	if ((st = prep(db, "SELECT DISTINCT m.list_id FROM bounce_scores b "
+	if ((st = db_prep(db, "SELECT DISTINCT m.list_id FROM bounce_scores b "
 	    "JOIN memberships m ON m.subscriber_id = b.subscriber_id WHERE "
 	    "b.disabled_at IS NOT NULL AND b.digested = 0 ORDER BY "
 	    "m.list_id")) == NULL)
@@ -247,10 +214,10 @@ db_bounce_mark_digested(struct db *db)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "UPDATE bounce_scores SET digested = 1 WHERE "
+	if ((st = db_prep(db, "UPDATE bounce_scores SET digested = 1 WHERE "
 	    "disabled_at IS NOT NULL AND digested = 0")) == NULL)
 		return -1;
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 void

@@ -76,38 +76,12 @@ event_bind(sqlite3_stmt *st, const struct event *ev)
 	sqlite3_bind_int(st, 12, ev->sequence);
 }
 
-static int
-step_done(struct db *db, sqlite3_stmt *st, char **cause)
-{
-	int	 rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE) {
-		if (cause != NULL)
-			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
-prepare(struct db *db, const char *sql, sqlite3_stmt **st, char **cause)
-{
-	if (sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) != SQLITE_OK) {
-		if (cause != NULL)
-			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
-	return 0;
-}
-
 int
 db_event_insert(struct db *db, struct event *ev, time_t now, char **cause)
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "INSERT INTO events (kind, title, union_name, "
+	if (db_prepare(db, "INSERT INTO events (kind, title, union_name, "
 	    "employer, location, link, notes, starts_at, ends_at, all_day, "
 	    "status, sequence, uid, feed_id, created, updated) VALUES (?1, "
 	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
@@ -117,7 +91,7 @@ db_event_insert(struct db *db, struct event *ev, time_t now, char **cause)
 	bind_text(st, 13, ev->uid);
 	bind_opt_int(st, 14, ev->feed_id);
 	sqlite3_bind_int64(st, 15, now);
-	if (step_done(db, st, cause) == -1)
+	if (db_step_done(db, st, cause) == -1)
 		return -1;
 	ev->id = sqlite3_last_insert_rowid(db->sql);
 	return 0;
@@ -129,7 +103,7 @@ db_event_update(struct db *db, const struct event *ev, time_t now,
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE events SET kind = ?1, title = ?2, "
+	if (db_prepare(db, "UPDATE events SET kind = ?1, title = ?2, "
 	    "union_name = ?3, employer = ?4, location = ?5, link = ?6, "
 	    "notes = ?7, starts_at = ?8, ends_at = ?9, all_day = ?10, "
 	    "status = ?11, sequence = ?12, updated = ?13 WHERE id = ?14",
@@ -138,7 +112,7 @@ db_event_update(struct db *db, const struct event *ev, time_t now,
 	event_bind(st, ev);
 	sqlite3_bind_int64(st, 13, now);
 	sqlite3_bind_int64(st, 14, ev->id);
-	return step_done(db, st, cause);
+	return db_step_done(db, st, cause);
 }
 
 static int
@@ -150,7 +124,7 @@ event_one(struct db *db, const char *where, int64_t id, const char *uid,
 	int		 rc = -1;
 
 	xasprintf(&sql, "SELECT " EVENT_COLS " FROM events WHERE %s", where);
-	if (prepare(db, sql, &st, NULL) == -1) {
+	if (db_prepare(db, sql, &st, NULL) == -1) {
 		free(sql);
 		return -1;
 	}
@@ -194,7 +168,7 @@ db_event_range(struct db *db, time_t from, time_t to, const char *kinds,
 
 	out->v = NULL;
 	out->n = 0;
-	if (prepare(db, "SELECT " EVENT_COLS " FROM events WHERE "
+	if (db_prepare(db, "SELECT " EVENT_COLS " FROM events WHERE "
 	    "max(starts_at, coalesce(ends_at, starts_at)) >= ?1 AND "
 	    "starts_at < ?2 AND (?3 = '' OR instr(',' || ?3 || ',', "
 	    "',' || kind || ',') > 0) AND (?4 = '' OR union_name = ?4 "
@@ -228,7 +202,7 @@ db_event_feed_uids(struct db *db, int64_t feed_id, char ***uids, size_t *n)
 
 	*uids = NULL;
 	*n = 0;
-	if (prepare(db, "SELECT uid FROM events WHERE feed_id = ? AND "
+	if (db_prepare(db, "SELECT uid FROM events WHERE feed_id = ? AND "
 	    "status = 'confirmed' ORDER BY id", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, feed_id);
@@ -259,13 +233,13 @@ db_feed_add(struct db *db, const char *url, int64_t *id, char **cause)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if (prepare(db, "INSERT INTO feeds (url) VALUES (?) ON CONFLICT(url) "
+	if (db_prepare(db, "INSERT INTO feeds (url) VALUES (?) ON CONFLICT(url) "
 	    "DO NOTHING", &st, cause) == -1)
 		return -1;
 	bind_text(st, 1, url);
-	if (step_done(db, st, cause) == -1)
+	if (db_step_done(db, st, cause) == -1)
 		return -1;
-	if (prepare(db, "SELECT id FROM feeds WHERE url = ?", &st, cause) == -1)
+	if (db_prepare(db, "SELECT id FROM feeds WHERE url = ?", &st, cause) == -1)
 		return -1;
 	bind_text(st, 1, url);
 	rc = sqlite3_step(st);
@@ -294,7 +268,7 @@ db_feed_get(struct db *db, int64_t id, struct feed *f)
 	int		 rc = -1;
 
 	memset(f, 0, sizeof *f);
-	if (prepare(db, "SELECT id, url, etag, last_modified, last_fetch, "
+	if (db_prepare(db, "SELECT id, url, etag, last_modified, last_fetch, "
 	    "last_error FROM feeds WHERE id = ?", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -319,7 +293,7 @@ db_feed_ids(struct db *db, int64_t **ids, size_t *n)
 
 	*ids = NULL;
 	*n = 0;
-	if (prepare(db, "SELECT id FROM feeds ORDER BY id", &st, NULL) == -1)
+	if (db_prepare(db, "SELECT id FROM feeds ORDER BY id", &st, NULL) == -1)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
@@ -339,7 +313,7 @@ db_feed_update(struct db *db, int64_t id, const char *etag,
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE feeds SET etag = coalesce(?1, etag), "
+	if (db_prepare(db, "UPDATE feeds SET etag = coalesce(?1, etag), "
 	    "last_modified = coalesce(?2, last_modified), last_fetch = ?3, "
 	    "last_error = ?4 WHERE id = ?5", &st, NULL) == -1)
 		return -1;
@@ -348,5 +322,5 @@ db_feed_update(struct db *db, int64_t id, const char *etag,
 	sqlite3_bind_int64(st, 3, at);
 	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, id);
-	return step_done(db, st, NULL);
+	return db_step_done(db, st, NULL);
 }

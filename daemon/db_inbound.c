@@ -13,18 +13,6 @@
 
 #include "clarion.h"
 
-static sqlite3_stmt *
-prep(struct db *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", db->path, db_errmsg(db));
-		return NULL;
-	}
-	return st;
-}
-
 static void
 bind_id(sqlite3_stmt *st, int i, int64_t v)
 {
@@ -32,27 +20,6 @@ bind_id(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_int64(st, i, v);
 	else
 		sqlite3_bind_null(st, i);
-}
-
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return xstrdup(s != NULL ? (const char *)s : "");
-}
-
-static int
-step_done(struct db *db, sqlite3_stmt *st)
-{
-	int	 rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
-	return 0;
 }
 
 /* 0 with the state, 1 when the mailbox was never read, -1 on error. */
@@ -63,7 +30,7 @@ db_imap_state_get(struct db *db, const char *mailbox, uint32_t *uidvalidity,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, "SELECT uidvalidity, last_uid FROM imap_state "
+	if ((st = db_prep(db, "SELECT uidvalidity, last_uid FROM imap_state "
 	    "WHERE mailbox = ?")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
@@ -84,7 +51,7 @@ db_imap_state_set(struct db *db, const char *mailbox, uint32_t uidvalidity,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "INSERT INTO imap_state (mailbox, uidvalidity, "
+	if ((st = db_prep(db, "INSERT INTO imap_state (mailbox, uidvalidity, "
 	    "last_uid) VALUES (?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET "
 	    "uidvalidity = excluded.uidvalidity, last_uid = "
 	    "excluded.last_uid")) == NULL)
@@ -92,7 +59,7 @@ db_imap_state_set(struct db *db, const char *mailbox, uint32_t uidvalidity,
 	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, uidvalidity);
 	sqlite3_bind_int64(st, 3, last_uid);
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 static int
@@ -102,7 +69,7 @@ seen_fill(sqlite3_stmt *st, struct inbound_seen *seen)
 
 	if (rc == SQLITE_ROW) {
 		seen->id = sqlite3_column_int64(st, 0);
-		seen->folder = col_dup(st, 1);
+		seen->folder = db_col_dup(st, 1);
 		seen->filed = sqlite3_column_int(st, 2);
 		seen->same_uid = sqlite3_column_int(st, 3);
 	}
@@ -125,7 +92,7 @@ db_inbound_seen(struct db *db, const char *mailbox, uint32_t uidvalidity,
 	int		 rc;
 
 	memset(seen, 0, sizeof *seen);
-	if ((st = prep(db, "SELECT id, folder, filed, 1 FROM inbound WHERE "
+	if ((st = db_prep(db, "SELECT id, folder, filed, 1 FROM inbound WHERE "
 	    "mailbox = ? AND uidvalidity = ? AND uid = ?")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, mailbox, -1, SQLITE_STATIC);
@@ -134,7 +101,7 @@ db_inbound_seen(struct db *db, const char *mailbox, uint32_t uidvalidity,
 	if ((rc = seen_fill(st, seen)) != 0 || message_id == NULL ||
 	    *message_id == '\0')
 		return rc;
-	if ((st = prep(db, "SELECT id, folder, filed, 0 FROM inbound WHERE "
+	if ((st = db_prep(db, "SELECT id, folder, filed, 0 FROM inbound WHERE "
 	    "message_id = ? ORDER BY id LIMIT 1")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
@@ -146,7 +113,7 @@ db_inbound_insert(struct db *db, const struct inbound_rec *r, int64_t *id)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "INSERT INTO inbound (mailbox, uidvalidity, uid, "
+	if ((st = db_prep(db, "INSERT INTO inbound (mailbox, uidvalidity, uid, "
 	    "message_id, received_at, class, delivery_id, subscriber_id, "
 	    "list_id, status_code, reason, action, folder, filed) VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) == NULL)
@@ -165,7 +132,7 @@ db_inbound_insert(struct db *db, const struct inbound_rec *r, int64_t *id)
 	sqlite3_bind_text(st, 12, r->action != NULL ? r->action : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 13, r->folder, -1, SQLITE_STATIC);
-	if (step_done(db, st) == -1)
+	if (db_step_log(db, st) == -1)
 		return -1;
 	*id = sqlite3_last_insert_rowid(db->sql);
 	return 0;
@@ -176,11 +143,11 @@ db_inbound_set_filed(struct db *db, int64_t id)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "UPDATE inbound SET filed = 1 WHERE id = ?")) ==
+	if ((st = db_prep(db, "UPDATE inbound SET filed = 1 WHERE id = ?")) ==
 	    NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	return step_done(db, st);
+	return db_step_log(db, st);
 }
 
 /* Rows recorded but not yet filed (a crash between the two). */
@@ -193,7 +160,7 @@ db_inbound_unfiled(struct db *db, const char *mailbox, uint32_t uidvalidity,
 
 	*out = NULL;
 	*n = 0;
-	if ((st = prep(db, "SELECT id, uid, folder FROM inbound WHERE "
+	if ((st = db_prep(db, "SELECT id, uid, folder FROM inbound WHERE "
 	    "mailbox = ? AND uidvalidity = ? AND filed = 0 ORDER BY uid")) ==
 	    NULL)
 		return -1;
@@ -203,7 +170,7 @@ db_inbound_unfiled(struct db *db, const char *mailbox, uint32_t uidvalidity,
 		*out = xreallocarray(*out, *n + 1, sizeof **out);
 		(*out)[*n].id = sqlite3_column_int64(st, 0);
 		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 1);
-		(*out)[*n].folder = col_dup(st, 2);
+		(*out)[*n].folder = db_col_dup(st, 2);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
@@ -229,7 +196,7 @@ db_inbound_delivery(struct db *db, int64_t delivery_id,
 	int		 rc;
 
 	memset(ref, 0, sizeof *ref);
-	if ((st = prep(db, "SELECT d.subscriber_id, i.list_id, d.run_id, "
+	if ((st = db_prep(db, "SELECT d.subscriber_id, i.list_id, d.run_id, "
 	    "i.name, i.subject, r.due_at FROM deliveries d JOIN runs r ON "
 	    "r.id = d.run_id JOIN items i ON i.id = r.item_id WHERE "
 	    "d.id = ?")) == NULL)
@@ -240,8 +207,8 @@ db_inbound_delivery(struct db *db, int64_t delivery_id,
 		ref->subscriber_id = sqlite3_column_int64(st, 0);
 		ref->list_id = sqlite3_column_int64(st, 1);
 		ref->run_id = sqlite3_column_int64(st, 2);
-		ref->item_name = col_dup(st, 3);
-		ref->item_subject = col_dup(st, 4);
+		ref->item_name = db_col_dup(st, 3);
+		ref->item_subject = db_col_dup(st, 4);
 		ref->due_at = (time_t)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_finalize(st);
@@ -266,7 +233,7 @@ db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = prep(db, "INSERT INTO sysmail (kind, list_id, to_addr, "
+	if ((st = db_prep(db, "INSERT INTO sysmail (kind, list_id, to_addr, "
 	    "message, dedupe, created) VALUES (?, ?, ?, ?, ?, ?) "
 	    "ON CONFLICT (dedupe) DO NOTHING")) == NULL)
 		return -1;
@@ -276,7 +243,7 @@ db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
 	sqlite3_bind_blob(st, 4, msg, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, dedupe, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, clock_now());
-	if (step_done(db, st) == -1)
+	if (db_step_log(db, st) == -1)
 		return -1;
 	return sqlite3_changes(db->sql) == 1 ? 0 : 1;
 }

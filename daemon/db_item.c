@@ -19,31 +19,6 @@
 #define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, r.state, r.reason, " \
 	"r.sequence, r.created, r.started, r.finished, i.name"
 
-static int
-prepare(struct db *db, const char *sql, sqlite3_stmt **st, char **cause)
-{
-	if (sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) != SQLITE_OK) {
-		if (cause != NULL)
-			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-step_done(struct db *db, sqlite3_stmt *st, char **cause)
-{
-	int	 rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		if (cause != NULL)
-			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
-	return 0;
-}
-
 static char *
 col_str(sqlite3_stmt *st, int i)
 {
@@ -169,7 +144,7 @@ db_item_insert(struct db *db, struct item *it, time_t now, char **cause)
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "INSERT INTO items (name, list_id, segment, kind, "
+	if (db_prepare(db, "INSERT INTO items (name, list_id, segment, kind, "
 	    "template, subject, content_file, event_kinds, days_ahead, "
 	    "union_filter, send_at, rrule, dtstart, skip_empty, expires_at, "
 	    "event_id, notice_days, reminder_before, priority, status, "
@@ -201,7 +176,7 @@ db_item_update(struct db *db, const struct item *it, time_t now,
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE items SET name = ?1, list_id = ?2, segment = "
+	if (db_prepare(db, "UPDATE items SET name = ?1, list_id = ?2, segment = "
 	    "?3, kind = ?4, template = ?5, subject = ?6, content_file = ?7, "
 	    "event_kinds = ?8, days_ahead = ?9, union_filter = ?10, send_at = "
 	    "?11, rrule = ?12, dtstart = ?13, skip_empty = ?14, expires_at = "
@@ -212,7 +187,7 @@ db_item_update(struct db *db, const struct item *it, time_t now,
 	item_bind(st, it);
 	sqlite3_bind_int64(st, 21, now);
 	sqlite3_bind_int64(st, 22, it->id);
-	return step_done(db, st, cause);
+	return db_step_done(db, st, cause);
 }
 
 static int
@@ -222,7 +197,7 @@ item_one(struct db *db, const char *sql, int64_t id, const char *name,
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
-	if (prepare(db, sql, &st, NULL) == -1)
+	if (db_prepare(db, sql, &st, NULL) == -1)
 		return -1;
 	if (name != NULL)
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -268,7 +243,7 @@ db_item_list(struct db *db, int active_only, struct item **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(db, "SELECT " ITEM_COLS " FROM items WHERE NOT ?1 OR "
+	if (db_prepare(db, "SELECT " ITEM_COLS " FROM items WHERE NOT ?1 OR "
 	    "status = 'active' ORDER BY id", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int(st, 1, active_only);
@@ -285,13 +260,13 @@ db_item_set_status(struct db *db, int64_t id, const char *status, time_t now)
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE items SET status = ?, updated = ? WHERE id = ?",
+	if (db_prepare(db, "UPDATE items SET status = ?, updated = ? WHERE id = ?",
 	    &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, id);
-	return step_done(db, st, NULL);
+	return db_step_done(db, st, NULL);
 }
 
 /* A list's id from its name (lists belong to the people area). */
@@ -301,7 +276,7 @@ db_list_id(struct db *db, const char *name, int64_t *id)
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
-	if (prepare(db, "SELECT id FROM lists WHERE name = ?", &st, NULL) == -1)
+	if (db_prepare(db, "SELECT id FROM lists WHERE name = ?", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -362,7 +337,7 @@ db_run_insert(struct db *db, int64_t item_id, time_t due, const char *purpose,
 	sqlite3_stmt	*st;
 	int		 created, rc;
 
-	if (prepare(db, "INSERT INTO runs (item_id, due_at, purpose, state, "
+	if (db_prepare(db, "INSERT INTO runs (item_id, due_at, purpose, state, "
 	    "reason, sequence, created, finished) VALUES (?1, ?2, ?3, ?4, ?5, "
 	    "?6, ?7, CASE WHEN ?4 = 'planned' THEN NULL ELSE ?7 END) "
 	    "ON CONFLICT (item_id, due_at, purpose) DO NOTHING", &st,
@@ -375,10 +350,10 @@ db_run_insert(struct db *db, int64_t item_id, time_t due, const char *purpose,
 	bind_text(st, 5, reason);
 	sqlite3_bind_int(st, 6, sequence);
 	sqlite3_bind_int64(st, 7, clock_now());
-	if (step_done(db, st, NULL) == -1)
+	if (db_step_done(db, st, NULL) == -1)
 		return -1;
 	created = sqlite3_changes(db->sql) > 0;
-	if (prepare(db, "SELECT id FROM runs WHERE item_id = ? AND due_at = ? "
+	if (db_prepare(db, "SELECT id FROM runs WHERE item_id = ? AND due_at = ? "
 	    "AND purpose = ?", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
@@ -397,7 +372,7 @@ db_run_get(struct db *db, int64_t id, struct run *r)
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
-	if (prepare(db, "SELECT " RUN_COLS " FROM runs r JOIN items i ON "
+	if (db_prepare(db, "SELECT " RUN_COLS " FROM runs r JOIN items i ON "
 	    "i.id = r.item_id WHERE r.id = ?", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -422,7 +397,7 @@ db_run_list(struct db *db, int64_t item_id, const char *state, int limit,
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(db, "SELECT " RUN_COLS " FROM runs r JOIN items i ON "
+	if (db_prepare(db, "SELECT " RUN_COLS " FROM runs r JOIN items i ON "
 	    "i.id = r.item_id WHERE (?1 = 0 OR r.item_id = ?1) AND (?2 IS NULL"
 	    " OR r.state = ?2) ORDER BY r.due_at DESC, r.id DESC LIMIT ?3",
 	    &st, NULL) == -1)
@@ -447,7 +422,7 @@ db_run_last_due(struct db *db, int64_t item_id, const char *purpose,
 	int		 rc;
 
 	*due = 0;
-	if (prepare(db, "SELECT max(due_at) FROM runs WHERE item_id = ? AND "
+	if (db_prepare(db, "SELECT max(due_at) FROM runs WHERE item_id = ? AND "
 	    "purpose = ?", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
@@ -468,7 +443,7 @@ db_run_set_state(struct db *db, int64_t id, const char *state,
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE runs SET state = ?1, reason = coalesce(?2, "
+	if (db_prepare(db, "UPDATE runs SET state = ?1, reason = coalesce(?2, "
 	    "reason), started = CASE WHEN ?1 IN ('composing', 'sending') THEN "
 	    "coalesce(started, ?3) ELSE started END, finished = CASE WHEN ?1 "
 	    "IN ('done', 'skipped', 'cancelled') THEN ?3 ELSE finished END "
@@ -478,7 +453,7 @@ db_run_set_state(struct db *db, int64_t id, const char *state,
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, id);
-	return step_done(db, st, NULL);
+	return db_step_done(db, st, NULL);
 }
 
 /* Cancels an item's runs not yet begun (purpose NULL = every purpose). */
@@ -488,7 +463,7 @@ db_run_cancel_pending(struct db *db, int64_t item_id, const char *purpose,
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE runs SET state = 'cancelled', reason = ?1, "
+	if (db_prepare(db, "UPDATE runs SET state = 'cancelled', reason = ?1, "
 	    "finished = ?2 WHERE item_id = ?3 AND state = 'planned' AND "
 	    "(?4 IS NULL OR purpose = ?4)", &st, NULL) == -1)
 		return -1;
@@ -496,7 +471,7 @@ db_run_cancel_pending(struct db *db, int64_t item_id, const char *purpose,
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, item_id);
 	sqlite3_bind_text(st, 4, purpose, -1, SQLITE_STATIC);
-	if (step_done(db, st, NULL) == -1)
+	if (db_step_done(db, st, NULL) == -1)
 		return -1;
 	return sqlite3_changes(db->sql);
 }
@@ -511,7 +486,7 @@ db_run_counts(struct db *db, int64_t run_id, struct db_count **out,
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(db, "SELECT state, count(*) FROM deliveries WHERE run_id "
+	if (db_prepare(db, "SELECT state, count(*) FROM deliveries WHERE run_id "
 	    "= ? GROUP BY state ORDER BY state", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -534,12 +509,12 @@ db_run_cancel(struct db *db, int64_t run_id, time_t now, long *n)
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE deliveries SET state = 'cancelled' WHERE "
+	if (db_prepare(db, "UPDATE deliveries SET state = 'cancelled' WHERE "
 	    "run_id = ? AND state IN ('queued', 'deferred', 'held')", &st,
 	    NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
-	if (step_done(db, st, NULL) == -1)
+	if (db_step_done(db, st, NULL) == -1)
 		return -1;
 	*n = sqlite3_changes(db->sql);
 	return db_run_set_state(db, run_id, "cancelled", "cancelled by an "
@@ -555,21 +530,21 @@ db_run_resend_missed(struct db *db, int64_t run_id, time_t now, long *n)
 {
 	sqlite3_stmt	*st;
 
-	if (prepare(db, "UPDATE deliveries SET state = 'queued', attempts = 0, "
+	if (db_prepare(db, "UPDATE deliveries SET state = 'queued', attempts = 0, "
 	    "next_attempt = ?1, claimed_at = NULL WHERE run_id = ?2 AND "
 	    "state IN ('failed', 'cancelled', 'held') AND sent_at IS NULL",
 	    &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, run_id);
-	if (step_done(db, st, NULL) == -1)
+	if (db_step_done(db, st, NULL) == -1)
 		return -1;
 	*n = sqlite3_changes(db->sql);
 	if (*n == 0)
 		return 0;
-	if (prepare(db, "UPDATE runs SET state = 'sending', finished = NULL "
+	if (db_prepare(db, "UPDATE runs SET state = 'sending', finished = NULL "
 	    "WHERE id = ?", &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
-	return step_done(db, st, NULL);
+	return db_step_done(db, st, NULL);
 }

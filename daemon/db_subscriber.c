@@ -16,26 +16,6 @@
 
 #define HASH_HEX 65
 
-static sqlite3_stmt *
-prep(struct db *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", db->path, db_errmsg(db));
-		return NULL;
-	}
-	return st;
-}
-
-static char *
-col_str(sqlite3_stmt *st, int i)
-{
-	const char	*s = (const char *)sqlite3_column_text(st, i);
-
-	return xstrdup(s != NULL ? s : "");
-}
-
 static void
 bind_str(sqlite3_stmt *st, int i, const char *s)
 {
@@ -115,11 +95,11 @@ static void
 list_fill(sqlite3_stmt *st, struct list_info *l)
 {
 	l->id = sqlite3_column_int64(st, 0);
-	l->name = col_str(st, 1);
-	l->display_name = col_str(st, 2);
-	l->from_addr = col_str(st, 3);
-	l->owner_addr = col_str(st, 4);
-	l->footer = col_str(st, 5);
+	l->name = db_col_dup(st, 1);
+	l->display_name = db_col_dup(st, 2);
+	l->from_addr = db_col_dup(st, 3);
+	l->owner_addr = db_col_dup(st, 4);
+	l->footer = db_col_dup(st, 5);
 }
 
 static int
@@ -130,7 +110,7 @@ list_one(struct db *db, const char *sql, int64_t id, const char *name,
 	int		 rc = -1;
 
 	memset(l, 0, sizeof *l);
-	if ((st = prep(db, sql)) == NULL)
+	if ((st = db_prep(db, sql)) == NULL)
 		return -1;
 	if (name != NULL)
 		bind_str(st, 1, name);
@@ -176,7 +156,7 @@ list_write(struct db *db, const char *sql, const struct list_info *l,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, sql)) == NULL) {
+	if ((st = db_prep(db, sql)) == NULL) {
 		xasprintf(cause, "%s", db_errmsg(db));
 		return -1;
 	}
@@ -224,7 +204,7 @@ db_list_all(struct db *db, struct list_info **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((st = prep(db, "SELECT " LIST_COLUMNS " FROM lists ORDER BY "
+	if ((st = db_prep(db, "SELECT " LIST_COLUMNS " FROM lists ORDER BY "
 	    "name")) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -244,7 +224,7 @@ db_list_counts(struct db *db, int64_t id, struct list_counts *c)
 	int		 rc;
 
 	memset(c, 0, sizeof *c);
-	if ((st = prep(db, "SELECT status, count(*) FROM memberships WHERE "
+	if ((st = db_prep(db, "SELECT status, count(*) FROM memberships WHERE "
 	    "list_id = ? GROUP BY status")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -269,7 +249,7 @@ list_in_use(struct db *db, int64_t id, char **cause)
 	sqlite3_stmt	*st;
 	long		 n = 0;
 
-	if ((st = prep(db, "SELECT count(*), group_concat(name, ', ') FROM "
+	if ((st = db_prep(db, "SELECT count(*), group_concat(name, ', ') FROM "
 	    "(SELECT name FROM items WHERE list_id = ? ORDER BY name)")) ==
 	    NULL)
 		return -1;
@@ -305,7 +285,7 @@ db_list_delete(struct db *db, int64_t id, int force, char **cause)
 		    n == 1 ? "" : "s");
 		goto fail;
 	}
-	if ((st = prep(db, "DELETE FROM lists WHERE id = ?")) == NULL)
+	if ((st = db_prep(db, "DELETE FROM lists WHERE id = ?")) == NULL)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
 	if (step_done(db, st) == -1) {
@@ -327,7 +307,7 @@ fail:
 static sqlite3_stmt *
 sup_prep(struct db *db, const struct token_keys *keys)
 {
-	return prep(db, keys != NULL ?
+	return db_prep(db, keys != NULL ?
 	    "SELECT reason FROM suppressions WHERE address_hash = ?" :
 	    "SELECT reason FROM suppressions WHERE address = ?");
 }
@@ -362,7 +342,7 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 		rc = sqlite3_step(st);
 	}
 	if (rc == SQLITE_ROW && reason != NULL)
-		*reason = col_str(st, 0);
+		*reason = db_col_dup(st, 0);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -404,7 +384,7 @@ db_suppress(struct db *db, const struct token_keys *keys, const char *address,
 	if (keys == NULL)
 		return -1;
 	/* An erased address stays erased: no plain copy comes back. */
-	if ((st = prep(db, "INSERT INTO suppressions (address_hash, address, "
+	if ((st = db_prep(db, "INSERT INTO suppressions (address_hash, address, "
 	    "reason, detail, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
@@ -429,7 +409,7 @@ consent_log(struct db *db, const char *hash, int64_t list,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, "INSERT INTO consent_log (address_hash, list_id, "
+	if ((st = db_prep(db, "INSERT INTO consent_log (address_hash, list_id, "
 	    "action, consent, at) VALUES (?, ?, ?, ?, ?)")) == NULL)
 		return -1;
 	bind_str(st, 1, hash);
@@ -456,7 +436,7 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 	char		*a;
 	int		 rc, n = 0;
 
-	if ((st = prep(db, "DELETE FROM suppressions WHERE address_hash = ?"))
+	if ((st = db_prep(db, "DELETE FROM suppressions WHERE address_hash = ?"))
 	    == NULL)
 		return -1;
 	a = norm_or_copy(address);
@@ -482,7 +462,7 @@ db_unsubscribe(struct db *db, int64_t sub, int64_t list, const char *source)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, "UPDATE memberships SET status = 'unsubscribed', "
+	if ((st = db_prep(db, "UPDATE memberships SET status = 'unsubscribed', "
 	    "source = ?1, updated = ?2 WHERE subscriber_id = ?3 AND (?4 = 0 OR "
 	    "list_id = ?4) AND status != 'unsubscribed'")) == NULL)
 		return -1;
@@ -516,7 +496,7 @@ db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
 		return -1;
 	}
 
-	if ((st = prep(db, "INSERT INTO memberships (subscriber_id, list_id, "
+	if ((st = db_prep(db, "INSERT INTO memberships (subscriber_id, list_id, "
 	    "status, source, consent, consent_at, created, updated) VALUES "
 	    "(?1, ?2, 'subscribed', ?3, ?4, ?5, ?5, ?5) ON CONFLICT "
 	    "(subscriber_id, list_id) DO UPDATE SET status = 'subscribed', "
@@ -546,13 +526,13 @@ db_membership_status(struct db *db, int64_t sub, int64_t list, char **status)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, "SELECT status FROM memberships WHERE "
+	if ((st = db_prep(db, "SELECT status FROM memberships WHERE "
 	    "subscriber_id = ? AND list_id = ?")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, sub);
 	sqlite3_bind_int64(st, 2, list);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*status = col_str(st, 0);
+		*status = db_col_dup(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
@@ -564,7 +544,7 @@ db_membership_remove(struct db *db, int64_t sub, int64_t list)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, "DELETE FROM memberships WHERE subscriber_id = ? "
+	if ((st = db_prep(db, "DELETE FROM memberships WHERE subscriber_id = ? "
 	    "AND list_id = ?")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, sub);
@@ -583,7 +563,7 @@ db_subscriber_find(struct db *db, const char *address, int64_t *id)
 	int		 rc = -1;
 
 	/* The exact address first; else the same one in another case. */
-	if ((st = prep(db, "SELECT id FROM subscribers WHERE address = ?1 "
+	if ((st = db_prep(db, "SELECT id FROM subscribers WHERE address = ?1 "
 	    "COLLATE NOCASE ORDER BY address = ?1 DESC, id LIMIT 1")) == NULL)
 		return -1;
 	bind_str(st, 1, address);
@@ -602,7 +582,7 @@ attrs_load(struct db *db, int64_t id)
 	json_t		*o = json_object();
 	json_t		*v;
 
-	if ((st = prep(db, "SELECT key, value FROM subscriber_attrs WHERE "
+	if ((st = db_prep(db, "SELECT key, value FROM subscriber_attrs WHERE "
 	    "subscriber_id = ? ORDER BY key")) == NULL)
 		return o;
 	sqlite3_bind_int64(st, 1, id);
@@ -623,15 +603,15 @@ db_subscriber_get(struct db *db, int64_t id, char **address, char **name,
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
-	if ((st = prep(db, "SELECT address, name FROM subscribers WHERE id = "
+	if ((st = db_prep(db, "SELECT address, name FROM subscribers WHERE id = "
 	    "?")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		if (address != NULL)
-			*address = col_str(st, 0);
+			*address = db_col_dup(st, 0);
 		if (name != NULL)
-			*name = col_str(st, 1);
+			*name = db_col_dup(st, 1);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -647,7 +627,7 @@ db_subscriber_set_address(struct db *db, int64_t id, const char *address,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = prep(db, "UPDATE subscribers SET address = ?, updated = ? "
+	if ((st = db_prep(db, "UPDATE subscribers SET address = ?, updated = ? "
 	    "WHERE id = ?")) == NULL) {
 		xasprintf(cause, "%s", db_errmsg(db));
 		return -1;
@@ -676,7 +656,7 @@ db_attr_keys(struct db *db, int64_t list, char ***keys, size_t *n)
 
 	*keys = NULL;
 	*n = 0;
-	if ((st = prep(db, "SELECT DISTINCT a.key FROM subscriber_attrs a "
+	if ((st = db_prep(db, "SELECT DISTINCT a.key FROM subscriber_attrs a "
 	    "JOIN memberships m ON m.subscriber_id = a.subscriber_id WHERE "
 	    "m.list_id = ? AND m.status != 'unsubscribed' ORDER BY a.key")) ==
 	    NULL)
@@ -684,7 +664,7 @@ db_attr_keys(struct db *db, int64_t list, char ***keys, size_t *n)
 	sqlite3_bind_int64(st, 1, list);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*keys = xreallocarray(*keys, *n + 1, sizeof **keys);
-		(*keys)[(*n)++] = col_str(st, 0);
+		(*keys)[(*n)++] = db_col_dup(st, 0);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -744,10 +724,10 @@ walk_rows(struct sub_walk *w, sqlite3_stmt *st)
 		if (!have || id != w->row.id) {
 			have = 1;
 			w->row.id = id;
-			w->address = col_str(st, 1);
-			w->name = col_str(st, 2);
+			w->address = db_col_dup(st, 1);
+			w->name = db_col_dup(st, 2);
 			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-				w->status = col_str(st, 3);
+				w->status = db_col_dup(st, 3);
 			w->row.attrs = json_object();
 		}
 		k = (const char *)sqlite3_column_text(st, 4);
@@ -819,7 +799,7 @@ sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
 	w.seg = seg;
 	w.cb = cb;
 	w.arg = arg;
-	st = prep(db, list != 0 ? walk_list_sql : walk_all_sql);
+	st = db_prep(db, list != 0 ? walk_list_sql : walk_all_sql);
 	if (st == NULL || (w.sup = sup_prep(db, keys)) == NULL) {
 		sqlite3_finalize(st);
 		segment_free(seg);
@@ -1145,7 +1125,7 @@ w_find(struct sub_writer *w, const char *address, int64_t *id, char **name)
 	bind_str(st, 1, address);
 	if ((rc = w_step(w, st)) == 1) {
 		*id = sqlite3_column_int64(st, 0);
-		*name = col_str(st, 1);
+		*name = db_col_dup(st, 1);
 	}
 	w_reset(st);
 	return rc;
@@ -1265,7 +1245,7 @@ export_rows(struct db *db, const char *sql, int64_t id, const char *address,
 	json_t		*arr = json_array(), *o;
 	int		 i;
 
-	if ((st = prep(db, sql)) == NULL)
+	if ((st = db_prep(db, sql)) == NULL)
 		return arr;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_bind_parameter_count(st) >= 2)
@@ -1398,7 +1378,7 @@ erase_run(struct db *db, int64_t id, const char *a, const char *hash,
 	size_t		 i;
 
 	for (i = 0; i < nitems(erase_steps); i++) {
-		if ((st = prep(db, erase_steps[i].sql)) == NULL)
+		if ((st = db_prep(db, erase_steps[i].sql)) == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_bind_parameter_count(st) >= 2)
@@ -1426,7 +1406,7 @@ wal_truncate(struct db *db)
 	sqlite3_stmt	*st;
 	int		 done = 0;
 
-	if ((st = prep(db, "PRAGMA wal_checkpoint(TRUNCATE)")) == NULL)
+	if ((st = db_prep(db, "PRAGMA wal_checkpoint(TRUNCATE)")) == NULL)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		done = sqlite3_column_int(st, 0) == 0;	/* not busy */
