@@ -86,7 +86,7 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 		json_decref(attrs);
 		return 0;
 	}
-	rc = db_unsubscribe(a->db, a->subscriber_id, 0, why);
+	rc = db_unsubscribe(a->db, a->keys, a->subscriber_id, 0, why);
 	if (rc != -1)
 		rc = db_suppress(a->db, a->keys, address, why, detail);
 	if (rc != -1)

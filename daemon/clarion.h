@@ -179,9 +179,11 @@ const char *const *config_known_keys(void);
 
 /* db.c: the connection, migrations and helpers; db_*.c hold the queries */
 struct sqlite3;
+struct token_keys;
 struct db {
 	struct sqlite3	*sql;
 	char		*path;
+	struct token_keys *keys;	/* for SQL's clarion_address_hash() */
 };
 #define DB_SCHEMA_VERSION db_schema_version()
 struct db *db_open(const char *, int, char **);
@@ -203,6 +205,7 @@ int	 db_prepare(struct db *, const char *, struct sqlite3_stmt **, char **);
 int	 db_step_done(struct db *, struct sqlite3_stmt *, char **);
 char	*db_col_dup(struct sqlite3_stmt *, int);
 int	 db_backup(struct db *, const char *, char **);
+int	 db_use_keys(struct db *, const struct token_keys *);
 
 struct db_count {
 	char	*name;
@@ -639,7 +642,11 @@ int	 db_suppress(struct db *, const struct token_keys *, const char *,
 	     const char *, const char *);
 int	 db_unsuppress(struct db *, const struct token_keys *, const char *,
 	     const char *);
-int	 db_unsubscribe(struct db *, int64_t, int64_t, const char *);
+int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
+	     int64_t, const char *);
+#define DB_HASH_HEX 65
+int	 db_address_hash(const struct token_keys *, const char *, int,
+	     char *);
 int	 db_resubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *, const char *);
 int	 db_membership_remove(struct db *, int64_t, int64_t);
@@ -667,6 +674,46 @@ int	 db_sub_writer_put(struct sub_writer *, const struct sub_record *,
 	     enum sub_result *, char **, char **);
 int	 db_sub_writer_end(struct sub_writer *, int, char **);
 
+/*
+ * journal.c, db_journal.c: the privacy journal beside the database, which
+ * `clarion restore` replays (erasures, unsubscribes, suppressions and
+ * consents taken since the backup).
+ */
+enum journal_action {
+	JOURNAL_UNSUBSCRIBE,
+	JOURNAL_SUPPRESS,
+	JOURNAL_ERASE,
+	JOURNAL_RESUBSCRIBE,
+	JOURNAL_UNSUPPRESS,
+};
+struct journal_entry {
+	int64_t		 seq;
+	time_t		 at;
+	enum journal_action action;
+	char		 hash[DB_HASH_HEX];	/* never the address */
+	int64_t		 list;		/* 0: every list, or none */
+	const char	*text;		/* reason or source */
+	const char	*consent;
+};
+struct journal_replay {
+	long	 n[JOURNAL_UNSUPPRESS + 1];	/* re-applied, by action */
+	long	 entries, bad;
+	int64_t	 from_seq, last_seq;
+};
+const char *journal_action_name(enum journal_action);
+char	*journal_path(const char *);
+int	 journal_append(const char *, const struct journal_entry *, char **);
+int	 journal_read(const char *, int (*)(void *,
+	     const struct journal_entry *), void *, long *, char **);
+void	 journal_entry_clear(struct journal_entry *);
+int	 db_journal(struct db *, const struct token_keys *,
+	     enum journal_action, const char *, int64_t, const char *,
+	     const char *, int);
+int	 db_journal_hash(struct db *, enum journal_action, const char *,
+	     int64_t, const char *, const char *, int);
+int	 db_journal_replay(struct db *, const struct token_keys *,
+	     struct journal_replay *, char **);
+
 /* GDPR: everything held on one person; erasure that keeps a keyed hash. */
 struct erase_result {
 	int	 subscriber;	/* 1 if a subscriber row was deleted */
@@ -677,6 +724,8 @@ struct json_t *db_subscriber_export(struct db *, const struct token_keys *,
 	     const char *);
 int	 db_subscriber_erase(struct db *, const struct token_keys *,
 	     const char *, struct erase_result *, char **);
+int	 db_erase_rows(struct db *, const struct token_keys *, int64_t,
+	     const char *, struct erase_result *);
 
 /* classify.c, classify_text.c: inbound mail classification (pure parsing) */
 enum inbound_class {
@@ -833,10 +882,10 @@ struct queue_entry {
 };
 int	 db_delivery_due(struct db *, time_t, int, int,
 	     struct delivery_claim **, size_t *);
-long	 db_delivery_take(struct db *, time_t, const struct delivery_claim *,
-	     size_t, int *);
-int	 db_delivery_claim(struct db *, time_t, int, int,
-	     struct delivery_claim **, size_t *);
+long	 db_delivery_take(struct db *, const struct token_keys *, time_t,
+	     const struct delivery_claim *, size_t, int *);
+int	 db_delivery_claim(struct db *, const struct token_keys *, time_t, int,
+	     int, struct delivery_claim **, size_t *);
 void	 delivery_claims_free(struct delivery_claim *, size_t);
 void	 delivery_claims_free_one(struct delivery_claim *);
 int	 db_delivery_record(struct db *, const struct delivery_outcome *,

@@ -270,6 +270,29 @@ loop(struct daemon_ctx *ctx, const sigset_t *waitmask, int once)
 	}
 }
 
+/*
+ * A database copied back by hand (not with clarion restore) may lack
+ * privacy actions the journal holds: take them again before anything is
+ * sent. Usually there is nothing to do.
+ */
+static int
+journal_catch_up(struct daemon_ctx *ctx, char **cause)
+{
+	struct journal_replay r;
+	long	 n = 0;
+	size_t	 i;
+
+	if (db_journal_replay(ctx->db, &ctx->keys, &r, cause) == -1)
+		return -1;
+	for (i = 0; i < nitems(r.n); i++)
+		n += r.n[i];
+	if (n > 0)
+		log_warnx("privacy journal: %ld action%s taken since this "
+		    "database was copied re-applied (restore a backup with "
+		    "'clarion restore')", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static struct daemon_ctx *
 setup(const char *path, char **cause)
 {
@@ -287,6 +310,12 @@ setup(const char *path, char **cause)
 		return NULL;
 	}
 	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
+	if (journal_catch_up(ctx, cause) == -1) {
+		db_close(ctx->db);
+		config_free(conf);
+		free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 

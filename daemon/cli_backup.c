@@ -25,6 +25,9 @@ static const char restore_usage[] =
     "it runs. FILE is checked before anything is touched (SQLite's\n"
     "integrity check, a Clarion schema no newer than this program); the\n"
     "database it replaces is kept beside it as DATABASE.before-restore-TIME.\n"
+    "Then every privacy action taken since the backup (erasures,\n"
+    "unsubscribes, suppressions, consents), kept in DATABASE.journal, is\n"
+    "taken again, and restore says what it re-applied.\n"
     "Run it as the user clariond runs as, then 'clarion status'.\n";
 
 static int
@@ -129,6 +132,72 @@ keep_old(struct db *db, const char *database, char **kept)
 	return EX_OK;
 }
 
+/* "1 erasure, 2 unsubscribes" for what a replay re-applied. */
+static char *
+replay_text(const struct journal_replay *r)
+{
+	static const char *const what[][2] = {
+		[JOURNAL_UNSUBSCRIBE] = { "unsubscribe", "unsubscribes" },
+		[JOURNAL_SUPPRESS] = { "suppression", "suppressions" },
+		[JOURNAL_ERASE] = { "erasure", "erasures" },
+		[JOURNAL_RESUBSCRIBE] = { "resubscription",
+		    "resubscriptions" },
+		[JOURNAL_UNSUPPRESS] = { "lifted suppression",
+		    "lifted suppressions" },
+	};
+	static const enum journal_action order[] = { JOURNAL_ERASE,
+	    JOURNAL_UNSUBSCRIBE, JOURNAL_SUPPRESS, JOURNAL_RESUBSCRIBE,
+	    JOURNAL_UNSUPPRESS };
+	struct buf	 b;
+	size_t		 i;
+	long		 n;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (i = 0; i < nitems(order); i++) {
+		if ((n = r->n[order[i]]) == 0)
+			continue;
+		buf_addf(&b, "%s%ld %s", b.len > 0 ? ", " : "", n,
+		    what[order[i]][n != 1]);
+	}
+	return buf_steal(&b);
+}
+
+/*
+ * The privacy actions taken since the backup (the journal beside the
+ * database) are taken again before anything can be sent.
+ */
+static int
+restore_replay(struct cli *cli)
+{
+	struct journal_replay r;
+	struct token_keys keys;
+	char		*cause, *text;
+	int		 rc;
+
+	cli_keys(cli, &keys);
+	if (db_journal_replay(cli_db(cli), &keys, &r, &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s; the privacy actions taken "
+		    "since the backup are NOT re-applied: do not start "
+		    "clariond; run 'clarion restore' again once fixed", cause);
+		free(cause);
+		return rc;
+	}
+	text = replay_text(&r);
+	if (*text != '\0')
+		printf("restore: re-applied from the privacy journal: %s\n",
+		    text);
+	else
+		printf("restore: the privacy journal holds nothing newer than "
+		    "the backup (%ld entr%s since it)\n", r.entries,
+		    r.entries == 1 ? "y" : "ies");
+	if (r.bad > 0)
+		fprintf(stderr, "clarion: warning: %ld unreadable line%s in the "
+		    "privacy journal skipped\n", r.bad, r.bad == 1 ? "" : "s");
+	free(text);
+	return EX_OK;
+}
+
 static int
 restore_into(struct cli *cli, const char *file)
 {
@@ -162,7 +231,7 @@ restore_into(struct cli *cli, const char *file)
 	cli->db = NULL;
 	printf("restore: %s now holds %s (schema version %d)\n", database,
 	    file, db_user_version(cli_db(cli)));
-	return EX_OK;
+	return restore_replay(cli);
 }
 
 int

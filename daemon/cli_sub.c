@@ -447,10 +447,11 @@ sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
 	/* unsubscribe; everywhere also suppresses */
 	if (o->list != NULL && !sub_is_member(cli, id, &l, a))
 		goto out;
+	cli_keys(cli, &keys);
 	if (db_begin(cli_db(cli)) == -1 ||
-	    db_unsubscribe(cli_db(cli), id, l.id, "cli") == -1 ||
-	    (o->list == NULL && (cli_keys(cli, &keys), db_suppress(cli_db(cli),
-	    &keys, a, "unsubscribed", "clarion sub unsubscribe")) == -1) ||
+	    db_unsubscribe(cli_db(cli), &keys, id, l.id, "cli") == -1 ||
+	    (o->list == NULL && db_suppress(cli_db(cli), &keys, a,
+	    "unsubscribed", "clarion sub unsubscribe") == -1) ||
 	    db_commit(cli_db(cli)) == -1) {
 		db_rollback(cli_db(cli));
 		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));

@@ -412,6 +412,46 @@ db_pragmas(struct db *db, char **cause)
 }
 
 /*
+ * clarion_address_hash(address, old): the keyed hash suppressions are
+ * stored under, with the current token key (old 0) or the old one during
+ * its grace period (old 1; NULL when there is none). It lets a claim test
+ * suppressions inside its own UPDATE. Without keys (db_use_keys) it is an
+ * error, so a claim that cannot check fails rather than sends.
+ */
+static void
+sql_address_hash(struct sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct db	*db = sqlite3_user_data(cx);
+	const unsigned char *a = sqlite3_value_text(argv[0]);
+	char		 hash[DB_HASH_HEX];
+
+	(void)argc;
+	if (db->keys == NULL) {
+		sqlite3_result_error(cx, "no token secret loaded: suppressions "
+		    "cannot be checked", -1);
+		return;
+	}
+	if (a == NULL || db_address_hash(db->keys, (const char *)a,
+	    sqlite3_value_int(argv[1]), hash) == -1) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	sqlite3_result_text(cx, hash, -1, SQLITE_TRANSIENT);
+}
+
+/* The keys clarion_address_hash() uses from now on (a private copy). */
+int
+db_use_keys(struct db *db, const struct token_keys *keys)
+{
+	if (keys == NULL)
+		return -1;
+	if (db->keys == NULL)
+		db->keys = xmalloc(sizeof *db->keys);
+	memcpy(db->keys, keys, sizeof *db->keys);
+	return 0;
+}
+
+/*
  * Opens the database. With create, a missing file is made; otherwise a
  * missing file is an error (so a typo in the path is not a new, empty
  * database).
@@ -438,6 +478,9 @@ db_open(const char *path, int create, char **cause)
 	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db->sql, 10000);
+		sqlite3_create_function(db->sql, "clarion_address_hash", 2,
+		    SQLITE_UTF8, db, sql_address_hash,
+		    NULL, NULL);
 		sqlite3_extended_result_codes(db->sql, 1);
 		if (db_pragmas(db, cause) == -1 || db_migrate(db, cause) == -1)
 			rc = SQLITE_ERROR;
@@ -458,6 +501,10 @@ db_close(struct db *db)
 		return;
 	if (db->sql != NULL)
 		sqlite3_close_v2(db->sql);
+	if (db->keys != NULL) {
+		explicit_zero(db->keys, sizeof *db->keys);
+		free(db->keys);
+	}
 	free(db->path);
 	free(db);
 }

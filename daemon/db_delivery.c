@@ -66,11 +66,62 @@ static const char *const claim_select[] = {
 	"WHERE state = 'queued' OR (state = 'deferred' AND next_attempt <= "
 	"?1) ORDER BY id LIMIT ?2",
 };
+/*
+ * Consent at claim time: why the member of delivery d may not be mailed
+ * now, or NULL if they may. This is the one rule every path obeys (first
+ * send, retry, released held mail, run resend, reminders, updates,
+ * cancellations), because it is part of the claim's own UPDATE: nothing
+ * reaches the transport without passing it in the transaction that claims
+ * it. A member may be mailed while they are still subscribed to the run's
+ * list and their address is neither erased nor suppressed (by plain
+ * address or by keyed hash, with the current or the old key). Test sends
+ * to an officer (clarion item test) never pass through a claim.
+ */
+#define DELIVERY_REFUSAL \
+	"CASE WHEN d.address IS NULL OR d.subscriber_id IS NULL THEN " \
+	"'the member was erased' WHEN NOT EXISTS (SELECT 1 FROM runs r JOIN " \
+	"items i ON i.id = r.item_id JOIN memberships m ON m.list_id = " \
+	"i.list_id WHERE r.id = d.run_id AND m.subscriber_id = " \
+	"d.subscriber_id AND m.status = 'subscribed') THEN 'not subscribed " \
+	"to the list (any more)' ELSE (SELECT 'the address is suppressed (' " \
+	"|| s.reason || ')' FROM suppressions s WHERE s.address = d.address " \
+	"OR s.address_hash IN (clarion_address_hash(d.address, 0), " \
+	"clarion_address_hash(d.address, 1)) LIMIT 1) END"
+
+/*
+ * System mail to a member is the confirmation of their own unsubscribe:
+ * it goes even though they are unsubscribed (that is what it confirms),
+ * but not once they are erased or suppressed for any other reason (a
+ * complaint, a bounce, an officer's decision). Mail to officers (forwards,
+ * digests, tests) is not checked.
+ */
+#define SYSMAIL_REFUSAL \
+	"CASE WHEN y.kind != 'unsubscribed' THEN NULL WHEN y.to_addr IS NULL " \
+	"THEN 'the member was erased' ELSE (SELECT 'the address is " \
+	"suppressed (' || s.reason || ')' FROM suppressions s WHERE " \
+	"s.reason != 'unsubscribed' AND (s.address = y.to_addr OR " \
+	"s.address_hash IN (clarion_address_hash(y.to_addr, 0), " \
+	"clarion_address_hash(y.to_addr, 1))) LIMIT 1) END"
+
+/*
+ * The claim: 'sending' if still due and allowed, else 'suppressed' (for
+ * system mail 'failed') with the reason as the last reply. RETURNING says
+ * which.
+ */
 static const char *const claim_update[] = {
-	"UPDATE deliveries SET state = 'sending', claimed_at = ?1 WHERE id = ?2 "
-	"AND (state = 'queued' OR (state = 'deferred' AND next_attempt <= ?1))",
-	"UPDATE sysmail SET state = 'sending' WHERE id = ?2 AND (state = "
-	"'queued' OR (state = 'deferred' AND next_attempt <= ?1))",
+	"UPDATE deliveries SET state = CASE WHEN w.why IS NULL THEN 'sending' "
+	"ELSE 'suppressed' END, claimed_at = CASE WHEN w.why IS NULL THEN ?1 "
+	"END, last_reply = CASE WHEN w.why IS NULL THEN last_reply ELSE "
+	"'not sent: ' || w.why END FROM (SELECT " DELIVERY_REFUSAL " AS why "
+	"FROM deliveries d WHERE d.id = ?2) AS w WHERE id = ?2 AND (state = "
+	"'queued' OR (state = 'deferred' AND next_attempt <= ?1)) "
+	"RETURNING state, last_reply",
+	"UPDATE sysmail SET state = CASE WHEN w.why IS NULL THEN 'sending' "
+	"ELSE 'failed' END, last_reply = CASE WHEN w.why IS NULL THEN "
+	"last_reply ELSE 'not sent: ' || w.why END FROM (SELECT "
+	SYSMAIL_REFUSAL " AS why FROM sysmail y WHERE y.id = ?2) AS w WHERE "
+	"id = ?2 AND (state = 'queued' OR (state = 'deferred' AND "
+	"next_attempt <= ?1)) RETURNING state, last_reply",
 };
 
 /*
@@ -111,6 +162,28 @@ db_delivery_due(struct db *db, time_t now, int max, int sysmail,
 	return 0;
 }
 
+/* One row: 1 claimed, 0 not (gone, or refused and marked so), -1 error. */
+static int
+take_one(sqlite3_stmt *st, time_t now, const struct delivery_claim *c)
+{
+	const char	*state;
+	int		 rc, taken = 0;
+
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, c->id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		state = (const char *)sqlite3_column_text(st, 0);
+		taken = strcmp(state, "sending") == 0;
+		if (!taken)
+			log_info("send: %s %lld %s", c->sysmail ? "sysmail" :
+			    "delivery", (long long)c->id,
+			    sqlite3_column_text(st, 1));
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? taken : -1;
+}
+
 static long
 take_rows(struct db *db, time_t now, const struct delivery_claim *c,
     size_t n, int *taken)
@@ -126,15 +199,11 @@ take_rows(struct db *db, time_t now, const struct delivery_claim *c,
 		goto out;
 	for (got = 0, i = 0; i < n; i++) {
 		sys = c[i].sysmail != 0;
-		sqlite3_bind_int64(st[sys], 1, now);
-		sqlite3_bind_int64(st[sys], 2, c[i].id);
-		if (sqlite3_step(st[sys]) != SQLITE_DONE) {
+		if ((taken[i] = take_one(st[sys], now, &c[i])) == -1) {
 			got = -1;
 			goto out;
 		}
-		taken[i] = sqlite3_changes(db->sql) == 1;
 		got += taken[i];
-		sqlite3_reset(st[sys]);
 	}
 out:
 	sqlite3_finalize(st[0]);
@@ -144,18 +213,20 @@ out:
 
 /*
  * Claims rows read by db_delivery_due() in one short write transaction:
- * state 'sending' (and claimed_at), if each is still due; taken[i] says
- * which were. Returns how many, or -1.
+ * state 'sending' (and claimed_at), if each is still due and its member
+ * may still be mailed (DELIVERY_REFUSAL; the keys hash addresses for the
+ * suppression check), else 'suppressed' with the reason; taken[i] says
+ * which were claimed. Returns how many, or -1.
  */
 long
-db_delivery_take(struct db *db, time_t now, const struct delivery_claim *c,
-    size_t n, int *taken)
+db_delivery_take(struct db *db, const struct token_keys *keys, time_t now,
+    const struct delivery_claim *c, size_t n, int *taken)
 {
 	long	 got;
 
 	if (n == 0)
 		return 0;
-	if (db_begin(db) == -1)
+	if (db_use_keys(db, keys) == -1 || db_begin(db) == -1)
 		return -1;
 	if ((got = take_rows(db, now, c, n, taken)) == -1) {
 		log_warnx("%s: claiming mail to send: %s", db->path,
@@ -168,8 +239,8 @@ db_delivery_take(struct db *db, time_t now, const struct delivery_claim *c,
 
 /* Reads and claims at once: db_delivery_due() then db_delivery_take(). */
 int
-db_delivery_claim(struct db *db, time_t now, int max, int sysmail,
-    struct delivery_claim **out, size_t *n)
+db_delivery_claim(struct db *db, const struct token_keys *keys, time_t now,
+    int max, int sysmail, struct delivery_claim **out, size_t *n)
 {
 	int	*taken;
 	size_t	 i, k = 0;
@@ -177,7 +248,7 @@ db_delivery_claim(struct db *db, time_t now, int max, int sysmail,
 	if (db_delivery_due(db, now, max, sysmail, out, n) == -1)
 		return -1;
 	taken = xcalloc(*n + 1, sizeof *taken);
-	if (db_delivery_take(db, now, *out, *n, taken) == -1) {
+	if (db_delivery_take(db, keys, now, *out, *n, taken) == -1) {
 		free(taken);
 		delivery_claims_free(*out, *n);
 		*out = NULL;

@@ -74,6 +74,51 @@ norm_or_copy(const char *address)
 	return out;
 }
 
+/*
+ * The suppression hash of an address (normalised here) with the current
+ * key, or with old the previous key during its grace period: -1 if there
+ * is none. out holds DB_HASH_HEX bytes.
+ */
+int
+db_address_hash(const struct token_keys *keys, const char *address, int old,
+    char *out)
+{
+	struct token_keys	 k;
+	char			*a;
+
+	if (old && !keys->has_old)
+		return -1;
+	k = *keys;
+	if (old)
+		memcpy(k.key, keys->old_key, sizeof k.key);
+	a = norm_or_copy(address);
+	sup_hash(&k, a, out);
+	explicit_zero(&k, sizeof k);
+	explicit_zero(a, strlen(a));
+	free(a);
+	return 0;
+}
+
+/* A write transaction of our own unless the caller has one (*own). */
+static int
+tx_open(struct db *db, int *own)
+{
+	*own = sqlite3_get_autocommit(db->sql) != 0;
+	return *own ? db_begin(db) : 0;
+}
+
+static int
+tx_close(struct db *db, int own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
+}
+
 /* Lists. */
 
 void
@@ -379,16 +424,20 @@ db_suppress(struct db *db, const struct token_keys *keys, const char *address,
 	sqlite3_stmt	*st;
 	char		 hash[HASH_HEX];
 	char		*a;
-	int		 rc;
+	int		 rc, own;
 
 	if (keys == NULL)
 		return -1;
+	if (tx_open(db, &own) == -1)
+		return -1;
+	/* Journal first: a crash after it still has the action re-applied. */
+	db_journal(db, keys, JOURNAL_SUPPRESS, address, 0, reason, NULL, 0);
 	/* An erased address stays erased: no plain copy comes back. */
 	if ((st = db_prep(db, "INSERT INTO suppressions (address_hash, address, "
 	    "reason, detail, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
-		return -1;
+		return tx_close(db, own, -1);
 	a = norm_or_copy(address);
 	sup_hash(keys, a, hash);
 	bind_str(st, 1, hash);
@@ -399,7 +448,7 @@ db_suppress(struct db *db, const struct token_keys *keys, const char *address,
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
 	free(a);
-	return rc;
+	return tx_close(db, own, rc);
 }
 
 static int
@@ -444,8 +493,10 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 	free(a);
 	bind_str(st, 1, hash);
 	if ((rc = db_begin(db)) == 0 && (rc = step_done(db, st)) == 0 &&
-	    (n = sqlite3_changes(db->sql)) > 0)
-		rc = consent_log(db, hash, 0, "unsuppressed", consent);
+	    (n = sqlite3_changes(db->sql)) > 0 &&
+	    (rc = consent_log(db, hash, 0, "unsuppressed", consent)) == 0)
+		rc = db_journal_hash(db, JOURNAL_UNSUPPRESS, hash, 0, NULL,
+		    consent, 1);
 	sqlite3_finalize(st);
 	if (rc == -1 || db_commit(db) == -1) {
 		db_rollback(db);
@@ -456,23 +507,33 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 
 /* Memberships. */
 
+/* From one list, or every list with list 0; journaled (db_journal.c). */
 int
-db_unsubscribe(struct db *db, int64_t sub, int64_t list, const char *source)
+db_unsubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
+    int64_t list, const char *source)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
+	char		*address = NULL;
+	int		 rc, own;
 
+	if (tx_open(db, &own) == -1)
+		return -1;
+	/* Journal first: a crash after it still has the action re-applied. */
+	if (db_subscriber_get(db, sub, &address, NULL, NULL) == 0)
+		db_journal(db, keys, JOURNAL_UNSUBSCRIBE, address, list,
+		    source, NULL, 0);
+	free(address);
 	if ((st = db_prep(db, "UPDATE memberships SET status = 'unsubscribed', "
 	    "source = ?1, updated = ?2 WHERE subscriber_id = ?3 AND (?4 = 0 OR "
 	    "list_id = ?4) AND status != 'unsubscribed'")) == NULL)
-		return -1;
+		return tx_close(db, own, -1);
 	bind_str(st, 1, source != NULL ? source : "");
 	sqlite3_bind_int64(st, 2, clock_now());
 	sqlite3_bind_int64(st, 3, sub);
 	sqlite3_bind_int64(st, 4, list);
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
-	return rc;
+	return tx_close(db, own, rc);
 }
 
 /* Back on the list with fresh consent, recorded in the consent log too. */
@@ -512,6 +573,10 @@ db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
+	/* Permission given back: not recorded unless journaled too. */
+	if (rc == 0)
+		rc = db_journal_hash(db, JOURNAL_RESUBSCRIBE, hash, list,
+		    source, consent, 1);
 	if (rc == -1 || db_commit(db) == -1) {
 		db_rollback(db);
 		return -1;
@@ -1399,6 +1464,25 @@ erase_run(struct db *db, int64_t id, const char *a, const char *hash,
 	return 0;
 }
 
+/* Erasure inside the caller's transaction, not journaled (replay). */
+int
+db_erase_rows(struct db *db, const struct token_keys *keys, int64_t id,
+    const char *address, struct erase_result *r)
+{
+	char	 hash[HASH_HEX];
+	char	*a;
+	int	 rc;
+
+	memset(r, 0, sizeof *r);
+	a = norm_or_copy(address);
+	sup_hash(keys, a, hash);
+	r->subscriber = id != 0;
+	rc = erase_run(db, id, a, hash, r);
+	explicit_zero(a, strlen(a));
+	free(a);
+	return rc;
+}
+
 /* 1 if the checkpoint completed and the WAL is now empty. */
 static int
 wal_truncate(struct db *db)
@@ -1433,6 +1517,8 @@ db_subscriber_erase(struct db *db, const struct token_keys *keys,
 		return -1;
 	}
 	r->subscriber = db_subscriber_find(db, a, &id) == 0;
+	/* Journal first, by hash only: a restore must not bring them back. */
+	db_journal_hash(db, JOURNAL_ERASE, hash, 0, NULL, NULL, 0);
 	if (erase_run(db, id, a, hash, r) == -1 || db_commit(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		db_rollback(db);

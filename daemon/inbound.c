@@ -217,7 +217,8 @@ apply_complaint(struct effect *e)
 		    "erased");
 		return 0;
 	}
-	rc = db_unsubscribe(e->in->db, e->ref.subscriber_id, 0, "complaint");
+	rc = db_unsubscribe(e->in->db, e->in->keys, e->ref.subscriber_id, 0,
+	    "complaint");
 	if (rc != -1)
 		rc = db_suppress(e->in->db, e->in->keys, address, "complaint",
 		    e->cr->reason != NULL ? e->cr->reason : "abuse report");
@@ -257,8 +258,8 @@ apply_unsubscribe(struct effect *e)
 		    "erased");
 		return 0;
 	}
-	if (db_unsubscribe(e->in->db, e->ref.subscriber_id, e->ref.list_id,
-	    "email") == -1)
+	if (db_unsubscribe(e->in->db, e->in->keys, e->ref.subscriber_id,
+	    e->ref.list_id, "email") == -1)
 		return -1;
 	if (e->cr->no_reply || classify_is_loop(e->cr, e->in->conf->domain)) {
 		effect_set(e, IMAP_UNSUBSCRIBED, "unsubscribed from list %lld; "

@@ -271,7 +271,8 @@ send_take(struct sender *s, time_t now, int max)
 	if ((size_t)max < k)
 		k = (size_t)max;
 	taken = xcalloc(k, sizeof *taken);
-	if ((got = db_delivery_take(s->ctx->db, now, c, k, taken)) == -1) {
+	if ((got = db_delivery_take(s->ctx->db, &s->ctx->keys, now, c, k,
+	    taken)) == -1) {
 		free(taken);
 		return -1;
 	}

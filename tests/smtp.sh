@@ -37,6 +37,8 @@ INSERT INTO subscribers(id,address,created,updated) VALUES
  (9001,'tf-a@example.net',0,0), (9002,'reject-a@example.net',0,0),
  (9003,'pol-a@example.net',0,0), (9004,'drop-a@example.net',0,0),
  (9005,'ok-a@example.net',0,0), (9006,'ok-b@example.net',0,0);
+INSERT INTO memberships(subscriber_id,list_id,created,updated)
+ SELECT id, 1, 0, 0 FROM subscribers WHERE id > 9000;
 INSERT INTO deliveries(run_id,subscriber_id,address,created)
  SELECT 2, id, address, $NOW FROM subscribers WHERE id > 9000 ORDER BY id;"
 drive "$T/c.conf"
@@ -78,6 +80,7 @@ expect_eq "attempts counted" "$(q "SELECT attempts FROM deliveries WHERE address
 sqlite3 "$T/clarion.db" "
 INSERT INTO runs(id,item_id,due_at,state,created) VALUES (3,1,3,'sending',0);
 INSERT INTO subscribers(id,address,created,updated) VALUES (9101,'always-a@example.net',0,0);
+INSERT INTO memberships(subscriber_id,list_id,created,updated) VALUES (9101,1,0,0);
 INSERT INTO deliveries(run_id,subscriber_id,address,created) VALUES (3,9101,'always-a@example.net',$NOW - 3*86400);"
 drive "$T/c.conf"
 expect_eq "a delivery older than max_age fails on its next 4xx" "$(st always-a@example.net)" "failed 451"

@@ -18,6 +18,7 @@
 #include "tap.h"
 
 static char	 dir[] = "/tmp/clarion-send-XXXXXX";
+static struct token_keys keys;	/* all zero: enough to hash addresses */
 
 static long
 scalar(struct db *db, const char *sql)
@@ -155,6 +156,8 @@ fixture(const char *name)
 	    "INSERT INTO runs(id,item_id,due_at,created) VALUES (1,1,0,0);"
 	    "INSERT INTO subscribers(id,address,created,updated) VALUES "
 	    "(1,'a@x',0,0),(2,'b@x',0,0),(3,'c@x',0,0),(4,'d@x',0,0);"
+	    "INSERT INTO memberships(subscriber_id,list_id,created,updated) "
+	    "SELECT id, 1, 0, 0 FROM subscribers;"
 	    "INSERT INTO deliveries(id,run_id,subscriber_id,address,priority,"
 	    "state,next_attempt,created) VALUES "
 	    "(1,1,1,'a@x',0,'queued',0,100),(2,1,2,'b@x',5,'queued',0,100),"
@@ -176,7 +179,7 @@ test_claim_record(void)
 	size_t		 n;
 	long		 nd, ns;
 
-	ok(db_delivery_claim(db, 1000, 10, 0, &c, &n) == 0, "claim");
+	ok(db_delivery_claim(db, &keys, 1000, 10, 0, &c, &n) == 0, "claim");
 	is_int(n, 3, "queued ones and the deferred one that is due");
 	if (n == 3) {
 		is_int(c[0].id, 2, "higher priority first");
@@ -187,7 +190,7 @@ test_claim_record(void)
 	delivery_claims_free(c, n);
 	is_int(scalar(db, "SELECT count(*) FROM deliveries WHERE state = "
 	    "'sending' AND claimed_at = 1000"), 3, "claimed rows are 'sending'");
-	ok(db_delivery_claim(db, 1000, 10, 0, &c, &n) == 0 && n == 0,
+	ok(db_delivery_claim(db, &keys, 1000, 10, 0, &c, &n) == 0 && n == 0,
 	    "a second claim finds nothing");
 	free(c);
 
@@ -212,9 +215,9 @@ test_claim_record(void)
 	    k.next_attempt == 1300, "sent 1, deferred 2 (next 1300), failed 1");
 
 	/* A crash with two rows on the wire. */
-	db_delivery_claim(db, 1300, 1, 0, &c, &n);
+	db_delivery_claim(db, &keys, 1300, 1, 0, &c, &n);
 	delivery_claims_free(c, n);
-	db_delivery_claim(db, 1300, 1, 1, &c, &n);
+	db_delivery_claim(db, &keys, 1300, 1, 1, &c, &n);
 	is_int(n, 1, "a sysmail claim");
 	if (n == 1)
 		ok(c[0].sysmail && c[0].len == 16 &&

@@ -194,7 +194,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "the writer refuses a suppressed address");
 
 	ok(db_subscriber_find(db, "bob@x.org", &id) == 0 &&
-	    db_unsubscribe(db, id, members, "reply") == 0, "unsubscribe bob");
+	    db_unsubscribe(db, &keys, id, members, "reply") == 0, "unsubscribe bob");
 	expect_recipients(db, members, "not has ward", "dan@x.org",
 	    "bob is gone from the list");
 	is_int(put(db, members, "bob@x.org", NULL), SUB_REFUSED_UNSUBSCRIBED,
@@ -217,7 +217,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "bob@x.org[ward=Riverside]", "bob is back");
 
 	ok(db_subscriber_find(db, "dan@x.org", &id) == 0 &&
-	    db_unsubscribe(db, id, 0, "hard-bounce") == 0,
+	    db_unsubscribe(db, &keys, id, 0, "hard-bounce") == 0,
 	    "unsubscribe dan from every list");
 	expect_recipients(db, other, NULL, "", "the other list is empty");
 

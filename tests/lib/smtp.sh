@@ -62,7 +62,8 @@ INSERT INTO items(id,name,list_id,kind,template,subject,created,updated)
 }
 
 # add_run RUN COUNT [PREFIX [PRIORITY]]: a run with COUNT deliveries to
-# PREFIX1@example.net ... (subscribers made as needed).
+# PREFIX1@example.net ... (subscribers made as needed, members of the list:
+# the claim sends only to members).
 add_run() {
 	run=$1; count=$2; prefix=${3:-m$1-}; prio=${4:-0}
 	sqlite3 -cmd '.timeout 5000' "$T/clarion.db" "
@@ -70,6 +71,8 @@ INSERT INTO runs(id,item_id,due_at,state,created) VALUES ($run,1,$run,'sending',
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $count)
 INSERT INTO subscribers(address,created,updated)
   SELECT '$prefix' || i || '@example.net', 0, 0 FROM n;
+INSERT OR IGNORE INTO memberships(subscriber_id,list_id,created,updated)
+  SELECT id, 1, 0, 0 FROM subscribers WHERE address LIKE '$prefix%';
 INSERT INTO deliveries(run_id,subscriber_id,address,priority,created)
   SELECT $run, id, address, $prio, $NOW FROM subscribers
   WHERE address LIKE '$prefix%' ORDER BY id;"
