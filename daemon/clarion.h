@@ -825,6 +825,7 @@ int	 smtp_pool_run(struct smtp_pool *, int, struct smtp_result **,
 void	 smtp_results_free(struct smtp_result *, size_t);
 
 int	 outbox_deliver(const char *, const char *, size_t, char **);
+int	 outbox_erase(const char *, const char *, long *, char **);
 int	 outbox_deliver_env(const char *, const char *, const char *,
 	     const char *, size_t, char **);
 

@@ -550,6 +550,7 @@ sub_erase(struct cli *cli, const char *in)
 	struct token_keys	 keys;
 	struct erase_result	 r;
 	char			*a, *cause;
+	long			 nout;
 	int			 rc;
 
 	if ((a = cli_sub_address(in)) == NULL)
@@ -566,6 +567,12 @@ sub_erase(struct cli *cli, const char *in)
 	    "is kept so they cannot be imported again\n", a, r.subscriber ?
 	    "subscriber deleted" : "no subscriber record", r.deliveries,
 	    r.inbound, r.sysmail, r.bounces);
+	if (outbox_erase(cli_config(cli)->outbox, a, &nout, &cause) == -1) {
+		fprintf(stderr, "clarion: warning: the outbox: %s\n", cause);
+		free(cause);
+	} else if (nout > 0)
+		printf("outbox: %ld message%s to or about them deleted\n", nout,
+		    nout == 1 ? "" : "s");
 	if (!r.checkpointed)
 		fprintf(stderr, "clarion: warning: the write-ahead log could "
 		    "not be emptied (is clariond reading?); it will be at its "
