@@ -220,12 +220,13 @@ bounce_row_score(const struct bounce_row *r, const struct config *conf,
 
 static int
 digest_list(struct db *db, const struct config *conf, int64_t list_id,
-    time_t now, char **cause)
+    time_t since, time_t now, char **cause)
 {
 	struct list_info l;
 	struct bounce_row *rows;
 	size_t		 n;
 	char		*dedupe;
+	long		 refused;
 	int		 rc;
 
 	if (db_list_get(db, list_id, &l) == -1)
@@ -237,7 +238,9 @@ digest_list(struct db *db, const struct config *conf, int64_t list_id,
 	}
 	xasprintf(&dedupe, "digest:%lld:%lld", (long long)list_id,
 	    (long long)now);
-	rc = n == 0 ? 0 : inmail_digest(db, conf, &l, rows, n, dedupe, cause);
+	refused = db_delivery_refused_since(db, list_id, since);
+	rc = n == 0 ? 0 : inmail_digest(db, conf, &l, rows, n, refused, dedupe,
+	    cause);
 	if (rc != -1 && n > 0)
 		log_info("bounce digest: %zu disabled address%s for the owner "
 		    "of %s", n, n == 1 ? "" : "es", l.name);
@@ -259,14 +262,14 @@ bounce_digest(struct db *db, const struct config *conf, time_t now,
 	int64_t	*ids;
 	size_t	 n, i;
 	char	*last, v[32];
+	time_t	 since = 0;
 	int	 rc = 0;
 
-	if ((last = db_state_get(db, "last_bounce_digest")) != NULL &&
-	    now - strtoll(last, NULL, 10) < conf->digest_interval) {
-		free(last);
-		return 0;
-	}
+	if ((last = db_state_get(db, "last_bounce_digest")) != NULL)
+		since = (time_t)strtoll(last, NULL, 10);
 	free(last);
+	if (since != 0 && now - since < conf->digest_interval)
+		return 0;
 	if (db_begin(db) == -1) {
 		xasprintf(cause, "%s: cannot begin a transaction", db->path);
 		return -1;
@@ -277,7 +280,7 @@ bounce_digest(struct db *db, const struct config *conf, time_t now,
 		return -1;
 	}
 	for (i = 0; i < n && rc == 0; i++)
-		rc = digest_list(db, conf, ids[i], now, cause);
+		rc = digest_list(db, conf, ids[i], since, now, cause);
 	free(ids);
 	snprintf(v, sizeof v, "%lld", (long long)now);
 	if (rc == -1 || db_bounce_mark_digested(db) == -1 ||

@@ -899,6 +899,7 @@ int	 db_queue_list(struct db *, int64_t, const char *,
 	     int (*)(void *, const struct queue_entry *), void *);
 int	 db_sysmail_counts(struct db *, long *, long *, long *);
 int	 db_delivery_get(struct db *, int64_t, struct delivery_claim *);
+long	 db_delivery_refused_since(struct db *, int64_t, time_t);
 
 /* db_bounce.c, bounce.c: bounce scoring and the owners' digest */
 struct bounce_row {
@@ -948,7 +949,7 @@ int	 inmail_forward(struct db *, const struct config *,
 	     const struct inmail_forward *, const char *, char **);
 int	 inmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
-	     const char *, char **);
+	     long, const char *, char **);
 
 /* inbound.c: the inbound child process and the daemon step */
 int	 inbound_run(const struct config *, struct db *,

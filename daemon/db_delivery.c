@@ -110,8 +110,7 @@ static const char *const claim_select[] = {
  */
 static const char *const claim_update[] = {
 	"UPDATE deliveries SET state = CASE WHEN w.why IS NULL THEN 'sending' "
-	"ELSE 'suppressed' END, claimed_at = CASE WHEN w.why IS NULL THEN ?1 "
-	"END, last_reply = CASE WHEN w.why IS NULL THEN last_reply ELSE "
+	"ELSE 'suppressed' END, claimed_at = ?1, last_reply = CASE WHEN w.why IS NULL THEN last_reply ELSE "
 	"'not sent: ' || w.why END FROM (SELECT " DELIVERY_REFUSAL " AS why "
 	"FROM deliveries d WHERE d.id = ?2) AS w WHERE id = ?2 AND (state = "
 	"'queued' OR (state = 'deferred' AND next_attempt <= ?1)) "
@@ -563,6 +562,29 @@ db_sysmail_counts(struct db *db, long *queued, long *deferred, long *failed)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Deliveries of the list's runs refused at claim time (their member left
+ * after the run was composed) since a time, for the owner's digest.
+ */
+long
+db_delivery_refused_since(struct db *db, int64_t list, time_t since)
+{
+	sqlite3_stmt	*st;
+	long		 n = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM deliveries d "
+	    "JOIN runs r ON r.id = d.run_id JOIN items i ON i.id = r.item_id "
+	    "WHERE i.list_id = ? AND d.state = 'suppressed' AND d.claimed_at "
+	    ">= ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, list);
+	sqlite3_bind_int64(st, 2, since);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }
 
 /* One delivery's run, member, address, attempts and age. */

@@ -316,11 +316,15 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
 	return a;
 }
 
-/* The owner's digest of one list's disabled members. */
+/*
+ * The owner's digest of one list's disabled members, and how many
+ * deliveries were not sent because their member left after the run was
+ * composed (refused).
+ */
 int
 inmail_digest(struct db *db, const struct config *conf,
     const struct list_info *l, const struct bounce_row *rows, size_t n,
-    const char *dedupe, char **cause)
+    long refused, const char *dedupe, char **cause)
 {
 	struct message	 m;
 	struct buf	 out;
@@ -330,6 +334,8 @@ inmail_digest(struct db *db, const struct config *conf,
 
 	data = json_pack("{s:o, s:i, s:o}", "list", list_json(l), "count",
 	    (int)n, "disabled", digest_rows(rows, n, conf->timezone));
+	if (refused > 0)
+		json_object_set_new(data, "suppressed", json_integer(refused));
 	xasprintf(&subject, "[%s] %zu address%s disabled after bounces",
 	    l->name, n, n == 1 ? "" : "es");
 	mid = sys_message_id(conf, "digest");

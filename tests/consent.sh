@@ -110,4 +110,29 @@ expect_eq "4: the delivery ends suppressed" "$(state_of cat)" suppressed
 expect_contains "4: the reason names the suppression" \
 	"$(q "SELECT last_reply FROM deliveries WHERE address = 'cat@example.net'")" \
 	"suppressed"
+
+# 5. The owner's digest counts what was refused: bob (deferred) leaves,
+# then cat's retry hard-bounces, which brings a digest.
+setup five --tempfail bob --tempfail cat
+smtp_config "$T/c.conf" 'bounces = { digest_interval = 3600; };'
+daemon
+$C sub unsubscribe bob@example.net --list members >/dev/null
+sink_stop
+rm -f "$T/five/ready"
+sink_start five --reject cat
+smtp_config "$T/c.conf" 'bounces = { digest_interval = 3600; };'
+echo $((NOW + 7200)) > "$CLOCK"
+daemon
+daemon	# the digest, queued by the pass before, goes now
+expect_eq "5: bob got nothing" "$(got bob)" 0
+f=$(grep -l 'X-Envelope-To: <secretary@example.org>' "$SINK_DIR"/Maildir/new/* | head -1)
+body=$(/usr/bin/python3 -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+for p in m.walk():
+    if p.get_content_type() == "text/plain":
+        print(" ".join(p.get_payload(decode=True).decode().split()))' "$f" 2>/dev/null)
+expect_contains "5: the owner's digest names cat's bounce" "$body" "cat@example.net"
+expect_contains "5: and counts bob's refused delivery as suppressed" "$body" \
+	"1 message(s) were not sent because their member had left"
 done_testing
