@@ -416,7 +416,11 @@ db_pragmas(struct db *db, char **cause)
  * stored under, with the current token key (old 0) or the old one during
  * its grace period (old 1; NULL when there is none). It lets a claim test
  * suppressions inside its own UPDATE. Without keys (db_use_keys) it is an
- * error, so a claim that cannot check fails rather than sends.
+ * error, so a claim that cannot check fails rather than sends. It is
+ * registered as deterministic (it is, within a statement: keys change only
+ * between them) so the look-up uses the suppressions index: otherwise
+ * SQLite scans suppressions and hashes once per row (measured: 10,000
+ * members and 5,000 suppressions took 268 s to send instead of 7 s).
  */
 static void
 sql_address_hash(struct sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -479,7 +483,7 @@ db_open(const char *path, int create, char **cause)
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db->sql, 10000);
 		sqlite3_create_function(db->sql, "clarion_address_hash", 2,
-		    SQLITE_UTF8, db, sql_address_hash,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, db, sql_address_hash,
 		    NULL, NULL);
 		sqlite3_extended_result_codes(db->sql, 1);
 		if (db_pragmas(db, cause) == -1 || db_migrate(db, cause) == -1)

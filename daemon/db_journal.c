@@ -375,6 +375,9 @@ db_journal_replay(struct db *db, const struct token_keys *keys,
 	}
 	if (rc == -1)
 		db_rollback(db);
+	/* Erased rows must not linger in the write-ahead log either. */
+	if (rc == 0 && r->n[JOURNAL_ERASE] > 0)
+		db_checkpoint(db);
 	for (i = 0; i < p.npeople; i++) {
 		explicit_zero(p.people[i].address,
 		    strlen(p.people[i].address));

@@ -237,6 +237,71 @@ test_claim_record(void)
 	db_close(db);
 }
 
+/* Suppresses address in the claim's keyed-hash form. */
+static void
+suppress(struct db *db, const char *address, const char *reason)
+{
+	char	 hash[DB_HASH_HEX], *sql;
+
+	db_address_hash(&keys, address, 0, hash);
+	xasprintf(&sql, "INSERT INTO suppressions(address_hash, reason, "
+	    "created) VALUES ('%s', '%s', 0)", hash, reason);
+	db_exec(db, sql, NULL);
+	free(sql);
+}
+
+/*
+ * Consent at claim time: a member who left since the compose is not
+ * claimed; the row ends suppressed with the reason. An unsubscribe
+ * confirmation still goes to someone who unsubscribed, not to one who
+ * complained.
+ */
+static void
+test_claim_consent(void)
+{
+	struct db	*db = fixture("consent.db");
+	struct delivery_claim *c;
+	size_t		 n, i;
+	int		 ids = 0;
+
+	db_exec(db, "UPDATE memberships SET status = 'unsubscribed' WHERE "
+	    "subscriber_id = 1; UPDATE deliveries SET subscriber_id = NULL, "
+	    "address = NULL WHERE id = 4;"
+	    "INSERT INTO sysmail(id,kind,to_addr,message,created) VALUES "
+	    "(2,'unsubscribed','b@x','Subject: bye\r\n\r\n',100),"
+	    "(3,'digest','a@x','Subject: digest\r\n\r\n',100);", NULL);
+	suppress(db, "B@x", "unsubscribed");
+	suppress(db, "a@x", "complaint");
+	ok(db_delivery_claim(db, &keys, 1000, 10, 0, &c, &n) == 0, "claim");
+	for (i = 0; i < n; i++)
+		ids = ids * 10 + (int)c[i].id;
+	is_int(ids, 0, "a left, b is suppressed, d was erased: none claimed");
+	delivery_claims_free(c, n);
+	is_int(scalar(db, "SELECT count(*) FROM deliveries WHERE state = "
+	    "'suppressed'"), 3, "the three end suppressed");
+	is_int(scalar(db, "SELECT count(*) FROM deliveries WHERE id = 1 AND "
+	    "last_reply LIKE 'not sent: not subscribed%'"), 1,
+	    "with the reason: not subscribed");
+	is_int(scalar(db, "SELECT count(*) FROM deliveries WHERE id = 2 AND "
+	    "last_reply = 'not sent: the address is suppressed "
+	    "(unsubscribed)'"), 1, "suppressed, whatever the case");
+	is_int(scalar(db, "SELECT count(*) FROM deliveries WHERE id = 4 AND "
+	    "last_reply LIKE '%erased'"), 1, "erased");
+	is_int(scalar(db, "SELECT count(*) FROM deliveries WHERE id = 3 AND "
+	    "state = 'deferred'"), 1, "c (deferred, not yet due) is untouched");
+	ok(db_delivery_claim(db, &keys, 1000, 10, 1, &c, &n) == 0, "sysmail");
+	ids = 0;
+	for (i = 0; i < n; i++)
+		ids = ids * 10 + (int)c[i].id;
+	is_int(ids, 23, "b's confirmation and the owner's digest go; a, who "
+	    "complained, gets no confirmation");
+	delivery_claims_free(c, n);
+	is_int(scalar(db, "SELECT count(*) FROM sysmail WHERE id = 1 AND "
+	    "state = 'failed' AND last_reply LIKE 'not sent: the address is "
+	    "suppressed (complaint)'"), 1, "a's ends failed with the reason");
+	db_close(db);
+}
+
 static void
 test_rate(void)
 {
@@ -269,6 +334,7 @@ main(void)
 	test_quiet();
 	test_outbox();
 	test_claim_record();
+	test_claim_consent();
 	test_rate();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
