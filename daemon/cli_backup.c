@@ -252,6 +252,8 @@ cmd_restore(struct cli *cli, int argc, char **argv)
 	if (same_file(argv[1], conf->database))
 		return cli_error(EX_USAGE, "%s: is the database itself",
 		    argv[1]);
+	/* The replay needs the token secret: fail now, not half-way. */
+	cli_keys(cli, &cli->keys);
 	if (db_backup_verify(argv[1], &version, &cause) == -1) {
 		rc = cli_error(EX_DATAERR, "%s", cause);
 		free(cause);

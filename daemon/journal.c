@@ -18,8 +18,11 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +79,21 @@ journal_line(const struct journal_entry *e)
 	return line;
 }
 
+/* A new journal's name must survive a crash too: fsync its directory. */
+static void
+journal_sync_dir(const char *path)
+{
+	char	*copy = xstrdup(path);
+	int	 fd;
+
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+	    -1) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
 int
 journal_append(const char *dbpath, const struct journal_entry *e,
     char **cause)
@@ -83,7 +101,7 @@ journal_append(const char *dbpath, const struct journal_entry *e,
 	char	*path, *line;
 	ssize_t	 n;
 	size_t	 len;
-	int	 fd, rc = -1;
+	int	 fd, rc = -1, created;
 
 	if ((line = journal_line(e)) == NULL) {
 		xasprintf(cause, "cannot format a journal entry");
@@ -91,6 +109,7 @@ journal_append(const char *dbpath, const struct journal_entry *e,
 	}
 	len = strlen(line);
 	path = journal_path(dbpath);
+	created = access(path, F_OK) == -1;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1)
 		xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -103,6 +122,8 @@ journal_append(const char *dbpath, const struct journal_entry *e,
 		rc = 0;
 	if (fd != -1)
 		close(fd);
+	if (rc == 0 && created)
+		journal_sync_dir(path);
 	free(path);
 	free(line);
 	return rc;
