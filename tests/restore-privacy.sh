@@ -68,4 +68,15 @@ rm -f "$T"/clarion.db.before-restore-*
 out=$($C restore "$T/old.db" 2>&1)
 expect_contains "a second restore of the same backup re-applies them again" \
 	"$out" "1 erasure"
+
+# A backup copied back by hand, not with clarion restore: clariond takes
+# the journal's actions again when it starts, before it sends.
+rm -f "$T/clarion.db-wal" "$T/clarion.db-shm"
+cp "$T/old.db" "$T/clarion.db"
+"$CLARIOND" -c "$T/c.conf" --once 2>>"$T/daemon.log"
+expect_eq "after a copy by hand nobody who left is mailed either" \
+	"$(got ann)$(got bob)$(got cat)" 110
+expect_eq "dan gets it a third time" "$(got dan)" 3
+expect_contains "clariond says it re-applied the journal" \
+	"$(cat "$T/daemon.log")" "privacy journal: 4 actions"
 done_testing
