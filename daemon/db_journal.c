@@ -261,7 +261,9 @@ replay_erase(struct replay *p, const struct journal_entry *e,
 	long		 n;
 
 	if (who != NULL) {
-		if (db_erase_rows(p->db, p->keys, who->id, who->address,
+		/* Deleted content zeroed, as db_subscriber_erase does. */
+		if (db_exec(p->db, "PRAGMA secure_delete = ON", NULL) == -1 ||
+		    db_erase_rows(p->db, p->keys, who->id, who->address,
 		    &er) == -1)
 			return -1;
 		return 1;
@@ -352,8 +354,6 @@ db_journal_replay(struct db *db, const struct token_keys *keys,
 	p.db = db;
 	p.keys = keys;
 	p.r = r;
-	if (db_exec(db, "PRAGMA secure_delete = ON", cause) == -1)
-		return -1;
 	if (db_begin(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		return -1;
