@@ -142,6 +142,7 @@ cli_keys(struct cli *cli, struct token_keys *keys)
 			old = (unsigned char *)olds;
 		}
 		rc = token_keys_init(&cli->keys, secret, len, old, oldlen);
+		token_keys_old_until(&cli->keys, conf->token_old_until);
 		if (old != NULL) {
 			explicit_zero(old, oldlen);
 			free(old);

@@ -230,13 +230,26 @@ struct token_keys {
 	unsigned char	 key[32];
 	int		 has_old;
 	unsigned char	 old_key[32];
+	time_t		 old_until;	/* old key's tokens refused from then */
 };
+/* A token that passed its check: what it may do, for which delivery. */
+struct token_ref {
+	enum token_purpose purpose;
+	int64_t		 delivery_id;
+	int		 old_key;	/* signed with the previous secret */
+};
+#define TOKEN_BAD	-1
+#define TOKEN_EXPIRED	-2	/* old secret, after token_old_until */
 int	 token_keys_init(struct token_keys *, const unsigned char *, size_t,
 	     const unsigned char *, size_t);
+void	 token_keys_old_until(struct token_keys *, time_t);
 void	 token_make(const struct token_keys *, enum token_purpose, int64_t,
 	     char *, size_t);
 int	 token_check(const struct token_keys *, enum token_purpose,
 	     const char *, int64_t *);
+int	 token_verify(const struct token_keys *, enum token_purpose,
+	     const char *, struct token_ref *);
+const char *token_purpose_name(enum token_purpose);
 void	 token_hash_address(const struct token_keys *, const char *, char *,
 	     size_t);
 
@@ -860,13 +873,20 @@ struct bounce_row {
 	time_t		 disabled_at;	/* 0 = not disabled */
 	char		*reason;
 	int		 digested;
+	/* What attributed the bounce that disabled it (schema 4). */
+	char		*via_source;	/* "smtp", "dsn"; NULL: not recorded */
+	char		*via_token;	/* token purpose ("bounce") or NULL */
+	int64_t		 via_delivery;
+	int64_t		 via_run;
 };
 int	 db_bounce_insert(struct db *, int64_t, int64_t, time_t, int,
-	     const char *, const char *, const char *);
+	     const char *, const char *, const char *, const char *,
+	     int64_t *);
 int	 db_bounce_score_get(struct db *, int64_t, double *, time_t *,
 	     time_t *);
 int	 db_bounce_score_set(struct db *, int64_t, double, time_t);
-int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *);
+int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *,
+	     int64_t);
 int	 db_bounce_reset(struct db *, int64_t);
 int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
 	     size_t *);
@@ -876,12 +896,15 @@ int	 db_bounce_digest_lists(struct db *, int64_t **, size_t *);
 int	 db_bounce_mark_digested(struct db *);
 void	 bounce_rows_free(struct bounce_row *, size_t);
 double	 bounce_decay(double, time_t, time_t, int);
+char	*bounce_row_via(const struct bounce_row *);
 double	 bounce_row_score(const struct bounce_row *, const struct config *,
 	     time_t);
 /* 1: this bounce disabled the member; 0: recorded; -1: error */
 int	 bounce_record(struct db *, const struct config *,
 	     const struct token_keys *, int64_t, int64_t, int, const char *,
-	     const char *, const char *);
+	     const char *, const struct token_ref *);
+int	 bounce_complaint(struct db *, const struct token_keys *, int64_t,
+	     int64_t, const struct token_ref *, const char *);
 int	 bounce_success(struct db *, int64_t);
 int	 bounce_digest(struct db *, const struct config *, time_t, char **);
 

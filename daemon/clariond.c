@@ -140,6 +140,7 @@ keys_load(struct config *conf, struct token_keys *keys, char **cause)
 		old = (unsigned char *)s;
 	}
 	rc = token_keys_init(keys, secret, len, old, oldlen);
+	token_keys_old_until(keys, conf->token_old_until);
 	explicit_zero(secret, len);
 	free(secret);
 	if (old != NULL) {

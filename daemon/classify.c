@@ -1020,9 +1020,7 @@ returned_headers(struct cls *c)
 		c->res->original_message_id = msgid_clean(v);
 		free(v);
 	}
-	if (!token_try(c, raw, len, o->bounce_local, 'b') &&
-	    !token_try(c, raw, len, o->unsubscribe_local, 'u'))
-		token_try(c, raw, len, o->reply_local, 'r');
+	token_try(c, raw, len, o->bounce_local, 'b');
 }
 
 /*
@@ -1052,7 +1050,12 @@ original_id_scan(struct cls *c)
 	}
 }
 
-/* The VERP token of a bounce or complaint, from wherever it shows. */
+/*
+ * The VERP token of a bounce or complaint, from wherever it shows. Only
+ * failing that, a reply or unsubscribe token (say, in the returned
+ * List-Unsubscribe): reported, so the refusal names it, but it never
+ * attributes a bounce or complaint (inbound.c, bounce.c).
+ */
 static void
 bounce_token(struct cls *c)
 {

@@ -16,6 +16,19 @@
  * ever done on that basis. Anything else without a valid token goes to
  * Unknown for a person to read.
  *
+ * security (attribution): a token acts only for its own purpose, checked
+ * where the effect is applied. A bounce (DSN or not) or a complaint (ARF)
+ * is attributed only by the bounce (VERP) token of the delivery it names:
+ * in the envelope recipient bounces+T@, or in the returned original
+ * (Return-Path, ARF Original-Mail-From). Reply and unsubscribe tokens sit
+ * in headers every recipient sees and may forward, so a report carrying
+ * one changes nothing. Nor does a complaint's Message-ID alone: ours are
+ * clarion.RUN.DELIVERY@domain, visible to recipients and guessable, and
+ * a From: or the address a report came to proves nothing without a
+ * token, so it is filed to Unknown for a person. An unsubscribe takes
+ * the unsubscribe token or the member's own reply (reply token); a reply
+ * is forwarded as verified only with its reply token.
+ *
  * Test hook: with CLARION_TEST_CRASH_AFTER_RECORD=1 in the environment the
  * process exits with status 137 right after the first commit, before
  * filing, as a kill -9 would; tests use it to prove nothing is applied
@@ -70,6 +83,7 @@ struct effect {
 	char			*reason;
 	char			*error;		/* why applying failed */
 	int			 verified;	/* the token checked out */
+	struct token_ref	 tok;		/* when verified */
 };
 
 static void
@@ -150,16 +164,26 @@ effect_delivery(struct effect *e)
 {
 	struct classify_result *cr = e->cr;
 	int64_t		 id = 0, run = 0;
+	int		 rc;
 
 	if (cr->token != NULL) {
-		if (token_check(e->in->keys, token_purpose_of(cr->token_purpose),
-		    cr->token, &id) == -1) {
+		if ((rc = token_verify(e->in->keys,
+		    token_purpose_of(cr->token_purpose), cr->token, &e->tok)) ==
+		    TOKEN_EXPIRED) {
+			effect_set(e, IMAP_UNKNOWN, "nothing: the token was "
+			    "signed with the old secret, whose grace period "
+			    "(token_old_until) has ended");
+			effect_reason(e, "expired token");
+			return -1;
+		}
+		if (rc != 0) {
 			effect_set(e, IMAP_UNKNOWN, "nothing: the token failed "
 			    "its check");
 			effect_reason(e, "bad token");
 			return -1;
 		}
 		e->verified = 1;
+		id = e->tok.delivery_id;
 	} else if (cr->class == INBOUND_REPLY) {
 		if ((id = msgid_delivery(cr->in_reply_to,
 		    e->in->conf->domain, &run)) == 0)
@@ -185,18 +209,37 @@ effect_delivery(struct effect *e)
 	return 0;
 }
 
+/*
+ * The token verified, but for another purpose than this message's
+ * effect: nothing is done and a person reads it in Unknown.
+ */
+static int
+token_refused(struct effect *e, const char *what)
+{
+	effect_set(e, IMAP_UNKNOWN, "nothing: a %s token cannot attribute "
+	    "%s", e->verified ? token_purpose_name(e->tok.purpose) : "missing",
+	    what);
+	effect_reason(e, "wrong token purpose");
+	log_info("inbound: %s for delivery %lld carries a %s token: ignored",
+	    what, (long long)e->ref.delivery_id, e->verified ?
+	    token_purpose_name(e->tok.purpose) : "missing");
+	return 0;
+}
+
 static int
 apply_bounce(struct effect *e, int hard)
 {
 	int	 rc;
 
+	if (!e->verified || e->tok.purpose != TOKEN_BOUNCE)
+		return token_refused(e, "a bounce");
 	if (e->ref.subscriber_id <= 0) {
 		effect_set(e, IMAP_BOUNCES, "nothing: the member was erased");
 		return 0;
 	}
 	rc = bounce_record(e->in->db, e->in->conf, e->in->keys,
 	    e->ref.subscriber_id, e->ref.delivery_id, hard, e->cr->status,
-	    e->cr->reason, "dsn");
+	    e->cr->reason, &e->tok);
 	if (rc == -1)
 		return -1;
 	effect_set(e, IMAP_BOUNCES, "%s bounce recorded%s", hard ? "hard" :
@@ -207,29 +250,19 @@ apply_bounce(struct effect *e, int hard)
 static int
 apply_complaint(struct effect *e)
 {
-	char	*address = NULL, *name = NULL;
-	json_t	*attrs = NULL;
 	int	 rc;
 
-	if (e->ref.subscriber_id <= 0 || db_subscriber_get(e->in->db,
-	    e->ref.subscriber_id, &address, &name, &attrs) == -1) {
+	if (!e->verified || e->tok.purpose != TOKEN_BOUNCE)
+		return token_refused(e, "a complaint");
+	rc = bounce_complaint(e->in->db, e->in->keys, e->ref.subscriber_id,
+	    e->ref.delivery_id, &e->tok, e->cr->reason);
+	if (rc == 0)
 		effect_set(e, IMAP_COMPLAINTS, "nothing: the member was "
 		    "erased");
-		return 0;
-	}
-	rc = db_unsubscribe(e->in->db, e->ref.subscriber_id, 0, "complaint");
-	if (rc != -1)
-		rc = db_suppress(e->in->db, e->in->keys, address, "complaint",
-		    e->cr->reason != NULL ? e->cr->reason : "abuse report");
-	if (rc != -1) {
-		log_info("inbound: complaint from %s: unsubscribed from every "
-		    "list", log_addr(address));
+	else if (rc == 1)
 		effect_set(e, IMAP_COMPLAINTS, "unsubscribed from every list; "
-		    "suppressed (complaint)");
-	}
-	free(address);
-	free(name);
-	json_decref(attrs);
+		    "suppressed (complaint, bounce token of delivery %lld)",
+		    (long long)e->ref.delivery_id);
 	return rc == -1 ? -1 : 0;
 }
 
@@ -252,6 +285,10 @@ apply_unsubscribe(struct effect *e)
 	char	*dedupe, *cause = NULL;
 	int	 rc;
 
+	/* The unsubscribe address, or the member's own reply asking. */
+	if (!e->verified || (e->tok.purpose != TOKEN_UNSUBSCRIBE &&
+	    e->tok.purpose != TOKEN_REPLY))
+		return token_refused(e, "an unsubscribe");
 	if (e->ref.subscriber_id <= 0) {
 		effect_set(e, IMAP_UNSUBSCRIBED, "nothing: the member was "
 		    "erased");
@@ -295,7 +332,8 @@ apply_reply(struct effect *e)
 	memset(&f, 0, sizeof f);
 	f.cr = e->cr;
 	f.ref = &e->ref;
-	f.verified = e->verified;
+	/* Only the reply token says the member wrote it. */
+	f.verified = e->verified && e->tok.purpose == TOKEN_REPLY;
 	dedupe = effect_dedupe(e, "forward");
 	rc = inmail_forward(e->in->db, e->in->conf, &f, dedupe, &cause);
 	free(dedupe);
@@ -304,8 +342,9 @@ apply_reply(struct effect *e)
 		return -1;
 	}
 	effect_set(e, IMAP_REPLIES, "forwarded to the owner of list %lld%s",
-	    (long long)e->ref.list_id, e->verified ? "" : " (unverified: "
-	    "no token, matched by In-Reply-To)");
+	    (long long)e->ref.list_id, f.verified ? "" : e->verified ?
+	    " (unverified: not the reply token)" : " (unverified: no token, "
+	    "matched by In-Reply-To)");
 	return 0;
 }
 

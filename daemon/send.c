@@ -419,7 +419,7 @@ send_bounce(struct sender *s, const struct delivery_claim *c,
 	hard = classify_bounce_is_hard(r->status[0] != '\0' ? r->status :
 	    NULL, r->reply);
 	if (bounce_record(s->ctx->db, s->ctx->conf, &s->ctx->keys,
-	    c->subscriber_id, c->id, hard, r->status, r->reply, "smtp") == -1)
+	    c->subscriber_id, c->id, hard, r->status, r->reply, NULL) == -1)
 		log_warnx("send: delivery %lld: cannot record the bounce",
 		    (long long)c->id);
 }
