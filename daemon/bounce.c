@@ -193,7 +193,7 @@ attributed(const struct token_ref *tok, int64_t delivery_id,
 	}
 	if (tok->purpose == TOKEN_BOUNCE && tok->delivery_id == delivery_id)
 		return 1;
-	log_warnx("%s: refused: a %s token for delivery %lld cannot "
+	log_warnx("%s: refused: the %s token of delivery %lld cannot "
 	    "attribute it to delivery %lld", what,
 	    token_purpose_name(tok->purpose), (long long)tok->delivery_id,
 	    (long long)delivery_id);

@@ -216,13 +216,14 @@ effect_delivery(struct effect *e)
 static int
 token_refused(struct effect *e, const char *what)
 {
-	effect_set(e, IMAP_UNKNOWN, "nothing: a %s token cannot attribute "
-	    "%s", e->verified ? token_purpose_name(e->tok.purpose) : "missing",
-	    what);
+	const char	*p = e->verified ? token_purpose_name(e->tok.purpose) :
+			    "missing";
+
+	effect_set(e, IMAP_UNKNOWN, "nothing: %s %s token cannot attribute "
+	    "%s", *p == 'u' ? "an" : "a", p, what);
 	effect_reason(e, "wrong token purpose");
-	log_info("inbound: %s for delivery %lld carries a %s token: ignored",
-	    what, (long long)e->ref.delivery_id, e->verified ?
-	    token_purpose_name(e->tok.purpose) : "missing");
+	log_info("inbound: %s for delivery %lld carries %s %s token: ignored",
+	    what, (long long)e->ref.delivery_id, *p == 'u' ? "an" : "a", p);
 	return 0;
 }
 
