@@ -306,8 +306,8 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		when = time_format_local(rows[i].disabled_at,
-		    "%Y-%m-%d %H:%M", tz);
+		when = time_format_local(rows[i].disabled_at, tz,
+		    "%Y-%m-%d %H:%M");
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}",
 		    "address", rows[i].address, "name", rows[i].name,
 		    "reason", rows[i].reason, "when", when));

@@ -160,6 +160,8 @@ expect_contains "clarion bounces lists the disabled address" "$b" "m5@members.te
 expect_contains "and what attributed the bounce" "$b" \
     "attributed by: bounce token of delivery 5 (run 1)"
 expect_not_contains "and nothing from the forgeries" "$b" "m1@members.test"
+expect_contains "and when, in local time (not the time zone's name)" "$b" \
+    "m5@members.test                  2027-01-15 00:00  hard bounce"
 j=$("$CLARION" -c "$C" bounces --json)
 expect_contains "clarion bounces --json: the token's purpose" "$j" '"token": "bounce"'
 expect_contains "clarion bounces --json: the delivery" "$j" '"delivery": 5'
