@@ -847,14 +847,15 @@ child_fingerprint(const struct daemon_ctx *ctx)
 	token_hash_address(&ctx->keys, "clarion inbound key check", key,
 	    sizeof key);
 	xasprintf(&s, "%s|%s|%s|%s|%s|%d|%d|%s|%s|%d|%d|%d|%ld|%s|%s|%s|%s|"
-	    "%c|%s|%s|%s|%d|%d|%s|%d", i->url != NULL ? i->url : "",
+	    "%c|%s|%s|%s|%d|%d|%s|%d|%lld", i->url != NULL ? i->url : "",
 	    i->user != NULL ? i->user : "", i->password_file != NULL ?
 	    i->password_file : "", pw, i->ca_file != NULL ? i->ca_file : "",
 	    i->tls_verify, i->starttls, i->mailbox, i->folder_prefix,
 	    i->poll_interval, i->idle, i->timeout, i->max_message_size,
 	    c->domain != NULL ? c->domain : "", c->bounce_local, c->reply_local, c->unsubscribe_local,
 	    c->delimiter, c->database, c->templates_dir, c->timezone,
-	    c->bounce_threshold, c->bounce_window, key, ctx->keys.has_old);
+	    c->bounce_threshold, c->bounce_window, key, ctx->keys.has_old,
+	    (long long)ctx->keys.old_until);
 	return s;
 }
 
