@@ -82,8 +82,8 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 	for (i = 0; i < n; i++) {
 		if (rows[i].disabled_at == 0)
 			continue;
-		t = time_format_local(rows[i].disabled_at, "%Y-%m-%d %H:%M",
-		    conf->timezone);
+		t = time_format_local(rows[i].disabled_at, conf->timezone,
+		    "%Y-%m-%d %H:%M");
 		printf("  %-32s %s  %s\n", rows[i].address, t, rows[i].reason);
 		free(t);
 		shown++;
@@ -97,7 +97,7 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 		if (rows[i].disabled_at != 0 || s < SCORE_SHOWN)
 			continue;
 		t = time_format_local(rows[i].last_bounce_at,
-		    "%Y-%m-%d %H:%M", conf->timezone);
+		    conf->timezone, "%Y-%m-%d %H:%M");
 		printf("  %-32s %5.2f  last bounce %s\n", rows[i].address, s,
 		    t);
 		free(t);

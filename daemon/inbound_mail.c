@@ -307,7 +307,7 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
 
 	for (i = 0; i < n; i++) {
 		when = time_format_local(rows[i].disabled_at,
-		    "%Y-%m-%d %H:%M", tz);
+		    tz, "%Y-%m-%d %H:%M");
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}",
 		    "address", rows[i].address, "name", rows[i].name,
 		    "reason", rows[i].reason, "when", when));
