@@ -84,7 +84,7 @@ cli_config(struct cli *cli)
 	if (cli->conf != NULL)
 		return cli->conf;
 	if ((cli->conf = config_load(cli->config_path, &cause)) == NULL) {
-		fprintf(stderr, "clarion: %s\n", cause);
+		lines_print(stderr, "clarion: ", cause);
 		free(cause);
 		exit(EX_CONFIG);
 	}
@@ -264,25 +264,39 @@ int
 cmd_check_config(struct cli *cli, int argc, char **argv)
 {
 	struct config	*conf;
+	struct db	*db = NULL;
 	unsigned char	*secret;
 	size_t		 len;
 	char		*cause;
+	int		 bad = 0;
 
 	if (want_help(argc, argv))
 		return cli_usage("usage: clarion check-config\n\nReads and "
-		    "validates the configuration; exits 0 if it is good,\n"
-		    "78 (EX_CONFIG) with the file, line and key if not.\n",
-		    NULL);
+		    "validates the configuration, the templates every item\n"
+		    "kind needs and the items' segments; exits 0 if all is "
+		    "good,\n78 (EX_CONFIG) with every error, each with the "
+		    "file, line and key,\nif not.\n", NULL);
 	conf = cli_config(cli);
 	if (access(conf->token_secret_file, F_OK) == 0) {
 		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
-			cli_error(EX_CONFIG, "%s", cause);
+			lines_print(stderr, "clarion: ", cause);
 			free(cause);
-			return EX_CONFIG;
+			bad = 1;
+		} else {
+			explicit_zero(secret, len);
+			free(secret);
 		}
-		explicit_zero(secret, len);
-		free(secret);
 	}
+	/* Without a database yet, the shipped templates are still checked. */
+	if (access(conf->database, F_OK) == 0)
+		db = cli_db(cli);
+	if (check_setup(conf, db, &cause) == -1) {
+		lines_print(stderr, "clarion: ", cause);
+		free(cause);
+		bad = 1;
+	}
+	if (bad)
+		return EX_CONFIG;
 	printf("%s: OK\n", conf->path);
 	return EX_OK;
 }

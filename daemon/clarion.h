@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sysexits.h>
 #include <time.h>
@@ -52,6 +53,8 @@ int	 file_private_check(const char *, char **);
 char	*path_resolve(const char *, const char *);
 void	 explicit_zero(void *, size_t);
 time_t	 clock_now(void);
+int	 tz_known(const char *, char **);
+void	 lines_print(FILE *, const char *, const char *);
 int	 time_parse_local(const char *, const char *, time_t *, char **);
 char	*time_format_local(time_t, const char *, const char *);
 char	*time_format_rfc5322(time_t);
@@ -87,6 +90,11 @@ void	 fatalx(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
 enum transport {
 	TRANSPORT_OUTBOX,
 	TRANSPORT_SMTP,
+};
+
+enum inbound_mode {
+	INBOUND_IMAP,		/* replies, bounces, unsubscribes read over IMAP */
+	INBOUND_EXTERNAL,	/* something else reads them (inbound = ...) */
 };
 
 enum resend_policy {
@@ -132,6 +140,7 @@ struct config {
 	char	*token_old_secret_file;	/* accepted until token_old_until */
 	time_t	 token_old_until;
 	char	*templates_dir;
+	int	 templates_dir_line;	/* where the file sets it; 0 = default */
 	char	*timezone;
 	enum log_level log_level;
 	char	*pid_file;
@@ -139,6 +148,7 @@ struct config {
 	enum transport transport;
 	char	*outbox;	/* Maildir for the outbox transport */
 	char	*test_address;	/* when set, every message goes here */
+	enum inbound_mode inbound;
 
 	struct smtp_config smtp;
 	struct imap_config imap;
@@ -176,6 +186,11 @@ int	 config_load_secret(const struct config *, unsigned char **, size_t *,
 	     char **);
 int	 config_password(const char *, const char *, char **, char **);
 const char *const *config_known_keys(void);
+
+/* check.c: templates and items against the setup (check-config) */
+struct db;
+int	 check_setup(const struct config *, struct db *, char **);
+int	 check_template(const struct config *, const char *, char **);
 
 /* db.c: the connection, migrations and helpers; db_*.c hold the queries */
 struct sqlite3;
@@ -272,6 +287,7 @@ struct tmpl_partials;
 struct tmpl *tmpl_parse(const char *, size_t, char **);
 struct tmpl *tmpl_parse_file(const char *, char **);
 void	 tmpl_free(struct tmpl *);
+size_t	 tmpl_partial_names(const struct tmpl *, char ***);
 struct tmpl_partials *tmpl_partials_new(const char *);
 int	 tmpl_partials_add(struct tmpl_partials *, const char *, const char *,
 	     size_t, char **);
@@ -401,6 +417,7 @@ int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);
+int	 ical_zone_check(const char *, char **);
 int	 ical_rrule_expand(const char *, time_t, const char *, time_t, time_t,
 	     size_t, time_t **, size_t *, char **);
 int	 ical_parse_events(const char *, const char *, struct event_list *,
@@ -595,6 +612,8 @@ struct segment *segment_parse(const char *, char **);
 int	 segment_match(const struct segment *, const char *, const char *,
 	     struct json_t *);
 void	 segment_free(struct segment *);
+size_t	 segment_unknown_attrs(const struct segment *, char *const *, size_t,
+	     char ***);
 char	*attr_key_normalize(const char *);
 
 /* db_subscriber.c: lists, subscribers, memberships, suppressions */

@@ -58,8 +58,8 @@ classify_cfg_init(struct cli *cli, struct classify_cfg *cc, const char *domain)
 	cc->conf = NULL;
 	if (cli->config_path != NULL && access(cli->config_path, R_OK) == 0) {
 		if ((cc->conf = config_load(cli->config_path, &cause)) == NULL) {
-			fprintf(stderr, "clarion: %s (using the defaults)\n",
-			    cause);
+			lines_print(stderr, "clarion: ", cause);
+			fprintf(stderr, "clarion: (using the defaults)\n");
 			free(cause);
 		}
 	}

@@ -347,6 +347,25 @@ item_next(struct cli *cli, const struct item *it)
 	return next;
 }
 
+/*
+ * An item whose template is missing would have every delivery held:
+ * refuse it now, saying which file is missing.
+ */
+static int
+template_usable(struct cli *cli, const struct item *it)
+{
+	char	*cause;
+
+	if (check_template(cli_config(cli), it->template, &cause) == 0)
+		return 1;
+	fprintf(stderr, "clarion: item '%s' not saved: its template '%s' "
+	    "cannot be used, so every delivery would be held\n", it->name,
+	    it->template);
+	lines_print(stderr, "clarion: ", cause);
+	free(cause);
+	return 0;
+}
+
 static int
 item_add(struct cli *cli, const char *name, const struct item_opts *o)
 {
@@ -370,6 +389,10 @@ item_add(struct cli *cli, const char *name, const struct item_opts *o)
 	}
 	if (it.template == NULL)
 		it.template = xstrdup(it.kind);
+	if (!template_usable(cli, &it)) {
+		item_clear(&it);
+		return EX_CONFIG;
+	}
 	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
 		it.skip_empty = 0;
 	if ((rc = item_store(cli, &it, 1)) == EX_OK) {
@@ -409,6 +432,10 @@ item_edit(struct cli *cli, const char *key, const struct item_opts *o)
 	    0 && !item_complete(&it))) {
 		item_clear(&it);
 		return item_err;
+	}
+	if (o->template != NULL && !template_usable(cli, &it)) {
+		item_clear(&it);
+		return EX_CONFIG;
 	}
 	if ((rc = item_store(cli, &it, 0)) == EX_OK)
 		printf("item %lld: %s updated\n", (long long)it.id, it.name);

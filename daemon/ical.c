@@ -27,6 +27,20 @@ zone_get(const char *tz, char **cause)
 	return z;
 }
 
+/* Whether libical knows the zone; see also tz_known(). */
+int
+ical_zone_check(const char *tz, char **cause)
+{
+	char	*why = NULL;
+
+	if (zone_get(tz, &why) != NULL)
+		return 0;
+	xasprintf(cause, "\"%s\" is not a time zone libical knows; use a "
+	    "name such as \"Europe/London\"", tz);
+	free(why);
+	return -1;
+}
+
 static int
 rrule_parse(const char *rrule, struct icalrecurrencetype *r, char **cause)
 {

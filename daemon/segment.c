@@ -529,3 +529,43 @@ segment_match(const struct segment *n, const char *address, const char *name,
 	}
 	return 0;
 }
+
+static void
+unknown_collect(const struct segment *n, char *const *known, size_t nknown,
+    char ***out, size_t *nout)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return;
+	unknown_collect(n->left, known, nknown, out, nout);
+	unknown_collect(n->right, known, nknown, out, nout);
+	if (n->field == NULL || strcmp(n->field, "address") == 0 ||
+	    strcmp(n->field, "email") == 0 || strcmp(n->field, "name") == 0)
+		return;
+	for (i = 0; i < nknown; i++)
+		if (strcmp(known[i], n->field) == 0)
+			return;
+	for (i = 0; i < *nout; i++)
+		if (strcmp((*out)[i], n->field) == 0)
+			return;
+	*out = xreallocarray(*out, *nout + 1, sizeof **out);
+	(*out)[(*nout)++] = xstrdup(n->field);
+}
+
+/*
+ * The attributes seg names that are neither built in (address, email,
+ * name) nor among known (normalised keys, as db_attr_keys gives them):
+ * each once, in *out, which the caller frees. Returns how many. Such a
+ * name compares as empty for everyone, so the segment matches all or none.
+ */
+size_t
+segment_unknown_attrs(const struct segment *seg, char *const *known,
+    size_t nknown, char ***out)
+{
+	size_t	 n = 0;
+
+	*out = NULL;
+	unknown_collect(seg, known, nknown, out, &n);
+	return n;
+}
