@@ -717,6 +717,7 @@ int	 inbound_class_parse(const char *, enum inbound_class *);
 int	 classify_message(const char *, size_t, const struct classify_opts *,
 	     struct classify_result *);
 int	 classify_is_loop(const struct classify_result *, const char *);
+int	 classify_mime_depth_bound(const char *, size_t, int);
 void	 classify_result_free(struct classify_result *);
 int	 classify_bounce_is_hard(const char *, const char *);
 char	*classify_html_to_text(const char *, size_t, int);
