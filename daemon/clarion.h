@@ -447,6 +447,7 @@ enum imap_folder {
 	IMAP_REPLIES,
 	IMAP_AUTOREPLIES,
 	IMAP_UNKNOWN,
+	IMAP_QUARANTINE,	/* its processing stopped the inbound process */
 	IMAP_NFOLDERS,
 };
 extern const char *const imap_folder_names[IMAP_NFOLDERS];
@@ -512,6 +513,10 @@ int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
 void	 inbound_pending_free(struct inbound_pending *, size_t);
 int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
 void	 delivery_ref_free(struct delivery_ref *);
+int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int);
+int	 db_inbound_marked(struct db *, const char *, uint32_t, uint32_t);
+int	 db_inbound_unmark(struct db *);
+int	 db_inbound_quarantined(struct db *, long *, time_t *);
 int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
 	     const char *, size_t, const char *);
 int	 db_atomic(struct db *, int (*)(void *), void *);
@@ -892,7 +897,17 @@ struct inmail_forward {
 	const struct delivery_ref *ref;
 	int		 verified;	/* by token, not only In-Reply-To */
 };
+struct inmail_quarantine {
+	const char	*mailbox;
+	const char	*folder;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	size_t		 size;
+	int		 attempts;	/* processes it stopped */
+};
 struct list_info;
+int	 inmail_quarantined(struct db *, const struct config *,
+	     const struct inmail_quarantine *, char **);
 int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 inmail_forward(struct db *, const struct config *,
