@@ -70,6 +70,7 @@ struct inbound {
 	uint32_t		 uidvalidity;
 	struct classify_opts	 copts;
 	long			 processed;
+	int			 marked;	/* a mark is in the database */
 };
 
 /* What one message did, written to its inbound row. */
@@ -451,6 +452,7 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 		    e->uid);
 		return -1;
 	}
+	in->marked = 0;
 	in->processed++;
 	log_info("inbound: uid %u: %s -> %s: %s", e->uid, e->rec.class,
 	    e->rec.folder, e->action != NULL ? e->action : "");
@@ -535,6 +537,7 @@ mark_message(struct inbound *in, const struct imap_msg *m, char **cause)
 		    m->uid, db_errmsg(in->db));
 		return -1;
 	}
+	in->marked = 1;
 	return 0;
 }
 
@@ -651,11 +654,15 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 	int	 rc;
 
 	rc = read_message(in, m, cause);
-	if (db_inbound_unmark(in->db) == -1 && rc == 0) {
-		xasprintf(cause, "%s: cannot clear the mark of uid %u: %s",
-		    in->db->path, m->uid, db_errmsg(in->db));
-		rc = -1;
+	if (!in->marked)
+		return rc;
+	if (db_inbound_unmark(in->db) == -1) {
+		if (rc == 0)
+			xasprintf(cause, "%s: cannot clear the mark of uid %u: "
+			    "%s", in->db->path, m->uid, db_errmsg(in->db));
+		return -1;
 	}
+	in->marked = 0;
 	return rc;
 }
 
@@ -927,7 +934,7 @@ crash_record(struct db *db, int status)
 static void
 child_reap(struct db *db)
 {
-	int	 status;
+	int	 status = 0;
 	pid_t	 pid;
 	time_t	 ran, delay;
 
@@ -950,7 +957,8 @@ child_reap(struct db *db)
 		log_warnx("inbound: child %ld exited with status %d; "
 		    "restarting in %lds", (long)child_pid, WEXITSTATUS(status),
 		    (long)delay);
-	crash_record(db, status);
+	if (pid == child_pid)
+		crash_record(db, status);
 	child_pid = 0;
 	child_restart_at = mono_now() + delay;
 }
