@@ -15,7 +15,8 @@
  *                 {name, subject}, reply {subject, text, message_id,
  *                 verified}
  *   digest:       list, count, disabled [{address, name, reason, when}]
- *   quarantined:  list, mailbox, folder, uid, uidvalidity, size, attempts
+ *   quarantined:  list, mailbox, prefix, folder, uid, uidvalidity, size,
+ *                 attempts
  */
 #include "config.h"
 
@@ -54,7 +55,7 @@ static const char fallback_digest[] =
 static const char fallback_quarantined[] =
     "A message in the mailbox {{mailbox}} stopped Clarion's inbound process "
     "{{attempts}} times while it was being read, so it was moved, unread, "
-    "to the folder {{folder}} (IMAP UID {{uid}}, UIDVALIDITY "
+    "to the folder {{folder}} under {{prefix}} (IMAP UID {{uid}}, UIDVALIDITY "
     "{{uidvalidity}}, {{size}} bytes).\n\n"
     "Nothing in it was acted on. The mail behind it is read as usual.\n"
     "If it is an unsubscribe or a bounce, apply it by hand; moving it back\n"
@@ -377,8 +378,9 @@ quarantined_one(struct db *db, const struct config *conf,
 	char		*mid, *dedupe;
 	int		 rc = -1;
 
-	data = json_pack("{s:o, s:s, s:s, s:I, s:I, s:I, s:i}", "list",
-	    list_json(l), "mailbox", q->mailbox, "folder", q->folder, "uid",
+	data = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:i}", "list",
+	    list_json(l), "mailbox", q->mailbox, "prefix",
+	    conf->imap.folder_prefix, "folder", q->folder, "uid",
 	    (json_int_t)q->uid, "uidvalidity", (json_int_t)q->uidvalidity,
 	    "size", (json_int_t)q->size, "attempts", q->attempts);
 	mid = sys_message_id(conf, "quarantined");

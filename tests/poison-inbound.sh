@@ -76,8 +76,8 @@ unsub_msg() { # unsub_msg N MESSAGE-ID: member N's valid unsubscribe by mail
 	    "$1" "$1" "$("$TOKEN" "$C" u "$1")" "$2"
 }
 unsub() { unsub_msg "$1" "unsub-$1@members.test" > "$T/u$1.eml"; append "$T/u$1.eml"; }
-daemon_start() { # daemon_start BINARY
-	"$1" -c "$C" -d 2>>"$T/daemon.err" &
+daemon_start() { # daemon_start BINARY LOG
+	"$1" -c "$C" -d 2>"$2" &
 	DPID=$!
 }
 daemon_stop() {
@@ -95,7 +95,7 @@ awk 'BEGIN {
 }' > "$T/deep.eml"
 append "$T/deep.eml"
 unsub 1
-daemon_start "$CLARIOND"
+daemon_start "$CLARIOND" "$T/daemon1.err"
 check "the unsubscribe behind a 30,000-deep message is applied" \
     until_ok 60 unsubscribed 1
 check "the deep message is filed to Unknown" until_ok 10 in_folder Unknown "deep@poison.test"
@@ -113,7 +113,7 @@ expect_not_contains "status shows no inbound crash" "$("$CLARION" -c "$C" status
 unsub_msg 2 crash-me@poison.test > "$T/crash.eml"
 append "$T/crash.eml"
 unsub 3
-CLARION_TEST_CRASH_ON=crash-me@poison.test daemon_start "$HOOKED"
+CLARION_TEST_CRASH_ON=crash-me@poison.test daemon_start "$HOOKED" "$T/daemon2.err"
 check "the unsubscribe behind a crashing message is applied" \
     until_ok 90 unsubscribed 3
 check "the crashing message is in the quarantine folder" \
@@ -128,7 +128,7 @@ expect_eq "the owner is told, once" \
     "$(q "SELECT count(*) FROM sysmail WHERE to_addr = 'owner@example.org' AND CAST(message AS TEXT) LIKE '%quarantined%'")" 1
 expect_eq "no mark is left behind" \
     "$(q "SELECT count(*) FROM daemon_state WHERE key = 'inbound_processing'")" 0
-grep -q "killed by signal 11" "$T/daemon.err" && pass "clariond saw the child die by SIGSEGV" ||
+grep -q "killed by signal 11" "$T/daemon2.err" && pass "clariond saw the child die by SIGSEGV" ||
     fail "clariond saw the child die by SIGSEGV"
 st=$("$CLARION" -c "$C" status)
 expect_contains "status counts the child's crashes" "$st" "2 crashes of the inbound child"
@@ -139,8 +139,25 @@ expect_contains "status --json: crashes" "$js" '"inbound_crashes": 2'
 expect_contains "status --json: quarantined" "$js" '"quarantined": 1'
 daemon_stop
 
-# A restart reads nothing twice: the quarantined message stays where it is.
-CLARION_TEST_CRASH_ON=crash-me@poison.test "$CLARION" -c "$C" inbound run --once >/dev/null 2>&1
-expect_eq "another pass changes nothing" \
-    "$(q "SELECT count(*) FROM inbound WHERE reason = 'quarantined'"):$(status_of 2)" "1:subscribed"
+# 3. A crash between recording a quarantine and filing it: the next pass
+#    files it, and neither records it nor tells the owner twice. The mark
+#    is written as a process that died twice on the message leaves it.
+unsub_msg 2 marked@poison.test > "$T/marked.eml"
+append "$T/marked.eml"
+uid=$($CURL "$URL/INBOX" -X 'UID SEARCH ALL' | tr -d '\r' | awk '{ print $NF }')
+uv=$(q "SELECT uidvalidity FROM imap_state")
+q "INSERT OR REPLACE INTO daemon_state (key, value) VALUES ('inbound_processing', '$uv $uid 2 INBOX')"
+CLARION_TEST_CRASH_AFTER_RECORD=1 "$CLARION" -c "$C" inbound run --once >/dev/null 2>&1; rc=$?
+expect_eq "clarion inbound run dies after recording the quarantine" "$rc" 137
+expect_eq "recorded, not yet filed" \
+    "$(q "SELECT reason || '/' || filed FROM inbound WHERE uid = $uid")" "quarantined/0"
+"$CLARION" -c "$C" inbound run --once >/dev/null 2>"$T/run.err"; rc=$?
+expect_eq "the next pass exits 0" "$rc" 0
+check "and files it to the quarantine folder" in_folder Quarantine "marked@poison.test"
+expect_eq "recorded once, now filed" \
+    "$(q "SELECT count(*) || '/' || max(filed) FROM inbound WHERE uid = $uid")" "1/1"
+expect_eq "the owner is told once" \
+    "$(q "SELECT count(*) FROM sysmail WHERE dedupe = 'quarantined:INBOX/$uv/$uid:owner@example.org'")" 1
+expect_eq "and it was never read: member 2 is still subscribed" "$(status_of 2)" subscribed
+expect_contains "status counts both" "$("$CLARION" -c "$C" status)" "quarantined:    2 messages"
 done_testing
