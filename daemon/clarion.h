@@ -477,6 +477,7 @@ enum imap_folder {
 	IMAP_REPLIES,
 	IMAP_AUTOREPLIES,
 	IMAP_UNKNOWN,
+	IMAP_QUARANTINE,	/* its processing stopped the inbound process */
 	IMAP_NFOLDERS,
 };
 extern const char *const imap_folder_names[IMAP_NFOLDERS];
@@ -542,6 +543,10 @@ int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
 void	 inbound_pending_free(struct inbound_pending *, size_t);
 int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
 void	 delivery_ref_free(struct delivery_ref *);
+int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int);
+int	 db_inbound_marked(struct db *, const char *, uint32_t, uint32_t);
+int	 db_inbound_unmark(struct db *);
+int	 db_inbound_quarantined(struct db *, long *, time_t *);
 int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
 	     const char *, size_t, const char *);
 int	 db_atomic(struct db *, int (*)(void *), void *);
@@ -749,6 +754,7 @@ int	 inbound_class_parse(const char *, enum inbound_class *);
 int	 classify_message(const char *, size_t, const struct classify_opts *,
 	     struct classify_result *);
 int	 classify_is_loop(const struct classify_result *, const char *);
+int	 classify_mime_depth_bound(const char *, size_t, int);
 void	 classify_result_free(struct classify_result *);
 int	 classify_bounce_is_hard(const char *, const char *);
 char	*classify_html_to_text(const char *, size_t, int);
@@ -933,7 +939,17 @@ struct inmail_forward {
 	const struct delivery_ref *ref;
 	int		 verified;	/* by token, not only In-Reply-To */
 };
+struct inmail_quarantine {
+	const char	*mailbox;
+	const char	*folder;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	size_t		 size;
+	int		 attempts;	/* processes it stopped */
+};
 struct list_info;
+int	 inmail_quarantined(struct db *, const struct config *,
+	     const struct inmail_quarantine *, char **);
 int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 inmail_forward(struct db *, const struct config *,

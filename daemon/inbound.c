@@ -29,10 +29,22 @@
  * the unsubscribe token or the member's own reply (reply token); a reply
  * is forwarded as verified only with its reply token.
  *
- * Test hook: with CLARION_TEST_CRASH_AFTER_RECORD=1 in the environment the
+ * A message that stops the process (libetpan overflowing the stack, a
+ * hang the parent kills) must not stop the mailbox: each message is
+ * marked in the database before it is read, and the mark goes in the
+ * transaction that records it. A message found marked at the next start
+ * was being read when the process died; the first time it is read again
+ * (the death may have been a kill -9 or a shutdown, not the message), the
+ * second time it is quarantined without being read: recorded, with the
+ * owners' reports queued, in one transaction, then filed to Quarantine as
+ * any recorded message is.
+ *
+ * Test hooks: with CLARION_TEST_CRASH_AFTER_RECORD=1 in the environment the
  * process exits with status 137 right after the first commit, before
  * filing, as a kill -9 would; tests use it to prove nothing is applied
- * twice.
+ * twice. Builds with CLARION_TEST_HOOKS defined (tests/clariond_hooks,
+ * never installed) also die by SIGSEGV on any message holding the text in
+ * CLARION_TEST_CRASH_ON.
  */
 #include "config.h"
 
@@ -58,6 +70,7 @@
 
 #define INBOUND_BACKOFF_MAX	300	/* seconds between reconnects */
 #define INBOUND_IDLE_WAIT	(28 * 60)
+#define INBOUND_QUARANTINE_AFTER 2	/* processes a message may stop */
 
 static volatile sig_atomic_t inbound_stopping;
 
@@ -70,6 +83,7 @@ struct inbound {
 	uint32_t		 uidvalidity;
 	struct classify_opts	 copts;
 	long			 processed;
+	int			 marked;	/* a mark is in the database */
 };
 
 /* What one message did, written to its inbound row. */
@@ -84,6 +98,7 @@ struct effect {
 	char			*error;		/* why applying failed */
 	int			 verified;	/* the token checked out */
 	struct token_ref	 tok;		/* when verified */
+	const struct inmail_quarantine *quarantine;	/* report it */
 };
 
 static void
@@ -423,6 +438,28 @@ file_one(struct inbound *in, int64_t id, uint32_t uid, const char *folder,
 }
 
 /*
+ * The owners' reports of a quarantined message, in the transaction that
+ * records it. Failing to queue them must not keep the message (and the
+ * mail behind it) in the mailbox: the action says so instead.
+ */
+static void
+quarantine_report(struct effect *e)
+{
+	char	*cause = NULL;
+	int	 n;
+
+	n = inmail_quarantined(e->in->db, e->in->conf, e->quarantine, &cause);
+	if (cause != NULL)
+		log_warnx("inbound: uid %u: cannot tell an owner: %s", e->uid,
+		    cause);
+	effect_set(e, IMAP_QUARANTINE, "nothing: it stopped the inbound "
+	    "process %d times; quarantined unread; %s",
+	    e->quarantine->attempts, n > 0 ? "the owners were told" :
+	    n == 0 ? "no owner to tell" : "the owners could not be told");
+	free(cause);
+}
+
+/*
  * Records (and applies, unless apply is 0) in one transaction, then files.
  * The test hook's crash sits between the two. -2: applying failed and
  * nothing was written.
@@ -442,8 +479,11 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 		db_rollback(in->db);
 		return -2;
 	}
+	if (e->quarantine != NULL)
+		quarantine_report(e);
 	e->rec.action = e->action;
 	if (db_inbound_insert(in->db, &e->rec, &id) == -1 ||
+	    db_inbound_unmark(in->db) == -1 ||
 	    db_imap_state_set(in->db, in->mailbox, in->uidvalidity,
 	    e->uid) == -1)
 		goto fail;
@@ -452,6 +492,7 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 		    e->uid);
 		return -1;
 	}
+	in->marked = 0;
 	in->processed++;
 	log_info("inbound: uid %u: %s -> %s: %s", e->uid, e->rec.class,
 	    e->rec.folder, e->action != NULL ? e->action : "");
@@ -483,6 +524,77 @@ too_large(struct inbound *in, const struct imap_msg *m, char **cause)
 	effect_free(&e);
 	return rc;
 }
+
+/* Recorded and filed to Quarantine, unread. */
+static int
+quarantine(struct inbound *in, const struct imap_msg *m, int attempts,
+    char **cause)
+{
+	struct inmail_quarantine q;
+	struct classify_result cr;
+	struct effect	 e;
+	int		 rc;
+
+	log_warnx("inbound: uid %u stopped the inbound process %d times; "
+	    "quarantining it unread", m->uid, attempts);
+	memset(&q, 0, sizeof q);
+	q.mailbox = in->mailbox;
+	q.folder = imap_folder_names[IMAP_QUARANTINE];
+	q.uidvalidity = in->uidvalidity;
+	q.uid = m->uid;
+	q.size = m->size;
+	q.attempts = attempts;
+	memset(&cr, 0, sizeof cr);
+	cr.class = INBOUND_UNKNOWN;
+	cr.reason = "quarantined";
+	effect_init(&e, in, m->uid, &cr);
+	effect_set(&e, IMAP_QUARANTINE, "quarantined");
+	e.quarantine = &q;
+	rc = record_and_file(in, &e, 0, cause);
+	effect_free(&e);
+	return rc;
+}
+
+/*
+ * Marks the message before it is read. 1 when it stopped the process too
+ * often and was quarantined instead, 0 to go on, -1 on error.
+ */
+static int
+mark_message(struct inbound *in, const struct imap_msg *m, char **cause)
+{
+	int	 attempts;
+
+	attempts = db_inbound_marked(in->db, in->mailbox, in->uidvalidity,
+	    m->uid);
+	if (attempts >= INBOUND_QUARANTINE_AFTER)
+		return quarantine(in, m, attempts, cause) == -1 ? -1 : 1;
+	if (attempts > 0)
+		log_warnx("inbound: uid %u was being read when the inbound "
+		    "process stopped; reading it once more", m->uid);
+	if (db_inbound_mark(in->db, in->mailbox, in->uidvalidity, m->uid,
+	    attempts + 1) == -1) {
+		xasprintf(cause, "%s: cannot mark uid %u: %s", in->db->path,
+		    m->uid, db_errmsg(in->db));
+		return -1;
+	}
+	in->marked = 1;
+	return 0;
+}
+
+#ifdef CLARION_TEST_HOOKS
+/* Test builds only: a message that crashes the process, on demand. */
+static void
+test_crash_on(const char *data, size_t len)
+{
+	const char	*s = getenv("CLARION_TEST_CRASH_ON");
+
+	if (s != NULL && *s != '\0' && memmem(data, len, s, strlen(s)) !=
+	    NULL) {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	}
+}
+#endif
 
 static int
 classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
@@ -524,7 +636,7 @@ classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
 }
 
 static int
-process_message(struct inbound *in, const struct imap_msg *m, char **cause)
+read_message(struct inbound *in, const struct imap_msg *m, char **cause)
 {
 	struct classify_result cr;
 	struct inbound_seen seen;
@@ -543,6 +655,8 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 		free(seen.folder);
 		return rc;
 	}
+	if ((rc = mark_message(in, m, cause)) != 0)
+		return rc == 1 ? 0 : -1;
 	if (in->conf->imap.max_message_size > 0 &&
 	    m->size > (size_t)in->conf->imap.max_message_size)
 		return too_large(in, m, cause);
@@ -555,6 +669,9 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 		*cause = NULL;
 		return 0;
 	}
+#ifdef CLARION_TEST_HOOKS
+	test_crash_on(data, len);
+#endif
 	if (classify_message(data, len, &in->copts, &cr) == -1) {
 		memset(&cr, 0, sizeof cr);
 		cr.class = INBOUND_UNKNOWN;
@@ -563,6 +680,29 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 	free(data);
 	rc = classified(in, m->uid, &cr, cause);
 	classify_result_free(&cr);
+	return rc;
+}
+
+/*
+ * One message. Recording it clears its mark; any other way out (an
+ * error, the message gone) clears it here, so that a mark found at the
+ * next start means the process died while reading that message.
+ */
+static int
+process_message(struct inbound *in, const struct imap_msg *m, char **cause)
+{
+	int	 rc;
+
+	rc = read_message(in, m, cause);
+	if (!in->marked)
+		return rc;
+	if (db_inbound_unmark(in->db) == -1) {
+		if (rc == 0)
+			xasprintf(cause, "%s: cannot clear the mark of uid %u: "
+			    "%s", in->db->path, m->uid, db_errmsg(in->db));
+		return -1;
+	}
+	in->marked = 0;
 	return rc;
 }
 
@@ -801,10 +941,40 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/*
+ * For `clarion status`, another process: how often the child died and
+ * how the last time. Every exit reaped here is unexpected (a stop is
+ * waited for by inbound_stop()).
+ */
 static void
-child_reap(void)
+crash_record(struct db *db, int status)
 {
-	int	 status;
+	char	*when, *v, *n;
+
+	if ((v = db_state_get(db, "inbound_crashes")) == NULL)
+		v = xstrdup("0");
+	xasprintf(&n, "%ld", strtol(v, NULL, 10) + 1);
+	free(v);
+	when = time_format_iso(clock_now());
+	if (WIFSIGNALED(status))
+		xasprintf(&v, "%s killed by signal %d (%s)", when != NULL ?
+		    when : "", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		xasprintf(&v, "%s exited with status %d", when != NULL ? when :
+		    "", WEXITSTATUS(status));
+	if (db_state_set(db, "inbound_crashes", n) == -1 ||
+	    db_state_set(db, "inbound_last_crash", v) == -1)
+		log_warnx("inbound: cannot record the child's exit: %s",
+		    db_errmsg(db));
+	free(when);
+	free(v);
+	free(n);
+}
+
+static void
+child_reap(struct db *db)
+{
+	int	 status = 0;
 	pid_t	 pid;
 	time_t	 ran, delay;
 
@@ -827,6 +997,8 @@ child_reap(void)
 		log_warnx("inbound: child %ld exited with status %d; "
 		    "restarting in %lds", (long)child_pid, WEXITSTATUS(status),
 		    (long)delay);
+	if (pid == child_pid)
+		crash_record(db, status);
 	child_pid = 0;
 	child_restart_at = mono_now() + delay;
 }
@@ -903,7 +1075,7 @@ inbound_step(struct daemon_ctx *ctx)
 		free(cause);
 		rc = -1;
 	}
-	child_reap();
+	child_reap(ctx->db);
 	if (!ctx->conf->imap.enabled) {
 		if (child_pid > 0)
 			inbound_stop(ctx);

@@ -356,6 +356,34 @@ test_classify(void)
 	buf_free(&b);
 }
 
+/* libetpan's recursion is bounded whatever the spelling of the field. */
+static void
+test_depth_bound(void)
+{
+	static const char *const spellings[] = {
+		"Content-Type: message/rfc822\r\n",
+		"Content-Type : message/rfc822\r\n",
+		"content-TYPE\r\n :\r\n message/rfc822\r\n",
+		"CONTENT-TYPE\t: =?us-ascii?Q?message/rfc822?=\r\n",
+		"Content-Type (c) : message/rfc822\r\n",
+	};
+	const char	*s;
+	size_t		 i;
+
+	for (i = 0; i < nitems(spellings); i++) {
+		s = spellings[i];
+		ok(classify_mime_depth_bound(s, strlen(s), 10) == 4,
+		    "one level counted for \"%.*s\"", (int)strcspn(s, "\r"),
+		    s);
+	}
+	s = "Subject: no type\r\n\r\nbody\r\n";
+	ok(classify_mime_depth_bound(s, strlen(s), 10) == 2,
+	    "a message without Content-Type: the root and its body");
+	s = "content-type content-type content-type content-type";
+	ok(classify_mime_depth_bound(s, strlen(s), 2) == 2 * 3 + 2,
+	    "counting stops past the limit");
+}
+
 int
 main(void)
 {
@@ -369,5 +397,6 @@ main(void)
 	test_template();
 	test_config();
 	test_classify();
+	test_depth_bound();
 	return tap_done();
 }
