@@ -756,9 +756,12 @@ start_uid(struct inbound *in, uint32_t *last, char **cause)
 	return 0;
 }
 
-/* One pass: file leftovers, then every message above the last UID. */
+/*
+ * One pass: file leftovers, then every message above the last UID; *seen
+ * says how many new messages it found.
+ */
 static int
-inbound_pass(struct inbound *in, char **cause)
+inbound_pass(struct inbound *in, size_t *seen, char **cause)
 {
 	struct imap_msg	*msgs;
 	uint32_t	 last;
@@ -770,6 +773,7 @@ inbound_pass(struct inbound *in, char **cause)
 		return -1;
 	if (imap_list_new(in->imap, last, &msgs, &n, cause) == -1)
 		return -1;
+	*seen = n;
 	for (i = 0; i < n && rc == 0 && !inbound_stopping; i++)
 		rc = process_message(in, &msgs[i], cause);
 	free(msgs);
@@ -803,16 +807,25 @@ static int
 inbound_session(struct inbound *in, int once, char **cause)
 {
 	int	 wait = in->conf->imap.poll_interval;
+	size_t	 seen;
 
 	if ((in->imap = imap_open(&in->conf->imap, cause)) == NULL)
 		return -1;
 	if (imap_has_idle(in->imap))
 		wait = INBOUND_IDLE_WAIT;
 	for (;;) {
-		if (inbound_pass(in, cause) == -1)
+		if (inbound_pass(in, &seen, cause) == -1)
 			break;
 		if (once || inbound_stopping)
 			break;
+		/*
+		 * Mail that arrived during a pass was announced (EXISTS) in
+		 * the replies to its commands, which libetpan takes in
+		 * silently; IDLE would not announce it again. So after a
+		 * pass that found mail, look again before waiting.
+		 */
+		if (seen > 0)
+			continue;
 		if (imap_wait(in->imap, wait, cause) == -1)
 			break;
 		if (inbound_stopping)
