@@ -353,7 +353,8 @@ struct run {
 	int64_t	 item_id;
 	time_t	 due_at;
 	char	*purpose;	/* issue notice reminder update cancel test */
-	char	*state;		/* planned composing sending done skipped cancelled */
+	char	*state;		/* planned composing sending held done skipped
+				   cancelled; held is derived, never stored */
 	char	*reason;
 	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
 	time_t	 created;
@@ -554,6 +555,9 @@ int	 db_notice_recipients(struct db *, int64_t, int64_t,
 	     int (*)(void *, int64_t, const char *), void *);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
 int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
+int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
+char	*db_run_hold_reason(struct db *, int64_t);
+int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *);

@@ -632,6 +632,28 @@ log_run_done(struct daemon_ctx *ctx, int64_t id)
 	run_clear(&run);
 }
 
+/* Once per stuck run, not per delivery: why, and the way out. */
+static void
+log_run_held(struct daemon_ctx *ctx, int64_t id)
+{
+	struct delivery_counts	 c;
+	struct run		 run;
+
+	memset(&run, 0, sizeof run);
+	memset(&c, 0, sizeof c);
+	if (db_run_get(ctx->db, id, &run) == -1 ||
+	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+		log_warnx("run %lld held", (long long)id);
+		run_clear(&run);
+		return;
+	}
+	log_warnx("run %lld (%s, %s) held: %ld sent, %ld deliveries held: %s; "
+	    "fix the cause, then clarion run release %lld (or clarion run "
+	    "cancel %lld)", (long long)id, run.item_name, run.purpose, c.sent,
+	    c.held, run.reason, (long long)id, (long long)id);
+	run_clear(&run);
+}
+
 int
 compose_step(struct daemon_ctx *ctx)
 {
@@ -651,6 +673,11 @@ compose_step(struct daemon_ctx *ctx)
 		return -1;
 	for (i = 0; i < n; i++)
 		log_run_done(ctx, ids[i]);
+	free(ids);
+	if (db_runs_hold(ctx->db, now, &ids, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		log_run_held(ctx, ids[i]);
 	free(ids);
 	return rc;
 }
