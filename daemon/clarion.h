@@ -559,6 +559,7 @@ int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
 char	*db_run_hold_reason(struct db *, int64_t);
 int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
+int	 db_run_thaw_test(struct db *, int64_t);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *);
 
@@ -586,6 +587,8 @@ struct segment *segment_parse(const char *, char **);
 int	 segment_match(const struct segment *, const char *, const char *,
 	     struct json_t *);
 void	 segment_free(struct segment *);
+int	 segment_check_attrs(const struct segment *, char *const *, size_t,
+	     char **);
 char	*attr_key_normalize(const char *);
 
 /* db_subscriber.c: lists, subscribers, memberships, suppressions */
@@ -631,6 +634,8 @@ int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
 	     const char *, const char *, const char *, int (*)(void *,
 	     const struct sub_row *), void *, char **);
 int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
+int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
+	     char **);
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);

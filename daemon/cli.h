@@ -57,6 +57,7 @@ int	cmd_notice(struct cli *, int, char **);
 int	cmd_run(struct cli *, int, char **);
 int	cli_when(struct cli *, const char *, time_t *);
 char	*cli_local(struct cli *, time_t);
+time_t	 cli_item_next(struct cli *, const struct item *);
 
 /* send: cli_queue.c */
 int	cmd_queue(struct cli *, int, char **);

@@ -24,7 +24,7 @@ static const char item_usage[] =
     "           [--template NAME] [--content FILE.md] [--segment EXPR]\n"
     "           [--kinds KINDS] [--days N] [--union NAME]\n"
     "           [--skip-empty | --send-empty] [--expires \"DATE TIME\"]\n"
-    "           [--priority N]\n"
+    "           [--priority N] [--force]\n"
     "       clarion item list [--all] [--json]\n"
     "       clarion item show ITEM [--json]\n"
     "       clarion item edit ITEM [any option of add]\n"
@@ -39,6 +39,9 @@ static const char item_usage[] =
     "skipped unless --send-empty. RULE is an RFC 5545 RRULE such as\n"
     "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0, in local time from --start.\n"
     "No issue is due at or after --expires. ITEM is a name or a number.\n"
+    "A segment naming an attribute no member of the list has is refused\n"
+    "(a typo would match everyone or no one) unless --force; add and edit\n"
+    "say how many members the item reaches.\n"
     "pause and cancel also cancel the item's runs not yet begun.\n";
 
 struct item_opts {
@@ -47,6 +50,7 @@ struct item_opts {
 	const char	*expires, *priority;
 	int		 skip_empty;	/* -1 unset */
 	int		 all;
+	int		 force;
 };
 
 static int
@@ -70,6 +74,7 @@ item_parse(int argc, char **argv, struct item_opts *o)
 		{ "skip-empty", no_argument, NULL, 'E' },
 		{ "send-empty", no_argument, NULL, 'e' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -98,6 +103,7 @@ item_parse(int argc, char **argv, struct item_opts *o)
 		case 'E': o->skip_empty = 1; break;
 		case 'e': o->skip_empty = 0; break;
 		case 'A': o->all = 1; break;
+		case 'F': o->force = 1; break;
 		case 'j': break;
 		case 'h': return -2;
 		default: return -1;
@@ -250,6 +256,62 @@ kind_ok(const char *kind)
 	return 0;
 }
 
+/*
+ * A segment must parse, and name only attributes some member of the
+ * list has (unless forced): "wrad != 'Hillside'" would match everyone.
+ */
+static int
+segment_ok(struct cli *cli, const struct item *it, int force)
+{
+	struct segment	*seg;
+	char		**keys = NULL, *cause = NULL;
+	size_t		 i, n = 0;
+	int		 rc = 0;
+
+	if (it->segment == NULL || *it->segment == '\0')
+		return 0;
+	if ((seg = segment_parse(it->segment, &cause)) == NULL) {
+		item_fail(EX_DATAERR, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	if (it->list_id != 0 && db_attr_keys(cli_db(cli), it->list_id, &keys,
+	    &n) == 0 && segment_check_attrs(seg, keys, n, &cause) == -1) {
+		if (force)
+			fprintf(stderr, "clarion: warning: %s (kept: --force)\n",
+			    cause);
+		else {
+			item_fail(EX_DATAERR, "%s; --force keeps it", cause);
+			rc = -1;
+		}
+		free(cause);
+	}
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	segment_free(seg);
+	return rc;
+}
+
+/* "reaches 12 of 40 members", and a warning when that is none. */
+static void
+reach_print(struct cli *cli, const struct item *it)
+{
+	long	 reach, total;
+	char	*cause = NULL;
+
+	if (db_list_reach(cli_db(cli), it->list_id, it->segment, &reach,
+	    &total, &cause) == -1) {
+		free(cause);
+		return;
+	}
+	printf("%s reaches %ld of the list's %ld subscribed member%s\n",
+	    it->name, reach, total, total == 1 ? "" : "s");
+	if (reach == 0 && total > 0)
+		fprintf(stderr, "clarion: warning: the segment %s matches no "
+		    "member now: an issue would go to no one\n", it->segment);
+}
+
 static int
 fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
@@ -270,6 +332,9 @@ fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 	set_str(&it->segment, o->segment);
 	set_str(&it->template, o->template);
 	set_str(&it->subject, o->subject);
+	if ((o->segment != NULL || o->list != NULL) &&
+	    segment_ok(cli, it, o->force) == -1)
+		return -1;
 	set_str(&it->event_kinds, o->kinds);
 	set_str(&it->union_filter, o->union_name);
 	if (o->skip_empty != -1)
@@ -324,8 +389,8 @@ item_store(struct cli *cli, struct item *it, int insert)
 }
 
 /* The next time the item is due, or 0. */
-static time_t
-item_next(struct cli *cli, const struct item *it)
+time_t
+cli_item_next(struct cli *cli, const struct item *it)
 {
 	time_t	*occ, next = 0, now = clock_now();
 	size_t	 n;
@@ -373,10 +438,11 @@ item_add(struct cli *cli, const char *name, const struct item_opts *o)
 	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
 		it.skip_empty = 0;
 	if ((rc = item_store(cli, &it, 1)) == EX_OK) {
-		next = cli_local(cli, item_next(cli, &it));
+		next = cli_local(cli, cli_item_next(cli, &it));
 		printf("item %lld: %s (%s), next due %s\n", (long long)it.id,
 		    it.name, it.kind, next);
 		free(next);
+		reach_print(cli, &it);
 	}
 	item_clear(&it);
 	return rc;
@@ -410,8 +476,11 @@ item_edit(struct cli *cli, const char *key, const struct item_opts *o)
 		item_clear(&it);
 		return item_err;
 	}
-	if ((rc = item_store(cli, &it, 0)) == EX_OK)
+	if ((rc = item_store(cli, &it, 0)) == EX_OK) {
 		printf("item %lld: %s updated\n", (long long)it.id, it.name);
+		if (strcmp(it.kind, "notice") != 0)
+			reach_print(cli, &it);
+	}
 	item_clear(&it);
 	return rc;
 }
@@ -438,7 +507,7 @@ item_json(struct cli *cli, const struct item *it)
 	char	*sched = schedule_text(cli, it), *next, *exp;
 	json_t	*o;
 
-	next = cli_local(cli, item_next(cli, it));
+	next = cli_local(cli, cli_item_next(cli, it));
 	exp = cli_local(cli, it->expires_at);
 	o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:i, "
 	    "s:s, s:s, s:b, s:s, s:s, s:i, s:s}", "id", (json_int_t)it->id,
@@ -473,7 +542,7 @@ item_list(struct cli *cli, const struct item_opts *o)
 		if (cli->json)
 			json_array_append_new(a, item_json(cli, &items[i]));
 		else {
-			next = cli_local(cli, item_next(cli, &items[i]));
+			next = cli_local(cli, cli_item_next(cli, &items[i]));
 			printf("%-4lld %-20s %-10s %-9s %s\n",
 			    (long long)items[i].id, items[i].name,
 			    items[i].kind, items[i].status, next);

@@ -581,6 +581,32 @@ add_deliveries(struct daemon_ctx *ctx, const struct run *run,
 	return rc == 0 && *added >= 0 ? 0 : -1;
 }
 
+/*
+ * A run whose segment selects none of the list's members is not quietly
+ * "done" with nothing sent: it is skipped with the reason, and logged at
+ * warning. Returns 1 if so, 0 if the run has no segment to blame.
+ */
+static int
+segment_empty(struct daemon_ctx *ctx, const struct run *run,
+    const struct item *item, time_t now)
+{
+	struct list_counts	 lc;
+	char			*reason;
+	int			 rc;
+
+	if (*item->segment == '\0' || strcmp(run->purpose, "issue") != 0 ||
+	    db_list_counts(ctx->db, item->list_id, &lc) == -1 ||
+	    lc.subscribed == 0)
+		return 0;
+	xasprintf(&reason, "its segment %s matches none of the list's %ld "
+	    "members", item->segment, lc.subscribed);
+	log_warnx("run %lld (%s): skipped: %s", (long long)run->id,
+	    item->name, reason);
+	rc = db_run_set_state(ctx->db, run->id, "skipped", reason, now);
+	free(reason);
+	return rc == 0 ? 1 : -1;
+}
+
 static int
 compose_run(struct daemon_ctx *ctx, int64_t id, time_t now)
 {
@@ -601,6 +627,10 @@ compose_run(struct daemon_ctx *ctx, int64_t id, time_t now)
 	if ((rc = add_deliveries(ctx, &run, &item, now, &added,
 	    &suppressed)) == -1)
 		goto out;
+	if (added == 0 && (rc = segment_empty(ctx, &run, &item, now)) != 0) {
+		rc = rc == 1 ? 0 : -1;
+		goto out;
+	}
 	rc = db_run_set_sending(ctx->db, id);
 	log_info("run %lld (%s, %s) started: %ld deliveries queued, %ld "
 	    "suppressed", (long long)id, item.name, run.purpose,

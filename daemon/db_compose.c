@@ -343,8 +343,14 @@ db_preview_subscriber(struct db *db, int64_t list, const char *address,
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
+	/*
+	 * Addresses keep the case of their local part as given; an officer
+	 * typing it in lower case still means that member (an exact match
+	 * first, should two differ only in case).
+	 */
 	if (sqlite3_prepare_v2(db->sql, address != NULL ?
-	    "SELECT id FROM subscribers WHERE address = ?2" :
+	    "SELECT id FROM subscribers WHERE address = ?2 COLLATE NOCASE "
+	    "ORDER BY address = ?2 DESC, id LIMIT 1" :
 	    "SELECT s.id FROM subscribers s JOIN memberships m ON "
 	    "m.subscriber_id = s.id WHERE m.list_id = ?1 AND m.status = "
 	    "'subscribed' ORDER BY s.id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
@@ -358,6 +364,25 @@ db_preview_subscriber(struct db *db, int64_t list, const char *address,
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/*
+ * A test run's frozen context is dropped, so each test send shows the
+ * item as it is now (a real run's context is never touched).
+ */
+int
+db_run_thaw_test(struct db *db, int64_t run)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET context = NULL WHERE "
+	    "id = ? AND purpose = 'test'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* A delivery outside any member's history: a test send to one address. */

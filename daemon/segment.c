@@ -480,6 +480,123 @@ segment_free(struct segment *n)
 	free(n);
 }
 
+/* Fields every subscriber has, whatever their attributes. */
+static int
+seg_builtin(const char *field)
+{
+	return strcmp(field, "address") == 0 || strcmp(field, "email") == 0 ||
+	    strcmp(field, "name") == 0;
+}
+
+/*
+ * Edit distance with adjacent transpositions counted as one edit, so
+ * "wrad" is one step from "ward".
+ */
+static size_t
+seg_distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, c, *d, v;
+
+	d = xcalloc((la + 1) * (lb + 1), sizeof *d);
+#define D(x, y) d[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] != b[j - 1];
+			v = D(i - 1, j - 1) + c;
+			if (D(i - 1, j) + 1 < v)
+				v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
+		}
+	}
+	v = D(la, lb);
+#undef D
+	free(d);
+	return v;
+}
+
+/* The known name nearest to field, if near enough to be a typo. */
+static const char *
+seg_nearest(const char *field, char *const *known, size_t nknown)
+{
+	static const char *const builtin[] = { "address", "email", "name" };
+	const char	*best = NULL;
+	size_t		 i, d, bestd = (size_t)-1, limit;
+
+	limit = strlen(field) < 6 ? 2 : strlen(field) / 3 + 1;
+	for (i = 0; i < nknown + nitems(builtin); i++) {
+		const char *k = i < nknown ? known[i] : builtin[i - nknown];
+
+		if ((d = seg_distance(field, k)) < bestd) {
+			bestd = d;
+			best = k;
+		}
+	}
+	return bestd <= limit ? best : NULL;
+}
+
+static void
+seg_check_node(const struct segment *n, char *const *known, size_t nknown,
+    struct buf *b)
+{
+	const char	*near;
+	char		*quoted;
+	size_t		 i;
+	int		 seen;
+
+	if (n == NULL)
+		return;
+	seg_check_node(n->left, known, nknown, b);
+	seg_check_node(n->right, known, nknown, b);
+	if (n->field == NULL || seg_builtin(n->field))
+		return;
+	for (i = 0; i < nknown; i++) {
+		if (strcmp(n->field, known[i]) == 0)
+			return;
+	}
+	/* Name each unknown field once, however often it appears. */
+	xasprintf(&quoted, "'%s'", n->field);
+	seen = b->len > 0 && strstr(b->data, quoted) != NULL;
+	free(quoted);
+	if (seen)
+		return;
+	buf_addf(b, "%sno member has the attribute '%s'", b->len ? "; " : "",
+	    n->field);
+	if ((near = seg_nearest(n->field, known, nknown)) != NULL)
+		buf_addf(b, " (did you mean %s?)", near);
+}
+
+/*
+ * Whether every attribute the segment names is one some member has
+ * (known: the list's attribute keys; address, email and name always
+ * are). A typo would otherwise quietly match everyone (!=) or no one
+ * (=). -1 with *cause naming each unknown one and the nearest known.
+ */
+int
+segment_check_attrs(const struct segment *seg, char *const *known,
+    size_t nknown, char **cause)
+{
+	struct buf	 b;
+
+	buf_init(&b);
+	seg_check_node(seg, known, nknown, &b);
+	if (b.len == 0) {
+		buf_free(&b);
+		return 0;
+	}
+	xasprintf(cause, "segment: %s", b.data);
+	buf_free(&b);
+	return -1;
+}
+
 static const char *
 seg_lookup(const char *field, const char *address, const char *name,
     json_t *attrs)
