@@ -322,6 +322,7 @@ int	 db_feed_get(struct db *, int64_t, struct feed *);
 int	 db_feed_ids(struct db *, int64_t **, size_t *);
 int	 db_feed_update(struct db *, int64_t, const char *, const char *,
 	     time_t, const char *);
+int	 db_feed_remove(struct db *, int64_t, int, time_t, long *);
 
 /* db_item.c: items (what to send, when) and runs (one issue of an item) */
 struct item {

@@ -24,7 +24,8 @@ static const char event_usage[] =
     "       clarion event edit ID [any option of add]\n"
     "       clarion event cancel ID\n"
     "       clarion event import FILE.csv | FILE.ics | URL\n"
-    "       clarion event feeds [--json]\n\n"
+    "       clarion event feeds [--json]\n"
+    "       clarion event feed-remove FEED [--keep-events]\n\n"
     "KIND is strike, ballot, picket, demo, meeting or other; KINDS a comma-\n"
     "separated list. Times are \"YYYY-MM-DD HH:MM\" in the configured zone;\n"
     "a date alone is an all-day event. --employer is also --workplace.\n"
@@ -34,12 +35,16 @@ static const char event_usage[] =
     "employer or workplace, end, location, link, notes, uid), an iCalendar\n"
     "file, or an iCalendar URL (http://, https://, file://): a URL becomes a\n"
     "feed that clariond refreshes each tick; events that vanish from it are\n"
-    "cancelled, changed ones updated.\n";
+    "cancelled, changed ones updated. A recurring event (RRULE) becomes one\n"
+    "event per occurrence for the coming 400 days, less its EXDATEs, with\n"
+    "RECURRENCE-ID overrides in place. feeds lists the feeds; feed-remove\n"
+    "stops one and cancels its events still to come (--keep-events keeps\n"
+    "them as if entered by hand).\n";
 
 struct event_opts {
 	const char	*kind, *title, *start, *end, *union_name, *employer;
 	const char	*location, *link, *notes, *from, *to;
-	int		 all;
+	int		 all, keep_events, force;
 };
 
 /* Parses a local date and time in the configured zone; -1 printed. */
@@ -84,6 +89,8 @@ event_parse(int argc, char **argv, struct event_opts *o)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 'T' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "keep-events", no_argument, NULL, 'K' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -106,6 +113,8 @@ event_parse(int argc, char **argv, struct event_opts *o)
 		case 'f': o->from = optarg; break;
 		case 'T': o->to = optarg; break;
 		case 'a': o->all = 1; break;
+		case 'K': o->keep_events = 1; break;
+		case 'F': o->force = 1; break;
 		case 'j': break;	/* also taken before the command */
 		case 'h': return -2;
 		default: return -1;
@@ -466,6 +475,36 @@ event_feeds(struct cli *cli)
 	return EX_OK;
 }
 
+static int
+event_feed_remove(struct cli *cli, const char *arg,
+    const struct event_opts *o)
+{
+	struct db	*db = cli_db(cli);
+	struct feed	 f;
+	char		*end;
+	long long	 id;
+	long		 n;
+
+	id = strtoll(arg, &end, 10);
+	if (end == arg || *end != '\0' || db_feed_get(db, id, &f) == -1)
+		return cli_error(EX_DATAERR, "no feed '%s' (see clarion event "
+		    "feeds)", arg);
+	if (db_begin(db) == -1 || db_feed_remove(db, id, o->keep_events,
+	    clock_now(), &n) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		feed_clear(&f);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	if (o->keep_events)
+		printf("feed %lld removed: %s; its events are kept\n", id,
+		    f.url);
+	else
+		printf("feed %lld removed: %s; %ld coming event%s cancelled\n",
+		    id, f.url, n, n == 1 ? "" : "s");
+	feed_clear(&f);
+	return EX_OK;
+}
+
 int
 cmd_event(struct cli *cli, int argc, char **argv)
 {
@@ -490,6 +529,8 @@ cmd_event(struct cli *cli, int argc, char **argv)
 		return event_list(cli, &o);
 	if (strcmp(sub, "feeds") == 0 && nargs == 0)
 		return event_feeds(cli);
+	if (strcmp(sub, "feed-remove") == 0 && nargs == 1)
+		return event_feed_remove(cli, argv[i], &o);
 	if (strcmp(sub, "show") == 0 && nargs == 1)
 		return event_show(cli, argv[i]);
 	if (strcmp(sub, "edit") == 0 && nargs == 1)
