@@ -23,6 +23,7 @@ struct config	*cli_config(struct cli *);
 struct db	*cli_db(struct cli *);
 int		 cli_keys(struct cli *, struct token_keys *);
 int		 cli_usage(const char *, const char *);
+int		 cli_unknown(const char *, const char *, const char *);
 int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
 
 int	cmd_init(struct cli *, int, char **);

@@ -17,7 +17,7 @@
 static const char event_usage[] =
     "usage: clarion event add --kind KIND --title TEXT --start \"DATE TIME\"\n"
     "           [--end \"DATE TIME\"] [--union NAME] [--employer NAME]\n"
-    "           [--location TEXT] [--link URL] [--notes TEXT]\n"
+    "           [--location TEXT] [--link URL] [--notes TEXT] [--force]\n"
     "       clarion event list [--from DATE] [--to DATE] [--kind KINDS]\n"
     "           [--union NAME] [--all] [--json]\n"
     "       clarion event show ID [--json]\n"
@@ -30,7 +30,8 @@ static const char event_usage[] =
     "separated list. Times are \"YYYY-MM-DD HH:MM\" in the configured zone;\n"
     "a date alone is an all-day event. --employer is also --workplace.\n"
     "list shows events not yet over (from now), or --from/--to; --all adds\n"
-    "cancelled ones. edit and cancel bump the event's SEQUENCE.\n"
+    "cancelled ones. edit and cancel bump the event's SEQUENCE. An event\n"
+    "already over is refused (a wrong date, most likely) unless --force.\n"
     "import reads a CSV (columns kind, title, start and optionally union,\n"
     "employer or workplace, end, location, link, notes, uid), an iCalendar\n"
     "file, or an iCalendar URL (http://, https://, file://): a URL becomes a\n"
@@ -133,6 +134,37 @@ set_str(char **field, const char *v)
 }
 
 /* Applies the options to ev; 0, or -1 with the error printed. */
+/*
+ * An event over before it is entered is almost always a wrong year or
+ * month, and no bulletin would ever show it: refused unless --force.
+ * Returns 1 (printed) if refused.
+ */
+static int
+event_past(struct cli *cli, const struct event_opts *o,
+    const struct event *ev)
+{
+	time_t	 now = clock_now(), over;
+	char	*when;
+
+	if (ev->ends_at != 0)
+		over = ev->ends_at;
+	else
+		over = ev->starts_at + (ev->all_day ? 86400 : 0);
+	if (over > now || strcmp(ev->status, "cancelled") == 0)
+		return 0;
+	when = cli_local(cli, ev->all_day ? ev->starts_at : over);
+	if (o->force) {
+		fprintf(stderr, "clarion: warning: the event is in the past "
+		    "(%s); no bulletin will list it\n", when);
+		free(when);
+		return 0;
+	}
+	cli_error(EX_DATAERR, "the event is in the past (%s): check the date "
+	    "(--force adds it anyway)", when);
+	free(when);
+	return 1;
+}
+
 static int
 event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
 {
@@ -159,6 +191,8 @@ event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
 		free(cause);
 		return -1;
 	}
+	if ((o->start != NULL || o->end != NULL) && event_past(cli, o, ev))
+		return -1;
 	return 0;
 }
 
@@ -539,6 +573,5 @@ cmd_event(struct cli *cli, int argc, char **argv)
 		return event_edit(cli, argv[i], &o, 1);
 	if (strcmp(sub, "import") == 0 && nargs == 1)
 		return event_import(cli, argv[i]);
-	return cli_usage(event_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(event_usage, "event", sub);
 }

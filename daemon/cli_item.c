@@ -207,6 +207,28 @@ when_arg(struct cli *cli, const char *text, time_t *out)
 	return 0;
 }
 
+/*
+ * An --at further back than schedule.missed_grace would never be sent
+ * (the scheduler skips a run missed by more): refused unless --force.
+ */
+static int
+at_too_old(struct cli *cli, time_t at, int force)
+{
+	time_t	 now = clock_now();
+	char	*when;
+
+	if (now - at <= cli_config(cli)->missed_grace)
+		return 0;
+	if (force)
+		return 0;
+	when = cli_local(cli, at);
+	item_fail(EX_DATAERR, "--at %s is past, by more than "
+	    "schedule.missed_grace: it would never be sent (--force keeps "
+	    "it)", when);
+	free(when);
+	return -1;
+}
+
 static int
 schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
@@ -217,7 +239,8 @@ schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 		return -1;
 	}
 	if (o->at != NULL) {
-		if (when_arg(cli, o->at, &it->send_at) == -1)
+		if (when_arg(cli, o->at, &it->send_at) == -1 ||
+		    at_too_old(cli, it->send_at, o->force) == -1)
 			return -1;
 		free(it->rrule);
 		it->rrule = NULL;
@@ -388,6 +411,25 @@ item_store(struct cli *cli, struct item *it, int insert)
 	return EX_OK;
 }
 
+/*
+ * A one-off item is due at --at until its run is made, even if --at is
+ * a moment ago ("--at now"): the scheduler takes it within the grace.
+ */
+static time_t
+one_off_next(struct cli *cli, const struct item *it, time_t now)
+{
+	time_t	 last;
+
+	if (it->send_at > now)
+		return it->send_at;
+	if (it->send_at == 0 || now - it->send_at >
+	    cli_config(cli)->missed_grace || it->id == 0 ||
+	    db_run_last_due(cli_db(cli), it->id, "issue", &last) == -1 ||
+	    last >= it->send_at)
+		return 0;
+	return it->send_at;
+}
+
 /* The next time the item is due, or 0. */
 time_t
 cli_item_next(struct cli *cli, const struct item *it)
@@ -399,7 +441,7 @@ cli_item_next(struct cli *cli, const struct item *it)
 	if (strcmp(it->status, "active") != 0)
 		return 0;
 	if (it->rrule == NULL)
-		return it->send_at > now ? it->send_at : 0;
+		return one_off_next(cli, it, now);
 	if (ical_rrule_expand(it->rrule, it->dtstart,
 	    cli_config(cli)->timezone, now, now + 800L * 86400, 1, &occ, &n,
 	    &cause) == -1) {
@@ -416,6 +458,7 @@ static int
 item_add(struct cli *cli, const char *name, const struct item_opts *o)
 {
 	struct item	 it;
+	time_t		 due;
 	char		*next;
 	int		 rc;
 
@@ -438,9 +481,11 @@ item_add(struct cli *cli, const char *name, const struct item_opts *o)
 	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
 		it.skip_empty = 0;
 	if ((rc = item_store(cli, &it, 1)) == EX_OK) {
-		next = cli_local(cli, cli_item_next(cli, &it));
-		printf("item %lld: %s (%s), next due %s\n", (long long)it.id,
-		    it.name, it.kind, next);
+		due = cli_item_next(cli, &it);
+		next = cli_local(cli, due);
+		printf("item %lld: %s (%s), next due %s%s\n", (long long)it.id,
+		    it.name, it.kind, next, due != 0 && due <= clock_now() ?
+		    " (now: clariond sends it on its next pass)" : "");
 		free(next);
 		reach_print(cli, &it);
 	}
@@ -679,6 +724,5 @@ cmd_item(struct cli *cli, int argc, char **argv)
 	if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 ||
 	    strcmp(sub, "cancel") == 0) && nargs == 1)
 		return item_status(cli, argv[i], sub);
-	return cli_usage(item_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(item_usage, "item", sub);
 }

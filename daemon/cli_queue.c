@@ -297,5 +297,5 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 		return queue_release(cli, &o, 0);
 	if (strcmp(sub, "cancel") == 0)
 		return queue_release(cli, &o, 1);
-	return cli_usage(queue_usage, "unknown subcommand");
+	return cli_unknown(queue_usage, "queue", sub);
 }

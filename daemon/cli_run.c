@@ -398,6 +398,5 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		return run_release(cli, argv[i], &o);
 	if (strcmp(sub, "resend") == 0 && nargs == 1)
 		return run_resend(cli, argv[i], &o);
-	return cli_usage(run_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(run_usage, "run", sub);
 }

@@ -375,6 +375,10 @@ recur_expand(const struct recur_ctx *rc, icalcomponent *c,
 	    ICAL_RRULE_PROPERTY)) == NULL)
 		return 0;
 	r = icalproperty_get_rrule(p);
+	/* No bulletin lists an event every minute: keep the first only. */
+	if (r.freq == ICAL_SECONDLY_RECURRENCE ||
+	    r.freq == ICAL_MINUTELY_RECURRENCE || r.freq == ICAL_NO_RECURRENCE)
+		return 0;
 	start = icalcomponent_get_dtstart(c);
 	if ((it = icalrecur_iterator_new(r, start)) == NULL)
 		return 0;	/* a rule libical cannot follow: the first only */
