@@ -31,6 +31,8 @@ expect_eq "run list: state column" "$(echo "$line" | awk "{print \$6}")" held
 expect_not_contains "not as done" "$line" "done"
 expect_contains "with how many are held" "$line" "held 5"
 expect_contains "and why" "$line" "newsletter.txt.mustache"
+expect_contains "run list --state held finds it" "$($C run list --state held)" "news "
+expect_eq "run list --state done does not" "$($C run list --state done)" ""
 out=$($C run show "$run")
 expect_contains "run show: state held" "$out" "state     held"
 expect_contains "run show says why it is stuck" "$out" "newsletter.txt.mustache"
