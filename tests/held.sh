@@ -39,6 +39,8 @@ expect_contains "run show says why it is stuck" "$out" "newsletter.txt.mustache"
 expect_contains "run show says how to release it" "$out" "clarion run release $run"
 expect_contains "the daemon logged the held run once with the way out" \
 	"$(grep -c "run $run .*held.*clarion run release $run" "$T/daemon.log")" "1"
+expect_eq "and not one warning per delivery" \
+	"$(grep -c "send: delivery .* held" "$T/daemon.log")" "1"
 
 # Releasing before the fix changes nothing and says so.
 out=$($C run release "$run" 2>&1); rc=$?
