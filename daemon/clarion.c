@@ -76,6 +76,49 @@ cli_usage(const char *text, const char *why)
 	return EX_USAGE;
 }
 
+/* Whether usage lists "clarion CMD SUB" (SUB may be one of "a|b|c"). */
+static int
+usage_has(const char *usage, const char *cmd, const char *sub)
+{
+	const char	*p = usage, *w, *e;
+	size_t		 lc = strlen(cmd), ls = strlen(sub);
+
+	while ((p = strstr(p, "clarion ")) != NULL) {
+		p += 8;
+		if (strncmp(p, cmd, lc) != 0 || p[lc] != ' ')
+			continue;
+		for (w = p + lc + 1; *w != '\0' && *w != ' ' && *w != '\n';
+		    w = *e == '|' ? e + 1 : e) {
+			e = w + strcspn(w, "| \n");
+			if ((size_t)(e - w) == ls && strncmp(w, sub, ls) == 0)
+				return 1;
+			if (*e != '|')
+				break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A subcommand that did not match: name the word, and tell a wrong word
+ * from a right one given the wrong number of arguments.
+ */
+int
+cli_unknown(const char *usage, const char *cmd, const char *sub)
+{
+	char	*why;
+	int	 rc;
+
+	if (sub != NULL && usage_has(usage, cmd, sub))
+		xasprintf(&why, "%s %s: wrong number of arguments", cmd, sub);
+	else
+		xasprintf(&why, "%s: '%s' is not a subcommand", cmd,
+		    sub != NULL ? sub : "");
+	rc = cli_usage(usage, why);
+	free(why);
+	return rc;
+}
+
 struct config *
 cli_config(struct cli *cli)
 {

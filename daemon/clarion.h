@@ -351,6 +351,7 @@ int	 db_feed_get(struct db *, int64_t, struct feed *);
 int	 db_feed_ids(struct db *, int64_t **, size_t *);
 int	 db_feed_update(struct db *, int64_t, const char *, const char *,
 	     time_t, const char *);
+int	 db_feed_remove(struct db *, int64_t, int, time_t, long *);
 
 /* db_item.c: items (what to send, when) and runs (one issue of an item) */
 struct item {
@@ -382,7 +383,8 @@ struct run {
 	int64_t	 item_id;
 	time_t	 due_at;
 	char	*purpose;	/* issue notice reminder update cancel test */
-	char	*state;		/* planned composing sending done skipped cancelled */
+	char	*state;		/* planned composing sending held done skipped
+				   cancelled; held is derived, never stored */
 	char	*reason;
 	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
 	time_t	 created;
@@ -589,7 +591,11 @@ int	 db_notice_recipients(struct db *, int64_t, int64_t,
 	     int (*)(void *, int64_t, const char *), void *);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
 int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
+int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
+char	*db_run_hold_reason(struct db *, int64_t);
+int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
+int	 db_run_thaw_test(struct db *, int64_t);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *);
 
@@ -619,6 +625,8 @@ int	 segment_match(const struct segment *, const char *, const char *,
 void	 segment_free(struct segment *);
 size_t	 segment_unknown_attrs(const struct segment *, char *const *, size_t,
 	     char ***);
+int	 segment_check_attrs(const struct segment *, char *const *, size_t,
+	     char **);
 char	*attr_key_normalize(const char *);
 
 /* db_subscriber.c: lists, subscribers, memberships, suppressions */
@@ -664,6 +672,8 @@ int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
 	     const char *, const char *, const char *, int (*)(void *,
 	     const struct sub_row *), void *, char **);
 int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
+int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
+	     char **);
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);

@@ -190,5 +190,5 @@ cmd_inbound(struct cli *cli, int argc, char **argv)
 		return inbound_classify(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_inbound_run(cli, argc - 1, argv + 1);
-	return cli_usage(inbound_usage, "unknown subcommand");
+	return cli_unknown(inbound_usage, "inbound", argv[1]);
 }

@@ -16,8 +16,17 @@
 	"content_file, event_kinds, days_ahead, union_filter, send_at, " \
 	"rrule, dtstart, skip_empty, expires_at, event_id, notice_days, " \
 	"reminder_before, priority, status, created"
-#define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, r.state, r.reason, " \
-	"r.sequence, r.created, r.started, r.finished, i.name"
+/*
+ * A run with held deliveries and nothing else left to send is "held",
+ * not done: it waits for the owner (clarion run release or cancel).
+ */
+#define RUN_STATE "(CASE WHEN r.state IN ('sending', 'done') AND EXISTS " \
+	"(SELECT 1 FROM deliveries h WHERE h.run_id = r.id AND h.state = " \
+	"'held') AND NOT EXISTS (SELECT 1 FROM deliveries a WHERE a.run_id = " \
+	"r.id AND a.state IN ('queued', 'sending', 'deferred')) THEN 'held' " \
+	"ELSE r.state END)"
+#define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, " RUN_STATE ", " \
+	"r.reason, r.sequence, r.created, r.started, r.finished, i.name"
 
 static char *
 col_str(sqlite3_stmt *st, int i)
@@ -399,7 +408,7 @@ db_run_list(struct db *db, int64_t item_id, const char *state, int limit,
 	*n = 0;
 	if (db_prepare(db, "SELECT " RUN_COLS " FROM runs r JOIN items i ON "
 	    "i.id = r.item_id WHERE (?1 = 0 OR r.item_id = ?1) AND (?2 IS NULL"
-	    " OR r.state = ?2) ORDER BY r.due_at DESC, r.id DESC LIMIT ?3",
+	    " OR " RUN_STATE " = ?2) ORDER BY r.due_at DESC, r.id DESC LIMIT ?3",
 	    &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
