@@ -247,8 +247,9 @@ items_check(struct checker *ck, struct db *db)
 	}
 	items_templates(ck, items, n);
 	for (i = 0; i < n; i++) {
+		/* One kept with --force was the officer's choice. */
 		if (item_live(&items[i]) && items[i].segment != NULL &&
-		    *items[i].segment != '\0')
+		    *items[i].segment != '\0' && !items[i].segment_forced)
 			item_segment(ck, db, &items[i]);
 	}
 	for (i = 0; i < n; i++)

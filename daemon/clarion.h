@@ -359,6 +359,7 @@ struct item {
 	char	*name;
 	int64_t	 list_id;
 	char	*segment;
+	int	 segment_forced;	/* kept with unknown attributes */
 	char	*kind;		/* bulletin newsletter notice message */
 	char	*template;
 	char	*subject;	/* a Mustache template */

@@ -282,15 +282,18 @@ kind_ok(const char *kind)
 /*
  * A segment must parse, and name only attributes some member of the
  * list has (unless forced): "wrad != 'Hillside'" would match everyone.
+ * A forced one is marked so check-config and the daemon's start-up
+ * leave it to the officer who forced it.
  */
 static int
-segment_ok(struct cli *cli, const struct item *it, int force)
+segment_ok(struct cli *cli, struct item *it, int force)
 {
 	struct segment	*seg;
 	char		**keys = NULL, *cause = NULL;
 	size_t		 i, n = 0;
 	int		 rc = 0;
 
+	it->segment_forced = 0;
 	if (it->segment == NULL || *it->segment == '\0')
 		return 0;
 	if ((seg = segment_parse(it->segment, &cause)) == NULL) {
@@ -300,10 +303,11 @@ segment_ok(struct cli *cli, const struct item *it, int force)
 	}
 	if (it->list_id != 0 && db_attr_keys(cli_db(cli), it->list_id, &keys,
 	    &n) == 0 && segment_check_attrs(seg, keys, n, &cause) == -1) {
-		if (force)
+		if (force) {
 			fprintf(stderr, "clarion: warning: %s (kept: --force)\n",
 			    cause);
-		else {
+			it->segment_forced = 1;
+		} else {
 			item_fail(EX_DATAERR, "%s; --force keeps it", cause);
 			rc = -1;
 		}

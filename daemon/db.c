@@ -264,6 +264,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE bounces ADD COLUMN run_id INTEGER;"
 	"ALTER TABLE bounce_scores ADD COLUMN bounce_id INTEGER"
 	"  REFERENCES bounces(id) ON DELETE SET NULL;",
+	/*
+	 * 5: an item whose segment names an attribute no member has was
+	 * kept with --force; check-config and the daemon's start-up leave
+	 * it to the officer who forced it instead of refusing to start.
+	 */
+	"ALTER TABLE items ADD COLUMN segment_forced INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 int

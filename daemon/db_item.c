@@ -15,7 +15,7 @@
 #define ITEM_COLS "id, name, list_id, segment, kind, template, subject, " \
 	"content_file, event_kinds, days_ahead, union_filter, send_at, " \
 	"rrule, dtstart, skip_empty, expires_at, event_id, notice_days, " \
-	"reminder_before, priority, status, created"
+	"reminder_before, priority, status, created, segment_forced"
 /*
  * A run with held deliveries and nothing else left to send is "held",
  * not done: it waits for the owner (clarion run release or cancel).
@@ -120,9 +120,10 @@ item_from_row(sqlite3_stmt *st, struct item *it)
 	it->priority = sqlite3_column_int(st, 19);
 	it->status = col_str(st, 20);
 	it->created = (time_t)sqlite3_column_int64(st, 21);
+	it->segment_forced = sqlite3_column_int(st, 22);
 }
 
-/* Binds ?1..?20, the columns INSERT and UPDATE share. */
+/* Binds ?1..?20 and ?23, the columns INSERT and UPDATE share. */
 static void
 item_bind(sqlite3_stmt *st, const struct item *it)
 {
@@ -146,6 +147,7 @@ item_bind(sqlite3_stmt *st, const struct item *it)
 	sqlite3_bind_int64(st, 18, it->reminder_before);
 	sqlite3_bind_int(st, 19, it->priority);
 	bind_text(st, 20, it->status != NULL ? it->status : "active");
+	sqlite3_bind_int(st, 23, it->segment_forced);
 }
 
 int
@@ -157,8 +159,9 @@ db_item_insert(struct db *db, struct item *it, time_t now, char **cause)
 	    "template, subject, content_file, event_kinds, days_ahead, "
 	    "union_filter, send_at, rrule, dtstart, skip_empty, expires_at, "
 	    "event_id, notice_days, reminder_before, priority, status, "
-	    "created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-	    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)",
+	    "created, updated, segment_forced) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+	    "?20, ?21, ?21, ?23)",
 	    &st, cause) == -1)
 		return -1;
 	item_bind(st, it);
@@ -190,7 +193,8 @@ db_item_update(struct db *db, const struct item *it, time_t now,
 	    "event_kinds = ?8, days_ahead = ?9, union_filter = ?10, send_at = "
 	    "?11, rrule = ?12, dtstart = ?13, skip_empty = ?14, expires_at = "
 	    "?15, event_id = ?16, notice_days = ?17, reminder_before = ?18, "
-	    "priority = ?19, status = ?20, updated = ?21 WHERE id = ?22",
+	    "priority = ?19, status = ?20, updated = ?21, segment_forced = ?23 "
+	    "WHERE id = ?22",
 	    &st, cause) == -1)
 		return -1;
 	item_bind(st, it);

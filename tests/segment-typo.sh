@@ -58,6 +58,16 @@ expect_contains "item edit says how many it reaches" "$out" "reaches 2 of the li
 out=$($C item preview good 2>&1 >/dev/null)
 expect_contains "item preview says how many the item reaches" "$out" "reaches 2 of the list's 5 subscribed members"
 
+# check-config (and so clariond's start-up) leaves a forced segment to
+# the officer who forced it, but still catches one that was never forced.
+out=$($C check-config 2>&1); rc=$?
+expect_eq "check-config accepts the forced segment" "$rc" 0
+sqlite3 "$T/clarion.db" "UPDATE items SET segment = 'wrad = ''x''' WHERE name = 'good'"
+out=$($C check-config 2>&1); rc=$?
+expect_eq "an unforced unknown attribute fails check-config" "$rc" 78
+expect_contains "naming the item" "$out" "item 'good': segment: no member of list 'members' has an attribute 'wrad'"
+sqlite3 "$T/clarion.db" "UPDATE items SET segment = 'ward = ''Riverside''' WHERE name = 'good'"
+
 # The daemon: the forced typo's run reaches no one; it is reported.
 sqlite3 "$T/clarion.db" "UPDATE items SET send_at = strftime('%s','now') - 10, created = strftime('%s','now') - 20 WHERE name IN ('forced', 'good')"
 "$CLARIOND" -c "$T/c.conf" --once 2>"$T/daemon.log"
