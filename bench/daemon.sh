@@ -18,7 +18,7 @@ smtp-sink -4 -c $U 127.0.0.1:$PORT 256 >"$T/sink.out" 2>&1 &
 SINK=$!
 stop_sink() { kill $SINK 2>/dev/null; }
 on_exit stop_sink
-make_config "$T/c.conf" 'transport = "smtp";' "smtp = { url = \"smtp://127.0.0.1:$PORT\"; require_tls = false; connections = 8; };" \
+make_config "$T/c.conf" 'transport = "smtp";' 'inbound = "external";' "smtp = { url = \"smtp://127.0.0.1:$PORT\"; require_tls = false; connections = 8; };" \
     'log_level = "warn";' 'delivery = { batch = 400; };'
 C="$CLARION -c $T/c.conf"
 $C init >/dev/null

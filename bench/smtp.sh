@@ -46,7 +46,7 @@ ceiling() { # ceiling CONNS: smtp-source, one connection per session
 
 clarion() { # clarion CONNS: a fresh database with MSGS deliveries, sent
 	rm -f "$T/clarion.db" "$T/clarion.db-wal" "$T/clarion.db-shm"
-	make_config "$T/b.conf" 'transport = "smtp";' \
+	make_config "$T/b.conf" 'transport = "smtp";' 'inbound = "external";' \
 		"smtp = { url = \"smtp://127.0.0.1:$PORT\"; require_tls = false; connections = $1; timeout = 30; };"
 	db_init "$T/b.conf" >/dev/null
 	add_run 1 "$MSGS" >/dev/null

@@ -59,7 +59,8 @@ struct bounce_args {
 	int			 hard;
 	const char		*status;
 	const char		*reason;
-	const char		*source;
+	const struct token_ref	*tok;		/* NULL: our own SMTP session */
+	int64_t			 bounce_id;	/* the row this one wrote */
 	time_t			 now;
 	int			 was_disabled;	/* disabled before, not reset */
 	int			 disabled;
@@ -91,7 +92,7 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 		rc = db_suppress(a->db, a->keys, address, why, detail);
 	if (rc != -1)
 		rc = db_bounce_disabled(a->db, a->subscriber_id, a->now,
-		    detail);
+		    detail, a->bounce_id);
 	if (rc != -1) {
 		log_info("bounce: %s disabled (%s)", log_addr(address), detail);
 		a->disabled = 1;
@@ -167,23 +168,56 @@ record(void *arg)
 		return -1;
 	a->was_disabled = disabled_at != 0;
 	if (db_bounce_insert(a->db, a->subscriber_id, a->delivery_id, a->now,
-	    a->hard, a->status, a->reason, a->source) == -1)
+	    a->hard, a->status, a->reason, a->tok != NULL ? "dsn" : "smtp",
+	    a->tok != NULL ? token_purpose_name(a->tok->purpose) : NULL,
+	    &a->bounce_id) == -1)
 		return -1;
 	return a->hard ? record_hard(a) : record_soft(a);
 }
 
 /*
+ * security (attribution): a bounce or complaint reported by mail may act
+ * on a member only through the bounce (VERP) token of the delivery it
+ * names. Reply and unsubscribe tokens travel in headers any recipient of
+ * a forwarded newsletter or a CC'd reply can copy; they never count
+ * here, whatever the caller parsed.
+ */
+static int
+attributed(const struct token_ref *tok, int64_t delivery_id,
+    const char *what)
+{
+	if (tok == NULL) {
+		log_warnx("%s: refused: no token names delivery %lld", what,
+		    (long long)delivery_id);
+		return 0;
+	}
+	if (tok->purpose == TOKEN_BOUNCE && tok->delivery_id == delivery_id)
+		return 1;
+	log_warnx("%s: refused: the %s token of delivery %lld cannot "
+	    "attribute it to delivery %lld", what,
+	    token_purpose_name(tok->purpose), (long long)tok->delivery_id,
+	    (long long)delivery_id);
+	return 0;
+}
+
+/*
  * Records one bounce, inside the caller's transaction if one is open.
- * Returns 1 when this bounce disabled the member, 0 when it was only
- * recorded, -1 on error (nothing recorded).
+ * tok is NULL for a refusal in our own SMTP session, else the verified
+ * token of the report by mail, which must be the delivery's bounce
+ * token. Returns 1 when this bounce disabled the member, 0 when it was
+ * only recorded, -1 on error or a token that cannot attribute a bounce
+ * (nothing recorded).
  */
 int
 bounce_record(struct db *db, const struct config *conf,
     const struct token_keys *keys, int64_t subscriber_id,
     int64_t delivery_id, int hard, const char *status, const char *reason,
-    const char *source)
+    const struct token_ref *tok)
 {
 	struct bounce_args a;
+
+	if (tok != NULL && !attributed(tok, delivery_id, "bounce"))
+		return -1;
 
 	memset(&a, 0, sizeof a);
 	a.db = db;
@@ -194,7 +228,7 @@ bounce_record(struct db *db, const struct config *conf,
 	a.hard = hard;
 	a.status = status;
 	a.reason = reason;
-	a.source = source;
+	a.tok = tok;
 	a.now = clock_now();
 	if (subscriber_id <= 0)
 		return -1;
@@ -203,10 +237,69 @@ bounce_record(struct db *db, const struct config *conf,
 	return a.disabled;
 }
 
+/*
+ * A complaint (an abuse report) about a delivery: the member leaves every
+ * list and the address is suppressed. Only the delivery's bounce token
+ * attributes it, as for bounces. 1 applied, 0 the member is gone, -1 on
+ * error or a token that cannot attribute it.
+ */
+int
+bounce_complaint(struct db *db, const struct token_keys *keys,
+    int64_t subscriber_id, int64_t delivery_id, const struct token_ref *tok,
+    const char *reason)
+{
+	char	*address = NULL, *name = NULL, *detail;
+	json_t	*attrs = NULL;
+	int	 rc;
+
+	if (!attributed(tok, delivery_id, "complaint"))
+		return -1;
+	if (subscriber_id <= 0 || db_subscriber_get(db, subscriber_id,
+	    &address, &name, &attrs) == -1)
+		return 0;
+	xasprintf(&detail, "%s (bounce token of delivery %lld)",
+	    reason != NULL ? reason : "abuse report",
+	    (long long)delivery_id);
+	rc = db_unsubscribe(db, keys, subscriber_id, 0, "complaint");
+	if (rc != -1)
+		rc = db_suppress(db, keys, address, "complaint", detail);
+	if (rc != -1)
+		log_info("complaint from %s: unsubscribed from every list",
+		    log_addr(address));
+	free(detail);
+	free(address);
+	free(name);
+	json_decref(attrs);
+	return rc == -1 ? -1 : 1;
+}
+
 int
 bounce_success(struct db *db, int64_t subscriber_id)
 {
 	return db_bounce_reset(db, subscriber_id);
+}
+
+/*
+ * What attributed the bounce that disabled a member, for a person: the
+ * token (by purpose) or our own SMTP session, and the delivery it named.
+ */
+char *
+bounce_row_via(const struct bounce_row *r)
+{
+	char	 run[32] = "", *s;
+
+	if (r->via_source == NULL)
+		return xstrdup("attribution not recorded");
+	if (r->via_run > 0)
+		snprintf(run, sizeof run, " (run %lld)", (long long)r->via_run);
+	if (strcmp(r->via_source, "smtp") == 0)
+		xasprintf(&s, "refused in our SMTP session for delivery %lld%s",
+		    (long long)r->via_delivery, run);
+	else
+		xasprintf(&s, "%s token of delivery %lld%s", r->via_token !=
+		    NULL ? r->via_token : "no", (long long)r->via_delivery,
+		    run);
+	return s;
 }
 
 /* The current score of a row, decayed to now. */

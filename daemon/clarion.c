@@ -76,6 +76,49 @@ cli_usage(const char *text, const char *why)
 	return EX_USAGE;
 }
 
+/* Whether usage lists "clarion CMD SUB" (SUB may be one of "a|b|c"). */
+static int
+usage_has(const char *usage, const char *cmd, const char *sub)
+{
+	const char	*p = usage, *w, *e;
+	size_t		 lc = strlen(cmd), ls = strlen(sub);
+
+	while ((p = strstr(p, "clarion ")) != NULL) {
+		p += 8;
+		if (strncmp(p, cmd, lc) != 0 || p[lc] != ' ')
+			continue;
+		for (w = p + lc + 1; *w != '\0' && *w != ' ' && *w != '\n';
+		    w = *e == '|' ? e + 1 : e) {
+			e = w + strcspn(w, "| \n");
+			if ((size_t)(e - w) == ls && strncmp(w, sub, ls) == 0)
+				return 1;
+			if (*e != '|')
+				break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A subcommand that did not match: name the word, and tell a wrong word
+ * from a right one given the wrong number of arguments.
+ */
+int
+cli_unknown(const char *usage, const char *cmd, const char *sub)
+{
+	char	*why;
+	int	 rc;
+
+	if (sub != NULL && usage_has(usage, cmd, sub))
+		xasprintf(&why, "%s %s: wrong number of arguments", cmd, sub);
+	else
+		xasprintf(&why, "%s: '%s' is not a subcommand", cmd,
+		    sub != NULL ? sub : "");
+	rc = cli_usage(usage, why);
+	free(why);
+	return rc;
+}
+
 struct config *
 cli_config(struct cli *cli)
 {
@@ -84,7 +127,7 @@ cli_config(struct cli *cli)
 	if (cli->conf != NULL)
 		return cli->conf;
 	if ((cli->conf = config_load(cli->config_path, &cause)) == NULL) {
-		fprintf(stderr, "clarion: %s\n", cause);
+		lines_print(stderr, "clarion: ", cause);
 		free(cause);
 		exit(EX_CONFIG);
 	}
@@ -142,6 +185,7 @@ cli_keys(struct cli *cli, struct token_keys *keys)
 			old = (unsigned char *)olds;
 		}
 		rc = token_keys_init(&cli->keys, secret, len, old, oldlen);
+		token_keys_old_until(&cli->keys, conf->token_old_until);
 		if (old != NULL) {
 			explicit_zero(old, oldlen);
 			free(old);
@@ -263,25 +307,39 @@ int
 cmd_check_config(struct cli *cli, int argc, char **argv)
 {
 	struct config	*conf;
+	struct db	*db = NULL;
 	unsigned char	*secret;
 	size_t		 len;
 	char		*cause;
+	int		 bad = 0;
 
 	if (want_help(argc, argv))
 		return cli_usage("usage: clarion check-config\n\nReads and "
-		    "validates the configuration; exits 0 if it is good,\n"
-		    "78 (EX_CONFIG) with the file, line and key if not.\n",
-		    NULL);
+		    "validates the configuration, the templates every item\n"
+		    "kind needs and the items' segments; exits 0 if all is "
+		    "good,\n78 (EX_CONFIG) with every error, each with the "
+		    "file, line and key,\nif not.\n", NULL);
 	conf = cli_config(cli);
 	if (access(conf->token_secret_file, F_OK) == 0) {
 		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
-			cli_error(EX_CONFIG, "%s", cause);
+			lines_print(stderr, "clarion: ", cause);
 			free(cause);
-			return EX_CONFIG;
+			bad = 1;
+		} else {
+			explicit_zero(secret, len);
+			free(secret);
 		}
-		explicit_zero(secret, len);
-		free(secret);
 	}
+	/* Without a database yet, the shipped templates are still checked. */
+	if (access(conf->database, F_OK) == 0)
+		db = cli_db(cli);
+	if (check_setup(conf, db, &cause) == -1) {
+		lines_print(stderr, "clarion: ", cause);
+		free(cause);
+		bad = 1;
+	}
+	if (bad)
+		return EX_CONFIG;
 	printf("%s: OK\n", conf->path);
 	return EX_OK;
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sysexits.h>
 #include <time.h>
@@ -52,6 +53,8 @@ int	 file_private_check(const char *, char **);
 char	*path_resolve(const char *, const char *);
 void	 explicit_zero(void *, size_t);
 time_t	 clock_now(void);
+int	 tz_known(const char *, char **);
+void	 lines_print(FILE *, const char *, const char *);
 int	 time_parse_local(const char *, const char *, time_t *, char **);
 char	*time_format_local(time_t, const char *, const char *);
 char	*time_format_rfc5322(time_t);
@@ -87,6 +90,11 @@ void	 fatalx(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
 enum transport {
 	TRANSPORT_OUTBOX,
 	TRANSPORT_SMTP,
+};
+
+enum inbound_mode {
+	INBOUND_IMAP,		/* replies, bounces, unsubscribes read over IMAP */
+	INBOUND_EXTERNAL,	/* something else reads them (inbound = ...) */
 };
 
 enum resend_policy {
@@ -132,6 +140,7 @@ struct config {
 	char	*token_old_secret_file;	/* accepted until token_old_until */
 	time_t	 token_old_until;
 	char	*templates_dir;
+	int	 templates_dir_line;	/* where the file sets it; 0 = default */
 	char	*timezone;
 	enum log_level log_level;
 	char	*pid_file;
@@ -139,6 +148,7 @@ struct config {
 	enum transport transport;
 	char	*outbox;	/* Maildir for the outbox transport */
 	char	*test_address;	/* when set, every message goes here */
+	enum inbound_mode inbound;
 
 	struct smtp_config smtp;
 	struct imap_config imap;
@@ -176,6 +186,11 @@ int	 config_load_secret(const struct config *, unsigned char **, size_t *,
 	     char **);
 int	 config_password(const char *, const char *, char **, char **);
 const char *const *config_known_keys(void);
+
+/* check.c: templates and items against the setup (check-config) */
+struct db;
+int	 check_setup(const struct config *, struct db *, char **);
+int	 check_template(const struct config *, const char *, char **);
 
 /* db.c: the connection, migrations and helpers; db_*.c hold the queries */
 struct sqlite3;
@@ -233,13 +248,26 @@ struct token_keys {
 	unsigned char	 key[32];
 	int		 has_old;
 	unsigned char	 old_key[32];
+	time_t		 old_until;	/* old key's tokens refused from then */
 };
+/* A token that passed its check: what it may do, for which delivery. */
+struct token_ref {
+	enum token_purpose purpose;
+	int64_t		 delivery_id;
+	int		 old_key;	/* signed with the previous secret */
+};
+#define TOKEN_BAD	-1
+#define TOKEN_EXPIRED	-2	/* old secret, after token_old_until */
 int	 token_keys_init(struct token_keys *, const unsigned char *, size_t,
 	     const unsigned char *, size_t);
+void	 token_keys_old_until(struct token_keys *, time_t);
 void	 token_make(const struct token_keys *, enum token_purpose, int64_t,
 	     char *, size_t);
 int	 token_check(const struct token_keys *, enum token_purpose,
 	     const char *, int64_t *);
+int	 token_verify(const struct token_keys *, enum token_purpose,
+	     const char *, struct token_ref *);
+const char *token_purpose_name(enum token_purpose);
 void	 token_hash_address(const struct token_keys *, const char *, char *,
 	     size_t);
 
@@ -262,6 +290,7 @@ struct tmpl_partials;
 struct tmpl *tmpl_parse(const char *, size_t, char **);
 struct tmpl *tmpl_parse_file(const char *, char **);
 void	 tmpl_free(struct tmpl *);
+size_t	 tmpl_partial_names(const struct tmpl *, char ***);
 struct tmpl_partials *tmpl_partials_new(const char *);
 int	 tmpl_partials_add(struct tmpl_partials *, const char *, const char *,
 	     size_t, char **);
@@ -325,6 +354,7 @@ int	 db_feed_get(struct db *, int64_t, struct feed *);
 int	 db_feed_ids(struct db *, int64_t **, size_t *);
 int	 db_feed_update(struct db *, int64_t, const char *, const char *,
 	     time_t, const char *);
+int	 db_feed_remove(struct db *, int64_t, int, time_t, long *);
 
 /* db_item.c: items (what to send, when) and runs (one issue of an item) */
 struct item {
@@ -332,6 +362,7 @@ struct item {
 	char	*name;
 	int64_t	 list_id;
 	char	*segment;
+	int	 segment_forced;	/* kept with unknown attributes */
 	char	*kind;		/* bulletin newsletter notice message */
 	char	*template;
 	char	*subject;	/* a Mustache template */
@@ -356,7 +387,8 @@ struct run {
 	int64_t	 item_id;
 	time_t	 due_at;
 	char	*purpose;	/* issue notice reminder update cancel test */
-	char	*state;		/* planned composing sending done skipped cancelled */
+	char	*state;		/* planned composing sending held done skipped
+				   cancelled; held is derived, never stored */
 	char	*reason;
 	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
 	time_t	 created;
@@ -391,6 +423,7 @@ int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);
+int	 ical_zone_check(const char *, char **);
 int	 ical_rrule_expand(const char *, time_t, const char *, time_t, time_t,
 	     size_t, time_t **, size_t *, char **);
 int	 ical_parse_events(const char *, const char *, struct event_list *,
@@ -450,6 +483,7 @@ enum imap_folder {
 	IMAP_REPLIES,
 	IMAP_AUTOREPLIES,
 	IMAP_UNKNOWN,
+	IMAP_QUARANTINE,	/* its processing stopped the inbound process */
 	IMAP_NFOLDERS,
 };
 extern const char *const imap_folder_names[IMAP_NFOLDERS];
@@ -515,6 +549,10 @@ int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
 void	 inbound_pending_free(struct inbound_pending *, size_t);
 int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
 void	 delivery_ref_free(struct delivery_ref *);
+int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int);
+int	 db_inbound_marked(struct db *, const char *, uint32_t, uint32_t);
+int	 db_inbound_unmark(struct db *);
+int	 db_inbound_quarantined(struct db *, long *, time_t *);
 int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
 	     const char *, size_t, const char *);
 int	 db_atomic(struct db *, int (*)(void *), void *);
@@ -557,7 +595,11 @@ int	 db_notice_recipients(struct db *, int64_t, int64_t,
 	     int (*)(void *, int64_t, const char *), void *);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
 int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
+int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
+char	*db_run_hold_reason(struct db *, int64_t);
+int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
+int	 db_run_thaw_test(struct db *, int64_t);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *);
 
@@ -585,6 +627,10 @@ struct segment *segment_parse(const char *, char **);
 int	 segment_match(const struct segment *, const char *, const char *,
 	     struct json_t *);
 void	 segment_free(struct segment *);
+size_t	 segment_unknown_attrs(const struct segment *, char *const *, size_t,
+	     char ***);
+int	 segment_check_attrs(const struct segment *, char *const *, size_t,
+	     char **);
 char	*attr_key_normalize(const char *);
 
 /* db_subscriber.c: lists, subscribers, memberships, suppressions */
@@ -630,6 +676,8 @@ int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
 	     const char *, const char *, const char *, int (*)(void *,
 	     const struct sub_row *), void *, char **);
 int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
+int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
+	     char **);
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);
@@ -766,6 +814,7 @@ int	 inbound_class_parse(const char *, enum inbound_class *);
 int	 classify_message(const char *, size_t, const struct classify_opts *,
 	     struct classify_result *);
 int	 classify_is_loop(const struct classify_result *, const char *);
+int	 classify_mime_depth_bound(const char *, size_t, int);
 void	 classify_result_free(struct classify_result *);
 int	 classify_bounce_is_hard(const char *, const char *);
 char	*classify_html_to_text(const char *, size_t, int);
@@ -911,13 +960,20 @@ struct bounce_row {
 	time_t		 disabled_at;	/* 0 = not disabled */
 	char		*reason;
 	int		 digested;
+	/* What attributed the bounce that disabled it (schema 4). */
+	char		*via_source;	/* "smtp", "dsn"; NULL: not recorded */
+	char		*via_token;	/* token purpose ("bounce") or NULL */
+	int64_t		 via_delivery;
+	int64_t		 via_run;
 };
 int	 db_bounce_insert(struct db *, int64_t, int64_t, time_t, int,
-	     const char *, const char *, const char *);
+	     const char *, const char *, const char *, const char *,
+	     int64_t *);
 int	 db_bounce_score_get(struct db *, int64_t, double *, time_t *,
 	     time_t *);
 int	 db_bounce_score_set(struct db *, int64_t, double, time_t);
-int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *);
+int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *,
+	     int64_t);
 int	 db_bounce_reset(struct db *, int64_t);
 int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
 	     size_t *);
@@ -927,12 +983,15 @@ int	 db_bounce_digest_lists(struct db *, int64_t **, size_t *);
 int	 db_bounce_mark_digested(struct db *);
 void	 bounce_rows_free(struct bounce_row *, size_t);
 double	 bounce_decay(double, time_t, time_t, int);
+char	*bounce_row_via(const struct bounce_row *);
 double	 bounce_row_score(const struct bounce_row *, const struct config *,
 	     time_t);
 /* 1: this bounce disabled the member; 0: recorded; -1: error */
 int	 bounce_record(struct db *, const struct config *,
 	     const struct token_keys *, int64_t, int64_t, int, const char *,
-	     const char *, const char *);
+	     const char *, const struct token_ref *);
+int	 bounce_complaint(struct db *, const struct token_keys *, int64_t,
+	     int64_t, const struct token_ref *, const char *);
 int	 bounce_success(struct db *, int64_t);
 int	 bounce_digest(struct db *, const struct config *, time_t, char **);
 
@@ -942,7 +1001,17 @@ struct inmail_forward {
 	const struct delivery_ref *ref;
 	int		 verified;	/* by token, not only In-Reply-To */
 };
+struct inmail_quarantine {
+	const char	*mailbox;
+	const char	*folder;
+	uint32_t	 uidvalidity;
+	uint32_t	 uid;
+	size_t		 size;
+	int		 attempts;	/* processes it stopped */
+};
 struct list_info;
+int	 inmail_quarantined(struct db *, const struct config *,
+	     const struct inmail_quarantine *, char **);
 int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 inmail_forward(struct db *, const struct config *,

@@ -140,6 +140,7 @@ keys_load(struct config *conf, struct token_keys *keys, char **cause)
 		old = (unsigned char *)s;
 	}
 	rc = token_keys_init(keys, secret, len, old, oldlen);
+	token_keys_old_until(keys, conf->token_old_until);
 	explicit_zero(secret, len);
 	free(secret);
 	if (old != NULL) {
@@ -151,6 +152,18 @@ keys_load(struct config *conf, struct token_keys *keys, char **cause)
 		    "16 bytes); 'clarion init' makes a good one",
 		    conf->token_secret_file);
 	return rc;
+}
+
+/* A cause may hold several errors, one per line: one log line each. */
+static void
+log_lines(const char *prefix, const char *cause)
+{
+	char	*copy, *p, *line;
+
+	p = copy = xstrdup(cause);
+	while ((line = strsep(&p, "\n")) != NULL)
+		log_warnx("%s%s", prefix, line);
+	free(copy);
 }
 
 static void
@@ -177,8 +190,9 @@ reload(struct daemon_ctx *ctx)
 	notify("RELOADING=1");
 	log_info("SIGHUP: reloading %s", ctx->conf->path);
 	if ((conf = config_load(ctx->conf->path, &cause)) == NULL ||
-	    keys_load(conf, &keys, &cause) == -1) {
-		log_warnx("reload failed, keeping the old configuration: %s",
+	    keys_load(conf, &keys, &cause) == -1 ||
+	    check_setup(conf, ctx->db, &cause) == -1) {
+		log_lines("reload failed, keeping the old configuration: ",
 		    cause);
 		free(cause);
 		config_free(conf);
@@ -303,9 +317,13 @@ setup(const char *path, char **cause)
 		return NULL;
 	ctx = xcalloc(1, sizeof *ctx);
 	ctx->conf = conf;
+	/* What check-config refuses, the daemon refuses to run with. */
 	if (keys_load(conf, &ctx->keys, cause) == -1 ||
-	    (ctx->db = db_open(conf->database, 0, cause)) == NULL) {
+	    (ctx->db = db_open(conf->database, 0, cause)) == NULL ||
+	    check_setup(conf, ctx->db, cause) == -1) {
+		db_close(ctx->db);
 		config_free(conf);
+		explicit_zero(&ctx->keys, sizeof ctx->keys);
 		free(ctx);
 		return NULL;
 	}
@@ -337,23 +355,39 @@ check_only(const char *path)
 {
 	struct config	*conf;
 	struct token_keys keys;
+	struct db	*db = NULL;
 	char		*cause;
+	int		 bad = 0;
 
 	if ((conf = config_load(path, &cause)) == NULL) {
-		fprintf(stderr, "clariond: %s\n", cause);
+		lines_print(stderr, "clariond: ", cause);
 		free(cause);
 		return EX_CONFIG;
 	}
 	if (access(conf->token_secret_file, F_OK) == 0 &&
 	    keys_load(conf, &keys, &cause) == -1) {
-		fprintf(stderr, "clariond: %s\n", cause);
+		lines_print(stderr, "clariond: ", cause);
 		free(cause);
-		config_free(conf);
-		return EX_CONFIG;
+		bad = 1;
 	}
-	printf("%s: OK\n", path);
+	explicit_zero(&keys, sizeof keys);
+	/* Without a database yet, the shipped templates are still checked. */
+	if (access(conf->database, F_OK) == 0 &&
+	    (db = db_open(conf->database, 0, &cause)) == NULL) {
+		lines_print(stderr, "clariond: ", cause);
+		free(cause);
+		bad = 1;
+	}
+	if (check_setup(conf, db, &cause) == -1) {
+		lines_print(stderr, "clariond: ", cause);
+		free(cause);
+		bad = 1;
+	}
+	db_close(db);
+	if (!bad)
+		printf("%s: OK\n", path);
 	config_free(conf);
-	return EX_OK;
+	return bad ? EX_CONFIG : EX_OK;
 }
 
 int
@@ -420,7 +454,7 @@ main(int argc, char **argv)
 	umask(077);
 	signals_setup(&waitmask);
 	if ((ctx = setup(path, &cause)) == NULL) {
-		log_warnx("%s", cause);
+		log_lines("", cause);
 		free(cause);
 		return EX_CONFIG;
 	}

@@ -22,7 +22,10 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +41,8 @@
 #define CLASSIFY_TEXT_MAX	(512 * 1024)	/* decoded text examined */
 #define CLASSIFY_REASON_MAX	200
 #define CLASSIFY_MAX_COMMENT	32	/* "(" nesting handed to libetpan */
+#define CLASSIFY_STACK_LEVEL	2048	/* stack for one libetpan level */
+#define CLASSIFY_STACK_SPARE	(256 * 1024)
 
 /* Work state for one message. */
 struct cls {
@@ -1020,9 +1025,7 @@ returned_headers(struct cls *c)
 		c->res->original_message_id = msgid_clean(v);
 		free(v);
 	}
-	if (!token_try(c, raw, len, o->bounce_local, 'b') &&
-	    !token_try(c, raw, len, o->unsubscribe_local, 'u'))
-		token_try(c, raw, len, o->reply_local, 'r');
+	token_try(c, raw, len, o->bounce_local, 'b');
 }
 
 /*
@@ -1052,7 +1055,12 @@ original_id_scan(struct cls *c)
 	}
 }
 
-/* The VERP token of a bounce or complaint, from wherever it shows. */
+/*
+ * The VERP token of a bounce or complaint, from wherever it shows. Only
+ * failing that, a reply or unsubscribe token (say, in the returned
+ * List-Unsubscribe): reported, so the refusal names it, but it never
+ * attributes a bounce or complaint (inbound.c, bounce.c).
+ */
 static void
 bounce_token(struct cls *c)
 {
@@ -1668,36 +1676,83 @@ common_fields(struct cls *c)
 }
 
 /*
- * libetpan's multipart parser is quadratic in nesting depth; a message
- * with more boundaries than any real mail is read without it.
+ * How deep libetpan's mailmime_parse can recurse on this message, at most.
+ * It recurses (mailmime_parse_with_default) once per message/rfc822 part
+ * that is not QP or base64 encoded, and twice per multipart part with a
+ * boundary; a part without a Content-Type field is text/plain, except
+ * directly inside multipart/digest, where it is a message (one more
+ * level). Each level's type comes from a Content-Type field in its own
+ * header, after every ancestor's: libetpan takes a field name as one run
+ * of non-blank bytes up to the colon and compares it with strcasecmp, so
+ * however the rest is spelled ("Content-Type :", folds or comments before
+ * the colon, an RFC 2047 value, RFC 2231 parameters), each level costs
+ * its own case-insensitive "content-type" bytes. Counting those, and
+ * nothing more specific, cannot be spelled around: the root, plus two
+ * levels per field, bounds the depth. Counting stops past limit.
  */
-static int
-mime_too_complex(const char *s, size_t len)
+int
+classify_mime_depth_bound(const char *s, size_t len, int limit)
 {
 	const char	*p = s, *end = s + len;
-	int		 boundaries = 0, ctypes = 0;
+	int		 ctypes = 0;
 
-	while (p < end && (p = ci_memmem(p, (size_t)(end - p), "content-"))
-	    != NULL) {
-		p += 8;
-		if ((size_t)(end - p) >= 5 && strncasecmp(p, "type:", 5) == 0 &&
-		    ++ctypes > CLASSIFY_MAX_CTYPES)
-			return 1;
+	while (ctypes <= limit && p < end && (p = ci_memmem(p,
+	    (size_t)(end - p), "content-type")) != NULL) {
+		ctypes++;
+		p += 12;
 	}
-	for (p = s; p < end && (p = ci_memmem(p, (size_t)(end - p),
+	return 2 * ctypes + 2;
+}
+
+/*
+ * Levels of libetpan recursion the stack has room for. One level took
+ * about 320 bytes in a -O2 build (a 27,000-deep message overflowed 8 MB);
+ * 2 KB a level leaves room for sanitizer builds, and 256 KB for the rest.
+ */
+static int
+stack_levels(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_STACK, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return INT_MAX;
+	if (rl.rlim_cur <= CLASSIFY_STACK_SPARE)
+		return 0;
+	return (int)((rl.rlim_cur - CLASSIFY_STACK_SPARE) / CLASSIFY_STACK_LEVEL);
+}
+
+/*
+ * Why a message must not go to libetpan's MIME parser, or NULL. Its
+ * recursion is bounded above (and by CLASSIFY_MAX_CTYPES), and its
+ * multipart parser is quadratic in nesting depth, so a message with more
+ * boundaries than any real mail is read without it.
+ */
+static const char *
+mime_too_complex(const char *s, size_t len)
+{
+	const char	*p;
+	int		 boundaries = 0, bound;
+
+	bound = classify_mime_depth_bound(s, len, CLASSIFY_MAX_CTYPES);
+	if (bound > 2 * CLASSIFY_MAX_CTYPES + 2)
+		return "too many MIME parts";
+	if (bound > stack_levels())
+		return "MIME parts nested too deep for the stack";
+	for (p = s; p < s + len && (p = ci_memmem(p, (size_t)(s + len - p),
 	    "boundary")) != NULL; p += 8)
 		if (++boundaries > CLASSIFY_MAX_BOUNDARIES)
-			return 1;
-	return 0;
+			return "too many MIME parts";
+	return NULL;
 }
 
 static void
 parse_mime(struct cls *c)
 {
-	size_t	 idx = 0;
+	const char	*why;
+	size_t		 idx = 0;
 
-	if (mime_too_complex(c->data, c->len)) {
-		c->res->reason = xstrdup("too many MIME parts");
+	if ((why = mime_too_complex(c->data, c->len)) != NULL) {
+		c->res->reason = xstrdup(why);
 		return;
 	}
 	if (mailmime_parse(c->data, c->len, &idx, &c->mime) !=

@@ -23,6 +23,7 @@ struct config	*cli_config(struct cli *);
 struct db	*cli_db(struct cli *);
 int		 cli_keys(struct cli *, struct token_keys *);
 int		 cli_usage(const char *, const char *);
+int		 cli_unknown(const char *, const char *, const char *);
 int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
 
 int	cmd_init(struct cli *, int, char **);
@@ -57,6 +58,7 @@ int	cmd_notice(struct cli *, int, char **);
 int	cmd_run(struct cli *, int, char **);
 int	cli_when(struct cli *, const char *, time_t *);
 char	*cli_local(struct cli *, time_t);
+time_t	 cli_item_next(struct cli *, const struct item *);
 
 /* send: cli_queue.c */
 int	cmd_queue(struct cli *, int, char **);

@@ -20,10 +20,31 @@ static const char bounces_usage[] =
     "usage: clarion bounces [--list NAME] [--json]\n\n"
     "Shows the addresses disabled after bounces (hard: at once; soft: when\n"
     "the score reaches bounces.threshold), with the reason and the time,\n"
-    "and the current soft-bounce score of every other address that\n"
-    "bounced. Scores decay with a half-life of bounces.window.\n\n"
+    "what attributed the bounce that disabled it (the bounce token of a\n"
+    "delivery, or our own SMTP session), and the current soft-bounce\n"
+    "score of every other address that bounced. Scores decay with a\n"
+    "half-life of bounces.window.\n\n"
     "  --list NAME   only members (or former members) of this list\n"
     "  --json        machine-readable output\n";
+
+/* What attributed the disabling bounce; null when not recorded. */
+static json_t *
+via_json(const struct bounce_row *r)
+{
+	json_t	*o;
+	char	*s;
+
+	if (r->via_source == NULL)
+		return json_null();
+	s = bounce_row_via(r);
+	o = json_pack("{s:s, s:o, s:I, s:o, s:s}", "source", r->via_source,
+	    "token", r->via_token != NULL ? json_string(r->via_token) :
+	    json_null(), "delivery", (json_int_t)r->via_delivery, "run",
+	    r->via_run > 0 ? json_integer(r->via_run) : json_null(),
+	    "text", s);
+	free(s);
+	return o;
+}
 
 static json_t *
 row_json(const struct bounce_row *r, double score)
@@ -40,6 +61,7 @@ row_json(const struct bounce_row *r, double score)
 		t = time_format_iso(r->disabled_at);
 		json_object_set_new(o, "disabled_at", json_string(t));
 		json_object_set_new(o, "reason", json_string(r->reason));
+		json_object_set_new(o, "attributed_by", via_json(r));
 		free(t);
 	}
 	return o;
@@ -76,15 +98,18 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 {
 	size_t	 i, shown = 0;
 	double	 s;
-	char	*t;
+	char	*t, *via;
 
 	printf("Disabled after bounces:\n");
 	for (i = 0; i < n; i++) {
 		if (rows[i].disabled_at == 0)
 			continue;
-		t = time_format_local(rows[i].disabled_at, "%Y-%m-%d %H:%M",
-		    conf->timezone);
-		printf("  %-32s %s  %s\n", rows[i].address, t, rows[i].reason);
+		t = time_format_local(rows[i].disabled_at, conf->timezone,
+		    "%Y-%m-%d %H:%M");
+		via = bounce_row_via(&rows[i]);
+		printf("  %-32s %s  %s\n  %-32s attributed by: %s\n",
+		    rows[i].address, t, rows[i].reason, "", via);
+		free(via);
 		free(t);
 		shown++;
 	}
@@ -97,7 +122,7 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 		if (rows[i].disabled_at != 0 || s < SCORE_SHOWN)
 			continue;
 		t = time_format_local(rows[i].last_bounce_at,
-		    "%Y-%m-%d %H:%M", conf->timezone);
+		    conf->timezone, "%Y-%m-%d %H:%M");
 		printf("  %-32s %5.2f  last bounce %s\n", rows[i].address, s,
 		    t);
 		free(t);

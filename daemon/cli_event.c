@@ -17,29 +17,35 @@
 static const char event_usage[] =
     "usage: clarion event add --kind KIND --title TEXT --start \"DATE TIME\"\n"
     "           [--end \"DATE TIME\"] [--union NAME] [--employer NAME]\n"
-    "           [--location TEXT] [--link URL] [--notes TEXT]\n"
+    "           [--location TEXT] [--link URL] [--notes TEXT] [--force]\n"
     "       clarion event list [--from DATE] [--to DATE] [--kind KINDS]\n"
     "           [--union NAME] [--all] [--json]\n"
     "       clarion event show ID [--json]\n"
     "       clarion event edit ID [any option of add]\n"
     "       clarion event cancel ID\n"
     "       clarion event import FILE.csv | FILE.ics | URL\n"
-    "       clarion event feeds [--json]\n\n"
+    "       clarion event feeds [--json]\n"
+    "       clarion event feed-remove FEED [--keep-events]\n\n"
     "KIND is strike, ballot, picket, demo, meeting or other; KINDS a comma-\n"
     "separated list. Times are \"YYYY-MM-DD HH:MM\" in the configured zone;\n"
     "a date alone is an all-day event. --employer is also --workplace.\n"
     "list shows events not yet over (from now), or --from/--to; --all adds\n"
-    "cancelled ones. edit and cancel bump the event's SEQUENCE.\n"
+    "cancelled ones. edit and cancel bump the event's SEQUENCE. An event\n"
+    "already over is refused (a wrong date, most likely) unless --force.\n"
     "import reads a CSV (columns kind, title, start and optionally union,\n"
     "employer or workplace, end, location, link, notes, uid), an iCalendar\n"
     "file, or an iCalendar URL (http://, https://, file://): a URL becomes a\n"
     "feed that clariond refreshes each tick; events that vanish from it are\n"
-    "cancelled, changed ones updated.\n";
+    "cancelled, changed ones updated. A recurring event (RRULE) becomes one\n"
+    "event per occurrence for the coming 400 days, less its EXDATEs, with\n"
+    "RECURRENCE-ID overrides in place. feeds lists the feeds; feed-remove\n"
+    "stops one and cancels its events still to come (--keep-events keeps\n"
+    "them as if entered by hand).\n";
 
 struct event_opts {
 	const char	*kind, *title, *start, *end, *union_name, *employer;
 	const char	*location, *link, *notes, *from, *to;
-	int		 all;
+	int		 all, keep_events, force;
 };
 
 /* Parses a local date and time in the configured zone; -1 printed. */
@@ -84,6 +90,8 @@ event_parse(int argc, char **argv, struct event_opts *o)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 'T' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "keep-events", no_argument, NULL, 'K' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -106,6 +114,8 @@ event_parse(int argc, char **argv, struct event_opts *o)
 		case 'f': o->from = optarg; break;
 		case 'T': o->to = optarg; break;
 		case 'a': o->all = 1; break;
+		case 'K': o->keep_events = 1; break;
+		case 'F': o->force = 1; break;
 		case 'j': break;	/* also taken before the command */
 		case 'h': return -2;
 		default: return -1;
@@ -124,6 +134,37 @@ set_str(char **field, const char *v)
 }
 
 /* Applies the options to ev; 0, or -1 with the error printed. */
+/*
+ * An event over before it is entered is almost always a wrong year or
+ * month, and no bulletin would ever show it: refused unless --force.
+ * Returns 1 (printed) if refused.
+ */
+static int
+event_past(struct cli *cli, const struct event_opts *o,
+    const struct event *ev)
+{
+	time_t	 now = clock_now(), over;
+	char	*when;
+
+	if (ev->ends_at != 0)
+		over = ev->ends_at;
+	else
+		over = ev->starts_at + (ev->all_day ? 86400 : 0);
+	if (over > now || strcmp(ev->status, "cancelled") == 0)
+		return 0;
+	when = cli_local(cli, ev->all_day ? ev->starts_at : over);
+	if (o->force) {
+		fprintf(stderr, "clarion: warning: the event is in the past "
+		    "(%s); no bulletin will list it\n", when);
+		free(when);
+		return 0;
+	}
+	cli_error(EX_DATAERR, "the event is in the past (%s): check the date "
+	    "(--force adds it anyway)", when);
+	free(when);
+	return 1;
+}
+
 static int
 event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
 {
@@ -150,6 +191,8 @@ event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
 		free(cause);
 		return -1;
 	}
+	if ((o->start != NULL || o->end != NULL) && event_past(cli, o, ev))
+		return -1;
 	return 0;
 }
 
@@ -466,6 +509,36 @@ event_feeds(struct cli *cli)
 	return EX_OK;
 }
 
+static int
+event_feed_remove(struct cli *cli, const char *arg,
+    const struct event_opts *o)
+{
+	struct db	*db = cli_db(cli);
+	struct feed	 f;
+	char		*end;
+	long long	 id;
+	long		 n;
+
+	id = strtoll(arg, &end, 10);
+	if (end == arg || *end != '\0' || db_feed_get(db, id, &f) == -1)
+		return cli_error(EX_DATAERR, "no feed '%s' (see clarion event "
+		    "feeds)", arg);
+	if (db_begin(db) == -1 || db_feed_remove(db, id, o->keep_events,
+	    clock_now(), &n) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		feed_clear(&f);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	if (o->keep_events)
+		printf("feed %lld removed: %s; its events are kept\n", id,
+		    f.url);
+	else
+		printf("feed %lld removed: %s; %ld coming event%s cancelled\n",
+		    id, f.url, n, n == 1 ? "" : "s");
+	feed_clear(&f);
+	return EX_OK;
+}
+
 int
 cmd_event(struct cli *cli, int argc, char **argv)
 {
@@ -490,6 +563,8 @@ cmd_event(struct cli *cli, int argc, char **argv)
 		return event_list(cli, &o);
 	if (strcmp(sub, "feeds") == 0 && nargs == 0)
 		return event_feeds(cli);
+	if (strcmp(sub, "feed-remove") == 0 && nargs == 1)
+		return event_feed_remove(cli, argv[i], &o);
 	if (strcmp(sub, "show") == 0 && nargs == 1)
 		return event_show(cli, argv[i]);
 	if (strcmp(sub, "edit") == 0 && nargs == 1)
@@ -498,6 +573,5 @@ cmd_event(struct cli *cli, int argc, char **argv)
 		return event_edit(cli, argv[i], &o, 1);
 	if (strcmp(sub, "import") == 0 && nargs == 1)
 		return event_import(cli, argv[i]);
-	return cli_usage(event_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(event_usage, "event", sub);
 }

@@ -18,6 +18,7 @@
 #include "cli.h"
 
 #define IMPORT_PROGRESS 10000
+#define IMPORT_PARTIAL	1	/* some rows refused; the rest are in */
 
 enum col_kind {
 	COL_IGNORE,
@@ -521,6 +522,25 @@ imp_summary(struct import *im, int committed)
 		printf("imported into %s\n", im->list.name);
 }
 
+/*
+ * 0: every row is in; IMPORT_PARTIAL (1): imported, but some rows were
+ * refused or invalid (each is listed); 65: nothing was imported (every
+ * row bad, or --strict kept the file out). A dry run answers the same
+ * for what it would do.
+ */
+static int
+imp_status(const struct import *im, int commit)
+{
+	size_t	 bad = im->unsub + im->suppressed + im->invalid;
+	size_t	 good = im->added + im->updated + im->unchanged + im->merged;
+
+	if (bad == 0)
+		return EX_OK;
+	if (good == 0 || (!commit && !im->o->dry_run))
+		return EX_DATAERR;
+	return IMPORT_PARTIAL;
+}
+
 static int
 imp_run(struct import *im, struct csv *c)
 {
@@ -562,8 +582,7 @@ imp_run(struct import *im, struct csv *c)
 		return rc;
 	}
 	imp_summary(im, commit);
-	return im->unsub + im->suppressed + im->invalid > 0 ? EX_DATAERR :
-	    EX_OK;
+	return imp_status(im, commit);
 }
 
 int

@@ -58,8 +58,8 @@ classify_cfg_init(struct cli *cli, struct classify_cfg *cc, const char *domain)
 	cc->conf = NULL;
 	if (cli->config_path != NULL && access(cli->config_path, R_OK) == 0) {
 		if ((cc->conf = config_load(cli->config_path, &cause)) == NULL) {
-			fprintf(stderr, "clarion: %s (using the defaults)\n",
-			    cause);
+			lines_print(stderr, "clarion: ", cause);
+			fprintf(stderr, "clarion: (using the defaults)\n");
 			free(cause);
 		}
 	}
@@ -190,5 +190,5 @@ cmd_inbound(struct cli *cli, int argc, char **argv)
 		return inbound_classify(cli, argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_inbound_run(cli, argc - 1, argv + 1);
-	return cli_usage(inbound_usage, "unknown subcommand");
+	return cli_unknown(inbound_usage, "inbound", argv[1]);
 }

@@ -24,7 +24,7 @@ static const char item_usage[] =
     "           [--template NAME] [--content FILE.md] [--segment EXPR]\n"
     "           [--kinds KINDS] [--days N] [--union NAME]\n"
     "           [--skip-empty | --send-empty] [--expires \"DATE TIME\"]\n"
-    "           [--priority N]\n"
+    "           [--priority N] [--force]\n"
     "       clarion item list [--all] [--json]\n"
     "       clarion item show ITEM [--json]\n"
     "       clarion item edit ITEM [any option of add]\n"
@@ -39,6 +39,9 @@ static const char item_usage[] =
     "skipped unless --send-empty. RULE is an RFC 5545 RRULE such as\n"
     "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0, in local time from --start.\n"
     "No issue is due at or after --expires. ITEM is a name or a number.\n"
+    "A segment naming an attribute no member of the list has is refused\n"
+    "(a typo would match everyone or no one) unless --force; add and edit\n"
+    "say how many members the item reaches.\n"
     "pause and cancel also cancel the item's runs not yet begun.\n";
 
 struct item_opts {
@@ -47,6 +50,7 @@ struct item_opts {
 	const char	*expires, *priority;
 	int		 skip_empty;	/* -1 unset */
 	int		 all;
+	int		 force;
 };
 
 static int
@@ -70,6 +74,7 @@ item_parse(int argc, char **argv, struct item_opts *o)
 		{ "skip-empty", no_argument, NULL, 'E' },
 		{ "send-empty", no_argument, NULL, 'e' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -98,6 +103,7 @@ item_parse(int argc, char **argv, struct item_opts *o)
 		case 'E': o->skip_empty = 1; break;
 		case 'e': o->skip_empty = 0; break;
 		case 'A': o->all = 1; break;
+		case 'F': o->force = 1; break;
 		case 'j': break;
 		case 'h': return -2;
 		default: return -1;
@@ -201,6 +207,28 @@ when_arg(struct cli *cli, const char *text, time_t *out)
 	return 0;
 }
 
+/*
+ * An --at further back than schedule.missed_grace would never be sent
+ * (the scheduler skips a run missed by more): refused unless --force.
+ */
+static int
+at_too_old(struct cli *cli, time_t at, int force)
+{
+	time_t	 now = clock_now();
+	char	*when;
+
+	if (now - at <= cli_config(cli)->missed_grace)
+		return 0;
+	if (force)
+		return 0;
+	when = cli_local(cli, at);
+	item_fail(EX_DATAERR, "--at %s is past, by more than "
+	    "schedule.missed_grace: it would never be sent (--force keeps "
+	    "it)", when);
+	free(when);
+	return -1;
+}
+
 static int
 schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
@@ -211,7 +239,8 @@ schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 		return -1;
 	}
 	if (o->at != NULL) {
-		if (when_arg(cli, o->at, &it->send_at) == -1)
+		if (when_arg(cli, o->at, &it->send_at) == -1 ||
+		    at_too_old(cli, it->send_at, o->force) == -1)
 			return -1;
 		free(it->rrule);
 		it->rrule = NULL;
@@ -250,6 +279,66 @@ kind_ok(const char *kind)
 	return 0;
 }
 
+/*
+ * A segment must parse, and name only attributes some member of the
+ * list has (unless forced): "wrad != 'Hillside'" would match everyone.
+ * A forced one is marked so check-config and the daemon's start-up
+ * leave it to the officer who forced it.
+ */
+static int
+segment_ok(struct cli *cli, struct item *it, int force)
+{
+	struct segment	*seg;
+	char		**keys = NULL, *cause = NULL;
+	size_t		 i, n = 0;
+	int		 rc = 0;
+
+	it->segment_forced = 0;
+	if (it->segment == NULL || *it->segment == '\0')
+		return 0;
+	if ((seg = segment_parse(it->segment, &cause)) == NULL) {
+		item_fail(EX_DATAERR, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	if (it->list_id != 0 && db_attr_keys(cli_db(cli), it->list_id, &keys,
+	    &n) == 0 && segment_check_attrs(seg, keys, n, &cause) == -1) {
+		if (force) {
+			fprintf(stderr, "clarion: warning: %s (kept: --force)\n",
+			    cause);
+			it->segment_forced = 1;
+		} else {
+			item_fail(EX_DATAERR, "%s; --force keeps it", cause);
+			rc = -1;
+		}
+		free(cause);
+	}
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	segment_free(seg);
+	return rc;
+}
+
+/* "reaches 12 of 40 members", and a warning when that is none. */
+static void
+reach_print(struct cli *cli, const struct item *it)
+{
+	long	 reach, total;
+	char	*cause = NULL;
+
+	if (db_list_reach(cli_db(cli), it->list_id, it->segment, &reach,
+	    &total, &cause) == -1) {
+		free(cause);
+		return;
+	}
+	printf("%s reaches %ld of the list's %ld subscribed member%s\n",
+	    it->name, reach, total, total == 1 ? "" : "s");
+	if (reach == 0 && total > 0)
+		fprintf(stderr, "clarion: warning: the segment %s matches no "
+		    "member now: an issue would go to no one\n", it->segment);
+}
+
 static int
 fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
@@ -270,6 +359,9 @@ fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 	set_str(&it->segment, o->segment);
 	set_str(&it->template, o->template);
 	set_str(&it->subject, o->subject);
+	if ((o->segment != NULL || o->list != NULL) &&
+	    segment_ok(cli, it, o->force) == -1)
+		return -1;
 	set_str(&it->event_kinds, o->kinds);
 	set_str(&it->union_filter, o->union_name);
 	if (o->skip_empty != -1)
@@ -323,9 +415,28 @@ item_store(struct cli *cli, struct item *it, int insert)
 	return EX_OK;
 }
 
-/* The next time the item is due, or 0. */
+/*
+ * A one-off item is due at --at until its run is made, even if --at is
+ * a moment ago ("--at now"): the scheduler takes it within the grace.
+ */
 static time_t
-item_next(struct cli *cli, const struct item *it)
+one_off_next(struct cli *cli, const struct item *it, time_t now)
+{
+	time_t	 last;
+
+	if (it->send_at > now)
+		return it->send_at;
+	if (it->send_at == 0 || now - it->send_at >
+	    cli_config(cli)->missed_grace || it->id == 0 ||
+	    db_run_last_due(cli_db(cli), it->id, "issue", &last) == -1 ||
+	    last >= it->send_at)
+		return 0;
+	return it->send_at;
+}
+
+/* The next time the item is due, or 0. */
+time_t
+cli_item_next(struct cli *cli, const struct item *it)
 {
 	time_t	*occ, next = 0, now = clock_now();
 	size_t	 n;
@@ -334,7 +445,7 @@ item_next(struct cli *cli, const struct item *it)
 	if (strcmp(it->status, "active") != 0)
 		return 0;
 	if (it->rrule == NULL)
-		return it->send_at > now ? it->send_at : 0;
+		return one_off_next(cli, it, now);
 	if (ical_rrule_expand(it->rrule, it->dtstart,
 	    cli_config(cli)->timezone, now, now + 800L * 86400, 1, &occ, &n,
 	    &cause) == -1) {
@@ -347,10 +458,30 @@ item_next(struct cli *cli, const struct item *it)
 	return next;
 }
 
+/*
+ * An item whose template is missing would have every delivery held:
+ * refuse it now, saying which file is missing.
+ */
+static int
+template_usable(struct cli *cli, const struct item *it)
+{
+	char	*cause;
+
+	if (check_template(cli_config(cli), it->template, &cause) == 0)
+		return 1;
+	fprintf(stderr, "clarion: item '%s' not saved: its template '%s' "
+	    "cannot be used, so every delivery would be held\n", it->name,
+	    it->template);
+	lines_print(stderr, "clarion: ", cause);
+	free(cause);
+	return 0;
+}
+
 static int
 item_add(struct cli *cli, const char *name, const struct item_opts *o)
 {
 	struct item	 it;
+	time_t		 due;
 	char		*next;
 	int		 rc;
 
@@ -370,13 +501,20 @@ item_add(struct cli *cli, const char *name, const struct item_opts *o)
 	}
 	if (it.template == NULL)
 		it.template = xstrdup(it.kind);
+	if (!template_usable(cli, &it)) {
+		item_clear(&it);
+		return EX_CONFIG;
+	}
 	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
 		it.skip_empty = 0;
 	if ((rc = item_store(cli, &it, 1)) == EX_OK) {
-		next = cli_local(cli, item_next(cli, &it));
-		printf("item %lld: %s (%s), next due %s\n", (long long)it.id,
-		    it.name, it.kind, next);
+		due = cli_item_next(cli, &it);
+		next = cli_local(cli, due);
+		printf("item %lld: %s (%s), next due %s%s\n", (long long)it.id,
+		    it.name, it.kind, next, due != 0 && due <= clock_now() ?
+		    " (now: clariond sends it on its next pass)" : "");
 		free(next);
+		reach_print(cli, &it);
 	}
 	item_clear(&it);
 	return rc;
@@ -410,8 +548,15 @@ item_edit(struct cli *cli, const char *key, const struct item_opts *o)
 		item_clear(&it);
 		return item_err;
 	}
-	if ((rc = item_store(cli, &it, 0)) == EX_OK)
+	if (o->template != NULL && !template_usable(cli, &it)) {
+		item_clear(&it);
+		return EX_CONFIG;
+	}
+	if ((rc = item_store(cli, &it, 0)) == EX_OK) {
 		printf("item %lld: %s updated\n", (long long)it.id, it.name);
+		if (strcmp(it.kind, "notice") != 0)
+			reach_print(cli, &it);
+	}
 	item_clear(&it);
 	return rc;
 }
@@ -438,7 +583,7 @@ item_json(struct cli *cli, const struct item *it)
 	char	*sched = schedule_text(cli, it), *next, *exp;
 	json_t	*o;
 
-	next = cli_local(cli, item_next(cli, it));
+	next = cli_local(cli, cli_item_next(cli, it));
 	exp = cli_local(cli, it->expires_at);
 	o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:i, "
 	    "s:s, s:s, s:b, s:s, s:s, s:i, s:s}", "id", (json_int_t)it->id,
@@ -473,7 +618,7 @@ item_list(struct cli *cli, const struct item_opts *o)
 		if (cli->json)
 			json_array_append_new(a, item_json(cli, &items[i]));
 		else {
-			next = cli_local(cli, item_next(cli, &items[i]));
+			next = cli_local(cli, cli_item_next(cli, &items[i]));
 			printf("%-4lld %-20s %-10s %-9s %s\n",
 			    (long long)items[i].id, items[i].name,
 			    items[i].kind, items[i].status, next);
@@ -610,6 +755,5 @@ cmd_item(struct cli *cli, int argc, char **argv)
 	if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 ||
 	    strcmp(sub, "cancel") == 0) && nargs == 1)
 		return item_status(cli, argv[i], sub);
-	return cli_usage(item_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(item_usage, "item", sub);
 }

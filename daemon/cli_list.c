@@ -338,6 +338,5 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		return list_edit(cli, argv[0], argv[1], &o);
 	if (strcmp(sub, "delete") == 0 && argc == 1)
 		return list_delete(cli, argv[0], o.force);
-	return cli_usage(list_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(list_usage, "list", sub);
 }

@@ -339,6 +339,5 @@ cmd_notice(struct cli *cli, int argc, char **argv)
 	if ((strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) &&
 	    nargs == 0)
 		return notice_list(cli);
-	return cli_usage(notice_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(notice_usage, "notice", sub);
 }

@@ -1,8 +1,11 @@
 /*
  * clarion item preview / clarion item test: exactly what one person would
  * get, printed, or sent once (marked as a test) through the configured
- * transport. Both make a run of purpose "test" so the content is built by
- * the same code as a real issue; that run never has members' deliveries.
+ * transport. Both build the next due issue (its due time, so its date and
+ * event window) with the same code as the daemon. A preview does it
+ * inside a transaction it rolls back: it leaves no run behind. A test
+ * keeps its run of purpose "test", which never has members' deliveries,
+ * because a reply to the test is matched through it.
  */
 #include "config.h"
 
@@ -19,10 +22,11 @@ static const char preview_usage[] =
     "usage: clarion item preview ITEM [--subscriber ADDRESS] "
     "[--text | --html | --raw]\n"
     "       clarion item test ITEM --to ADDRESS [--subscriber ADDRESS]\n\n"
-    "preview prints what the next issue of ITEM would look like for one\n"
-    "member (by default the list's first member): the text part (--text,\n"
-    "the default), the HTML part (--html) or the whole message as sent\n"
-    "(--raw). test sends one copy, marked as a test, to ADDRESS through the\n"
+    "preview prints the next due issue of ITEM (its date and its events)\n"
+    "as one member will get it (by default the first member the item's\n"
+    "segment selects): the text part (--text, the default), the HTML part\n"
+    "(--html) or the whole message as sent (--raw). It records nothing.\n"
+    "test sends one copy, marked as a test, to ADDRESS through the\n"
     "configured transport.\n";
 
 struct preview_opts {
@@ -31,18 +35,37 @@ struct preview_opts {
 	int		 mode;	/* 't' text, 'h' html, 'r' raw */
 };
 
-/* A run of purpose "test" with its context frozen, never sent to members. */
+/* The issue a preview shows: the next due, else the last one. */
+static time_t
+preview_due(struct cli *cli, const struct item *item)
+{
+	time_t	 due;
+
+	if ((due = cli_item_next(cli, item)) != 0)
+		return due;
+	return item->send_at != 0 ? item->send_at : clock_now();
+}
+
+/*
+ * The run to render: for a preview, the real issue's (its context as
+ * frozen, if the daemon has begun it, else built now); for a test, a run
+ * of purpose "test" for the same due time, its context built afresh.
+ */
 static int
-test_run(struct cli *cli, const struct item *item, int64_t *run)
+preview_run(struct cli *cli, const struct item *item, int test, time_t due,
+    int64_t *run)
 {
 	struct db	*db = cli_db(cli);
+	const char	*purpose;
 	json_t		*jc;
 	char		*text, *cause = NULL;
 	int		 empty = 0;
-	time_t		 now = clock_now();
 
-	if (db_run_insert(db, item->id, now, "test", "done", "preview", 0,
-	    run) == -1)
+	purpose = test ? "test" : strcmp(item->kind, "notice") == 0 ?
+	    "notice" : "issue";
+	if (db_run_insert(db, item->id, due, purpose, test ? "done" :
+	    "planned", test ? "preview" : NULL, 0, run) == -1 ||
+	    (test && db_run_thaw_test(db, *run) == -1))
 		return cli_error(EX_SOFTWARE, "cannot record the test run: %s",
 		    db_errmsg(db));
 	if ((text = db_run_context(db, *run)) != NULL) {
@@ -54,9 +77,9 @@ test_run(struct cli *cli, const struct item *item, int64_t *run)
 		free(cause);
 		return EX_DATAERR;
 	}
-	if (empty)
-		fprintf(stderr, "clarion: note: %s has nothing to send now; a "
-		    "real issue would be skipped\n", item->name);
+	if (empty && item->skip_empty)
+		fprintf(stderr, "clarion: note: %s has nothing to send for this "
+		    "issue; it would be skipped\n", item->name);
 	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(jc);
 	if (db_run_freeze(db, *run, text) == -1) {
@@ -67,13 +90,61 @@ test_run(struct cli *cli, const struct item *item, int64_t *run)
 	return EX_OK;
 }
 
+struct first_member {
+	int64_t		 id;
+};
+
+static int
+first_member_cb(void *arg, const struct recipient *r)
+{
+	struct first_member *f = arg;
+
+	if (r->suppressed)
+		return 0;
+	f->id = r->subscriber_id;
+	return 1;	/* stop the walk */
+}
+
+/* The first member the item would really go to; 0 if none. */
+static int64_t
+segment_member(struct cli *cli, const struct item *item)
+{
+	struct first_member f;
+	char		*cause = NULL;
+
+	f.id = 0;
+	cli_keys(cli, &cli->keys);
+	db_list_recipients(cli_db(cli), &cli->keys, item->list_id,
+	    item->segment, first_member_cb, &f, &cause);
+	free(cause);
+	return f.id;
+}
+
+/* Says so when the member asked for is outside the item's segment. */
+static void
+segment_warn(const struct item *item, const struct recipient *r)
+{
+	struct segment	*seg;
+	char		*cause = NULL;
+
+	if (*item->segment == '\0' ||
+	    (seg = segment_parse(item->segment, &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	if (!segment_match(seg, r->address, r->name, r->attrs))
+		fprintf(stderr, "clarion: note: %s is outside the segment %s: "
+		    "they would not get this\n", r->address, item->segment);
+	segment_free(seg);
+}
+
 /* The member a preview is for; a stand-in when the list is empty. */
 static int
 pick_member(struct cli *cli, const struct item *item, const char *want,
     struct recipient *r, char **addr, char **name, json_t **attrs)
 {
 	struct db	*db = cli_db(cli);
-	int64_t		 id;
+	int64_t		 id = 0;
 	char		*norm = NULL, *cause = NULL;
 
 	if (want != NULL && addr_normalize(want, &norm, &cause) == -1) {
@@ -82,8 +153,11 @@ pick_member(struct cli *cli, const struct item *item, const char *want,
 		return EX_DATAERR;
 	}
 	memset(r, 0, sizeof *r);
-	if (db_preview_subscriber(db, item->list_id, norm, &id) == 0 &&
-	    db_subscriber_get(db, id, addr, name, attrs) == 0) {
+	if (norm != NULL)
+		db_preview_subscriber(db, item->list_id, norm, &id);
+	else
+		id = segment_member(cli, item);
+	if (id != 0 && db_subscriber_get(db, id, addr, name, attrs) == 0) {
 		free(norm);
 		r->subscriber_id = id;
 		r->address = *addr;
@@ -103,6 +177,27 @@ pick_member(struct cli *cli, const struct item *item, const char *want,
 	r->name = *name;
 	r->attrs = *attrs;
 	return EX_OK;
+}
+
+/* On stderr, so stdout stays the message: which issue, whom, how many. */
+static void
+preview_note(struct cli *cli, const struct item *item, time_t due,
+    const struct recipient *r)
+{
+	long	 reach, total;
+	char	*when = cli_local(cli, due), *cause = NULL;
+
+	fprintf(stderr, "clarion: preview of the issue due %s for %s", when,
+	    r->subscriber_id != 0 ? r->address : "a stand-in member");
+	free(when);
+	if (db_list_reach(cli_db(cli), item->list_id, item->segment, &reach,
+	    &total, &cause) == 0)
+		fprintf(stderr, "; %s reaches %ld of the list's %ld subscribed "
+		    "member%s", item->name, reach, total, total == 1 ? "" : "s");
+	free(cause);
+	fprintf(stderr, "\n");
+	if (r->subscriber_id != 0)
+		segment_warn(item, r);
 }
 
 /* Prints the text part (with its subject), the HTML, or the message. */
@@ -230,28 +325,42 @@ cli_item_preview(struct cli *cli, int argc, char **argv)
 	struct item	 item;
 	struct recipient r;
 	struct composer	*c;
+	struct db	*db;
 	int64_t		 run;
+	time_t		 due;
 	char		*addr = NULL, *name = NULL;
 	json_t		*attrs = NULL;
 	int		 i, rc, test = strcmp(argv[0], "test") == 0;
 
 	if ((i = preview_parse(argc, argv, &o, test)) < 0)
 		return i == -2 ? EX_OK : cli_usage(preview_usage, "bad usage");
+	db = cli_db(cli);
 	item_init(&item);
-	if (db_item_find(cli_db(cli), argv[i], &item) == -1)
+	if (db_item_find(db, argv[i], &item) == -1)
 		return cli_error(EX_NOINPUT, "%s: no such item", argv[i]);
-	if ((rc = test_run(cli, &item, &run)) != EX_OK ||
+	due = preview_due(cli, &item);
+	/* A preview's run is built in this transaction and rolled back. */
+	if (!test && db_begin(db) == -1) {
+		item_clear(&item);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	if ((rc = preview_run(cli, &item, test, due, &run)) != EX_OK ||
 	    (rc = pick_member(cli, &item, o.subscriber, &r, &addr, &name,
 	    &attrs)) != EX_OK) {
+		if (!test)
+			db_rollback(db);
 		item_clear(&item);
 		return rc;
 	}
 	cli_keys(cli, &cli->keys);
-	c = composer_new(cli->db, cli->conf, &cli->keys);
+	c = composer_new(db, cli->conf, &cli->keys);
 	if (test)
 		rc = send_test(cli, c, run, &r, o.to);
-	else
+	else {
+		preview_note(cli, &item, due, &r);
 		rc = print_preview(c, run, &r, o.mode);
+		db_rollback(db);
+	}
 	composer_free(c);
 	item_clear(&item);
 	free(addr);

@@ -26,7 +26,10 @@ static const char queue_usage[] =
     "--all. System mail (confirmations, forwards, digests) is counted too.\n\n"
     "Deliveries that were on the wire when Clarion crashed are held when\n"
     "delivery.after_crash is \"hold\": they may or may not have arrived.\n"
-    "resend queues them again (some may arrive twice); cancel drops them.\n";
+    "resend queues them again (some may arrive twice); cancel drops them.\n"
+    "Deliveries held because their mail could not be composed (a missing\n"
+    "template, say) belong to a held run: fix the cause, then use\n"
+    "clarion run release RUN, which checks the fix first.\n";
 
 #define QUEUE_HELP	(-1)	/* --help was printed */
 
@@ -202,8 +205,9 @@ queue_show(struct cli *cli, const struct queue_opts *o)
 	if (rc == EX_OK)
 		rc = queue_section(db, conf, o, "deferred", "deferred", out);
 	if (rc == EX_OK)
-		rc = queue_section(db, conf, o, "held", "held (clarion queue "
-		    "resend | cancel)", out);
+		rc = queue_section(db, conf, o, "held", "held (a held run: "
+		    "clarion run release RUN | cancel RUN; after a crash: "
+		    "clarion queue resend | cancel)", out);
 	if (rc == EX_OK && o->run != 0)
 		rc = queue_section(db, conf, o, "failed", "failed", out);
 	if (o->json && rc == EX_OK)
@@ -293,5 +297,5 @@ cmd_queue(struct cli *cli, int argc, char **argv)
 		return queue_release(cli, &o, 0);
 	if (strcmp(sub, "cancel") == 0)
 		return queue_release(cli, &o, 1);
-	return cli_usage(queue_usage, "unknown subcommand");
+	return cli_unknown(queue_usage, "queue", sub);
 }

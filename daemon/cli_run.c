@@ -20,17 +20,22 @@ static const char run_usage[] =
     "[--json]\n"
     "       clarion run show RUN [--json]\n"
     "       clarion run cancel RUN\n"
+    "       clarion run release RUN [--force]\n"
     "       clarion run resend RUN --to-missed\n\n"
     "list shows runs newest first (50 unless --limit; 0 = all) with their\n"
     "deliveries counted by state. STATE is planned, composing, sending,\n"
-    "done, skipped or cancelled. cancel stops a run: deliveries not yet\n"
-    "handed to the relay (queued, deferred, held) are cancelled. resend\n"
-    "--to-missed queues again only the deliveries with no sent record\n"
-    "(failed, cancelled, held); sent ones are never touched.\n";
+    "held, done, skipped or cancelled. A held run has deliveries that\n"
+    "could not be sent (a missing template, say) and waits for you: fix\n"
+    "the cause, then release queues them again (after checking that one\n"
+    "can now be composed, unless --force), or cancel them. cancel stops a\n"
+    "run: deliveries not yet handed to the relay (queued, deferred, held)\n"
+    "are cancelled. resend --to-missed queues again only the deliveries\n"
+    "with no sent record (failed, cancelled, held); sent ones are never\n"
+    "touched.\n";
 
 struct run_opts {
 	const char	*item, *state;
-	int		 limit, to_missed;
+	int		 limit, to_missed, force;
 };
 
 static int
@@ -41,6 +46,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 		{ "state", required_argument, NULL, 's' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "to-missed", no_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -61,6 +67,7 @@ run_parse(int argc, char **argv, struct run_opts *o)
 				return -1;
 			break;
 		case 'm': o->to_missed = 1; break;
+		case 'f': o->force = 1; break;
 		case 'j': break;
 		case 'h': return -2;
 		default: return -1;
@@ -90,6 +97,32 @@ counts_text(struct cli *cli, int64_t run, json_t **obj)
 	return buf_steal(&b);
 }
 
+/* Why a held run is stuck and the way out, for run show and run list. */
+static char *
+run_held_why(struct cli *cli, const struct run *r)
+{
+	char	*why;
+
+	if (*r->reason != '\0')
+		return xstrdup(r->reason);
+	if ((why = db_run_hold_reason(cli_db(cli), r->id)) == NULL)
+		why = xstrdup("held");
+	return why;
+}
+
+static void
+run_held_json(struct cli *cli, const struct run *r, json_t *o)
+{
+	char	*why = run_held_why(cli, r), *next;
+
+	xasprintf(&next, "fix the cause, then clarion run release %lld (or "
+	    "clarion run cancel %lld)", (long long)r->id, (long long)r->id);
+	json_object_set_new(o, "reason", json_string(why));
+	json_object_set_new(o, "next", json_string(next));
+	free(why);
+	free(next);
+}
+
 static json_t *
 run_json(struct cli *cli, const struct run *r)
 {
@@ -103,6 +136,8 @@ run_json(struct cli *cli, const struct run *r)
 	    "item", r->item_name, "purpose", r->purpose, "due", due, "state",
 	    r->state, "reason", r->reason, "sequence", r->sequence, "started",
 	    st, "finished", fin, "counts", c);
+	if (strcmp(r->state, "held") == 0)
+		run_held_json(cli, r, o);
 	free(due);
 	free(st);
 	free(fin);
@@ -113,16 +148,22 @@ run_json(struct cli *cli, const struct run *r)
 static void
 run_row(struct cli *cli, const struct run *r)
 {
-	char	*due = cli_local(cli, r->due_at), *counts;
+	char	*due = cli_local(cli, r->due_at), *counts, *why;
 	json_t	*c;
 
 	counts = counts_text(cli, r->id, &c);
 	json_decref(c);
-	printf("%-5lld %-16s %-8s %-16s %-9s %s%s%s\n", (long long)r->id,
+	why = strcmp(r->state, "held") == 0 ? run_held_why(cli, r) :
+	    xstrdup(r->reason);
+	printf("%-5lld %-16s %-8s %-16s %-9s %s%s%s", (long long)r->id,
 	    r->item_name, r->purpose, due, r->state, counts,
-	    *r->reason ? *counts ? "; " : "" : "", r->reason);
+	    *why ? *counts ? "; " : "" : "", why);
+	if (strcmp(r->state, "held") == 0)
+		printf(" (then clarion run release %lld)", (long long)r->id);
+	printf("\n");
 	free(due);
 	free(counts);
+	free(why);
 }
 
 static int
@@ -237,6 +278,65 @@ run_cancel(struct cli *cli, const char *arg)
 	return EX_OK;
 }
 
+/*
+ * Composes one held delivery again, so a release before the fix says so
+ * instead of holding every delivery a second time.
+ */
+static int
+run_release_check(struct cli *cli, const struct run *r, char **cause)
+{
+	struct composer	*c;
+	struct outmsg	 m;
+	int64_t		 id;
+	int		 rc;
+
+	if ((id = db_run_held_one(cli_db(cli), r->id)) == 0)
+		return 0;
+	cli_keys(cli, &cli->keys);
+	c = composer_new(cli_db(cli), cli_config(cli), &cli->keys);
+	memset(&m, 0, sizeof m);
+	if ((rc = composer_message(c, id, &m, cause)) == 0)
+		outmsg_free(&m);
+	composer_free(c);
+	return rc;
+}
+
+static int
+run_release(struct cli *cli, const char *arg, const struct run_opts *o)
+{
+	struct db	*db = cli_db(cli);
+	struct run	 r;
+	long		 n = 0;
+	char		*cause = NULL;
+
+	if (run_lookup(cli, arg, &r) == -1)
+		return EX_DATAERR;
+	if (strcmp(r.state, "held") != 0 && db_run_held_one(db, r.id) == 0) {
+		cli_error(EX_DATAERR, "run %lld has no held deliveries (it is "
+		    "%s)", (long long)r.id, r.state);
+		run_clear(&r);
+		return EX_DATAERR;
+	}
+	if (!o->force && run_release_check(cli, &r, &cause) == -1) {
+		cli_error(EX_CONFIG, "run %lld: its mail still cannot be "
+		    "composed: %s; fix that first (--force releases anyway)",
+		    (long long)r.id, cause);
+		free(cause);
+		run_clear(&r);
+		return EX_CONFIG;
+	}
+	if (db_begin(db) == -1 || db_delivery_release_held(db, r.id, 0,
+	    &n) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		run_clear(&r);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	}
+	printf("run %lld: %ld held deliver%s queued again; clariond sends "
+	    "them\n", (long long)r.id, n, n == 1 ? "y" : "ies");
+	run_clear(&r);
+	return EX_OK;
+}
+
 static int
 run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
 {
@@ -294,8 +394,9 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		return run_show(cli, argv[i]);
 	if (strcmp(sub, "cancel") == 0 && nargs == 1)
 		return run_cancel(cli, argv[i]);
+	if (strcmp(sub, "release") == 0 && nargs == 1)
+		return run_release(cli, argv[i], &o);
 	if (strcmp(sub, "resend") == 0 && nargs == 1)
 		return run_resend(cli, argv[i], &o);
-	return cli_usage(run_usage, "unknown subcommand or wrong number of "
-	    "arguments");
+	return cli_unknown(run_usage, "run", sub);
 }

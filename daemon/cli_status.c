@@ -27,6 +27,10 @@ struct health {
 	int	 stale;
 	char	*smtp_error;
 	char	*imap_error;
+	long	 inbound_crashes;	/* the inbound child died */
+	char	*inbound_last_crash;
+	long	 quarantined;		/* messages that killed it */
+	time_t	 last_quarantined;
 };
 
 static long
@@ -58,6 +62,9 @@ health_get(struct db *db, const struct config *conf, struct health *h)
 	    clock_now() - h->last_tick > 3 * h->tick + 60;
 	h->smtp_error = db_state_get(db, "last_smtp_error");
 	h->imap_error = db_state_get(db, "last_imap_error");
+	h->inbound_crashes = state_long(db, "inbound_crashes");
+	h->inbound_last_crash = db_state_get(db, "inbound_last_crash");
+	db_inbound_quarantined(db, &h->quarantined, &h->last_quarantined);
 }
 
 static json_t *
@@ -76,10 +83,12 @@ print_json(const struct db_status *s, const struct health *h)
 {
 	json_t	*o, *d;
 
-	d = json_pack("{s:b, s:I, s:I, s:s?, s:s?}", "running", h->alive,
-	    "pid", (json_int_t)h->pid, "last_tick", (json_int_t)h->last_tick,
-	    "last_smtp_error", h->smtp_error, "last_imap_error",
-	    h->imap_error);
+	d = json_pack("{s:b, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:I}", "running",
+	    h->alive, "pid", (json_int_t)h->pid, "last_tick",
+	    (json_int_t)h->last_tick, "last_smtp_error", h->smtp_error,
+	    "last_imap_error", h->imap_error, "inbound_crashes",
+	    (json_int_t)h->inbound_crashes, "inbound_last_crash",
+	    h->inbound_last_crash, "quarantined", (json_int_t)h->quarantined);
 	o = json_pack("{s:o, s:i, s:I, s:I, s:I, s:I, s:o, s:o}", "daemon", d,
 	    "schema_version", s->version, "lists", (json_int_t)s->lists,
 	    "subscribers", (json_int_t)s->subscribers, "events",
@@ -104,6 +113,28 @@ print_counts(const char *title, const struct db_count *c, size_t n)
 	printf("\n");
 }
 
+/* Only when there were any: a quiet status for a healthy mailbox. */
+static void
+print_inbound_faults(const struct health *h, const struct config *conf)
+{
+	char	*when;
+
+	if (h->inbound_crashes > 0)
+		printf("%-16s%ld crash%s of the inbound child, the last %s\n",
+		    "inbound:", h->inbound_crashes, h->inbound_crashes == 1 ?
+		    "" : "es", h->inbound_last_crash != NULL ?
+		    h->inbound_last_crash : "unknown");
+	if (h->quarantined > 0) {
+		when = time_format_local(h->last_quarantined, conf->timezone,
+		    "%Y-%m-%d %H:%M:%S %Z");
+		printf("%-16s%ld message%s, the last %s (folder %s under %s)\n",
+		    "quarantined:", h->quarantined, h->quarantined == 1 ? "" :
+		    "s", when, imap_folder_names[IMAP_QUARANTINE],
+		    conf->imap.folder_prefix);
+		free(when);
+	}
+}
+
 static void
 print_text(const struct db_status *s, const struct health *h,
     const struct config *conf)
@@ -122,6 +153,7 @@ print_text(const struct db_status *s, const struct health *h,
 		printf("%-16s%s\n", "last SMTP error:", h->smtp_error);
 	if (h->imap_error != NULL)
 		printf("%-16s%s\n", "last IMAP error:", h->imap_error);
+	print_inbound_faults(h, conf);
 	printf("%-16s%s (schema version %d)\n", "database:", conf->database,
 	    s->version);
 	printf("%-16s%ld\n", "lists:", s->lists);
@@ -174,6 +206,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	db_status_free(&s);
 	free(h.smtp_error);
 	free(h.imap_error);
+	free(h.inbound_last_crash);
 	if (check && (!h.alive || h.stale))
 		return EX_UNAVAILABLE;
 	return EX_OK;

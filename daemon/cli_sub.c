@@ -297,29 +297,42 @@ out:
 	return rc;
 }
 
+/* A stored time as the page promises: local "YYYY-MM-DD HH:MM". */
 static char *
-fmt_time(json_t *v)
+fmt_time(const char *tz, json_t *v)
 {
+	char	*s;
+
 	if (!json_is_integer(v))
 		return xstrdup("-");
-	return time_format_iso((time_t)json_integer_value(v));
+	if ((s = time_format_local((time_t)json_integer_value(v), tz,
+	    "%Y-%m-%d %H:%M")) == NULL)
+		s = xstrdup("-");
+	return s;
 }
 
 static void
-show_memberships(json_t *ms)
+show_memberships(const char *tz, json_t *ms)
 {
-	json_t	*m;
-	size_t	 i;
-	char	*t;
+	json_t		*m;
+	size_t		 i;
+	const char	*status;
+	char		*t;
 
 	printf("memberships:\n");
 	if (json_array_size(ms) == 0)
 		printf("  (none)\n");
 	json_array_foreach(ms, i, m) {
-		t = fmt_time(json_object_get(m, "consent_at"));
+		/*
+		 * An unsubscribe sets updated; the consent time is when they
+		 * joined, not when they left.
+		 */
+		status = json_string_value(json_object_get(m, "status"));
+		t = fmt_time(tz, json_object_get(m, status != NULL &&
+		    strcmp(status, "subscribed") != 0 ? "updated" :
+		    "consent_at"));
 		printf("  %-16s %-12s since %s, source: %s, consent: %s\n",
-		    json_string_value(json_object_get(m, "list")),
-		    json_string_value(json_object_get(m, "status")), t,
+		    json_string_value(json_object_get(m, "list")), status, t,
 		    json_string_value(json_object_get(m, "source")),
 		    json_string_value(json_object_get(m, "consent")));
 		free(t);
@@ -327,7 +340,7 @@ show_memberships(json_t *ms)
 }
 
 static void
-show_human(json_t *o)
+show_human(const char *tz, json_t *o)
 {
 	json_t		*s = json_object_get(o, "subscriber");
 	json_t		*sup = json_object_get(o, "suppression");
@@ -346,13 +359,13 @@ show_human(json_t *o)
 		printf(" %s=%s", k, json_string_value(v));
 	printf("\n");
 	if (json_is_object(sup)) {
-		t = fmt_time(json_object_get(sup, "created"));
+		t = fmt_time(tz, json_object_get(sup, "created"));
 		printf("suppressed:  yes (%s, since %s)\n", json_string_value(
 		    json_object_get(sup, "reason")), t);
 		free(t);
 	} else
 		printf("suppressed:  no\n");
-	show_memberships(json_object_get(o, "memberships"));
+	show_memberships(tz, json_object_get(o, "memberships"));
 	printf("deliveries:  %zu\n", json_array_size(json_object_get(o,
 	    "deliveries")));
 }
@@ -392,7 +405,7 @@ sub_show(struct cli *cli, const char *in, int gdpr)
 		json_out(part);
 		json_decref(part);
 	} else
-		show_human(o);
+		show_human(cli_config(cli)->timezone, o);
 	json_decref(o);
 	free(a);
 	return EX_OK;
@@ -813,8 +826,7 @@ sub_dispatch(struct cli *cli, const char *sub, int argc, char **argv,
 	if (strcmp(sub, "export-all") == 0 && argc == 0)
 		return sub_export_all(cli, o);
 	if (argc != 1)
-		return cli_usage(sub_usage, "unknown subcommand or wrong "
-		    "number of arguments");
+		return cli_unknown(sub_usage, "sub", sub);
 	if (strcmp(sub, "add") == 0)
 		return sub_add(cli, argv[0], o);
 	if (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0)
@@ -831,7 +843,7 @@ sub_dispatch(struct cli *cli, const char *sub, int argc, char **argv,
 		return sub_suppress(cli, argv[0], o, sub[0] == 'u');
 	if (strcmp(sub, "erase") == 0)
 		return sub_erase(cli, argv[0]);
-	return cli_usage(sub_usage, "unknown subcommand");
+	return cli_unknown(sub_usage, "sub", sub);
 }
 
 int

@@ -138,5 +138,5 @@ cmd_template(struct cli *cli, int argc, char **argv)
 		return template_render(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return template_check(argc - 1, argv + 1);
-	return cli_usage(template_usage, "unknown subcommand");
+	return cli_unknown(template_usage, "template", argv[1]);
 }

@@ -581,6 +581,32 @@ add_deliveries(struct daemon_ctx *ctx, const struct run *run,
 	return rc == 0 && *added >= 0 ? 0 : -1;
 }
 
+/*
+ * A run whose segment selects none of the list's members is not quietly
+ * "done" with nothing sent: it is skipped with the reason, and logged at
+ * warning. Returns 1 if so, 0 if the run has no segment to blame.
+ */
+static int
+segment_empty(struct daemon_ctx *ctx, const struct run *run,
+    const struct item *item, time_t now)
+{
+	struct list_counts	 lc;
+	char			*reason;
+	int			 rc;
+
+	if (*item->segment == '\0' || strcmp(run->purpose, "issue") != 0 ||
+	    db_list_counts(ctx->db, item->list_id, &lc) == -1 ||
+	    lc.subscribed == 0)
+		return 0;
+	xasprintf(&reason, "its segment %s matches none of the list's %ld "
+	    "members", item->segment, lc.subscribed);
+	log_warnx("run %lld (%s): skipped: %s", (long long)run->id,
+	    item->name, reason);
+	rc = db_run_set_state(ctx->db, run->id, "skipped", reason, now);
+	free(reason);
+	return rc == 0 ? 1 : -1;
+}
+
 static int
 compose_run(struct daemon_ctx *ctx, int64_t id, time_t now)
 {
@@ -601,6 +627,10 @@ compose_run(struct daemon_ctx *ctx, int64_t id, time_t now)
 	if ((rc = add_deliveries(ctx, &run, &item, now, &added,
 	    &suppressed)) == -1)
 		goto out;
+	if (added == 0 && (rc = segment_empty(ctx, &run, &item, now)) != 0) {
+		rc = rc == 1 ? 0 : -1;
+		goto out;
+	}
 	rc = db_run_set_sending(ctx->db, id);
 	log_info("run %lld (%s, %s) started: %ld deliveries queued, %ld "
 	    "suppressed", (long long)id, item.name, run.purpose,
@@ -632,6 +662,28 @@ log_run_done(struct daemon_ctx *ctx, int64_t id)
 	run_clear(&run);
 }
 
+/* Once per stuck run, not per delivery: why, and the way out. */
+static void
+log_run_held(struct daemon_ctx *ctx, int64_t id)
+{
+	struct delivery_counts	 c;
+	struct run		 run;
+
+	memset(&run, 0, sizeof run);
+	memset(&c, 0, sizeof c);
+	if (db_run_get(ctx->db, id, &run) == -1 ||
+	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+		log_warnx("run %lld held", (long long)id);
+		run_clear(&run);
+		return;
+	}
+	log_warnx("run %lld (%s, %s) held: %ld sent, %ld deliveries held: %s; "
+	    "fix the cause, then clarion run release %lld (or clarion run "
+	    "cancel %lld)", (long long)id, run.item_name, run.purpose, c.sent,
+	    c.held, run.reason, (long long)id, (long long)id);
+	run_clear(&run);
+}
+
 int
 compose_step(struct daemon_ctx *ctx)
 {
@@ -651,6 +703,11 @@ compose_step(struct daemon_ctx *ctx)
 		return -1;
 	for (i = 0; i < n; i++)
 		log_run_done(ctx, ids[i]);
+	free(ids);
+	if (db_runs_hold(ctx->db, now, &ids, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		log_run_held(ctx, ids[i]);
 	free(ids);
 	return rc;
 }

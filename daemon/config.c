@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -31,6 +32,7 @@ enum key_type {
 	K_RESEND,
 	K_DATE,
 	K_SECRET,	/* an inline secret: the file must then be private */
+	K_INBOUND,
 };
 
 struct key {
@@ -53,6 +55,7 @@ static const struct key keys[] = {
 	{ "token_old_until", K_DATE, O(token_old_until), 0, 0, NULL },
 	{ "templates_dir", K_PATH, O(templates_dir), 0, 0, NULL },
 	{ "timezone", K_STR, O(timezone), 0, 0, NULL },
+	{ "inbound", K_INBOUND, O(inbound), 0, 0, NULL },
 	{ "log_level", K_LOGLEVEL, O(log_level), 0, 0, NULL },
 	{ "pid_file", K_PATH, O(pid_file), 0, 0, NULL },
 	{ "tick", K_DUR, O(tick), 1, 86400, NULL },
@@ -179,12 +182,33 @@ config_defaults(struct config *c)
 	c->digest_interval = 7 * 86400;
 }
 
+/*
+ * Errors are collected, one line each, so that one run of check-config
+ * shows every mistake in the file rather than the first.
+ */
 struct loader {
 	struct config	*conf;
 	const char	*file;
 	const char	*secret_key;	/* an inline secret seen */
-	char		*cause;
+	const config_setting_t *set[nitems(keys)];	/* where each key is */
+	struct buf	 errs;
+	int		 nerrs;
 };
+
+static void PRINTFLIKE(2, 3)
+add_error(struct loader *l, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (l->nerrs++ > 0)
+		buf_addc(&l->errs, '\n');
+	buf_adds(&l->errs, msg);
+	free(msg);
+}
 
 static int
 fail(struct loader *l, const config_setting_t *s, const char *key,
@@ -202,8 +226,11 @@ fail(struct loader *l, const config_setting_t *s, const char *key,
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	file = s != NULL ? config_setting_source_file(s) : NULL;
-	xasprintf(&l->cause, "%s:%d: %s: %s", file != NULL ? file : l->file,
-	    s != NULL ? (int)config_setting_source_line(s) : 0, key, msg);
+	if (s != NULL && config_setting_source_line(s) > 0)
+		add_error(l, "%s:%d: %s: %s", file != NULL ? file : l->file,
+		    (int)config_setting_source_line(s), key, msg);
+	else
+		add_error(l, "%s: %s: %s", l->file, key, msg);
 	free(msg);
 	return -1;
 }
@@ -218,6 +245,30 @@ key_find(const char *name)
 			return &keys[i];
 	}
 	return NULL;
+}
+
+/* Where the file sets a known key, or NULL. */
+static const config_setting_t *
+key_setting(const struct loader *l, const char *name)
+{
+	const struct key	*k = key_find(name);
+
+	return k != NULL ? l->set[k - keys] : NULL;
+}
+
+/* An error about a known key, at its line if the file sets it. */
+static int PRINTFLIKE(3, 4)
+fail_key(struct loader *l, const char *key, const char *fmt, ...)
+{
+	va_list		 ap;
+	char		*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	fail(l, key_setting(l, key), key, "%s", msg);
+	free(msg);
+	return -1;
 }
 
 static const char *
@@ -329,6 +380,15 @@ load_enum(struct loader *l, const config_setting_t *s, const struct key *k,
 			    "or debug, not \"%s\"", v);
 		c->log_level = level;
 		return 0;
+	case K_INBOUND:
+		if (strcmp(v, "imap") == 0)
+			c->inbound = INBOUND_IMAP;
+		else if (strcmp(v, "external") == 0)
+			c->inbound = INBOUND_EXTERNAL;
+		else
+			return fail(l, s, k->name, "must be \"imap\" or "
+			    "\"external\", not \"%s\"", v);
+		return 0;
 	case K_RESEND:
 		if (strcmp(v, "resend") == 0)
 			c->resend_in_flight = RESEND_RESEND;
@@ -349,8 +409,6 @@ load_string_key(struct loader *l, const config_setting_t *s,
 {
 	struct config	*c = l->conf;
 	const char	*v;
-	char		*cause;
-	time_t		 t;
 	int		 minutes;
 
 	if (want_type(l, s, k->name, CONFIG_TYPE_STRING, "a string") == -1)
@@ -379,12 +437,7 @@ load_string_key(struct loader *l, const config_setting_t *s,
 		c->delimiter = v[0];
 		return 0;
 	case K_DATE:
-		if (time_parse_local(v, c->timezone, &t, &cause) == -1) {
-			fail(l, s, k->name, "%s", cause);
-			free(cause);
-			return -1;
-		}
-		c->token_old_until = t;
+		/* Read once the zone is known: see date_keys_load(). */
 		return 0;
 	case K_SECRET:
 		/* Checked with the file's mode once everything is read. */
@@ -426,14 +479,14 @@ load_key(struct loader *l, const config_setting_t *s, const struct key *k)
 }
 
 /* Walks every setting: unknown keys are errors, known ones are loaded. */
-static int
+static void
 load_group(struct loader *l, const config_setting_t *group,
     const char *prefix)
 {
 	config_setting_t	*s;
 	const struct key	*k;
 	char			*name;
-	int			 i, rc;
+	int			 i;
 
 	for (i = 0; (s = config_setting_get_elem(group, i)) != NULL; i++) {
 		if (*prefix != '\0')
@@ -441,84 +494,169 @@ load_group(struct loader *l, const config_setting_t *group,
 			    config_setting_name(s));
 		else
 			name = xstrdup(config_setting_name(s));
+		/* An error does not stop the walk: all are reported. */
 		if ((k = key_find(name)) == NULL)
-			rc = fail(l, s, name, "unknown key");
-		else if ((rc = load_key(l, s, k)) == 0 && k->type == K_GROUP)
-			rc = load_group(l, s, name);
+			fail(l, s, name, "unknown key");
+		else {
+			l->set[k - keys] = s;
+			if (load_key(l, s, k) == 0 && k->type == K_GROUP)
+				load_group(l, s, name);
+		}
 		free(name);
-		if (rc == -1)
-			return -1;
 	}
-	return 0;
 }
 
-static int
+static void
 check_file_key(struct loader *l, const char *key, const char *path,
     int secret)
 {
 	char	*cause;
 
 	if (path == NULL)
-		return 0;
-	if (access(path, R_OK) == -1) {
-		xasprintf(&l->cause, "%s: %s: %s: %s", l->file, key, path,
-		    strerror(errno));
-		return -1;
-	}
-	if (secret && file_private_check(path, &cause) == -1) {
-		xasprintf(&l->cause, "%s: %s: %s", l->file, key, cause);
+		return;
+	if (access(path, R_OK) == -1)
+		fail_key(l, key, "%s: %s", path, strerror(errno));
+	else if (secret && file_private_check(path, &cause) == -1) {
+		fail_key(l, key, "%s", cause);
 		free(cause);
-		return -1;
 	}
-	return 0;
+}
+
+/*
+ * Both converters must know the zone: the C library (TZ, for dates shown
+ * and typed) and libical (recurrences, feeds, invitations). Either would
+ * otherwise take an unknown name as UTC and every time would be off.
+ */
+static void
+check_timezone(struct loader *l)
+{
+	char	*cause;
+
+	if (tz_known(l->conf->timezone, &cause) == -1 ||
+	    ical_zone_check(l->conf->timezone, &cause) == -1) {
+		fail_key(l, "timezone", "%s", cause);
+		free(cause);
+	}
+}
+
+static void
+check_templates_dir(struct loader *l)
+{
+	const char	*dir = l->conf->templates_dir;
+	struct stat	 sb;
+
+	if (stat(dir, &sb) == -1)
+		fail_key(l, "templates_dir", "%s: %s%s", dir, strerror(errno),
+		    key_setting(l, "templates_dir") == NULL ? " (the default, "
+		    "made by make install)" : "");
+	else if (!S_ISDIR(sb.st_mode))
+		fail_key(l, "templates_dir", "%s: not a directory", dir);
+}
+
+/* One-click unsubscribe (RFC 8058) must be https, and it goes in a header. */
+static void
+check_unsubscribe_url(struct loader *l)
+{
+	const char	*u = l->conf->unsubscribe_url;
+
+	if (u == NULL || *u == '\0')
+		return;
+	if (strncasecmp(u, "https://", 8) != 0 || u[8] == '\0' ||
+	    u[8] == '/' || strpbrk(u, " \t<>\"',") != NULL)
+		fail_key(l, "addresses.unsubscribe_url", "must be an https:// "
+		    "address (RFC 8058 one-click unsubscribe), not \"%s\"", u);
+}
+
+/*
+ * Every message gives members reply+TOKEN and unsubscribe+TOKEN
+ * addresses and a bounce address. Real mail with nothing reading those
+ * loses unsubscribe requests, so it needs saying out loud.
+ */
+static void
+check_inbound(struct loader *l)
+{
+	const struct config	*c = l->conf;
+
+	if (c->transport == TRANSPORT_SMTP && !c->imap.enabled &&
+	    c->inbound != INBOUND_EXTERNAL)
+		fail_key(l, "transport", "\"smtp\" sends real mail, but "
+		    "imap.enabled is false: nothing reads the replies, "
+		    "bounces and unsubscribe requests sent to %s%c...@%s; "
+		    "enable imap, or set inbound = \"external\" if something "
+		    "else handles that mail", c->unsubscribe_local,
+		    c->delimiter, c->domain != NULL ? c->domain : "DOMAIN");
+	if (c->imap.enabled && c->inbound == INBOUND_EXTERNAL)
+		fail_key(l, "inbound", "\"external\" says something other than "
+		    "Clarion reads the replies, but imap.enabled is true");
+}
+
+/* Dates are read once the zone they are in is known. */
+static void
+date_keys_load(struct loader *l)
+{
+	const config_setting_t	*s = key_setting(l, "token_old_until");
+	char			*cause;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return;
+	if (time_parse_local(config_setting_get_string(s), l->conf->timezone,
+	    &l->conf->token_old_until, &cause) == -1) {
+		fail(l, s, "token_old_until", "%s", cause);
+		free(cause);
+	}
+}
+
+static void
+check_required(struct loader *l)
+{
+	struct config	*c = l->conf;
+
+	if (c->domain == NULL || *c->domain == '\0' ||
+	    strchr(c->domain, '@') != NULL || strchr(c->domain, ' ') != NULL)
+		fail_key(l, "domain", "required: the mail domain Clarion's own "
+		    "addresses use, such as \"example.org\"");
+	if (c->transport == TRANSPORT_SMTP && c->smtp.url == NULL)
+		fail_key(l, "smtp.url", "required when transport is \"smtp\"");
+	if (c->imap.enabled && (c->imap.url == NULL || c->imap.user == NULL ||
+	    (c->imap.password_file == NULL && c->imap.password == NULL)))
+		fail_key(l, "imap", "url, user and password_file are required "
+		    "when imap.enabled is true");
+	/* Whether set, not their values: a bad time is reported once. */
+	if ((key_setting(l, "quiet_hours.start") == NULL) !=
+	    (key_setting(l, "quiet_hours.end") == NULL))
+		fail_key(l, "quiet_hours", "give both start and end");
 }
 
 /* What cannot be checked key by key: required keys and combinations. */
-static int
+static void
 config_validate(struct loader *l)
 {
 	struct config	*c = l->conf;
-	char		*dir;
 
-	if (c->domain == NULL || *c->domain == '\0' ||
-	    strchr(c->domain, '@') != NULL || strchr(c->domain, ' ') != NULL) {
-		xasprintf(&l->cause, "%s: domain: required: the mail domain "
-		    "Clarion's own addresses use, such as \"example.org\"",
-		    l->file);
-		return -1;
-	}
-	if (c->token_secret_file == NULL) {
-		dir = path_resolve(c->database, "token.key");
-		c->token_secret_file = dir;
-	}
+	if (key_setting(l, "templates_dir") != NULL)
+		c->templates_dir_line = config_setting_source_line(
+		    key_setting(l, "templates_dir"));
+	check_required(l);
+	check_timezone(l);
+	date_keys_load(l);
+	check_templates_dir(l);
+	check_unsubscribe_url(l);
+	check_inbound(l);
+	if (c->token_secret_file == NULL)
+		c->token_secret_file = path_resolve(c->database, "token.key");
 	if (c->outbox == NULL)
 		c->outbox = path_resolve(c->database, "outbox");
-	if (c->transport == TRANSPORT_SMTP && c->smtp.url == NULL) {
-		xasprintf(&l->cause, "%s: smtp.url: required when transport "
-		    "is \"smtp\"", l->file);
-		return -1;
-	}
-	if (c->imap.enabled && (c->imap.url == NULL || c->imap.user == NULL ||
-	    (c->imap.password_file == NULL && c->imap.password == NULL))) {
-		xasprintf(&l->cause, "%s: imap: url, user and password_file "
-		    "are required when imap.enabled is true", l->file);
-		return -1;
-	}
-	if ((c->quiet_start == -1) != (c->quiet_end == -1)) {
-		xasprintf(&l->cause, "%s: quiet_hours: give both start and "
-		    "end", l->file);
-		return -1;
-	}
 	/* Files are checked where they are used: an outbox needs no relay. */
-	if (c->transport == TRANSPORT_SMTP && (check_file_key(l,
-	    "smtp.password_file", c->smtp.password_file, 1) == -1 ||
-	    check_file_key(l, "smtp.ca_file", c->smtp.ca_file, 0) == -1))
-		return -1;
-	if (c->imap.enabled && (check_file_key(l, "imap.password_file",
-	    c->imap.password_file, 1) == -1 || check_file_key(l,
-	    "imap.ca_file", c->imap.ca_file, 0) == -1))
-		return -1;
-	return 0;
+	if (c->transport == TRANSPORT_SMTP) {
+		check_file_key(l, "smtp.password_file", c->smtp.password_file,
+		    1);
+		check_file_key(l, "smtp.ca_file", c->smtp.ca_file, 0);
+	}
+	if (c->imap.enabled) {
+		check_file_key(l, "imap.password_file", c->imap.password_file,
+		    1);
+		check_file_key(l, "imap.ca_file", c->imap.ca_file, 0);
+	}
 }
 
 static int
@@ -527,23 +665,28 @@ read_file_checked(struct loader *l, config_t *cfg)
 	struct stat	 sb;
 
 	if (stat(l->file, &sb) == -1) {
-		xasprintf(&l->cause, "%s: cannot read the configuration: %s",
-		    l->file, strerror(errno));
+		add_error(l, "%s: cannot read the configuration: %s", l->file,
+		    strerror(errno));
 		return -1;
 	}
 	if (config_read_file(cfg, l->file) == CONFIG_TRUE)
 		return 0;
 	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
-		xasprintf(&l->cause, "%s: cannot read the configuration: %s",
+		add_error(l, "%s: cannot read the configuration: %s",
 		    config_error_file(cfg) != NULL ? config_error_file(cfg) :
 		    l->file, strerror(errno));
 	else
-		xasprintf(&l->cause, "%s:%d: syntax error: %s",
+		add_error(l, "%s:%d: syntax error: %s",
 		    config_error_file(cfg) != NULL ? config_error_file(cfg) :
 		    l->file, config_error_line(cfg), config_error_text(cfg));
 	return -1;
 }
 
+/*
+ * Reads and checks the file. On any error: NULL, and *cause holds every
+ * error found, one per line ("file:line: key: message"), with a count
+ * line last when there is more than one.
+ */
 struct config *
 config_load(const char *path, char **cause)
 {
@@ -552,30 +695,31 @@ config_load(const char *path, char **cause)
 	char		*pc;
 
 	memset(&l, 0, sizeof l);
+	buf_init(&l.errs);
 	l.file = path;
 	l.conf = xcalloc(1, sizeof *l.conf);
 	l.conf->path = xstrdup(path);
 	config_defaults(l.conf);
 	config_init(&cfg);
-	if (read_file_checked(&l, &cfg) == -1)
-		goto bad;
-	if (load_group(&l, config_root_setting(&cfg), "") == -1)
-		goto bad;
-	if (config_validate(&l) == -1)
-		goto bad;
+	if (read_file_checked(&l, &cfg) == 0) {
+		load_group(&l, config_root_setting(&cfg), "");
+		config_validate(&l);
+	}
 	config_destroy(&cfg);
-	if (l.secret_key != NULL && file_private_check(path, &pc) == -1) {
-		xasprintf(cause, "%s: %s: a password is set here, so the file "
+	if (l.secret_key != NULL &&
+	    file_private_check(path, &pc) == -1) {
+		add_error(&l, "%s: %s: a password is set here, so the file "
 		    "must be private: %s", path, l.secret_key, pc);
 		free(pc);
-		config_free(l.conf);
-		return NULL;
 	}
-	return l.conf;
-bad:
-	config_destroy(&cfg);
+	if (l.nerrs == 0) {
+		buf_free(&l.errs);
+		return l.conf;
+	}
+	if (l.nerrs > 1)
+		buf_addf(&l.errs, "\n%s: %d errors", path, l.nerrs);
 	config_free(l.conf);
-	*cause = l.cause;
+	*cause = buf_steal(&l.errs);
 	return NULL;
 }
 

@@ -254,6 +254,23 @@ static const char *const migrations[] = {
 	"  consent TEXT NOT NULL,"
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX consent_log_hash ON consent_log(address_hash);",
+	/*
+	 * 4: what attributed each bounce (the bounce token of a report by
+	 * mail, or our own SMTP session) and which bounce disabled a member,
+	 * for `clarion bounces`: a hard bounce disables an address
+	 * everywhere, so an officer must be able to see why.
+	 */
+	"ALTER TABLE bounces ADD COLUMN token_purpose TEXT;"
+	"ALTER TABLE bounces ADD COLUMN run_id INTEGER;"
+	"ALTER TABLE bounce_scores ADD COLUMN bounce_id INTEGER"
+	"  REFERENCES bounces(id) ON DELETE SET NULL;",
+	/*
+	 * 5: an item whose segment names an attribute no member has was
+	 * kept with --force; check-config and the daemon's start-up leave
+	 * it to the officer who forced it instead of refusing to start.
+	 */
+	"ALTER TABLE items ADD COLUMN segment_forced INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 int

@@ -12,16 +12,18 @@
 
 #include "clarion.h"
 
+/* token: the purpose of the token that attributed it, NULL for none. */
 int
 db_bounce_insert(struct db *db, int64_t subscriber_id, int64_t delivery_id,
     time_t at, int hard, const char *status, const char *reason,
-    const char *source)
+    const char *source, const char *token, int64_t *id)
 {
 	sqlite3_stmt	*st;
 
 	if ((st = db_prep(db, "INSERT INTO bounces (subscriber_id, delivery_id, "
-	    "at, hard, status, reason, source) VALUES (?, ?, ?, ?, ?, ?, ?)"))
-	    == NULL)
+	    "at, hard, status, reason, source, token_purpose, run_id) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT run_id FROM deliveries "
+	    "WHERE id = ?2))")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, subscriber_id);
 	if (delivery_id > 0)
@@ -35,7 +37,14 @@ db_bounce_insert(struct db *db, int64_t subscriber_id, int64_t delivery_id,
 	sqlite3_bind_text(st, 6, reason != NULL ? reason : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
-	return db_step_log(db, st);
+	if (token != NULL)
+		sqlite3_bind_text(st, 8, token, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	if (db_step_log(db, st) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db->sql);
+	return 0;
 }
 
 /* 0 with the score, 1 when the member never bounced, -1 on error. */
@@ -80,21 +89,23 @@ db_bounce_score_set(struct db *db, int64_t subscriber_id, double score,
 	return db_step_log(db, st);
 }
 
-/* Marks a member disabled, for the next digest. */
+/* Marks a member disabled by one bounce (its row id), for the next digest. */
 int
 db_bounce_disabled(struct db *db, int64_t subscriber_id, time_t at,
-    const char *reason)
+    const char *reason, int64_t bounce_id)
 {
 	sqlite3_stmt	*st;
 
 	if ((st = db_prep(db, "INSERT INTO bounce_scores (subscriber_id, "
-	    "last_bounce_at, disabled_at, reason, digested) VALUES (?1, ?2, "
-	    "?2, ?3, 0) ON CONFLICT (subscriber_id) DO UPDATE SET "
-	    "disabled_at = ?2, reason = ?3, digested = 0")) == NULL)
+	    "last_bounce_at, disabled_at, reason, digested, bounce_id) VALUES "
+	    "(?1, ?2, ?2, ?3, 0, ?4) ON CONFLICT (subscriber_id) DO UPDATE SET "
+	    "disabled_at = ?2, reason = ?3, digested = 0, bounce_id = ?4")) ==
+	    NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, subscriber_id);
 	sqlite3_bind_int64(st, 2, at);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, bounce_id);
 	return db_step_log(db, st);
 }
 
@@ -121,11 +132,18 @@ row_fill(sqlite3_stmt *st, struct bounce_row *r)
 	r->disabled_at = (time_t)sqlite3_column_int64(st, 5);
 	r->reason = db_col_dup(st, 6);
 	r->digested = sqlite3_column_int(st, 7);
+	r->via_source = db_col_dup(st, 8);
+	r->via_token = db_col_dup(st, 9);
+	r->via_delivery = sqlite3_column_int64(st, 10);
+	r->via_run = sqlite3_column_int64(st, 11);
 }
 
 #define ROW_COLUMNS "b.subscriber_id, s.address, s.name, b.score, " \
 	"coalesce(b.last_bounce_at, 0), coalesce(b.disabled_at, 0), " \
-	"b.reason, b.digested"
+	"b.reason, b.digested, x.source, x.token_purpose, " \
+	"coalesce(x.delivery_id, 0), coalesce(x.run_id, 0)"
+/* The bounce that disabled the member, when recorded (schema 4). */
+#define ROW_VIA "LEFT JOIN bounces x ON x.id = b.bounce_id "
 
 static int
 rows_collect(struct db *db, sqlite3_stmt *st, struct bounce_row **out,
@@ -159,10 +177,10 @@ db_bounce_report(struct db *db, const char *list, struct bounce_row **out,
 	sqlite3_stmt	*st;
 
 	if ((st = db_prep(db, "SELECT " ROW_COLUMNS " FROM bounce_scores b "
-	    "JOIN subscribers s ON s.id = b.subscriber_id WHERE ?1 IS NULL "
-	    "OR EXISTS (SELECT 1 FROM memberships m JOIN lists l ON l.id = "
-	    "m.list_id WHERE m.subscriber_id = b.subscriber_id AND l.name = "
-	    "?1) ORDER BY b.disabled_at IS NULL, b.disabled_at DESC, "
+	    "JOIN subscribers s ON s.id = b.subscriber_id " ROW_VIA
+	    "WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN "
+	    "lists l ON l.id = m.list_id WHERE m.subscriber_id = "
+	    "b.subscriber_id AND l.name = ?1) ORDER BY b.disabled_at IS NULL, b.disabled_at DESC, "
 	    "b.score DESC, s.address")) == NULL)
 		return -1;
 	if (list != NULL)
@@ -178,9 +196,9 @@ db_bounce_undigested(struct db *db, int64_t list_id, struct bounce_row **out,
 	sqlite3_stmt	*st;
 
 	if ((st = db_prep(db, "SELECT " ROW_COLUMNS " FROM bounce_scores b "
-	    "JOIN subscribers s ON s.id = b.subscriber_id JOIN memberships m "
-	    "ON m.subscriber_id = b.subscriber_id AND m.list_id = ? WHERE "
-	    "b.disabled_at IS NOT NULL AND b.digested = 0 ORDER BY "
+	    "JOIN subscribers s ON s.id = b.subscriber_id " ROW_VIA
+	    "JOIN memberships m ON m.subscriber_id = b.subscriber_id AND "
+	    "m.list_id = ? WHERE b.disabled_at IS NOT NULL AND b.digested = 0 ORDER BY "
 	    "b.disabled_at, s.address")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, list_id);
@@ -229,6 +247,8 @@ bounce_rows_free(struct bounce_row *rows, size_t n)
 		free(rows[i].address);
 		free(rows[i].name);
 		free(rows[i].reason);
+		free(rows[i].via_source);
+		free(rows[i].via_token);
 	}
 	free(rows);
 }

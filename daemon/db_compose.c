@@ -242,23 +242,16 @@ db_delivery_row(struct db *db, int64_t id, int64_t *run, int64_t *sub,
 	return rc;
 }
 
-/*
- * A run whose deliveries are all settled is done. Returns the runs it
- * finished, so each can be logged with its counts.
- */
-int
-db_runs_finish(struct db *db, time_t now, int64_t **ids, size_t *n)
+static int
+runs_returning(struct db *db, const char *sql, time_t now, int64_t **ids,
+    size_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
 	*ids = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET state = 'done', "
-	    "finished = ? WHERE state = 'sending' AND NOT EXISTS (SELECT 1 "
-	    "FROM deliveries d WHERE d.run_id = runs.id AND d.state IN "
-	    "('queued', 'sending', 'deferred')) RETURNING id", -1, &st,
-	    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -268,6 +261,77 @@ db_runs_finish(struct db *db, time_t now, int64_t **ids, size_t *n)
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+/*
+ * A run whose deliveries are all settled is done. One with held
+ * deliveries is not: it waits for the owner to release or cancel them.
+ * Returns the runs it finished, so each can be logged with its counts.
+ */
+int
+db_runs_finish(struct db *db, time_t now, int64_t **ids, size_t *n)
+{
+	return runs_returning(db, "UPDATE runs SET state = 'done', "
+	    "finished = ?1 WHERE state = 'sending' AND NOT EXISTS (SELECT 1 "
+	    "FROM deliveries d WHERE d.run_id = runs.id AND d.state IN "
+	    "('queued', 'sending', 'deferred', 'held')) RETURNING id", now,
+	    ids, n);
+}
+
+/*
+ * Runs that have nothing left to send but held deliveries: each gets the
+ * last hold reason as its reason, once, and is returned so the daemon
+ * says once (not per delivery) that the run is stuck and why.
+ */
+int
+db_runs_hold(struct db *db, time_t now, int64_t **ids, size_t *n)
+{
+	return runs_returning(db, "UPDATE runs SET reason = coalesce((SELECT "
+	    "d.last_reply FROM deliveries d WHERE d.run_id = runs.id AND "
+	    "d.state = 'held' ORDER BY d.id DESC LIMIT 1), 'held') WHERE "
+	    "state = 'sending' AND reason = '' AND ?1 = ?1 AND EXISTS (SELECT "
+	    "1 FROM deliveries d WHERE d.run_id = runs.id AND d.state = "
+	    "'held') AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id"
+	    " = runs.id AND d.state IN ('queued', 'sending', 'deferred')) "
+	    "RETURNING id", now, ids, n);
+}
+
+/* Why a run's deliveries are held: the last one's reason; NULL if none. */
+char *
+db_run_hold_reason(struct db *db, int64_t run)
+{
+	sqlite3_stmt	*st;
+	char		*s = NULL;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT last_reply FROM deliveries "
+	    "WHERE run_id = ? AND state = 'held' ORDER BY id DESC LIMIT 1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		s = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* One held delivery of a run (to try composing it again); 0 if none. */
+int64_t
+db_run_held_one(struct db *db, int64_t run)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id = 0;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT id FROM deliveries WHERE "
+	    "run_id = ? AND state = 'held' AND address IS NOT NULL ORDER BY id "
+	    "LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
 /*
  * Whom a preview shows: the member with that (normalised) address, or
  * with none given, the first member of the list. 0, or -1 if nobody.
@@ -279,8 +343,14 @@ db_preview_subscriber(struct db *db, int64_t list, const char *address,
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
+	/*
+	 * Addresses keep the case of their local part as given; an officer
+	 * typing it in lower case still means that member (an exact match
+	 * first, should two differ only in case).
+	 */
 	if (sqlite3_prepare_v2(db->sql, address != NULL ?
-	    "SELECT id FROM subscribers WHERE address = ?2" :
+	    "SELECT id FROM subscribers WHERE address = ?2 COLLATE NOCASE "
+	    "ORDER BY address = ?2 DESC, id LIMIT 1" :
 	    "SELECT s.id FROM subscribers s JOIN memberships m ON "
 	    "m.subscriber_id = s.id WHERE m.list_id = ?1 AND m.status = "
 	    "'subscribed' ORDER BY s.id LIMIT 1", -1, &st, NULL) != SQLITE_OK)
@@ -294,6 +364,25 @@ db_preview_subscriber(struct db *db, int64_t list, const char *address,
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/*
+ * A test run's frozen context is dropped, so each test send shows the
+ * item as it is now (a real run's context is never touched).
+ */
+int
+db_run_thaw_test(struct db *db, int64_t run)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET context = NULL WHERE "
+	    "id = ? AND purpose = 'test'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* A delivery outside any member's history: a test send to one address. */

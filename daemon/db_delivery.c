@@ -443,10 +443,13 @@ db_delivery_release_held(struct db *db, int64_t run, int cancel, long *n)
 		return -1;
 	if (cancel || *n == 0)
 		return 0;
-	/* A run counted as done while these were held is sending again. */
-	return db_exec(db, "UPDATE runs SET state = 'sending', finished = NULL "
-	    "WHERE state = 'done' AND id IN (SELECT run_id FROM deliveries "
-	    "WHERE state = 'queued')", NULL);
+	/*
+	 * A run counted as done while these were held (as older versions
+	 * counted them) is sending again; the hold reason goes, so a new hold is reported.
+	 */
+	return db_exec(db, "UPDATE runs SET state = 'sending', finished = NULL, "
+	    "reason = '' WHERE state IN ('done', 'sending') AND id IN (SELECT "
+	    "run_id FROM deliveries WHERE state = 'queued')", NULL);
 }
 
 static void

@@ -324,3 +324,40 @@ db_feed_update(struct db *db, int64_t id, const char *etag,
 	sqlite3_bind_int64(st, 5, id);
 	return db_step_done(db, st, NULL);
 }
+
+/*
+ * Removes a feed. Its events still to come are cancelled (so they leave
+ * the bulletins), unless keep; past ones stay, no longer tied to it.
+ * *cancelled is how many were cancelled. -1 if there is no such feed.
+ */
+int
+db_feed_remove(struct db *db, int64_t id, int keep, time_t now,
+    long *cancelled)
+{
+	sqlite3_stmt	*st;
+
+	*cancelled = 0;
+	if (!keep) {
+		if (db_prepare(db, "UPDATE events SET status = 'cancelled', "
+		    "sequence = sequence + 1, updated = ?1 WHERE feed_id = ?2 "
+		    "AND status = 'confirmed' AND starts_at >= ?1", &st,
+		    NULL) == -1)
+			return -1;
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, id);
+		if (db_step_done(db, st, NULL) == -1)
+			return -1;
+		*cancelled = sqlite3_changes(db->sql);
+	}
+	if (db_prepare(db, "UPDATE events SET feed_id = NULL WHERE feed_id = ?",
+	    &st, NULL) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step_done(db, st, NULL) == -1 || db_prepare(db, "DELETE FROM "
+	    "feeds WHERE id = ?", &st, NULL) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step_done(db, st, NULL) == -1)
+		return -1;
+	return sqlite3_changes(db->sql) == 1 ? 0 : -1;
+}

@@ -224,6 +224,77 @@ delivery_ref_free(struct delivery_ref *ref)
 }
 
 /*
+ * The message the inbound process is working on, so that one which stops
+ * it (a crash, a hang killed) is known at the next start. One row in
+ * daemon_state: "UIDVALIDITY UID ATTEMPTS MAILBOX". Set (committed) before
+ * a message is read, deleted in the transaction that records it.
+ */
+int
+db_inbound_mark(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, int attempts)
+{
+	char	*v;
+	int	 rc;
+
+	xasprintf(&v, "%u %u %d %s", uidvalidity, uid, attempts, mailbox);
+	rc = db_state_set(db, "inbound_processing", v);
+	free(v);
+	return rc;
+}
+
+/* How many times this message was started and not finished (0: none). */
+int
+db_inbound_marked(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid)
+{
+	unsigned int	 uv, u;
+	char		*v;
+	int		 attempts, n = 0, rc = 0;
+
+	if ((v = db_state_get(db, "inbound_processing")) == NULL)
+		return 0;
+	if (sscanf(v, "%u %u %d %n", &uv, &u, &attempts, &n) == 3 && n > 0 &&
+	    strcmp(v + n, mailbox) == 0 && uv == uidvalidity && u == uid &&
+	    attempts > 0)
+		rc = attempts;
+	free(v);
+	return rc;
+}
+
+int
+db_inbound_unmark(struct db *db)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prep(db, "DELETE FROM daemon_state WHERE key = "
+	    "'inbound_processing'")) == NULL)
+		return -1;
+	return db_step_log(db, st);
+}
+
+/* Messages quarantined, and when the last one was. */
+int
+db_inbound_quarantined(struct db *db, long *n, time_t *last)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*n = 0;
+	*last = 0;
+	if ((st = db_prep(db, "SELECT count(*), coalesce(max(received_at), 0) "
+	    "FROM inbound WHERE folder = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, imap_folder_names[IMAP_QUARANTINE], -1,
+	    SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = (long)sqlite3_column_int64(st, 0);
+		*last = (time_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
  * Queues one system message. dedupe makes it happen once: 0 queued, 1 a
  * message with this dedupe key exists already, -1 on error.
  */

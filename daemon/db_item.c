@@ -15,9 +15,18 @@
 #define ITEM_COLS "id, name, list_id, segment, kind, template, subject, " \
 	"content_file, event_kinds, days_ahead, union_filter, send_at, " \
 	"rrule, dtstart, skip_empty, expires_at, event_id, notice_days, " \
-	"reminder_before, priority, status, created"
-#define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, r.state, r.reason, " \
-	"r.sequence, r.created, r.started, r.finished, i.name"
+	"reminder_before, priority, status, created, segment_forced"
+/*
+ * A run with held deliveries and nothing else left to send is "held",
+ * not done: it waits for the owner (clarion run release or cancel).
+ */
+#define RUN_STATE "(CASE WHEN r.state IN ('sending', 'done') AND EXISTS " \
+	"(SELECT 1 FROM deliveries h WHERE h.run_id = r.id AND h.state = " \
+	"'held') AND NOT EXISTS (SELECT 1 FROM deliveries a WHERE a.run_id = " \
+	"r.id AND a.state IN ('queued', 'sending', 'deferred')) THEN 'held' " \
+	"ELSE r.state END)"
+#define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, " RUN_STATE ", " \
+	"r.reason, r.sequence, r.created, r.started, r.finished, i.name"
 
 static char *
 col_str(sqlite3_stmt *st, int i)
@@ -111,9 +120,10 @@ item_from_row(sqlite3_stmt *st, struct item *it)
 	it->priority = sqlite3_column_int(st, 19);
 	it->status = col_str(st, 20);
 	it->created = (time_t)sqlite3_column_int64(st, 21);
+	it->segment_forced = sqlite3_column_int(st, 22);
 }
 
-/* Binds ?1..?20, the columns INSERT and UPDATE share. */
+/* Binds ?1..?20 and ?23, the columns INSERT and UPDATE share. */
 static void
 item_bind(sqlite3_stmt *st, const struct item *it)
 {
@@ -137,6 +147,7 @@ item_bind(sqlite3_stmt *st, const struct item *it)
 	sqlite3_bind_int64(st, 18, it->reminder_before);
 	sqlite3_bind_int(st, 19, it->priority);
 	bind_text(st, 20, it->status != NULL ? it->status : "active");
+	sqlite3_bind_int(st, 23, it->segment_forced);
 }
 
 int
@@ -148,8 +159,9 @@ db_item_insert(struct db *db, struct item *it, time_t now, char **cause)
 	    "template, subject, content_file, event_kinds, days_ahead, "
 	    "union_filter, send_at, rrule, dtstart, skip_empty, expires_at, "
 	    "event_id, notice_days, reminder_before, priority, status, "
-	    "created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-	    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)",
+	    "created, updated, segment_forced) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+	    "?20, ?21, ?21, ?23)",
 	    &st, cause) == -1)
 		return -1;
 	item_bind(st, it);
@@ -181,7 +193,8 @@ db_item_update(struct db *db, const struct item *it, time_t now,
 	    "event_kinds = ?8, days_ahead = ?9, union_filter = ?10, send_at = "
 	    "?11, rrule = ?12, dtstart = ?13, skip_empty = ?14, expires_at = "
 	    "?15, event_id = ?16, notice_days = ?17, reminder_before = ?18, "
-	    "priority = ?19, status = ?20, updated = ?21 WHERE id = ?22",
+	    "priority = ?19, status = ?20, updated = ?21, segment_forced = ?23 "
+	    "WHERE id = ?22",
 	    &st, cause) == -1)
 		return -1;
 	item_bind(st, it);
@@ -399,7 +412,7 @@ db_run_list(struct db *db, int64_t item_id, const char *state, int limit,
 	*n = 0;
 	if (db_prepare(db, "SELECT " RUN_COLS " FROM runs r JOIN items i ON "
 	    "i.id = r.item_id WHERE (?1 = 0 OR r.item_id = ?1) AND (?2 IS NULL"
-	    " OR r.state = ?2) ORDER BY r.due_at DESC, r.id DESC LIMIT ?3",
+	    " OR " RUN_STATE " = ?2) ORDER BY r.due_at DESC, r.id DESC LIMIT ?3",
 	    &st, NULL) == -1)
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);

@@ -940,6 +940,36 @@ db_list_recipients(struct db *db, const struct token_keys *keys, int64_t list,
 	    NULL, rcpt_cb, &a, cause);
 }
 
+static int
+reach_cb(void *arg, const struct sub_row *row)
+{
+	long	*n = arg;
+
+	(*n)++;
+	return 0;
+}
+
+/*
+ * How many subscribed members of the list the segment selects (*reach)
+ * out of all subscribed (*total): what item add, item preview and the
+ * daemon's plan report. Suppressed members are counted as members.
+ */
+int
+db_list_reach(struct db *db, int64_t list, const char *segment, long *reach,
+    long *total, char **cause)
+{
+	*reach = *total = 0;
+	if (sub_walk(db, NULL, list, "subscribed", NULL, NULL, NULL, NULL,
+	    reach_cb, total, cause) == -1)
+		return -1;
+	if (segment == NULL || *segment == '\0') {
+		*reach = *total;
+		return 0;
+	}
+	return sub_walk(db, NULL, list, "subscribed", segment, NULL, NULL,
+	    NULL, reach_cb, reach, cause);
+}
+
 /*
  * The writer behind `sub add` and `sub import`: one BEGIN IMMEDIATE
  * transaction and prepared statements reused for every row, so 100,000

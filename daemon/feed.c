@@ -3,7 +3,8 @@
  * each tick with If-None-Match / If-Modified-Since so an unchanged feed
  * costs one small request. New events are added, changed ones updated
  * (SEQUENCE bumped), and events that vanished from the feed cancelled, so
- * a called-off strike does not stay in the bulletin. The only libcurl use
+ * a called-off strike does not stay in the bulletin. Recurring events
+ * arrive expanded (ical.c), one event per occurrence. The only libcurl use
  * on the schedule side.
  */
 #include "config.h"
@@ -195,7 +196,11 @@ uid_in(const struct event_list *l, const char *uid)
 	return 0;
 }
 
-/* Events the feed no longer lists are cancelled, not left behind. */
+/*
+ * Events the feed no longer lists are cancelled, not left behind; those
+ * already begun are history and stay (a recurring event's past
+ * occurrences fall out of the expanded horizon, not out of the feed).
+ */
 static int
 feed_sweep(struct db *db, int64_t feed_id, const struct event_list *l,
     time_t now, struct feed_counts *n, char **cause)
@@ -212,11 +217,13 @@ feed_sweep(struct db *db, int64_t feed_id, const struct event_list *l,
 	for (i = 0; i < nuids; i++) {
 		if (rc == 0 && !uid_in(l, uids[i]) &&
 		    db_event_by_uid(db, uids[i], &ev) == 0) {
-			free(ev.status);
-			ev.status = xstrdup("cancelled");
-			ev.sequence++;
-			n->cancelled++;
-			rc = db_event_update(db, &ev, now, cause);
+			if (ev.starts_at >= now) {
+				free(ev.status);
+				ev.status = xstrdup("cancelled");
+				ev.sequence++;
+				n->cancelled++;
+				rc = db_event_update(db, &ev, now, cause);
+			}
 			event_clear(&ev);
 		}
 		free(uids[i]);

@@ -27,6 +27,20 @@ zone_get(const char *tz, char **cause)
 	return z;
 }
 
+/* Whether libical knows the zone; see also tz_known(). */
+int
+ical_zone_check(const char *tz, char **cause)
+{
+	char	*why = NULL;
+
+	if (zone_get(tz, &why) != NULL)
+		return 0;
+	xasprintf(cause, "\"%s\" is not a time zone libical knows; use a "
+	    "name such as \"Europe/London\"", tz);
+	free(why);
+	return -1;
+}
+
 static int
 rrule_parse(const char *rrule, struct icalrecurrencetype *r, char **cause)
 {
@@ -242,21 +256,207 @@ event_flatten(struct event *ev)
 }
 
 /*
- * The VEVENTs of an iCalendar text. Overrides of single occurrences
- * (RECURRENCE-ID) are left out: an event is listed once, at its DTSTART.
+ * Recurring events are expanded into one event per occurrence within the
+ * horizon bulletins look at (an item looks at most 366 days ahead), each
+ * keyed by UID and RECURRENCE-ID so a re-import finds the same rows.
+ */
+#define RECUR_PAST	(1L * 86400)	/* keep updating today's events */
+#define RECUR_AHEAD	(400L * 86400)
+#define RECUR_MAX	1000		/* occurrences of one event */
+
+struct recur_ctx {
+	icaltimezone	*local;
+	const char	*tz;
+	time_t		 from, until;
+	icalcomponent	*cal;
+	struct {
+		const char	*uid;	/* owned by the parsed calendar */
+		time_t		 rid;
+	}		*ov;
+	size_t		 nov;
+};
+
+/* "UID/20261209T070000Z", or "UID/20261209" for an all-day occurrence. */
+static char *
+recur_key(const struct recur_ctx *rc, const char *uid, time_t rid,
+    int all_day)
+{
+	char	*when, *key;
+
+	when = all_day ? time_format_local(rid, rc->tz, "%Y%m%d") :
+	    time_format_local(rid, "UTC", "%Y%m%dT%H%M%SZ");
+	xasprintf(&key, "%s/%s", uid, when != NULL ? when : "?");
+	free(when);
+	return key;
+}
+
+/* Whether an override (a VEVENT with this UID and RECURRENCE-ID) exists. */
+static int
+recur_overridden(const struct recur_ctx *rc, const char *uid, time_t rid)
+{
+	size_t	 i;
+
+	for (i = 0; i < rc->nov; i++) {
+		if (rc->ov[i].rid == rid && strcmp(rc->ov[i].uid, uid) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The overrides, gathered before the expansion: libical has one component
+ * iterator per parent, so the VEVENT walk cannot be nested.
+ */
+static void
+recur_overrides(struct recur_ctx *rc)
+{
+	icalcomponent	*c;
+	icalproperty	*p;
+	const char	*u;
+
+	for (c = icalcomponent_get_first_component(rc->cal,
+	    ICAL_VEVENT_COMPONENT); c != NULL;
+	    c = icalcomponent_get_next_component(rc->cal,
+	    ICAL_VEVENT_COMPONENT)) {
+		if ((p = icalcomponent_get_first_property(c,
+		    ICAL_RECURRENCEID_PROPERTY)) == NULL ||
+		    (u = icalcomponent_get_uid(c)) == NULL)
+			continue;
+		rc->ov = xreallocarray(rc->ov, rc->nov + 1, sizeof *rc->ov);
+		rc->ov[rc->nov].uid = u;
+		rc->ov[rc->nov++].rid = ical_time(
+		    icalproperty_get_recurrenceid(p), rc->local);
+	}
+}
+
+static int
+recur_excluded(const struct recur_ctx *rc, icalcomponent *c, time_t t)
+{
+	icalproperty	*p;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_EXDATE_PROPERTY);
+	    p != NULL;
+	    p = icalcomponent_get_next_property(c, ICAL_EXDATE_PROPERTY)) {
+		if (ical_time(icalproperty_get_exdate(p), rc->local) == t)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+list_add(struct event_list *out, struct event *ev)
+{
+	event_flatten(ev);
+	out->v = xreallocarray(out->v, out->n + 1, sizeof *out->v);
+	out->v[out->n++] = *ev;
+}
+
+/* One occurrence of a recurring event: a copy of it at time t. */
+static void
+recur_emit(const struct recur_ctx *rc, icalcomponent *c,
+    const struct event *master, time_t t, struct event_list *out)
+{
+	struct event	 ev;
+
+	if (vevent_read(c, rc->local, &ev) == -1) {
+		event_clear(&ev);
+		return;
+	}
+	free(ev.uid);
+	ev.uid = recur_key(rc, master->uid, t, master->all_day);
+	if (ev.ends_at != 0)
+		ev.ends_at = t + (master->ends_at - master->starts_at);
+	ev.starts_at = t;
+	list_add(out, &ev);
+}
+
+/*
+ * The occurrences of a VEVENT with an RRULE inside the horizon, less its
+ * EXDATEs and the ones an override replaces. 0 if it has no RRULE.
+ */
+static int
+recur_expand(const struct recur_ctx *rc, icalcomponent *c,
+    const struct event *master, struct event_list *out)
+{
+	struct icalrecurrencetype r;
+	struct icaltimetype	 start, t;
+	icalrecur_iterator	*it;
+	icalproperty		*p;
+	time_t			 u;
+	size_t			 steps, n = 0;
+
+	if ((p = icalcomponent_get_first_property(c,
+	    ICAL_RRULE_PROPERTY)) == NULL)
+		return 0;
+	r = icalproperty_get_rrule(p);
+	/* No bulletin lists an event every minute: keep the first only. */
+	if (r.freq == ICAL_SECONDLY_RECURRENCE ||
+	    r.freq == ICAL_MINUTELY_RECURRENCE || r.freq == ICAL_NO_RECURRENCE)
+		return 0;
+	start = icalcomponent_get_dtstart(c);
+	if ((it = icalrecur_iterator_new(r, start)) == NULL)
+		return 0;	/* a rule libical cannot follow: the first only */
+	for (steps = 0; steps < RRULE_MAX_STEPS && n < RECUR_MAX; steps++) {
+		t = icalrecur_iterator_next(it);
+		if (icaltime_is_null_time(t))
+			break;
+		t.zone = start.zone;
+		if ((u = ical_time(t, rc->local)) > rc->until)
+			break;
+		if (u < rc->from || recur_excluded(rc, c, u) ||
+		    recur_overridden(rc, master->uid, u))
+			continue;
+		recur_emit(rc, c, master, u, out);
+		n++;
+	}
+	icalrecur_iterator_free(it);
+	return 1;
+}
+
+/* An override of one occurrence, keyed as the occurrence it replaces. */
+static void
+recur_override(const struct recur_ctx *rc, icalcomponent *c,
+    struct event *ev, struct event_list *out)
+{
+	icalproperty	*p;
+	time_t		 rid;
+	char		*key;
+
+	p = icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY);
+	rid = ical_time(icalproperty_get_recurrenceid(p), rc->local);
+	if (ev->starts_at < rc->from && rid < rc->from) {
+		event_clear(ev);
+		return;
+	}
+	key = recur_key(rc, ev->uid, rid,
+	    icalproperty_get_recurrenceid(p).is_date);
+	free(ev->uid);
+	ev->uid = key;
+	list_add(out, ev);
+}
+
+/*
+ * The VEVENTs of an iCalendar text. A recurring one (RRULE) becomes one
+ * event per occurrence from yesterday to RECUR_AHEAD, less EXDATEs, with
+ * RECURRENCE-ID overrides in place of the occurrences they replace.
  */
 int
 ical_parse_events(const char *data, const char *tz, struct event_list *out,
     char **cause)
 {
+	struct recur_ctx rc;
 	icalcomponent	*root, *cal, *c;
-	icaltimezone	*local;
 	struct event	 ev;
+	time_t		 now = clock_now();
 
 	out->v = NULL;
 	out->n = 0;
-	if ((local = zone_get(tz, cause)) == NULL)
+	memset(&rc, 0, sizeof rc);
+	if ((rc.local = zone_get(tz, cause)) == NULL)
 		return -1;
+	rc.tz = tz != NULL ? tz : "UTC";
+	rc.from = now - RECUR_PAST;
+	rc.until = now + RECUR_AHEAD;
 	icalerror_set_errors_are_fatal(0);
 	cal = root = icalparser_parse_string(data);
 	if (root != NULL && icalcomponent_isa(root) == ICAL_XROOT_COMPONENT)
@@ -268,20 +468,24 @@ ical_parse_events(const char *data, const char *tz, struct event_list *out,
 		xasprintf(cause, "not an iCalendar file (no VCALENDAR)");
 		return -1;
 	}
+	rc.cal = cal;
+	recur_overrides(&rc);
 	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
 	    c != NULL;
 	    c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
-		if (icalcomponent_get_first_property(c,
-		    ICAL_RECURRENCEID_PROPERTY) != NULL)
-			continue;
-		if (vevent_read(c, local, &ev) == -1) {
+		if (vevent_read(c, rc.local, &ev) == -1) {
 			event_clear(&ev);
 			continue;
 		}
-		event_flatten(&ev);
-		out->v = xreallocarray(out->v, out->n + 1, sizeof *out->v);
-		out->v[out->n++] = ev;
+		if (icalcomponent_get_first_property(c,
+		    ICAL_RECURRENCEID_PROPERTY) != NULL)
+			recur_override(&rc, c, &ev, out);
+		else if (recur_expand(&rc, c, &ev, out))
+			event_clear(&ev);
+		else
+			list_add(out, &ev);
 	}
+	free(rc.ov);
 	icalcomponent_free(root);
 	return 0;
 }

@@ -46,7 +46,7 @@ struct imap_conn {
 
 const char *const imap_folder_names[IMAP_NFOLDERS] = {
 	"Bounces", "Complaints", "Unsubscribed", "Replies", "AutoReplies",
-	"Unknown",
+	"Unknown", "Quarantine",
 };
 
 static const char *

@@ -16,10 +16,35 @@
  * ever done on that basis. Anything else without a valid token goes to
  * Unknown for a person to read.
  *
- * Test hook: with CLARION_TEST_CRASH_AFTER_RECORD=1 in the environment the
+ * security (attribution): a token acts only for its own purpose, checked
+ * where the effect is applied. A bounce (DSN or not) or a complaint (ARF)
+ * is attributed only by the bounce (VERP) token of the delivery it names:
+ * in the envelope recipient bounces+T@, or in the returned original
+ * (Return-Path, ARF Original-Mail-From). Reply and unsubscribe tokens sit
+ * in headers every recipient sees and may forward, so a report carrying
+ * one changes nothing. Nor does a complaint's Message-ID alone: ours are
+ * clarion.RUN.DELIVERY@domain, visible to recipients and guessable, and
+ * a From: or the address a report came to proves nothing without a
+ * token, so it is filed to Unknown for a person. An unsubscribe takes
+ * the unsubscribe token or the member's own reply (reply token); a reply
+ * is forwarded as verified only with its reply token.
+ *
+ * A message that stops the process (libetpan overflowing the stack, a
+ * hang the parent kills) must not stop the mailbox: each message is
+ * marked in the database before it is read, and the mark goes in the
+ * transaction that records it. A message found marked at the next start
+ * was being read when the process died; the first time it is read again
+ * (the death may have been a kill -9 or a shutdown, not the message), the
+ * second time it is quarantined without being read: recorded, with the
+ * owners' reports queued, in one transaction, then filed to Quarantine as
+ * any recorded message is.
+ *
+ * Test hooks: with CLARION_TEST_CRASH_AFTER_RECORD=1 in the environment the
  * process exits with status 137 right after the first commit, before
  * filing, as a kill -9 would; tests use it to prove nothing is applied
- * twice.
+ * twice. Builds with CLARION_TEST_HOOKS defined (tests/clariond_hooks,
+ * never installed) also die by SIGSEGV on any message holding the text in
+ * CLARION_TEST_CRASH_ON.
  */
 #include "config.h"
 
@@ -45,6 +70,7 @@
 
 #define INBOUND_BACKOFF_MAX	300	/* seconds between reconnects */
 #define INBOUND_IDLE_WAIT	(28 * 60)
+#define INBOUND_QUARANTINE_AFTER 2	/* processes a message may stop */
 
 static volatile sig_atomic_t inbound_stopping;
 
@@ -57,6 +83,7 @@ struct inbound {
 	uint32_t		 uidvalidity;
 	struct classify_opts	 copts;
 	long			 processed;
+	int			 marked;	/* a mark is in the database */
 };
 
 /* What one message did, written to its inbound row. */
@@ -70,6 +97,8 @@ struct effect {
 	char			*reason;
 	char			*error;		/* why applying failed */
 	int			 verified;	/* the token checked out */
+	struct token_ref	 tok;		/* when verified */
+	const struct inmail_quarantine *quarantine;	/* report it */
 };
 
 static void
@@ -150,16 +179,26 @@ effect_delivery(struct effect *e)
 {
 	struct classify_result *cr = e->cr;
 	int64_t		 id = 0, run = 0;
+	int		 rc;
 
 	if (cr->token != NULL) {
-		if (token_check(e->in->keys, token_purpose_of(cr->token_purpose),
-		    cr->token, &id) == -1) {
+		if ((rc = token_verify(e->in->keys,
+		    token_purpose_of(cr->token_purpose), cr->token, &e->tok)) ==
+		    TOKEN_EXPIRED) {
+			effect_set(e, IMAP_UNKNOWN, "nothing: the token was "
+			    "signed with the old secret, whose grace period "
+			    "(token_old_until) has ended");
+			effect_reason(e, "expired token");
+			return -1;
+		}
+		if (rc != 0) {
 			effect_set(e, IMAP_UNKNOWN, "nothing: the token failed "
 			    "its check");
 			effect_reason(e, "bad token");
 			return -1;
 		}
 		e->verified = 1;
+		id = e->tok.delivery_id;
 	} else if (cr->class == INBOUND_REPLY) {
 		if ((id = msgid_delivery(cr->in_reply_to,
 		    e->in->conf->domain, &run)) == 0)
@@ -185,18 +224,38 @@ effect_delivery(struct effect *e)
 	return 0;
 }
 
+/*
+ * The token verified, but for another purpose than this message's
+ * effect: nothing is done and a person reads it in Unknown.
+ */
+static int
+token_refused(struct effect *e, const char *what)
+{
+	const char	*p = e->verified ? token_purpose_name(e->tok.purpose) :
+			    "missing";
+
+	effect_set(e, IMAP_UNKNOWN, "nothing: %s %s token cannot attribute "
+	    "%s", *p == 'u' ? "an" : "a", p, what);
+	effect_reason(e, "wrong token purpose");
+	log_info("inbound: %s for delivery %lld carries %s %s token: ignored",
+	    what, (long long)e->ref.delivery_id, *p == 'u' ? "an" : "a", p);
+	return 0;
+}
+
 static int
 apply_bounce(struct effect *e, int hard)
 {
 	int	 rc;
 
+	if (!e->verified || e->tok.purpose != TOKEN_BOUNCE)
+		return token_refused(e, "a bounce");
 	if (e->ref.subscriber_id <= 0) {
 		effect_set(e, IMAP_BOUNCES, "nothing: the member was erased");
 		return 0;
 	}
 	rc = bounce_record(e->in->db, e->in->conf, e->in->keys,
 	    e->ref.subscriber_id, e->ref.delivery_id, hard, e->cr->status,
-	    e->cr->reason, "dsn");
+	    e->cr->reason, &e->tok);
 	if (rc == -1)
 		return -1;
 	effect_set(e, IMAP_BOUNCES, "%s bounce recorded%s", hard ? "hard" :
@@ -207,30 +266,19 @@ apply_bounce(struct effect *e, int hard)
 static int
 apply_complaint(struct effect *e)
 {
-	char	*address = NULL, *name = NULL;
-	json_t	*attrs = NULL;
 	int	 rc;
 
-	if (e->ref.subscriber_id <= 0 || db_subscriber_get(e->in->db,
-	    e->ref.subscriber_id, &address, &name, &attrs) == -1) {
+	if (!e->verified || e->tok.purpose != TOKEN_BOUNCE)
+		return token_refused(e, "a complaint");
+	rc = bounce_complaint(e->in->db, e->in->keys, e->ref.subscriber_id,
+	    e->ref.delivery_id, &e->tok, e->cr->reason);
+	if (rc == 0)
 		effect_set(e, IMAP_COMPLAINTS, "nothing: the member was "
 		    "erased");
-		return 0;
-	}
-	rc = db_unsubscribe(e->in->db, e->in->keys, e->ref.subscriber_id, 0,
-	    "complaint");
-	if (rc != -1)
-		rc = db_suppress(e->in->db, e->in->keys, address, "complaint",
-		    e->cr->reason != NULL ? e->cr->reason : "abuse report");
-	if (rc != -1) {
-		log_info("inbound: complaint from %s: unsubscribed from every "
-		    "list", log_addr(address));
+	else if (rc == 1)
 		effect_set(e, IMAP_COMPLAINTS, "unsubscribed from every list; "
-		    "suppressed (complaint)");
-	}
-	free(address);
-	free(name);
-	json_decref(attrs);
+		    "suppressed (complaint, bounce token of delivery %lld)",
+		    (long long)e->ref.delivery_id);
 	return rc == -1 ? -1 : 0;
 }
 
@@ -253,6 +301,10 @@ apply_unsubscribe(struct effect *e)
 	char	*dedupe, *cause = NULL;
 	int	 rc;
 
+	/* The unsubscribe address, or the member's own reply asking. */
+	if (!e->verified || (e->tok.purpose != TOKEN_UNSUBSCRIBE &&
+	    e->tok.purpose != TOKEN_REPLY))
+		return token_refused(e, "an unsubscribe");
 	if (e->ref.subscriber_id <= 0) {
 		effect_set(e, IMAP_UNSUBSCRIBED, "nothing: the member was "
 		    "erased");
@@ -296,7 +348,8 @@ apply_reply(struct effect *e)
 	memset(&f, 0, sizeof f);
 	f.cr = e->cr;
 	f.ref = &e->ref;
-	f.verified = e->verified;
+	/* Only the reply token says the member wrote it. */
+	f.verified = e->verified && e->tok.purpose == TOKEN_REPLY;
 	dedupe = effect_dedupe(e, "forward");
 	rc = inmail_forward(e->in->db, e->in->conf, &f, dedupe, &cause);
 	free(dedupe);
@@ -305,8 +358,9 @@ apply_reply(struct effect *e)
 		return -1;
 	}
 	effect_set(e, IMAP_REPLIES, "forwarded to the owner of list %lld%s",
-	    (long long)e->ref.list_id, e->verified ? "" : " (unverified: "
-	    "no token, matched by In-Reply-To)");
+	    (long long)e->ref.list_id, f.verified ? "" : e->verified ?
+	    " (unverified: not the reply token)" : " (unverified: no token, "
+	    "matched by In-Reply-To)");
 	return 0;
 }
 
@@ -384,6 +438,28 @@ file_one(struct inbound *in, int64_t id, uint32_t uid, const char *folder,
 }
 
 /*
+ * The owners' reports of a quarantined message, in the transaction that
+ * records it. Failing to queue them must not keep the message (and the
+ * mail behind it) in the mailbox: the action says so instead.
+ */
+static void
+quarantine_report(struct effect *e)
+{
+	char	*cause = NULL;
+	int	 n;
+
+	n = inmail_quarantined(e->in->db, e->in->conf, e->quarantine, &cause);
+	if (cause != NULL)
+		log_warnx("inbound: uid %u: cannot tell an owner: %s", e->uid,
+		    cause);
+	effect_set(e, IMAP_QUARANTINE, "nothing: it stopped the inbound "
+	    "process %d times; quarantined unread; %s",
+	    e->quarantine->attempts, n > 0 ? "the owners were told" :
+	    n == 0 ? "no owner to tell" : "the owners could not be told");
+	free(cause);
+}
+
+/*
  * Records (and applies, unless apply is 0) in one transaction, then files.
  * The test hook's crash sits between the two. -2: applying failed and
  * nothing was written.
@@ -403,8 +479,11 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 		db_rollback(in->db);
 		return -2;
 	}
+	if (e->quarantine != NULL)
+		quarantine_report(e);
 	e->rec.action = e->action;
 	if (db_inbound_insert(in->db, &e->rec, &id) == -1 ||
+	    db_inbound_unmark(in->db) == -1 ||
 	    db_imap_state_set(in->db, in->mailbox, in->uidvalidity,
 	    e->uid) == -1)
 		goto fail;
@@ -413,6 +492,7 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 		    e->uid);
 		return -1;
 	}
+	in->marked = 0;
 	in->processed++;
 	log_info("inbound: uid %u: %s -> %s: %s", e->uid, e->rec.class,
 	    e->rec.folder, e->action != NULL ? e->action : "");
@@ -444,6 +524,77 @@ too_large(struct inbound *in, const struct imap_msg *m, char **cause)
 	effect_free(&e);
 	return rc;
 }
+
+/* Recorded and filed to Quarantine, unread. */
+static int
+quarantine(struct inbound *in, const struct imap_msg *m, int attempts,
+    char **cause)
+{
+	struct inmail_quarantine q;
+	struct classify_result cr;
+	struct effect	 e;
+	int		 rc;
+
+	log_warnx("inbound: uid %u stopped the inbound process %d times; "
+	    "quarantining it unread", m->uid, attempts);
+	memset(&q, 0, sizeof q);
+	q.mailbox = in->mailbox;
+	q.folder = imap_folder_names[IMAP_QUARANTINE];
+	q.uidvalidity = in->uidvalidity;
+	q.uid = m->uid;
+	q.size = m->size;
+	q.attempts = attempts;
+	memset(&cr, 0, sizeof cr);
+	cr.class = INBOUND_UNKNOWN;
+	cr.reason = "quarantined";
+	effect_init(&e, in, m->uid, &cr);
+	effect_set(&e, IMAP_QUARANTINE, "quarantined");
+	e.quarantine = &q;
+	rc = record_and_file(in, &e, 0, cause);
+	effect_free(&e);
+	return rc;
+}
+
+/*
+ * Marks the message before it is read. 1 when it stopped the process too
+ * often and was quarantined instead, 0 to go on, -1 on error.
+ */
+static int
+mark_message(struct inbound *in, const struct imap_msg *m, char **cause)
+{
+	int	 attempts;
+
+	attempts = db_inbound_marked(in->db, in->mailbox, in->uidvalidity,
+	    m->uid);
+	if (attempts >= INBOUND_QUARANTINE_AFTER)
+		return quarantine(in, m, attempts, cause) == -1 ? -1 : 1;
+	if (attempts > 0)
+		log_warnx("inbound: uid %u was being read when the inbound "
+		    "process stopped; reading it once more", m->uid);
+	if (db_inbound_mark(in->db, in->mailbox, in->uidvalidity, m->uid,
+	    attempts + 1) == -1) {
+		xasprintf(cause, "%s: cannot mark uid %u: %s", in->db->path,
+		    m->uid, db_errmsg(in->db));
+		return -1;
+	}
+	in->marked = 1;
+	return 0;
+}
+
+#ifdef CLARION_TEST_HOOKS
+/* Test builds only: a message that crashes the process, on demand. */
+static void
+test_crash_on(const char *data, size_t len)
+{
+	const char	*s = getenv("CLARION_TEST_CRASH_ON");
+
+	if (s != NULL && *s != '\0' && memmem(data, len, s, strlen(s)) !=
+	    NULL) {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	}
+}
+#endif
 
 static int
 classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
@@ -485,7 +636,7 @@ classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
 }
 
 static int
-process_message(struct inbound *in, const struct imap_msg *m, char **cause)
+read_message(struct inbound *in, const struct imap_msg *m, char **cause)
 {
 	struct classify_result cr;
 	struct inbound_seen seen;
@@ -504,6 +655,8 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 		free(seen.folder);
 		return rc;
 	}
+	if ((rc = mark_message(in, m, cause)) != 0)
+		return rc == 1 ? 0 : -1;
 	if (in->conf->imap.max_message_size > 0 &&
 	    m->size > (size_t)in->conf->imap.max_message_size)
 		return too_large(in, m, cause);
@@ -516,6 +669,9 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 		*cause = NULL;
 		return 0;
 	}
+#ifdef CLARION_TEST_HOOKS
+	test_crash_on(data, len);
+#endif
 	if (classify_message(data, len, &in->copts, &cr) == -1) {
 		memset(&cr, 0, sizeof cr);
 		cr.class = INBOUND_UNKNOWN;
@@ -524,6 +680,29 @@ process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 	free(data);
 	rc = classified(in, m->uid, &cr, cause);
 	classify_result_free(&cr);
+	return rc;
+}
+
+/*
+ * One message. Recording it clears its mark; any other way out (an
+ * error, the message gone) clears it here, so that a mark found at the
+ * next start means the process died while reading that message.
+ */
+static int
+process_message(struct inbound *in, const struct imap_msg *m, char **cause)
+{
+	int	 rc;
+
+	rc = read_message(in, m, cause);
+	if (!in->marked)
+		return rc;
+	if (db_inbound_unmark(in->db) == -1) {
+		if (rc == 0)
+			xasprintf(cause, "%s: cannot clear the mark of uid %u: "
+			    "%s", in->db->path, m->uid, db_errmsg(in->db));
+		return -1;
+	}
+	in->marked = 0;
 	return rc;
 }
 
@@ -577,9 +756,12 @@ start_uid(struct inbound *in, uint32_t *last, char **cause)
 	return 0;
 }
 
-/* One pass: file leftovers, then every message above the last UID. */
+/*
+ * One pass: file leftovers, then every message above the last UID; *seen
+ * says how many new messages it found.
+ */
 static int
-inbound_pass(struct inbound *in, char **cause)
+inbound_pass(struct inbound *in, size_t *seen, char **cause)
 {
 	struct imap_msg	*msgs;
 	uint32_t	 last;
@@ -591,6 +773,7 @@ inbound_pass(struct inbound *in, char **cause)
 		return -1;
 	if (imap_list_new(in->imap, last, &msgs, &n, cause) == -1)
 		return -1;
+	*seen = n;
 	for (i = 0; i < n && rc == 0 && !inbound_stopping; i++)
 		rc = process_message(in, &msgs[i], cause);
 	free(msgs);
@@ -624,16 +807,25 @@ static int
 inbound_session(struct inbound *in, int once, char **cause)
 {
 	int	 wait = in->conf->imap.poll_interval;
+	size_t	 seen;
 
 	if ((in->imap = imap_open(&in->conf->imap, cause)) == NULL)
 		return -1;
 	if (imap_has_idle(in->imap))
 		wait = INBOUND_IDLE_WAIT;
 	for (;;) {
-		if (inbound_pass(in, cause) == -1)
+		if (inbound_pass(in, &seen, cause) == -1)
 			break;
 		if (once || inbound_stopping)
 			break;
+		/*
+		 * Mail that arrived during a pass was announced (EXISTS) in
+		 * the replies to its commands, which libetpan takes in
+		 * silently; IDLE would not announce it again. So after a
+		 * pass that found mail, look again before waiting.
+		 */
+		if (seen > 0)
+			continue;
 		if (imap_wait(in->imap, wait, cause) == -1)
 			break;
 		if (inbound_stopping)
@@ -762,10 +954,40 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
+/*
+ * For `clarion status`, another process: how often the child died and
+ * how the last time. Every exit reaped here is unexpected (a stop is
+ * waited for by inbound_stop()).
+ */
 static void
-child_reap(void)
+crash_record(struct db *db, int status)
 {
-	int	 status;
+	char	*when, *v, *n;
+
+	if ((v = db_state_get(db, "inbound_crashes")) == NULL)
+		v = xstrdup("0");
+	xasprintf(&n, "%ld", strtol(v, NULL, 10) + 1);
+	free(v);
+	when = time_format_iso(clock_now());
+	if (WIFSIGNALED(status))
+		xasprintf(&v, "%s killed by signal %d (%s)", when != NULL ?
+		    when : "", WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		xasprintf(&v, "%s exited with status %d", when != NULL ? when :
+		    "", WEXITSTATUS(status));
+	if (db_state_set(db, "inbound_crashes", n) == -1 ||
+	    db_state_set(db, "inbound_last_crash", v) == -1)
+		log_warnx("inbound: cannot record the child's exit: %s",
+		    db_errmsg(db));
+	free(when);
+	free(v);
+	free(n);
+}
+
+static void
+child_reap(struct db *db)
+{
+	int	 status = 0;
 	pid_t	 pid;
 	time_t	 ran, delay;
 
@@ -788,6 +1010,8 @@ child_reap(void)
 		log_warnx("inbound: child %ld exited with status %d; "
 		    "restarting in %lds", (long)child_pid, WEXITSTATUS(status),
 		    (long)delay);
+	if (pid == child_pid)
+		crash_record(db, status);
 	child_pid = 0;
 	child_restart_at = mono_now() + delay;
 }
@@ -808,14 +1032,15 @@ child_fingerprint(const struct daemon_ctx *ctx)
 	token_hash_address(&ctx->keys, "clarion inbound key check", key,
 	    sizeof key);
 	xasprintf(&s, "%s|%s|%s|%s|%s|%d|%d|%s|%s|%d|%d|%d|%ld|%s|%s|%s|%s|"
-	    "%c|%s|%s|%s|%d|%d|%s|%d", i->url != NULL ? i->url : "",
+	    "%c|%s|%s|%s|%d|%d|%s|%d|%lld", i->url != NULL ? i->url : "",
 	    i->user != NULL ? i->user : "", i->password_file != NULL ?
 	    i->password_file : "", pw, i->ca_file != NULL ? i->ca_file : "",
 	    i->tls_verify, i->starttls, i->mailbox, i->folder_prefix,
 	    i->poll_interval, i->idle, i->timeout, i->max_message_size,
 	    c->domain != NULL ? c->domain : "", c->bounce_local, c->reply_local, c->unsubscribe_local,
 	    c->delimiter, c->database, c->templates_dir, c->timezone,
-	    c->bounce_threshold, c->bounce_window, key, ctx->keys.has_old);
+	    c->bounce_threshold, c->bounce_window, key, ctx->keys.has_old,
+	    (long long)ctx->keys.old_until);
 	return s;
 }
 
@@ -863,7 +1088,7 @@ inbound_step(struct daemon_ctx *ctx)
 		free(cause);
 		rc = -1;
 	}
-	child_reap();
+	child_reap(ctx->db);
 	if (!ctx->conf->imap.enabled) {
 		if (child_pid > 0)
 			inbound_stop(ctx);

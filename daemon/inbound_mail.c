@@ -15,6 +15,8 @@
  *                 {name, subject}, reply {subject, text, message_id,
  *                 verified}
  *   digest:       list, count, disabled [{address, name, reason, when}]
+ *   quarantined:  list, mailbox, prefix, folder, uid, uidvalidity, size,
+ *                 attempts
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -49,9 +52,21 @@ static const char fallback_digest[] =
     "They get no more mail. `clarion bounces --list {{list.name}}` shows "
     "more.\n";
 
+static const char fallback_quarantined[] =
+    "A message in the mailbox {{mailbox}} stopped Clarion's inbound process "
+    "{{attempts}} times while it was being read, so it was moved, unread, "
+    "to the folder {{folder}} under {{prefix}} (IMAP UID {{uid}}, UIDVALIDITY "
+    "{{uidvalidity}}, {{size}} bytes).\n\n"
+    "Nothing in it was acted on. The mail behind it is read as usual.\n"
+    "If it is an unsubscribe or a bounce, apply it by hand; moving it back\n"
+    "to {{mailbox}} has it read again. `clarion status` counts quarantined\n"
+    "messages.\n";
+
 static const char *
 fallback_for(const char *name)
 {
+	if (strcmp(name, "quarantined") == 0)
+		return fallback_quarantined;
 	if (strcmp(name, "unsubscribed") == 0)
 		return fallback_unsubscribed;
 	if (strcmp(name, "forward") == 0)
@@ -306,8 +321,8 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		when = time_format_local(rows[i].disabled_at,
-		    "%Y-%m-%d %H:%M", tz);
+		when = time_format_local(rows[i].disabled_at, tz,
+		    "%Y-%m-%d %H:%M");
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}",
 		    "address", rows[i].address, "name", rows[i].name,
 		    "reason", rows[i].reason, "when", when));
@@ -355,4 +370,88 @@ inmail_digest(struct db *db, const struct config *conf,
 	free(subject);
 	free(mid);
 	return rc;
+}
+
+/* One owner's report of a quarantined message. 0 queued, 1 queued before. */
+static int
+quarantined_one(struct db *db, const struct config *conf,
+    const struct list_info *l, const struct inmail_quarantine *q,
+    char **cause)
+{
+	struct message	 m;
+	struct buf	 out;
+	json_t		*data;
+	char		*mid, *dedupe;
+	int		 rc = -1;
+
+	data = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:I, s:i}", "list",
+	    list_json(l), "mailbox", q->mailbox, "prefix",
+	    conf->imap.folder_prefix, "folder", q->folder, "uid",
+	    (json_int_t)q->uid, "uidvalidity", (json_int_t)q->uidvalidity,
+	    "size", (json_int_t)q->size, "attempts", q->attempts);
+	mid = sys_message_id(conf, "quarantined");
+	xasprintf(&dedupe, "quarantined:%s/%u/%u:%s", q->mailbox,
+	    q->uidvalidity, q->uid, l->owner_addr);
+	memset(&m, 0, sizeof m);
+	m.from_name = "Clarion";
+	m.from_addr = l->from_addr;
+	m.to_addr = l->owner_addr;
+	m.subject = "A message was quarantined: it stopped the inbound process";
+	m.message_id = mid;
+	m.auto_submitted = "auto-generated";
+	if (build(conf, "quarantined", data, &m, &out, cause) == 0) {
+		/* An owner's report, as the digest is (sysmail's kinds). */
+		rc = queue(db, "digest", l->id, l->owner_addr, &out, dedupe,
+		    cause);
+		buf_free(&out);
+	}
+	json_decref(data);
+	free(dedupe);
+	free(mid);
+	return rc;
+}
+
+/*
+ * Tells the owners that a message was quarantined: nothing in it was
+ * read, so it may concern any list, and each owner address is told once.
+ * One owner that cannot be written to does not stop the others. Returns
+ * the number of reports queued now (cause set if any failed), or -1 when
+ * none could be.
+ */
+int
+inmail_quarantined(struct db *db, const struct config *conf,
+    const struct inmail_quarantine *q, char **cause)
+{
+	struct list_info *v;
+	size_t		 n, i, j;
+	char		*why;
+	int		 queued = 0, failed = 0;
+
+	if (db_list_all(db, &v, &n) == -1) {
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
+				break;
+		if (j < i)
+			continue;
+		why = NULL;
+		switch (quarantined_one(db, conf, &v[i], q, &why)) {
+		case 0:
+			queued++;
+			break;
+		case -1:
+			if (failed++ == 0 && *cause == NULL)
+				*cause = why;
+			else
+				free(why);
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		list_info_free(&v[i]);
+	free(v);
+	return failed > 0 && queued == 0 ? -1 : queued;
 }

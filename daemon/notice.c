@@ -184,6 +184,7 @@ notice_sent(struct db *db, int64_t item_id)
 		if (strcmp(runs[i].purpose, "notice") == 0 &&
 		    (strcmp(runs[i].state, "composing") == 0 ||
 		    strcmp(runs[i].state, "sending") == 0 ||
+		    strcmp(runs[i].state, "held") == 0 ||
 		    strcmp(runs[i].state, "done") == 0))
 			sent = 1;
 	}

@@ -79,6 +79,27 @@ bulletin_empty(struct db *db, const struct item *it, time_t due, time_t now)
 	return empty;
 }
 
+/* Whom a planned issue will reach; a warning when its segment says none. */
+static void
+plan_reach(struct db *db, const struct item *it)
+{
+	long	 reach, total;
+	char	*cause = NULL;
+
+	if (db_list_reach(db, it->list_id, it->segment, &reach, &total,
+	    &cause) == -1) {
+		log_warnx("item %s: segment: %s", it->name, cause);
+		free(cause);
+		return;
+	}
+	if (reach == 0 && total > 0 && *it->segment != '\0')
+		log_warnx("item %s: its segment %s matches none of the list's "
+		    "%ld members", it->name, it->segment, total);
+	else
+		log_info("item %s: the run reaches %ld of %ld members",
+		    it->name, reach, total);
+}
+
 /* One due occurrence: planned, or skipped with the reason. */
 static int
 plan_occurrence(struct db *db, const struct config *conf,
@@ -109,6 +130,8 @@ plan_occurrence(struct db *db, const struct config *conf,
 		when = time_format_local(due, conf->timezone, "%Y-%m-%d %H:%M");
 		log_info("item %s: run due %s %s%s%s", it->name, when, state,
 		    reason ? ": " : "", reason ? reason : "");
+		if (strcmp(state, "planned") == 0)
+			plan_reach(db, it);
 		free(when);
 	}
 	free(reason);

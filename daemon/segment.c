@@ -480,6 +480,100 @@ segment_free(struct segment *n)
 	free(n);
 }
 
+/* Fields every subscriber has, whatever their attributes. */
+static int
+seg_builtin(const char *field)
+{
+	return strcmp(field, "address") == 0 || strcmp(field, "email") == 0 ||
+	    strcmp(field, "name") == 0;
+}
+
+/*
+ * Edit distance with adjacent transpositions counted as one edit, so
+ * "wrad" is one step from "ward".
+ */
+static size_t
+seg_distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, c, *d, v;
+
+	d = xcalloc((la + 1) * (lb + 1), sizeof *d);
+#define D(x, y) d[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] != b[j - 1];
+			v = D(i - 1, j - 1) + c;
+			if (D(i - 1, j) + 1 < v)
+				v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
+		}
+	}
+	v = D(la, lb);
+#undef D
+	free(d);
+	return v;
+}
+
+/* The known name nearest to field, if near enough to be a typo. */
+static const char *
+seg_nearest(const char *field, char *const *known, size_t nknown)
+{
+	static const char *const builtin[] = { "address", "email", "name" };
+	const char	*best = NULL;
+	size_t		 i, d, bestd = (size_t)-1, limit;
+
+	limit = strlen(field) < 6 ? 2 : strlen(field) / 3 + 1;
+	for (i = 0; i < nknown + nitems(builtin); i++) {
+		const char *k = i < nknown ? known[i] : builtin[i - nknown];
+
+		if ((d = seg_distance(field, k)) < bestd) {
+			bestd = d;
+			best = k;
+		}
+	}
+	return bestd <= limit ? best : NULL;
+}
+
+/*
+ * Whether every attribute the segment names is one some member has
+ * (known: the list's attribute keys; address, email and name always
+ * are). A typo would otherwise quietly match everyone (!=) or no one
+ * (=). -1 with *cause naming each unknown one and the nearest known.
+ */
+int
+segment_check_attrs(const struct segment *seg, char *const *known,
+    size_t nknown, char **cause)
+{
+	struct buf	 b;
+	const char	*near;
+	char		**unknown;
+	size_t		 i, n;
+
+	if ((n = segment_unknown_attrs(seg, known, nknown, &unknown)) == 0)
+		return 0;
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		buf_addf(&b, "%sno member has the attribute '%s'",
+		    i > 0 ? "; " : "", unknown[i]);
+		if ((near = seg_nearest(unknown[i], known, nknown)) != NULL)
+			buf_addf(&b, " (did you mean %s?)", near);
+		free(unknown[i]);
+	}
+	free(unknown);
+	xasprintf(cause, "segment: %s", b.data);
+	buf_free(&b);
+	return -1;
+}
+
 static const char *
 seg_lookup(const char *field, const char *address, const char *name,
     json_t *attrs)
@@ -528,4 +622,43 @@ segment_match(const struct segment *n, const char *address, const char *name,
 		return 0;
 	}
 	return 0;
+}
+
+static void
+unknown_collect(const struct segment *n, char *const *known, size_t nknown,
+    char ***out, size_t *nout)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return;
+	unknown_collect(n->left, known, nknown, out, nout);
+	unknown_collect(n->right, known, nknown, out, nout);
+	if (n->field == NULL || seg_builtin(n->field))
+		return;
+	for (i = 0; i < nknown; i++)
+		if (strcmp(known[i], n->field) == 0)
+			return;
+	for (i = 0; i < *nout; i++)
+		if (strcmp((*out)[i], n->field) == 0)
+			return;
+	*out = xreallocarray(*out, *nout + 1, sizeof **out);
+	(*out)[(*nout)++] = xstrdup(n->field);
+}
+
+/*
+ * The attributes seg names that are neither built in (address, email,
+ * name) nor among known (normalised keys, as db_attr_keys gives them):
+ * each once, in *out, which the caller frees. Returns how many. Such a
+ * name compares as empty for everyone, so the segment matches all or none.
+ */
+size_t
+segment_unknown_attrs(const struct segment *seg, char *const *known,
+    size_t nknown, char ***out)
+{
+	size_t	 n = 0;
+
+	*out = NULL;
+	unknown_collect(seg, known, nknown, out, &n);
+	return n;
 }

@@ -215,14 +215,28 @@ send_start(struct sender *s, struct delivery_claim *c, char **cause)
 	return rc;
 }
 
-/* A row that cannot be started is held with the reason, never dropped. */
+/*
+ * A row that cannot be started is held with the reason, never dropped.
+ * The same reason again (a missing template holds every delivery of a
+ * run) is logged at debug: the run's own line says it once, with the
+ * count and the way out (compose.c).
+ */
 static void
 send_hold(struct sender *s, const struct delivery_claim *c, char *cause)
 {
-	struct delivery_outcome o;
+	static char		*last;
+	struct delivery_outcome	 o;
 
-	log_warnx("send: %s %lld held: %s", c->sysmail ? "sysmail" :
-	    "delivery", (long long)c->id, cause);
+	if (last != NULL && strcmp(last, cause) == 0)
+		log_debug("send: %s %lld held: %s", c->sysmail ? "sysmail" :
+		    "delivery", (long long)c->id, cause);
+	else {
+		log_warnx("send: %s %lld held: %s (the same for others is "
+		    "logged at debug)", c->sysmail ? "sysmail" : "delivery",
+		    (long long)c->id, cause);
+		free(last);
+		last = xstrdup(cause);
+	}
 	memset(&o, 0, sizeof o);
 	o.id = c->id;
 	o.sysmail = c->sysmail;
@@ -420,7 +434,7 @@ send_bounce(struct sender *s, const struct delivery_claim *c,
 	hard = classify_bounce_is_hard(r->status[0] != '\0' ? r->status :
 	    NULL, r->reply);
 	if (bounce_record(s->ctx->db, s->ctx->conf, &s->ctx->keys,
-	    c->subscriber_id, c->id, hard, r->status, r->reply, "smtp") == -1)
+	    c->subscriber_id, c->id, hard, r->status, r->reply, NULL) == -1)
 		log_warnx("send: delivery %lld: cannot record the bounce",
 		    (long long)c->id);
 }

@@ -162,6 +162,40 @@ tmpl_free(struct tmpl *t)
 	free(t);
 }
 
+static void
+partials_collect(const struct tmpl_list *l, char ***names, size_t *n)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].kind == TN_PARTIAL) {
+			for (j = 0; j < *n; j++)
+				if (strcmp((*names)[j], l->v[i].name) == 0)
+					break;
+			if (j == *n) {
+				*names = xreallocarray(*names, *n + 1,
+				    sizeof **names);
+				(*names)[(*n)++] = xstrdup(l->v[i].name);
+			}
+		}
+		partials_collect(&l->v[i].children, names, n);
+	}
+}
+
+/*
+ * The partials t names, each once; the caller frees them. A missing
+ * partial renders as nothing, so check-config asks for them here.
+ */
+size_t
+tmpl_partial_names(const struct tmpl *t, char ***names)
+{
+	size_t	 n = 0;
+
+	*names = NULL;
+	partials_collect(&t->nodes, names, &n);
+	return n;
+}
+
 static int
 parse_error(struct tmpl_parser *p, int line, const char *fmt, ...)
 {

@@ -116,19 +116,38 @@ mac_equal(const char *a, const char *b)
 }
 
 /*
- * Checks a token for a purpose; on success stores the delivery id. A token
- * of the wrong length or alphabet, or whose MAC does not match under the
- * current key (or the old key during its grace period), fails.
+ * The old key signs nothing; its tokens (in mail sent before a rotation)
+ * are accepted until the given time, checked at each use, so a daemon
+ * that has been running since before then stops accepting them on time.
  */
-int
-token_check(const struct token_keys *k, enum token_purpose purpose,
-    const char *token, int64_t *id)
+void
+token_keys_old_until(struct token_keys *k, time_t until)
 {
-	char		 mac[MAC_DIGITS + 1];
+	k->old_until = until;
+}
+
+const char *
+token_purpose_name(enum token_purpose purpose)
+{
+	switch (purpose) {
+	case TOKEN_BOUNCE:
+		return "bounce";
+	case TOKEN_REPLY:
+		return "reply";
+	case TOKEN_UNSUBSCRIBE:
+		return "unsubscribe";
+	}
+	return "unknown";
+}
+
+/* The delivery id in a token's leading digits; -1 on a bad shape. */
+static int
+token_parse(const char *token, uint64_t *v)
+{
 	size_t		 len, n, i;
-	uint64_t	 v = 0;
 	int		 d;
 
+	*v = 0;
 	if (token == NULL)
 		return -1;
 	len = strlen(token);
@@ -139,22 +158,57 @@ token_check(const struct token_keys *k, enum token_purpose purpose,
 		if ((d = b32_value(token[i])) == -1)
 			return -1;
 		if (i < n) {
-			if (v > (UINT64_MAX >> 5))
+			if (*v > (UINT64_MAX >> 5))
 				return -1;
-			v = (v << 5) | (uint64_t)d;
+			*v = (*v << 5) | (uint64_t)d;
 		}
 	}
-	if (v > INT64_MAX)
-		return -1;
+	return *v > INT64_MAX ? -1 : 0;
+}
+
+/*
+ * Checks a token for a purpose; on success fills *ref (the purpose it was
+ * made for and the delivery it names). TOKEN_BAD: wrong length or
+ * alphabet, or a MAC that matches neither key. TOKEN_EXPIRED: made with
+ * the old key, whose grace period has ended by now.
+ */
+int
+token_verify(const struct token_keys *k, enum token_purpose purpose,
+    const char *token, struct token_ref *ref)
+{
+	char		 mac[MAC_DIGITS + 1];
+	uint64_t	 v;
+	int		 old = 0;
+
+	if (token_parse(token, &v) == -1)
+		return TOKEN_BAD;
 	mac_digits(k->key, purpose, (int64_t)v, mac);
-	if (!mac_equal(token + n, mac)) {
+	if (!mac_equal(token + strlen(token) - MAC_DIGITS, mac)) {
 		if (!k->has_old)
-			return -1;
+			return TOKEN_BAD;
 		mac_digits(k->old_key, purpose, (int64_t)v, mac);
-		if (!mac_equal(token + n, mac))
-			return -1;
+		if (!mac_equal(token + strlen(token) - MAC_DIGITS, mac))
+			return TOKEN_BAD;
+		if (clock_now() >= k->old_until)
+			return TOKEN_EXPIRED;
+		old = 1;
 	}
-	*id = (int64_t)v;
+	ref->purpose = purpose;
+	ref->delivery_id = (int64_t)v;
+	ref->old_key = old;
+	return 0;
+}
+
+/* token_verify() when only the delivery matters: 0 or -1. */
+int
+token_check(const struct token_keys *k, enum token_purpose purpose,
+    const char *token, int64_t *id)
+{
+	struct token_ref	 ref;
+
+	if (token_verify(k, purpose, token, &ref) != 0)
+		return -1;
+	*id = ref.delivery_id;
 	return 0;
 }
 

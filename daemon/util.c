@@ -359,12 +359,78 @@ clock_now(void)
 	return time(NULL);
 }
 
-/* Runs f with TZ set to tz (NULL = UTC), restoring it after. */
+/* Prints each line of text with prefix: one error per line stays greppable. */
+void
+lines_print(FILE *f, const char *prefix, const char *text)
+{
+	const char	*p = text, *nl;
+
+	do {
+		nl = strchr(p, '\n');
+		fprintf(f, "%s%.*s\n", prefix, nl != NULL ? (int)(nl - p) :
+		    (int)strlen(p), p);
+		p = nl + 1;
+	} while (nl != NULL);
+}
+
+/*
+ * Whether the C library knows zone tz from the tz database. It would
+ * take an unknown name ("Europe/Londn") as UTC without a word, so the
+ * name must be a TZif file under TZDIR (default /usr/share/zoneinfo).
+ */
+int
+tz_known(const char *tz, char **cause)
+{
+	const char	*dir, *p;
+	char		*path, magic[4];
+	FILE		*f;
+	size_t		 n = 0;
+
+	if (strcmp(tz, "UTC") == 0)
+		return 0;
+	for (p = tz; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && strchr("/_+-", *p) == NULL)
+			break;
+	}
+	if (*tz == '\0' || *p != '\0' || *tz == '/' || strstr(tz, "..")) {
+		xasprintf(cause, "\"%s\" is not a time zone name (such as "
+		    "\"Europe/London\")", tz);
+		return -1;
+	}
+	if ((dir = getenv("TZDIR")) == NULL || *dir == '\0')
+		dir = "/usr/share/zoneinfo";
+	xasprintf(&path, "%s/%s", dir, tz);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(magic, 1, sizeof magic, f);
+		fclose(f);
+	}
+	free(path);
+	if (n != sizeof magic || memcmp(magic, "TZif", 4) != 0) {
+		xasprintf(cause, "\"%s\" is not in the time zone database "
+		    "(%s); use a name such as \"Europe/London\"", tz, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Runs f with TZ set to tz (NULL = UTC), restoring it after. An unknown
+ * zone would silently be UTC; the configuration refuses one, so meeting
+ * one here is a bug, and carrying on would send mail at the wrong hour.
+ */
 static void
 tz_push(const char *tz, char **saved)
 {
+	static char	*known;
 	const char	*old;
+	char		*cause;
 
+	if (tz != NULL && (known == NULL || strcmp(known, tz) != 0)) {
+		if (tz_known(tz, &cause) == -1)
+			fatalx("time zone: %s", cause);
+		free(known);
+		known = xstrdup(tz);
+	}
 	old = getenv("TZ");
 	*saved = old != NULL ? xstrdup(old) : NULL;
 	setenv("TZ", tz != NULL ? tz : "UTC", 1);

@@ -167,6 +167,9 @@ expect_eq "last UID stored" "$(q "SELECT last_uid FROM imap_state WHERE mailbox 
 bounces=$("$CLARION" -c "$C" bounces)
 expect_contains "clarion bounces shows the hard bounce" "$bounces" "m1@members.test"
 expect_contains "and the soft score" "$bounces" "m7@members.test"
+# Times in the configured zone: the zone and the format were swapped, so
+# the zone's name was printed where the time should be.
+expect_not_contains "times are shown, not the zone's name" "$bounces" "Europe/London"
 json=$("$CLARION" -c "$C" bounces --list members --json)
 expect_contains "clarion bounces --json" "$json" '"reason": "hard bounce: 5.1.1'
 

@@ -47,6 +47,9 @@ expect_not_contains "the sample names no unconfigured /var/lib" \
 # The admin's steps, on the installed files: every absolute path in the
 # config moved into the DESTDIR; the relay passwords the sample names.
 sed "s|\"/|\"$R/|" "$conf" > "$T/clarion.conf"
+# The default templates_dir is where make install put them, in the DESTDIR
+# here; check-config below then finds every template each kind needs.
+echo "templates_dir = \"$R$pkgdatadir/templates\";" >> "$T/clarion.conf"
 chmod 600 "$T/clarion.conf"
 for f in $(sed -n 's/^ *password_file = "\(.*\)";$/\1/p' "$T/clarion.conf"); do
 	(umask 077 && echo secret > "$f")

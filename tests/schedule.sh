@@ -28,7 +28,7 @@ expect_contains "and names the kinds" "$out" "is not an event kind"
 out=$(C event add --kind strike --title X --start "12/05/2027" 2>&1); rc=$?
 expect_eq "a bad date exits 65" "$rc" 65
 expect_contains "and shows the format" "$out" "YYYY-MM-DD HH:MM"
-C event add --kind picket --title "Old picket" --start "2027-05-01 07:00" \
+C event add --kind picket --title "Old picket" --start "2027-05-01 07:00" --force \
 	>/dev/null
 out=$(C event list); rc=$?
 expect_eq "event list exits 0" "$rc" 0

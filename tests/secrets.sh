@@ -33,7 +33,7 @@ wait_for test -e "$T/sink.ready" || skip "the SMTP sink did not start"
 printf '%s\n' "$PW" > "$T/smtp.pw"
 conf() { # conf FILE PASSWORD_FILE [extra]
 	f=$1; pwf=$2; shift 2
-	make_config "$f" 'tick = 1;' 'log_level = "debug";' 'transport = "smtp";' \
+	make_config "$f" 'tick = 1;' 'log_level = "debug";' 'transport = "smtp";' 'inbound = "external";' \
 	    "smtp = { url = \"smtps://localhost:$SMTPS_PORT\"; user = \"alice\"; password_file = \"$pwf\"; ca_file = \"$T/certs/ca.pem\"; timeout = 60; };" \
 	    "delivery = { retry_initial = 1; };" "$@"
 }

@@ -56,6 +56,9 @@ sup() { q "SELECT reason FROM suppressions WHERE address = '$1'"; }
 bnc() { q "SELECT hard || ' ' || status || ' ' || source FROM bounces WHERE subscriber_id = $1"; }
 expect_eq "550 5.1.1 scores a hard bounce" "$(bnc 9002)" "1 5.1.1 smtp"
 expect_eq "and the address is suppressed" "$(sup reject-a@example.net)" "hard-bounce"
+expect_contains "clarion bounces: attributed to our own SMTP session" \
+    "$("$CLARION" -c "$T/c.conf" bounces | grep -A1 reject-a@example.net)" \
+    "attributed by: refused in our SMTP session for delivery"
 expect_eq "554 5.7.1 scores a soft one" "$(bnc 9003)" "0 5.7.1 smtp"
 expect_eq "and does not suppress the member" "$(sup pol-a@example.net)" ""
 expect_eq "temporary failures score nothing" "$(q "SELECT count(*) FROM bounces WHERE subscriber_id IN (9001, 9004)")" 0

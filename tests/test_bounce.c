@@ -21,6 +21,8 @@
 static char	 dir[] = "/tmp/clarion-bounce-XXXXXX";
 static struct config conf;
 static struct token_keys keys;
+/* A report by mail attributed by the bounce token of delivery 0. */
+static const struct token_ref bt = { TOKEN_BOUNCE, 0, 0 };
 
 static void
 at(long long t)
@@ -122,7 +124,7 @@ test_soft(struct db *db)
 	at(T0);
 	for (i = 1; i <= 4; i++)
 		rc |= bounce_record(db, &conf, &keys, 1, 0, 0, "5.2.2",
-		    "mailbox full", "dsn");
+		    "mailbox full", &bt);
 	is_int(rc, 0, "four soft bounces at once do not disable");
 	ok(near(scalar_f(db, "SELECT score FROM bounce_scores WHERE "
 	    "subscriber_id = 1"), 4), "score is 4");
@@ -130,7 +132,7 @@ test_soft(struct db *db)
 	    "subscriber_id = 1 AND status = 'subscribed'"), 2,
 	    "still subscribed to both lists");
 	is_int(bounce_record(db, &conf, &keys, 1, 0, 0, "5.2.2",
-	    "mailbox full", "dsn"), 1, "the fifth reaches the threshold: "
+	    "mailbox full", &bt), 1, "the fifth reaches the threshold: "
 	    "disabled");
 	is_int(count(db, "SELECT count(*) FROM memberships WHERE "
 	    "subscriber_id = 1 AND status = 'subscribed'"), 0,
@@ -141,7 +143,7 @@ test_soft(struct db *db)
 	is_int(count(db, "SELECT disabled_at FROM bounce_scores WHERE "
 	    "subscriber_id = 1"), T0, "disabled_at is now");
 	is_int(bounce_record(db, &conf, &keys, 1, 0, 0, "5.2.2",
-	    "mailbox full", "dsn"), 0, "a sixth does not disable again");
+	    "mailbox full", &bt), 0, "a sixth does not disable again");
 	is_int(count(db, "SELECT count(*) FROM bounces WHERE subscriber_id = "
 	    "1 AND hard = 0 AND source = 'dsn'"), 6, "all six are logged");
 }
@@ -150,9 +152,9 @@ static void
 test_decay_stored(struct db *db)
 {
 	at(T0);
-	bounce_record(db, &conf, &keys, 2, 0, 0, "4.2.2", "full", "smtp");
+	bounce_record(db, &conf, &keys, 2, 0, 0, "4.2.2", "full", NULL);
 	at(T0 + 30 * DAY);
-	bounce_record(db, &conf, &keys, 2, 0, 0, "4.2.2", "full", "smtp");
+	bounce_record(db, &conf, &keys, 2, 0, 0, "4.2.2", "full", NULL);
 	ok(near(scalar_f(db, "SELECT score FROM bounce_scores WHERE "
 	    "subscriber_id = 2"), 1.5), "1 decayed over a window + 1 = 1.5");
 	is_int(count(db, "SELECT last_bounce_at FROM bounce_scores WHERE "
@@ -171,12 +173,12 @@ test_weekly(struct db *db)
 	for (week = 0; week < 8; week++) {
 		at(T0 + week * 7 * DAY);
 		rc |= bounce_record(db, &conf, &keys, 3, 0, 0, "5.7.1",
-		    "blocked", "dsn");
+		    "blocked", &bt);
 	}
 	is_int(rc, 0, "eight weekly soft bounces do not disable");
 	at(T0 + 8 * 7 * DAY);
 	is_int(bounce_record(db, &conf, &keys, 3, 0, 0, "5.7.1", "blocked",
-	    "dsn"), 1, "the ninth does");
+	    &bt), 1, "the ninth does");
 }
 
 static void
@@ -186,7 +188,7 @@ test_hard(struct db *db)
 
 	at(T0 + DAY);
 	is_int(bounce_record(db, &conf, &keys, 4, 0, 1, "5.1.1",
-	    "user unknown", "dsn"), 1, "a hard bounce disables at once");
+	    "user unknown", &bt), 1, "a hard bounce disables at once");
 	is_int(count(db, "SELECT count(*) FROM memberships WHERE "
 	    "subscriber_id = 4 AND status = 'subscribed'"), 0,
 	    "unsubscribed from every list");
@@ -198,12 +200,51 @@ test_hard(struct db *db)
 	is_str(s, "hard bounce: 5.1.1 user unknown", "the reason is kept");
 	free(s);
 	is_int(bounce_record(db, &conf, &keys, 4, 0, 1, "5.1.1",
-	    "user unknown", "dsn"), 0, "a second hard bounce (of mail sent "
+	    "user unknown", &bt), 0, "a second hard bounce (of mail sent "
 	    "before the first) does not disable again");
 	is_int(count(db, "SELECT count(*) FROM bounces WHERE subscriber_id = "
 	    "4"), 2, "but is logged");
-	is_int(bounce_record(db, &conf, &keys, 0, 0, 1, "5.1.1", "x", "dsn"),
+	is_int(bounce_record(db, &conf, &keys, 0, 0, 1, "5.1.1", "x", &bt),
 	    -1, "no subscriber: an error");
+	s = scalar_s(db, "SELECT x.source || '/' || x.token_purpose FROM "
+	    "bounce_scores b JOIN bounces x ON x.id = b.bounce_id WHERE "
+	    "b.subscriber_id = 4");
+	is_str(s, "dsn/bounce", "the disabling bounce's token is recorded");
+	free(s);
+}
+
+/*
+ * security (attribution): where the effect is applied, only the bounce
+ * token of the delivery counts; reply and unsubscribe tokens, or another
+ * delivery's token, record nothing.
+ */
+static void
+test_wrong_token(struct db *db)
+{
+	static const struct token_ref rt = { TOKEN_REPLY, 0, 0 };
+	static const struct token_ref ut = { TOKEN_UNSUBSCRIBE, 0, 0 };
+	static const struct token_ref other = { TOKEN_BOUNCE, 99, 0 };
+	long	 before;
+
+	at(T0 + DAY);
+	before = count(db, "SELECT count(*) FROM bounces");
+	is_int(bounce_record(db, &conf, &keys, 6, 0, 1, "5.1.1", "forged",
+	    &rt), -1, "a reply token cannot record a bounce");
+	is_int(bounce_record(db, &conf, &keys, 6, 0, 1, "5.1.1", "forged",
+	    &ut), -1, "nor an unsubscribe token");
+	is_int(bounce_record(db, &conf, &keys, 6, 0, 1, "5.1.1", "forged",
+	    &other), -1, "nor another delivery's bounce token");
+	is_int(bounce_complaint(db, &keys, 6, 0, &ut, "abuse"), -1,
+	    "an unsubscribe token cannot record a complaint");
+	is_int(bounce_complaint(db, &keys, 6, 0, NULL, "abuse"), -1,
+	    "nor can no token");
+	is_int(count(db, "SELECT count(*) FROM bounces"), before,
+	    "nothing was recorded");
+	is_int(count(db, "SELECT count(*) FROM memberships WHERE "
+	    "subscriber_id = 6 AND status = 'subscribed'"), 2,
+	    "the member is still on both lists");
+	is_int(count(db, "SELECT count(*) FROM suppressions WHERE address = "
+	    "'m6@members.test'"), 0, "and not suppressed");
 }
 
 /* Inside the caller's transaction, a rollback undoes the bounce too. */
@@ -215,7 +256,7 @@ test_nested(struct db *db)
 	before = count(db, "SELECT count(*) FROM bounces");
 	db_begin(db);
 	is_int(bounce_record(db, &conf, &keys, 5, 0, 1, "5.1.1", "gone",
-	    "smtp"), 1, "recorded inside a transaction");
+	    NULL), 1, "recorded inside a transaction");
 	db_rollback(db);
 	is_int(count(db, "SELECT count(*) FROM bounces"), before,
 	    "the caller's rollback discards the bounce");
@@ -249,7 +290,7 @@ test_digest(struct db *db)
 	is_int(count(db, "SELECT count(*) FROM bounce_scores WHERE "
 	    "disabled_at IS NOT NULL AND digested = 0"), 0, "all marked digested");
 	at(T0 + 72 * DAY);
-	bounce_record(db, &conf, &keys, 6, 0, 1, "5.1.1", "gone", "dsn");
+	bounce_record(db, &conf, &keys, 6, 0, 1, "5.1.1", "gone", &bt);
 	bounce_digest(db, &conf, clock_now(), &cause);
 	is_int(count(db, "SELECT count(*) FROM sysmail WHERE kind = "
 	    "'digest'"), 2, "not again before digest_interval");
@@ -296,6 +337,7 @@ main(void)
 	test_weekly(db);
 	test_hard(db);
 	test_nested(db);
+	test_wrong_token(db);
 	test_digest(db);
 	db_close(db);
 	snprintf(path, sizeof path, "rm -rf %s", dir);

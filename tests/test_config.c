@@ -17,11 +17,15 @@ static char	 dir[] = "/tmp/clarion-config-XXXXXX";
 static char *
 write_conf(const char *name, const char *text, mode_t mode)
 {
-	char	*path, *cause;
+	char	*path, *cause, *full;
 
+	/* The default templates_dir exists only after make install. */
+	xasprintf(&full, "%s%s", text, strstr(text, "templates_dir") == NULL &&
+	    strstr(text, "domain") != NULL ? "templates_dir = \".\";\n" : "");
 	xasprintf(&path, "%s/%s", dir, name);
-	if (file_write_atomic(path, text, strlen(text), mode, &cause) == -1)
+	if (file_write_atomic(path, full, strlen(full), mode, &cause) == -1)
 		fatalx("%s", cause);
+	free(full);
 	chmod(path, mode);
 	return path;
 }
@@ -62,6 +66,7 @@ test_good(void)
 	    "domain = \"example.org\";\n"
 	    "database = \"state/c.db\";\n"
 	    "transport = \"smtp\";\n"
+	    "inbound = \"external\";\n"
 	    "smtp = { url = \"smtps://127.0.0.1:465\"; connections = 8;\n"
 	    "  timeout = \"2m\"; };\n"
 	    "rate = { per_hour = 500; };\n"
@@ -127,7 +132,7 @@ test_errors(void)
 	    "not \"25:00\"", "bad time of day");
 	expect("domain = \"example.org\"\ntick = 5;\nlog_level = ;\n",
 	    "3: syntax error: syntax error", "syntax error with its line");
-	expect("tick = 5;\n", " domain: required: the mail domain Clarion's "
+	expect("tick = 5;\ntemplates_dir = \".\";\n", " domain: required: the mail domain Clarion's "
 	    "own addresses use, such as \"example.org\"",
 	    "missing required key");
 
@@ -155,9 +160,10 @@ test_errors(void)
 	    "(the outbox transport needs no relay)");
 	free(got);
 	got = load_error("domain = \"example.org\";\ntransport = \"smtp\";\n"
+	    "inbound = \"external\";\n"
 	    "smtp = { url = \"smtps://127.0.0.1\"; password_file = \"pw\"; };\n",
 	    0644);
-	xasprintf(&want, "%s/c.conf: smtp.password_file: %s/pw: holds a "
+	xasprintf(&want, "%s/c.conf:4: smtp.password_file: %s/pw: holds a "
 	    "secret but is readable by group or others (mode 0644); fix: "
 	    "chmod 600 %s/pw", dir, dir, dir);
 	is_str(got, want, "a readable password file is refused");
@@ -182,6 +188,43 @@ test_errors(void)
 	}
 }
 
+/* Every error in one run, each at its line, then how many. */
+static void
+test_all_errors(void)
+{
+	char	*want;
+
+	xasprintf(&want, "%s/c.conf:7: frob: unknown key\n"
+	    "%s/c.conf:2: timezone: \"Mars/Olympus\" is not in the time zone "
+	    "database (/usr/share/zoneinfo); use a name such as "
+	    "\"Europe/London\"\n"
+	    "%s/c.conf:6: templates_dir: %s/nope: No such file or directory\n"
+	    "%s/c.conf:5: addresses.unsubscribe_url: must be an https:// "
+	    "address (RFC 8058 one-click unsubscribe), not \"http://x.org/u\"\n"
+	    "%s/c.conf:3: transport: \"smtp\" sends real mail, but "
+	    "imap.enabled is false: nothing reads the replies, bounces and "
+	    "unsubscribe requests sent to unsubscribe+...@example.org; enable "
+	    "imap, or set inbound = \"external\" if something else handles "
+	    "that mail\n%s/c.conf: 5 errors", dir, dir, dir, dir, dir, dir,
+	    dir);
+	{
+		char	*got = load_error("domain = \"example.org\";\n"
+		    "timezone = \"Mars/Olympus\";\ntransport = \"smtp\";\n"
+		    "smtp = { url = \"smtps://x\"; };\n"
+		    "addresses = { unsubscribe_url = \"http://x.org/u\"; };\n"
+		    "templates_dir = \"nope\";\nfrob = 1;\n", 0600);
+
+		is_str(got, want, "every error is reported, in one run");
+		free(got);
+	}
+	free(want);
+	expect("domain = \"example.org\";\ninbound = \"external\";\n"
+	    "imap = { enabled = true; url = \"imaps://x\"; user = \"u\";\n"
+	    "  password = \"p\"; };\n", "2: inbound: \"external\" says "
+	    "something other than Clarion reads the replies, but imap.enabled "
+	    "is true", "inbound external with imap on is a contradiction");
+}
+
 static void
 test_keys_table(void)
 {
@@ -201,6 +244,7 @@ main(void)
 		fatal("mkdtemp");
 	test_good();
 	test_errors();
+	test_all_errors();
 	test_keys_table();
 	return tap_done();
 }

@@ -78,6 +78,7 @@ test_token_rotation(void)
 	/* Rotated: the new secret signs, the old one is still accepted. */
 	token_keys_init(&after, new_secret, sizeof new_secret, old_secret,
 	    sizeof old_secret);
+	token_keys_old_until(&after, clock_now() + 3600);
 	ok(token_check(&after, TOKEN_REPLY, t, &id) == 0 && id == 77,
 	    "a token made under the old key verifies with the rotated keys");
 	token_make(&after, TOKEN_REPLY, 77, t2, sizeof t2);
@@ -91,6 +92,42 @@ test_token_rotation(void)
 	    "an old token fails once the old key is dropped");
 	ok(token_check(&later, TOKEN_REPLY, t2, &id) == 0,
 	    "a new token still verifies once the old key is dropped");
+}
+
+/*
+ * security (key rotation): the grace period ends while the keys are
+ * loaded (a daemon started before token_old_until): the old key's tokens
+ * are refused from then, by the same keys, without a reload.
+ */
+static void
+test_token_expiry(void)
+{
+	struct token_keys	 before, after;
+	struct token_ref	 ref;
+	char			 t[TOKEN_MAX], t2[TOKEN_MAX];
+
+	setenv("CLARION_NOW", "1800000000", 1);
+	token_keys_init(&before, old_secret, sizeof old_secret, NULL, 0);
+	token_make(&before, TOKEN_UNSUBSCRIBE, 31, t, sizeof t);
+	token_keys_init(&after, new_secret, sizeof new_secret, old_secret,
+	    sizeof old_secret);
+	token_keys_old_until(&after, 1800000100);
+	token_make(&after, TOKEN_UNSUBSCRIBE, 32, t2, sizeof t2);
+	ok(token_verify(&after, TOKEN_UNSUBSCRIBE, t, &ref) == 0 &&
+	    ref.delivery_id == 31 && ref.old_key == 1 &&
+	    ref.purpose == TOKEN_UNSUBSCRIBE,
+	    "before token_old_until: an old token verifies, marked old");
+	setenv("CLARION_NOW", "1800000100", 1);
+	is_int(token_verify(&after, TOKEN_UNSUBSCRIBE, t, &ref), TOKEN_EXPIRED,
+	    "at token_old_until the same keys refuse it as expired");
+	ok(token_verify(&after, TOKEN_UNSUBSCRIBE, t2, &ref) == 0 &&
+	    ref.old_key == 0, "while new tokens still verify");
+	token_keys_init(&after, new_secret, sizeof new_secret, old_secret,
+	    sizeof old_secret);
+	setenv("CLARION_NOW", "1800000000", 1);
+	is_int(token_verify(&after, TOKEN_UNSUBSCRIBE, t, &ref), TOKEN_EXPIRED,
+	    "keys whose grace period was never set accept no old token");
+	unsetenv("CLARION_NOW");
 }
 
 /*
@@ -319,17 +356,47 @@ test_classify(void)
 	buf_free(&b);
 }
 
+/* libetpan's recursion is bounded whatever the spelling of the field. */
+static void
+test_depth_bound(void)
+{
+	static const char *const spellings[] = {
+		"Content-Type: message/rfc822\r\n",
+		"Content-Type : message/rfc822\r\n",
+		"content-TYPE\r\n :\r\n message/rfc822\r\n",
+		"CONTENT-TYPE\t: =?us-ascii?Q?message/rfc822?=\r\n",
+		"Content-Type (c) : message/rfc822\r\n",
+	};
+	const char	*s;
+	size_t		 i;
+
+	for (i = 0; i < nitems(spellings); i++) {
+		s = spellings[i];
+		ok(classify_mime_depth_bound(s, strlen(s), 10) == 4,
+		    "one level counted for \"%.*s\"", (int)strcspn(s, "\r"),
+		    s);
+	}
+	s = "Subject: no type\r\n\r\nbody\r\n";
+	ok(classify_mime_depth_bound(s, strlen(s), 10) == 2,
+	    "a message without Content-Type: the root and its body");
+	s = "content-type content-type content-type content-type";
+	ok(classify_mime_depth_bound(s, strlen(s), 2) == 2 * 3 + 2,
+	    "counting stops past the limit");
+}
+
 int
 main(void)
 {
 	log_init("test_hostile", 0, LOG_LEVEL_ERROR);
 	test_token_shape();
 	test_token_rotation();
+	test_token_expiry();
 	test_suppression_rotation();
 	test_address();
 	test_csv();
 	test_template();
 	test_config();
 	test_classify();
+	test_depth_bound();
 	return tap_done();
 }

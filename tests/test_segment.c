@@ -58,10 +58,44 @@ sel(const char *expr, const char *want)
 	free(got);
 }
 
+/* The names a segment uses that no member has, each once, in order. */
+static void
+unknown(const char *expr, const char *want)
+{
+	static char	*known[] = { "union", "ward" };
+	struct segment	*seg;
+	struct buf	 b;
+	char		**u, *cause;
+	size_t		 n, i;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	if ((seg = segment_parse(expr, &cause)) == NULL) {
+		ok(0, "%s: %s", expr, cause);
+		free(cause);
+		return;
+	}
+	n = segment_unknown_attrs(seg, known, nitems(known), &u);
+	for (i = 0; i < n; i++) {
+		buf_addf(&b, "%s%s", i > 0 ? "," : "", u[i]);
+		free(u[i]);
+	}
+	free(u);
+	is_str(b.data, want, "unknown attributes of %s", expr);
+	buf_free(&b);
+	segment_free(seg);
+}
+
 int
 main(void)
 {
 	char	*deep, *k;
+
+	unknown("ward = 'Hillside'", "");
+	unknown("wrad != 'Hillside'", "wrad");
+	unknown("Wrad = 'x' or (unoin in ('a') and not has wrad) or name = ''",
+	    "wrad,unoin");
+	unknown("email = 'a@b' and address = 'a@b' and has union", "");
 
 	sel("ward = 'Hillside'", "ab");
 	sel("ward = \"Hillside\"", "ab");

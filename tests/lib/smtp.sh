@@ -47,7 +47,7 @@ on_exit sink_stop
 # smtp_config FILE [extra lines]: the smtp transport to the sink over SMTPS.
 smtp_config() {
 	f=$1; shift
-	make_config "$f" 'transport = "smtp";' \
+	make_config "$f" 'transport = "smtp";' 'inbound = "external";' \
 		"smtp = { url = \"smtps://localhost:$SMTPS_PORT\"; user = \"alice\"; password = \"secret\"; ca_file = \"$T/certs/ca.pem\"; connections = ${CONNS:-4}; timeout = 10; };" \
 		"$@"
 }

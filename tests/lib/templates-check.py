@@ -62,7 +62,7 @@ for path in sorted(glob.glob(f"{DATA}/*.json")):
     check(html.rstrip().endswith("</html>"), f"{name}: HTML is closed")
 
 # Every member-facing template says why and how to leave, in both parts.
-for name in ("bulletin", "newsletter", "notice", "reminder"):
+for name in ("bulletin", "newsletter", "message", "notice", "reminder"):
     check(name in used, f"{name}: has sample data")
 
 for path in sorted(glob.glob(f"{TEMPLATES}/*.mustache")):
