@@ -329,6 +329,7 @@ static void
 teardown(struct daemon_ctx *ctx)
 {
 	inbound_stop(ctx);
+	send_finish(ctx);
 	send_shutdown();
 	composer_free(ctx->composer);
 	db_state_set(ctx->db, "pid", "0");
