@@ -304,8 +304,6 @@ setup(const char *path, int *code, char **cause)
 		return NULL;
 	ctx = xcalloc(1, sizeof *ctx);
 	ctx->conf = conf;
-	if (keys_load(conf, &ctx->keys, cause) == -1)
-		goto fail;
 	/* A missing database makes no lock file: db_open() says what to do. */
 	if (access(conf->database, F_OK) == 0 &&
 	    daemon_lock(conf->database, &holder, cause) == -1) {
@@ -314,6 +312,10 @@ setup(const char *path, int *code, char **cause)
 	}
 	if ((ctx->db = db_open(conf->database, 0, cause)) == NULL) {
 		*code = db_open_code();
+		goto fail;
+	}
+	if (keys_load(conf, &ctx->keys, cause) == -1) {
+		db_close(ctx->db);
 		goto fail;
 	}
 	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
