@@ -36,7 +36,8 @@ EOF
 	out=$("$CLARIOND" -c "$T/c.conf" --once 2>&1); rc=$?
 	expect_eq "clariond --once exits $code" "$rc" "$code"
 	expect_contains "clariond says why" "$out" "$DB: $word"
-	out=$("$CLARIOND" -c "$T/c.conf" 2>&1); rc=$?
+	# (A daemon that accepts the file would run on: stop it after 20 s.)
+	out=$(timeout 20 "$CLARIOND" -c "$T/c.conf" 2>&1); rc=$?
 	expect_eq "clariond exits $code" "$rc" "$code"
 	check "no backup was written from it" test ! -e "$T/backup-attempt.db"
 }
