@@ -575,10 +575,10 @@ db_open(const char *path, int create, char **cause)
 	if (access(path, F_OK) == -1) {
 		if (!create) {
 			db_open_failure = EX_NOINPUT;
-			xasprintf(cause, "%s: no database here. For a new "
-			    "installation run 'clarion init'; if the database "
-			    "was lost, restore the last backup with 'clarion "
-			    "restore BACKUP'", path);
+			xasprintf(cause, "%s: no database here; for a new "
+			    "installation run 'clarion init' first; if the "
+			    "database was lost, restore the last backup with "
+			    "'clarion restore BACKUP'", path);
 			return NULL;
 		}
 		if (db_create_private(path, cause) == -1)
