@@ -727,10 +727,8 @@ send_loop(struct sender *s)
 			if (ss.npending == 0 && mono_ms() >= ss.claim_at)
 				continue;
 			/* Nothing on the wire: wait for the next try. */
-			if (daemon_stopping(s->ctx) || more) {
-				more = ss.npending > 0 || claiming;
+			if (daemon_stopping(s->ctx) || more)
 				break;
-			}
 			ms = send_wait_ms();
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = (long)(ms % 1000) * 1000000;
