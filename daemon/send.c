@@ -744,7 +744,8 @@ send_loop(struct sender *s)
 /*
  * Once per daemon start: deliveries left in 'sending' by a crash are the
  * only ones whose fate is unknown. Report them, then resend or hold them
- * as delivery.after_crash says.
+ * as delivery.after_crash says. Only the holder of the database's daemon
+ * lock gets here, so no live daemon is sending them.
  */
 int
 send_recover(struct daemon_ctx *ctx)
