@@ -212,6 +212,9 @@ void	 db_busy_timeout(struct db *, int);
 void	 db_close(struct db *);
 int	 db_schema_version(void);
 int	 db_user_version(struct db *);
+int	 db_atomic(struct db *, int (*)(struct db *, void *), void *,
+	     char **);
+int	 db_trial(struct db *, int (*)(struct db *, void *), void *, char **);
 int	 db_begin(struct db *);	/* BEGIN IMMEDIATE */
 int	 db_commit(struct db *);
 void	 db_rollback(struct db *);
@@ -431,6 +434,10 @@ int	 db_run_cancel_pending(struct db *, int64_t, const char *,
 int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
 int	 db_run_cancel(struct db *, int64_t, time_t, long *);
 int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
+/* run.c: what an officer may do to a run */
+int	 run_cancel_unsent(struct db *, int64_t, long *, char **);
+int	 run_held_release(struct db *, int64_t, int, long *, char **);
+int	 run_missed_resend(struct db *, int64_t, long *, char **);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);
@@ -443,6 +450,8 @@ char	*ical_invite(const struct event *, const char *, const char *, int,
 	     const char *, const char *, const char *, time_t);
 
 /* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
+int	 feed_add(struct db *, const char *, int64_t *, char **);
+int	 feed_remove(struct db *, int64_t, int, time_t, long *, char **);
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
 	     int *, int *, char **);
 
@@ -566,7 +575,6 @@ int	 db_inbound_unmark(struct db *);
 int	 db_inbound_quarantined(struct db *, long *, time_t *);
 int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
 	     const char *, size_t, const char *);
-int	 db_atomic(struct db *, int (*)(void *), void *);
 
 /* compose.c, db_compose.c: runs -> deliveries -> the bytes of each message */
 struct recipient;
@@ -703,6 +711,9 @@ int	 db_unsuppress(struct db *, const struct token_keys *, const char *,
 	     const char *);
 int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *);
+/* subscriber.c: the rules about subscribers, above the store */
+int	 subscriber_unsubscribe(struct db *, const struct token_keys *,
+	     int64_t, int64_t, const char *, const char *, char **);
 #define DB_HASH_HEX 65
 int	 db_address_hash(const struct token_keys *, const char *, int,
 	     char *);

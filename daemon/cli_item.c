@@ -394,21 +394,36 @@ item_complete(const struct item *it)
 	return 1;
 }
 
+struct item_write {
+	struct item	*it;
+	int		 insert;
+	const char	*status;
+	int		 cancelled;
+	char		**cause;
+};
+
+static int
+item_store_one(struct db *db, void *arg)
+{
+	struct item_write *w = arg;
+
+	return w->insert ? db_item_insert(db, w->it, clock_now(), w->cause) :
+	    db_item_update(db, w->it, clock_now(), w->cause);
+}
+
 static int
 item_store(struct cli *cli, struct item *it, int insert)
 {
-	struct db	*db = cli_db(cli);
+	struct item_write w;
 	char		*cause = NULL;
 	int		 rc;
 
-	if (db_begin(db) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
-	rc = insert ? db_item_insert(db, it, clock_now(), &cause) :
-	    db_item_update(db, it, clock_now(), &cause);
-	if (rc == -1 || db_commit(db) == -1) {
-		db_rollback(db);
-		rc = cli_error(insert ? EX_DATAERR : EX_SOFTWARE, "%s",
-		    cause ? cause : db_errmsg(db));
+	memset(&w, 0, sizeof w);
+	w.it = it;
+	w.insert = insert;
+	w.cause = &cause;
+	if (db_atomic(cli_db(cli), item_store_one, &w, &cause) == -1) {
+		rc = cli_error(insert ? EX_DATAERR : EX_SOFTWARE, "%s", cause);
 		free(cause);
 		return rc;
 	}
@@ -688,13 +703,29 @@ item_show(struct cli *cli, const char *key)
 	return EX_OK;
 }
 
+static int
+item_status_one(struct db *db, void *arg)
+{
+	struct item_write *w = arg;
+
+	if (db_item_set_status(db, w->it->id, w->status, clock_now()) == -1)
+		return -1;
+	if (strcmp(w->status, "active") == 0)
+		return 0;
+	return db_run_cancel_pending(db, w->it->id, NULL, strcmp(w->status,
+	    "paused") == 0 ? "the item was paused" : "the item was cancelled",
+	    clock_now());
+}
+
 /* pause, resume, cancel: the status, and pending runs where it stops. */
 static int
 item_status(struct cli *cli, const char *key, const char *verb)
 {
 	struct db	*db = cli_db(cli);
+	struct item_write w;
 	struct item	 it;
 	const char	*status;
+	char		*cause = NULL;
 	int		 n = 0;
 
 	if (item_lookup(cli, key, &it) == -1)
@@ -706,14 +737,14 @@ item_status(struct cli *cli, const char *key, const char *verb)
 		return cli_error(EX_DATAERR, "item %s is %s, not paused", key,
 		    it.status);
 	}
-	if (db_begin(db) == -1 || db_item_set_status(db, it.id, status,
-	    clock_now()) == -1 || (strcmp(status, "active") != 0 &&
-	    (n = db_run_cancel_pending(db, it.id, NULL, strcmp(status,
-	    "paused") == 0 ? "the item was paused" : "the item was cancelled",
-	    clock_now())) == -1) || db_commit(db) == -1) {
-		db_rollback(db);
+	memset(&w, 0, sizeof w);
+	w.it = &it;
+	w.status = status;
+	if ((n = db_atomic(db, item_status_one, &w, &cause)) == -1) {
 		item_clear(&it);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		n = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return n;
 	}
 	printf("item %lld: %s %s", (long long)it.id, it.name, status);
 	if (n > 0)

@@ -317,19 +317,55 @@ preview_parse(int argc, char **argv, struct preview_opts *o, int test)
 	return optind;
 }
 
+struct preview_args {
+	struct cli	*cli;
+	struct preview_opts *o;
+	struct item	*item;
+	int		 test;
+	time_t		 due;
+};
+
+/* Builds the run and shows it (or sends the test). */
+static int
+preview_show(struct db *db, void *arg)
+{
+	struct preview_args *a = arg;
+	struct cli	*cli = a->cli;
+	struct recipient r;
+	struct composer	*c;
+	int64_t		 run;
+	char		*addr = NULL, *name = NULL;
+	json_t		*attrs = NULL;
+	int		 rc;
+
+	if ((rc = preview_run(cli, a->item, a->test, a->due, &run)) != EX_OK ||
+	    (rc = pick_member(cli, a->item, a->o->subscriber, &r, &addr, &name,
+	    &attrs)) != EX_OK)
+		return rc;
+	cli_keys(cli, &cli->keys);
+	c = composer_new(db, cli->conf, &cli->keys);
+	if (a->test)
+		rc = send_test(cli, c, run, &r, a->o->to);
+	else {
+		preview_note(cli, a->item, a->due, &r);
+		rc = print_preview(c, run, &r, a->o->mode);
+	}
+	composer_free(c);
+	free(addr);
+	free(name);
+	json_decref(attrs);
+	return rc;
+}
+
 /* argv[0] is "preview" or "test"; argv[1..] its arguments. */
 int
 cli_item_preview(struct cli *cli, int argc, char **argv)
 {
 	struct preview_opts o;
+	struct preview_args a;
 	struct item	 item;
-	struct recipient r;
-	struct composer	*c;
 	struct db	*db;
-	int64_t		 run;
-	time_t		 due;
-	char		*addr = NULL, *name = NULL;
-	json_t		*attrs = NULL;
+	char		*cause = NULL;
 	int		 i, rc, test = strcmp(argv[0], "test") == 0;
 
 	if ((i = preview_parse(argc, argv, &o, test)) < 0)
@@ -338,33 +374,19 @@ cli_item_preview(struct cli *cli, int argc, char **argv)
 	item_init(&item);
 	if (db_item_find(db, argv[i], &item) == -1)
 		return cli_error(EX_NOINPUT, "%s: no such item", argv[i]);
-	due = preview_due(cli, &item);
-	/* A preview's run is built in this transaction and rolled back. */
-	if (!test && db_begin(db) == -1) {
-		item_clear(&item);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
-	}
-	if ((rc = preview_run(cli, &item, test, due, &run)) != EX_OK ||
-	    (rc = pick_member(cli, &item, o.subscriber, &r, &addr, &name,
-	    &attrs)) != EX_OK) {
-		if (!test)
-			db_rollback(db);
-		item_clear(&item);
-		return rc;
-	}
-	cli_keys(cli, &cli->keys);
-	c = composer_new(db, cli->conf, &cli->keys);
+	a.cli = cli;
+	a.o = &o;
+	a.item = &item;
+	a.test = test;
+	a.due = preview_due(cli, &item);
+	/* A preview's run is built in a unit of work that is rolled back. */
 	if (test)
-		rc = send_test(cli, c, run, &r, o.to);
-	else {
-		preview_note(cli, &item, due, &r);
-		rc = print_preview(c, run, &r, o.mode);
-		db_rollback(db);
+		rc = preview_show(db, &a);
+	else if ((rc = db_trial(db, preview_show, &a, &cause)) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause != NULL ? cause :
+		    "cannot build the preview");
+		free(cause);
 	}
-	composer_free(c);
 	item_clear(&item);
-	free(addr);
-	free(name);
-	json_decref(attrs);
 	return rc;
 }

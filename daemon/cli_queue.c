@@ -222,13 +222,14 @@ static int
 queue_release(struct cli *cli, const struct queue_opts *o, int cancel)
 {
 	struct db	*db = cli_db(cli);
+	char		*cause = NULL;
 	long		 n;
+	int		 rc;
 
-	if (db_begin(db) == -1 ||
-	    db_delivery_release_held(db, o->run, cancel, &n) == -1 ||
-	    db_commit(db) == -1) {
-		db_rollback(db);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	if (run_held_release(db, o->run, cancel, &n, &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("%ld held deliver%s %s\n", n, n == 1 ? "y" : "ies",
 	    cancel ? "cancelled" : "queued again");

@@ -256,6 +256,8 @@ run_cancel(struct cli *cli, const char *arg)
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
+	char		*cause = NULL;
+	int		 rc;
 
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
@@ -266,11 +268,11 @@ run_cancel(struct cli *cli, const char *arg)
 		run_clear(&r);
 		return EX_DATAERR;
 	}
-	if (db_begin(db) == -1 || db_run_cancel(db, r.id, clock_now(),
-	    &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (run_cancel_unsent(db, r.id, &n, &cause) == -1) {
 		run_clear(&r);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("run %lld: cancelled; %ld deliver%s not yet sent cancelled\n",
 	    (long long)r.id, n, n == 1 ? "y" : "ies");
@@ -308,6 +310,7 @@ run_release(struct cli *cli, const char *arg, const struct run_opts *o)
 	struct run	 r;
 	long		 n = 0;
 	char		*cause = NULL;
+	int		 rc;
 
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
@@ -325,11 +328,11 @@ run_release(struct cli *cli, const char *arg, const struct run_opts *o)
 		run_clear(&r);
 		return EX_CONFIG;
 	}
-	if (db_begin(db) == -1 || db_delivery_release_held(db, r.id, 0,
-	    &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (run_held_release(db, r.id, 0, &n, &cause) == -1) {
 		run_clear(&r);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("run %lld: %ld held deliver%s queued again; clariond sends "
 	    "them\n", (long long)r.id, n, n == 1 ? "y" : "ies");
@@ -343,6 +346,8 @@ run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
+	char		*cause = NULL;
+	int		 rc;
 
 	if (!o->to_missed)
 		return cli_usage(run_usage, "resend needs --to-missed (only "
@@ -357,11 +362,11 @@ run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
 		run_clear(&r);
 		return EX_DATAERR;
 	}
-	if (db_begin(db) == -1 || db_run_resend_missed(db, r.id, clock_now(),
-	    &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (run_missed_resend(db, r.id, &n, &cause) == -1) {
 		run_clear(&r);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("run %lld: %ld deliver%s queued again\n", (long long)r.id, n,
 	    n == 1 ? "y" : "ies");

@@ -438,7 +438,7 @@ sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
 {
 	struct list_info	 l;
 	struct token_keys	 keys;
-	char			*a;
+	char			*a, *cause = NULL;
 	int64_t			 id;
 	int			 rc = EX_DATAERR, r;
 
@@ -461,13 +461,10 @@ sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
 	if (o->list != NULL && !sub_is_member(cli, id, &l, a))
 		goto out;
 	cli_keys(cli, &keys);
-	if (db_begin(cli_db(cli)) == -1 ||
-	    db_unsubscribe(cli_db(cli), &keys, id, l.id, "cli") == -1 ||
-	    (o->list == NULL && db_suppress(cli_db(cli), &keys, a,
-	    "unsubscribed", "clarion sub unsubscribe") == -1) ||
-	    db_commit(cli_db(cli)) == -1) {
-		db_rollback(cli_db(cli));
-		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (subscriber_unsubscribe(cli_db(cli), &keys, id, l.id, a, "cli",
+	    &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
 		goto out;
 	}
 	if (o->list != NULL)

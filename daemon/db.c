@@ -334,6 +334,68 @@ db_rollback(struct db *db)
 		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * The one way to run a unit of work: fn runs inside a transaction, its
+ * own BEGIN IMMEDIATE when none is open, else a savepoint in the caller's
+ * (so the outer unit decides). A negative return from fn rolls back and
+ * is passed on; anything else commits and is returned. When fn fails
+ * with -1 and says nothing, the cause is the store's own error, read
+ * before the rollback clears it.
+ */
+int
+db_atomic(struct db *db, int (*fn)(struct db *, void *), void *arg,
+    char **cause)
+{
+	int	 own = sqlite3_get_autocommit(db->sql), rc;
+
+	if (own ? db_begin(db) == -1 :
+	    sqlite3_exec(db->sql, "SAVEPOINT atomic", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: cannot begin a transaction: %s",
+			    db->path, db_errmsg(db));
+		return -1;
+	}
+	rc = fn(db, arg);
+	if (rc == -1 && cause != NULL && *cause == NULL)
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+	if (own) {
+		if (rc < 0)
+			db_rollback(db);
+		else if (db_commit(db) == -1) {
+			if (cause != NULL && *cause == NULL)
+				xasprintf(cause, "%s: cannot commit", db->path);
+			return -1;
+		}
+		return rc;
+	}
+	if (rc < 0)
+		sqlite3_exec(db->sql, "ROLLBACK TO atomic", NULL, NULL, NULL);
+	sqlite3_exec(db->sql, "RELEASE atomic", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * A unit of work that is never kept (a preview builds its run and shows
+ * it): fn's return is passed on, and everything it wrote is rolled back.
+ */
+int
+db_trial(struct db *db, int (*fn)(struct db *, void *), void *arg,
+    char **cause)
+{
+	int	 rc;
+
+	if (db_begin(db) == -1) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: cannot begin a transaction: %s",
+			    db->path, db_errmsg(db));
+		return -1;
+	}
+	rc = fn(db, arg);
+	db_rollback(db);
+	return rc;
+}
+
 int
 db_user_version(struct db *db)
 {

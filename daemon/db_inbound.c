@@ -318,30 +318,3 @@ db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
 		return -1;
 	return sqlite3_changes(db->sql) == 1 ? 0 : 1;
 }
-
-/*
- * Runs f inside a transaction: its own BEGIN IMMEDIATE when none is open,
- * else a savepoint in the caller's, so the caller's transaction decides.
- */
-int
-db_atomic(struct db *db, int (*f)(void *), void *arg)
-{
-	int	 own = sqlite3_get_autocommit(db->sql), rc;
-
-	if (own ? db_begin(db) == -1 :
-	    sqlite3_exec(db->sql, "SAVEPOINT atomic", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	rc = f(arg);
-	if (own) {
-		if (rc == -1)
-			db_rollback(db);
-		else if (db_commit(db) == -1)
-			return -1;
-		return rc;
-	}
-	if (rc == -1)
-		sqlite3_exec(db->sql, "ROLLBACK TO atomic", NULL, NULL, NULL);
-	sqlite3_exec(db->sql, "RELEASE atomic", NULL, NULL, NULL);
-	return rc;
-}

@@ -464,33 +464,50 @@ quarantine_report(struct effect *e)
  * The test hook's crash sits between the two. -2: applying failed and
  * nothing was written.
  */
+struct record_work {
+	struct inbound	*in;
+	struct effect	*e;
+	int		 apply;
+	int64_t		 id;
+};
+
+static int
+record_one(struct db *db, void *arg)
+{
+	struct record_work *w = arg;
+	struct effect	*e = w->e;
+
+	if (w->apply && effect_apply(e) == -1)
+		return -2;
+	if (e->quarantine != NULL)
+		quarantine_report(e);
+	e->rec.action = e->action;
+	if (db_inbound_insert(db, &e->rec, &w->id) == -1 ||
+	    db_inbound_unmark(db) == -1 ||
+	    db_imap_state_set(db, w->in->mailbox, w->in->uidvalidity,
+	    e->uid) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 record_and_file(struct inbound *in, struct effect *e, int apply,
     char **cause)
 {
-	int64_t	 id;
+	struct record_work w;
+	char	*why = NULL;
+	int	 rc;
 
-	if (db_begin(in->db) == -1) {
-		xasprintf(cause, "%s: cannot begin a transaction",
-		    in->db->path);
-		return -1;
-	}
-	if (apply && effect_apply(e) == -1) {
-		db_rollback(in->db);
-		return -2;
-	}
-	if (e->quarantine != NULL)
-		quarantine_report(e);
-	e->rec.action = e->action;
-	if (db_inbound_insert(in->db, &e->rec, &id) == -1 ||
-	    db_inbound_unmark(in->db) == -1 ||
-	    db_imap_state_set(in->db, in->mailbox, in->uidvalidity,
-	    e->uid) == -1)
-		goto fail;
-	if (db_commit(in->db) == -1) {
-		xasprintf(cause, "%s: cannot commit uid %u", in->db->path,
-		    e->uid);
-		return -1;
+	memset(&w, 0, sizeof w);
+	w.in = in;
+	w.e = e;
+	w.apply = apply;
+	if ((rc = db_atomic(in->db, record_one, &w, &why)) < 0) {
+		if (rc == -1)
+			xasprintf(cause, "cannot record uid %u: %s", e->uid,
+			    why);
+		free(why);
+		return rc;
 	}
 	in->marked = 0;
 	in->processed++;
@@ -498,12 +515,7 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 	    e->rec.folder, e->action != NULL ? e->action : "");
 	if (getenv("CLARION_TEST_CRASH_AFTER_RECORD") != NULL)
 		_exit(137);
-	return file_one(in, id, e->uid, e->rec.folder, cause);
-fail:
-	xasprintf(cause, "%s: cannot record uid %u: %s", in->db->path,
-	    e->uid, db_errmsg(in->db));
-	db_rollback(in->db);
-	return -1;
+	return file_one(in, w.id, e->uid, e->rec.folder, cause);
 }
 
 /* Not downloaded: filed to Unknown for a person to look at. */

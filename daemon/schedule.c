@@ -182,32 +182,52 @@ item_finished(const struct item *it, time_t now)
 	return it->rrule == NULL && it->send_at != 0 && it->send_at <= now;
 }
 
+struct plan_work {
+	const struct config *conf;
+	const struct item *it;
+	time_t		 now;
+	time_t		*occ;
+	size_t		 n;
+	int		*created;
+};
+
+static int
+plan_item_one(struct db *db, void *arg)
+{
+	struct plan_work *w = arg;
+	size_t	 i;
+	int	 rc = 0;
+
+	for (i = 0; i < w->n && rc == 0; i++)
+		rc = plan_occurrence(db, w->conf, w->it, w->occ[i], w->now,
+		    w->created);
+	if (rc == 0 && item_finished(w->it, w->now))
+		rc = db_item_set_status(db, w->it->id, "done", w->now);
+	return rc;
+}
+
 static int
 plan_item(struct db *db, const struct config *conf, const struct item *it,
     time_t now, int *created, char **cause)
 {
-	time_t	*occ;
-	size_t	 i, n;
-	int	 rc = 0;
+	struct plan_work w;
+	char	*why = NULL;
+	int	 rc;
 
-	if (item_occurrences(db, conf, it, now, &occ, &n, cause) == -1)
+	memset(&w, 0, sizeof w);
+	if (item_occurrences(db, conf, it, now, &w.occ, &w.n, cause) == -1)
 		return -1;
-	if (db_begin(db) == -1) {
-		free(occ);
-		xasprintf(cause, "%s", db_errmsg(db));
-		return -1;
-	}
-	for (i = 0; i < n && rc == 0; i++)
-		rc = plan_occurrence(db, conf, it, occ[i], now, created);
-	free(occ);
-	if (rc == 0 && item_finished(it, now))
-		rc = db_item_set_status(db, it->id, "done", now);
+	w.conf = conf;
+	w.it = it;
+	w.now = now;
+	w.created = created;
+	rc = db_atomic(db, plan_item_one, &w, &why);
+	free(w.occ);
 	if (rc == -1) {
-		xasprintf(cause, "item %s: %s", it->name, db_errmsg(db));
-		db_rollback(db);
-		return -1;
+		xasprintf(cause, "item %s: %s", it->name, why);
+		free(why);
 	}
-	return db_commit(db);
+	return rc;
 }
 
 /*
@@ -274,10 +294,25 @@ run_stale(struct db *db, const struct config *conf, const struct run *r,
 	return NULL;
 }
 
+struct expire_work {
+	const struct run *r;
+	const char	*why;
+	time_t		 now;
+};
+
+static int
+expire_one_skip(struct db *db, void *arg)
+{
+	struct expire_work *w = arg;
+
+	return db_run_set_state(db, w->r->id, "skipped", w->why, w->now);
+}
+
 static int
 expire_one(struct db *db, const struct config *conf, const struct run *r,
-    time_t now, int *skipped)
+    time_t now, int *skipped, char **cause)
 {
+	struct expire_work w;
 	struct item	 it;
 	char		*why;
 	int		 rc = 0;
@@ -285,12 +320,12 @@ expire_one(struct db *db, const struct config *conf, const struct run *r,
 	if (db_item_get(db, r->item_id, &it) == -1)
 		return 0;
 	if ((why = run_stale(db, conf, r, &it, now)) != NULL) {
-		if (db_begin(db) == -1 ||
-		    db_run_set_state(db, r->id, "skipped", why, now) == -1 ||
-		    db_commit(db) == -1) {
-			db_rollback(db);
+		w.r = r;
+		w.why = why;
+		w.now = now;
+		if (db_atomic(db, expire_one_skip, &w, cause) == -1)
 			rc = -1;
-		} else {
+		else {
 			(*skipped)++;
 			log_info("run %lld (%s): skipped: %s", (long long)r->id,
 			    it.name, why);
@@ -320,9 +355,7 @@ schedule_expire(struct db *db, const struct config *conf, time_t now,
 		return -1;
 	}
 	for (i = 0; i < n && rc == 0; i++)
-		rc = expire_one(db, conf, &runs[i], now, skipped);
-	if (rc == -1)
-		xasprintf(cause, "%s", db_errmsg(db));
+		rc = expire_one(db, conf, &runs[i], now, skipped, cause);
 	runs_free(runs, n);
 	return rc;
 }
