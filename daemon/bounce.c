@@ -89,7 +89,7 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 	}
 	rc = db_unsubscribe(a->db, a->keys, a->subscriber_id, 0, why);
 	if (rc != -1)
-		rc = db_suppress(a->db, a->keys, address, why, detail);
+		rc = db_suppress(a->db, a->keys, address, why, detail, NULL);
 	if (rc != -1)
 		rc = db_bounce_disabled(a->db, a->subscriber_id, a->now,
 		    detail, a->bounce_id);
@@ -262,7 +262,7 @@ bounce_complaint(struct db *db, const struct token_keys *keys,
 	    (long long)delivery_id);
 	rc = db_unsubscribe(db, keys, subscriber_id, 0, "complaint");
 	if (rc != -1)
-		rc = db_suppress(db, keys, address, "complaint", detail);
+		rc = db_suppress(db, keys, address, "complaint", detail, NULL);
 	if (rc != -1)
 		log_info("complaint from %s: unsubscribed from every list",
 		    log_addr(address));
@@ -367,7 +367,7 @@ digest_all(struct db *db, void *arg)
 		return -1;
 	snprintf(v, sizeof v, "%lld", (long long)d->now);
 	if (db_bounce_mark_digested(db) == -1 ||
-	    db_state_set(db, "last_bounce_digest", v) == -1)
+	    db_state_set(db, "last_bounce_digest", v, NULL) == -1)
 		return -1;
 	return 0;
 }

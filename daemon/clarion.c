@@ -64,6 +64,16 @@ cli_error(int code, const char *fmt, ...)
 	return code;
 }
 
+/* cli_error() with a cause from below, which it frees. */
+int
+cli_fail(int code, char **cause)
+{
+	cli_error(code, "%s", *cause != NULL ? *cause : "unknown error");
+	free(*cause);
+	*cause = NULL;
+	return code;
+}
+
 /* Prints a usage text; to stdout for --help (exit 0), else to stderr. */
 int
 cli_usage(const char *text, const char *why)

@@ -25,6 +25,7 @@ int		 cli_keys(struct cli *, struct token_keys *);
 int		 cli_usage(const char *, const char *);
 int		 cli_unknown(const char *, const char *, const char *);
 int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
+int		 cli_fail(int, char **);
 
 int	cmd_init(struct cli *, int, char **);
 int	cmd_check_config(struct cli *, int, char **);

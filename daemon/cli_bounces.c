@@ -135,6 +135,7 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 int
 cmd_bounces(struct cli *cli, int argc, char **argv)
 {
+	char		*cause = NULL;
 	static const struct option opts[] = {
 		{ "list", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
@@ -169,9 +170,8 @@ cmd_bounces(struct cli *cli, int argc, char **argv)
 			return cli_error(EX_DATAERR, "%s: no such list", list);
 		list_info_free(&l);
 	}
-	if (db_bounce_report(cli_db(cli), list, &rows, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s",
-		    db_errmsg(cli_db(cli)));
+	if (db_bounce_report(cli_db(cli), list, &rows, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	if (cli->json)
 		print_json(cli_config(cli), rows, n, clock_now());
 	else

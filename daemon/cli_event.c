@@ -484,14 +484,15 @@ event_import(struct cli *cli, const char *arg)
 static int
 event_feeds(struct cli *cli)
 {
+	char		*cause = NULL;
 	struct feed	 f;
 	int64_t		*ids;
 	size_t		 i, n;
 	json_t		*a;
 	char		*when;
 
-	if (db_feed_ids(cli_db(cli), &ids, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (db_feed_ids(cli_db(cli), &ids, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	a = json_array();
 	for (i = 0; i < n; i++) {
 		if (db_feed_get(cli_db(cli), ids[i], &f) == -1)

@@ -443,7 +443,7 @@ one_off_next(struct cli *cli, const struct item *it, time_t now)
 		return it->send_at;
 	if (it->send_at == 0 || now - it->send_at >
 	    cli_config(cli)->missed_grace || it->id == 0 ||
-	    db_run_last_due(cli_db(cli), it->id, "issue", &last) == -1 ||
+	    db_run_last_due(cli_db(cli), it->id, "issue", &last, NULL) == -1 ||
 	    last >= it->send_at)
 		return 0;
 	return it->send_at;
@@ -618,13 +618,14 @@ item_json(struct cli *cli, const struct item *it)
 static int
 item_list(struct cli *cli, const struct item_opts *o)
 {
+	char		*cause = NULL;
 	struct item	*items;
 	size_t		 i, n;
 	json_t		*a;
 	char		*next;
 
-	if (db_item_list(cli_db(cli), !o->all, &items, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (db_item_list(cli_db(cli), !o->all, &items, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	a = json_array();
 	if (!cli->json && n > 0)
 		printf("%-4s %-20s %-10s %-9s %s\n", "ID", "NAME", "KIND",
@@ -684,7 +685,7 @@ item_show(struct cli *cli, const char *key)
 		printf("\n");
 	} else {
 		print_fields(o);
-		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n) == 0 &&
+		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n, NULL) == 0 &&
 		    n > 0) {
 			printf("latest runs:\n");
 			for (i = 0; i < n; i++) {

@@ -288,13 +288,14 @@ notice_do_cancel(struct cli *cli, const char *key)
 static int
 notice_list(struct cli *cli)
 {
+	char		*cause = NULL;
 	struct item	*items;
 	struct event	 ev;
 	size_t		 i, n;
 	char		*when;
 
-	if (db_item_list(cli_db(cli), 0, &items, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (db_item_list(cli_db(cli), 0, &items, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	for (i = 0; i < n; i++) {
 		if (strcmp(items[i].kind, "notice") == 0 &&
 		    db_event_get(cli_db(cli), items[i].event_id, &ev) == 0) {

@@ -64,10 +64,12 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
 	purpose = test ? "test" : strcmp(item->kind, "notice") == 0 ?
 	    "notice" : "issue";
 	if (db_run_insert(db, item->id, due, purpose, test ? "done" :
-	    "planned", test ? "preview" : NULL, 0, run) == -1 ||
-	    (test && db_run_thaw_test(db, *run) == -1))
-		return cli_error(EX_SOFTWARE, "cannot record the test run: %s",
-		    db_errmsg(db));
+	    "planned", test ? "preview" : NULL, 0, run, &cause) == -1 ||
+	    (test && db_run_thaw_test(db, *run, &cause) == -1)) {
+		cli_error(EX_SOFTWARE, "cannot record the test run: %s", cause);
+		free(cause);
+		return EX_SOFTWARE;
+	}
 	if ((text = db_run_context(db, *run)) != NULL) {
 		free(text);
 		return EX_OK;
@@ -82,9 +84,9 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
 		    "issue; it would be skipped\n", item->name);
 	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(jc);
-	if (db_run_freeze(db, *run, text) == -1) {
+	if (db_run_freeze(db, *run, text, &cause) == -1) {
 		free(text);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	free(text);
 	return EX_OK;
@@ -254,9 +256,10 @@ send_test(struct cli *cli, struct composer *c, int64_t run,
 		return rc;
 	}
 	/* A delivery of its own: a reply to the test finds its way back. */
-	if (db_delivery_test(cli->db, run, norm, clock_now(), &delivery) == -1) {
+	if (db_delivery_test(cli->db, run, norm, clock_now(), &delivery,
+	    &cause) == -1) {
 		free(norm);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli->db));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	r->address = norm;
 	memset(&out, 0, sizeof out);

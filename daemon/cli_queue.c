@@ -131,6 +131,7 @@ queue_section(struct db *db, const struct config *conf,
     const struct queue_opts *o, const char *state, const char *title,
     json_t *out)
 {
+	char		*cause = NULL;
 	struct queue_print p;
 
 	memset(&p, 0, sizeof p);
@@ -141,8 +142,8 @@ queue_section(struct db *db, const struct config *conf,
 		json_object_set_new(out, state, p.arr);
 	} else
 		printf("%s:\n", title);
-	if (db_queue_list(db, o->run, state, queue_entry_cb, &p) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	if (db_queue_list(db, o->run, state, queue_entry_cb, &p, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	if (!o->json && p.shown == 0)
 		printf("  none\n");
 	return EX_OK;
@@ -182,6 +183,7 @@ counts_print(const struct config *conf, const struct delivery_counts *c,
 static int
 queue_show(struct cli *cli, const struct queue_opts *o)
 {
+	char		*cause = NULL;
 	const struct config *conf = cli_config(cli);
 	struct db	*db = cli_db(cli);
 	struct delivery_counts c;
@@ -189,10 +191,11 @@ queue_show(struct cli *cli, const struct queue_opts *o)
 	long		 sq = 0, sd = 0, sf = 0;
 	int		 rc = EX_OK;
 
-	if (db_run_delivery_counts(db, o->run, &c) == -1 ||
-	    (o->run == 0 && db_sysmail_counts(db, &sq, &sd, &sf) == -1)) {
+	if (db_run_delivery_counts(db, o->run, &c, &cause) == -1 ||
+	    (o->run == 0 && db_sysmail_counts(db, &sq, &sd, &sf,
+	    &cause) == -1)) {
 		json_decref(out);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	if (o->json) {
 		json_object_set_new(out, "counts", counts_json(&c));

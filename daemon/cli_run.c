@@ -169,6 +169,7 @@ run_row(struct cli *cli, const struct run *r)
 static int
 run_list(struct cli *cli, const struct run_opts *o)
 {
+	char		*cause = NULL;
 	struct item	 it;
 	struct run	*runs;
 	size_t		 i, n;
@@ -182,8 +183,8 @@ run_list(struct cli *cli, const struct run_opts *o)
 		item_clear(&it);
 	}
 	if (db_run_list(cli_db(cli), item, o->state, o->limit, &runs,
-	    &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	    &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	a = json_array();
 	if (!cli->json && n > 0)
 		printf("%-5s %-16s %-8s %-16s %-9s %s\n", "ID", "ITEM",

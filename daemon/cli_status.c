@@ -177,6 +177,7 @@ print_text(const struct db_status *s, const struct health *h,
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
+	char		*cause = NULL;
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
@@ -205,9 +206,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage(status_usage, "unexpected argument");
 	db = cli_db(cli);
-	if (db_status_get(db, &s) == -1)
-		return cli_error(EX_SOFTWARE, "%s: %s", cli->conf->database,
-		    db_errmsg(db));
+	if (db_status_get(db, &s, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	health_get(db, cli->conf, &h);
 	if (cli->json)
 		print_json(&s, &h);

@@ -416,10 +416,11 @@ static int
 sub_is_member(struct cli *cli, int64_t id, const struct list_info *l,
     const char *a)
 {
+	char		*cause = NULL;
 	char	*status = NULL;
 	int	 r, member;
 
-	r = db_membership_status(cli_db(cli), id, l->id, &status);
+	r = db_membership_status(cli_db(cli), id, l->id, &status, &cause);
 	member = r == 1 && strcmp(status, "unsubscribed") != 0;
 	if (r == 1 && !member)
 		cli_error(EX_DATAERR, "%s already unsubscribed from %s", a,
@@ -427,7 +428,7 @@ sub_is_member(struct cli *cli, int64_t id, const struct list_info *l,
 	else if (r == 0)
 		cli_error(EX_DATAERR, "%s is not on %s", a, l->name);
 	else if (r == -1)
-		cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+		cli_fail(EX_SOFTWARE, &cause);
 	free(status);
 	return member;
 }
@@ -482,6 +483,7 @@ out:
 static int
 sub_resubscribe(struct cli *cli, const char *in, const struct sub_opts *o)
 {
+	char		*cause = NULL;
 	struct list_info	 l;
 	struct token_keys	 keys;
 	char			*a, *reason = NULL;
@@ -506,8 +508,8 @@ sub_resubscribe(struct cli *cli, const char *in, const struct sub_opts *o)
 		goto out;
 	}
 	if (db_resubscribe(cli_db(cli), &keys, id, l.id, o->consent,
-	    "resubscribed") == -1) {
-		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	    "resubscribed", &cause) == -1) {
+		rc = cli_fail(EX_SOFTWARE, &cause);
 		goto out;
 	}
 	printf("resubscribed %s to %s\n", a, l.name);
@@ -523,6 +525,7 @@ static int
 sub_suppress(struct cli *cli, const char *in, const struct sub_opts *o,
     int lift)
 {
+	char		*cause = NULL;
 	struct token_keys	 keys;
 	char			*a;
 	int			 rc = EX_OK, r;
@@ -536,14 +539,13 @@ sub_suppress(struct cli *cli, const char *in, const struct sub_opts *o,
 	cli_keys(cli, &keys);
 	if (!lift) {
 		if (db_suppress(cli_db(cli), &keys, a, "manual",
-		    o->reason != NULL ? o->reason : "") == -1)
-			rc = cli_error(EX_SOFTWARE, "%s",
-			    db_errmsg(cli_db(cli)));
+		    o->reason != NULL ? o->reason : "", &cause) == -1)
+			rc = cli_fail(EX_SOFTWARE, &cause);
 		else
 			printf("suppressed %s\n", a);
-	} else if ((r = db_unsuppress(cli_db(cli), &keys, a, o->consent)) ==
-	    -1)
-		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	} else if ((r = db_unsuppress(cli_db(cli), &keys, a, o->consent,
+	    &cause)) == -1)
+		rc = cli_fail(EX_SOFTWARE, &cause);
 	else if (r == 0)
 		rc = cli_error(EX_DATAERR, "%s is not suppressed", a);
 	else {
@@ -719,11 +721,9 @@ sub_ls(struct cli *cli, const struct sub_opts *o, const char *text)
 		rc = db_sub_iter(cli_db(cli), &keys, l.id, o->status != NULL ?
 		    o->status : o->segment != NULL ? "subscribed" : NULL,
 		    o->segment, ls_row, &s, &cause);
-	if (rc == -1) {
-		rc = cli_error(cause != NULL ? EX_DATAERR : EX_SOFTWARE, "%s",
-		    cause != NULL ? cause : db_errmsg(cli_db(cli)));
-		free(cause);
-	} else if (cli->json) {
+	if (rc == -1)	/* the segment was checked above */
+		rc = cli_fail(EX_SOFTWARE, &cause);
+	else if (cli->json) {
 		json_out(s.arr);
 		rc = EX_OK;
 	} else {
@@ -790,8 +790,7 @@ sub_export_all(struct cli *cli, const struct sub_opts *o)
 	buf_adds(&c.b, "\r\n");
 	if (db_sub_iter(cli_db(cli), NULL, l.id, NULL, NULL, csv_row, &c,
 	    &cause) == -1)
-		rc = cli_error(EX_SOFTWARE, "%s", cause != NULL ? cause :
-		    db_errmsg(cli_db(cli)));
+		rc = cli_fail(EX_SOFTWARE, &cause);
 	else if (o->output == NULL)
 		fwrite(c.b.data, 1, c.b.len, stdout);
 	else if (file_write_atomic(o->output, c.b.data, c.b.len, 0600,

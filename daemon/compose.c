@@ -567,13 +567,13 @@ add_deliveries(struct daemon_ctx *ctx, const struct run *run,
 	if (strcmp(run->purpose, "update") == 0 ||
 	    strcmp(run->purpose, "cancel") == 0)
 		rc = db_notice_recipients(ctx->db, item->id, item->list_id,
-		    add_notified, &a);
+		    add_notified, &a, &cause);
 	else
 		rc = db_list_recipients(ctx->db, &ctx->keys, item->list_id,
 		    item->segment, add_member, &a, &cause);
 	if (rc == -1) {
 		log_warnx("run %lld (%s): recipients: %s", (long long)run->id,
-		    item->name, cause != NULL ? cause : db_errmsg(ctx->db));
+		    item->name, cause);
 		free(cause);
 	}
 	*added = db_delivery_batch_finish(a.batch, rc == 0);
@@ -651,7 +651,7 @@ log_run_done(struct daemon_ctx *ctx, int64_t id)
 	memset(&run, 0, sizeof run);
 	memset(&c, 0, sizeof c);
 	if (db_run_get(ctx->db, id, &run) == -1 ||
-	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+	    db_run_delivery_counts(ctx->db, id, &c, NULL) == -1) {
 		log_info("run %lld done", (long long)id);
 		run_clear(&run);
 		return;
@@ -672,7 +672,7 @@ log_run_held(struct daemon_ctx *ctx, int64_t id)
 	memset(&run, 0, sizeof run);
 	memset(&c, 0, sizeof c);
 	if (db_run_get(ctx->db, id, &run) == -1 ||
-	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+	    db_run_delivery_counts(ctx->db, id, &c, NULL) == -1) {
 		log_warnx("run %lld held", (long long)id);
 		run_clear(&run);
 		return;

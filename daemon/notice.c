@@ -67,7 +67,7 @@ reminder_plan(struct db *db, const struct item *it, const struct event *ev,
 	if (at <= after)
 		return 0;	/* the notice itself is reminder enough */
 	return db_run_insert(db, it->id, at, "reminder", "planned", NULL,
-	    ev->sequence, NULL) == -1 ? -1 : 0;
+	    ev->sequence, NULL, NULL) == -1 ? -1 : 0;
 }
 
 static void
@@ -132,7 +132,7 @@ notice_write_one(struct db *db, void *arg)
 	if (db_item_insert(db, w->it, w->now, w->cause) == -1)
 		return -1;
 	if (db_run_insert(db, w->it->id, w->send, "notice", "planned", NULL, 0,
-	    NULL) == -1 || reminder_plan(db, w->it, w->ev, w->send) == -1)
+	    NULL, NULL) == -1 || reminder_plan(db, w->it, w->ev, w->send) == -1)
 		return -1;
 	return 0;
 }
@@ -198,7 +198,7 @@ notice_sent(struct db *db, int64_t item_id)
 	size_t		 i, n;
 	int		 sent = 0;
 
-	if (db_run_list(db, item_id, NULL, 0, &runs, &n) == -1)
+	if (db_run_list(db, item_id, NULL, 0, &runs, &n, NULL) == -1)
 		return 1;
 	for (i = 0; i < n; i++) {
 		if (strcmp(runs[i].purpose, "notice") == 0 &&
@@ -247,7 +247,7 @@ move_write_one(struct db *db, void *arg)
 	    db_run_cancel_pending(db, w->it->id, "reminder", "the meeting "
 	    "moved", w->now) == -1 ||
 	    (notice_sent(db, w->it->id) && db_run_insert(db, w->it->id, w->now,
-	    "update", "planned", NULL, w->ev->sequence, NULL) == -1) ||
+	    "update", "planned", NULL, w->ev->sequence, NULL, NULL) == -1) ||
 	    reminder_plan(db, w->it, w->ev, w->now) == -1)
 		return -1;
 	return 0;
@@ -315,7 +315,7 @@ cancel_write_one(struct db *db, void *arg)
 	    db_run_cancel_pending(db, w->it->id, NULL, "the meeting was "
 	    "cancelled", w->now) == -1 ||
 	    (told && db_run_insert(db, w->it->id, w->now, "cancel", "planned",
-	    NULL, w->ev->sequence, NULL) == -1) ||
+	    NULL, w->ev->sequence, NULL, NULL) == -1) ||
 	    db_item_set_status(db, w->it->id, "cancelled", w->now) == -1)
 		return -1;
 	return 0;

@@ -124,7 +124,7 @@ plan_occurrence(struct db *db, const struct config *conf,
 		reason = xstrdup("no events");
 		state = "skipped";
 	}
-	rc = db_run_insert(db, it->id, due, "issue", state, reason, 0, NULL);
+	rc = db_run_insert(db, it->id, due, "issue", state, reason, 0, NULL, NULL);
 	if (rc == 1) {
 		(*created)++;
 		when = time_format_local(due, conf->timezone, "%Y-%m-%d %H:%M");
@@ -148,10 +148,8 @@ item_occurrences(struct db *db, const struct config *conf,
 
 	*occ = NULL;
 	*n = 0;
-	if (db_run_last_due(db, it->id, "issue", &last) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
+	if (db_run_last_due(db, it->id, "issue", &last, cause) == -1)
 		return -1;
-	}
 	/*
 	 * An item added today does not owe the occurrences of last year;
 	 * those before its creation count only within the grace.
@@ -243,10 +241,8 @@ schedule_plan(struct db *db, const struct config *conf, time_t now,
 	int		 rc = 0;
 
 	*created = 0;
-	if (db_item_list(db, 1, &items, &n) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
+	if (db_item_list(db, 1, &items, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(items[i].kind, "notice") == 0)
 			continue;
@@ -350,10 +346,8 @@ schedule_expire(struct db *db, const struct config *conf, time_t now,
 	int		 rc = 0;
 
 	*skipped = 0;
-	if (db_run_list(db, 0, "planned", 0, &runs, &n) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
+	if (db_run_list(db, 0, "planned", 0, &runs, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n && rc == 0; i++)
 		rc = expire_one(db, conf, &runs[i], now, skipped, cause);
 	runs_free(runs, n);
@@ -368,7 +362,7 @@ feeds_refresh(struct daemon_ctx *ctx)
 	char	*cause;
 	int	 a, u, c;
 
-	if (db_feed_ids(ctx->db, &ids, &n) == -1)
+	if (db_feed_ids(ctx->db, &ids, &n, NULL) == -1)
 		return;
 	for (i = 0; i < n && !daemon_stopping(ctx); i++) {
 		if (feed_refresh(ctx->db, ctx->conf, ids[i], &a, &u, &c,

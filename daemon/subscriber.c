@@ -23,7 +23,7 @@ unsubscribe_one(struct db *db, void *arg)
 	if (db_unsubscribe(db, w->keys, w->id, w->list_id, w->source) == -1)
 		return -1;
 	if (w->list_id == 0 && db_suppress(db, w->keys, w->address,
-	    "unsubscribed", "clarion sub unsubscribe") == -1)
+	    "unsubscribed", "clarion sub unsubscribe", NULL) == -1)
 		return -1;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 #define AGENDA "# Agenda\n\n1. Minutes\n2. *Pay claim*\n"
@@ -159,7 +160,7 @@ item_runs(struct db *db, int64_t item, struct run **runs)
 	struct run	*r, tmp;
 	size_t		 n, i;
 
-	db_run_list(db, item, NULL, 0, &r, &n);
+	db_run_list(db, item, NULL, 0, &r, &n, NULL);
 	for (i = 0; i < n / 2; i++) {
 		tmp = r[i];
 		r[i] = r[n - 1 - i];
@@ -267,7 +268,7 @@ test_bulletin(struct db *db, int64_t list)
 	is_int(plan_at(db, london("2027-05-10 08:01")), 0, "the same tick "
 	    "twice creates one run");
 	is_int(db_run_insert(db, item, london("2027-05-10 08:00"), "issue",
-	    "planned", NULL, 0, NULL), 0, "inserting the run again is a no-op");
+	    "planned", NULL, 0, NULL, NULL), 0, "inserting the run again is a no-op");
 	n = item_runs(db, item, &runs);
 	is_int(n, 2, "the full week has its run");
 	is_str(runs[1].state, "planned", "a week with events is planned");
@@ -408,7 +409,7 @@ test_cancel_resend(struct db *db, int64_t list)
 	item = add_item(db, list, "resend", "message", NULL, 0,
 	    london("2027-06-01 09:00"), london("2027-06-01 00:00"), 0);
 	db_run_insert(db, item, london("2027-06-01 09:00"), "issue", "planned",
-	    NULL, 0, &run);
+	    NULL, 0, &run, NULL);
 	db_begin(db);
 	for (i = 0; i < nitems(states); i++) {
 		xasprintf(&sql, "INSERT INTO subscribers (address, created, "
