@@ -159,8 +159,8 @@ template_check(struct checker *ck, const char *name, const char *use)
 static int
 item_live(const struct item *it)
 {
-	return strcmp(it->status, "active") == 0 ||
-	    strcmp(it->status, "paused") == 0;
+	return item_status_parse(it->status) == ITEM_ACTIVE ||
+	    item_status_parse(it->status) == ITEM_PAUSED;
 }
 
 static void

@@ -237,6 +237,36 @@ struct db_status {
 int	 db_status_get(struct db *, struct db_status *, char **);
 void	 db_status_free(struct db_status *);
 
+/* state.c: states and kinds as enums, each with its table of names */
+enum run_state {
+	RUN_PLANNED, RUN_COMPOSING, RUN_SENDING, RUN_HELD, RUN_DONE,
+	RUN_SKIPPED, RUN_CANCELLED
+};
+enum run_purpose {
+	PURPOSE_ISSUE, PURPOSE_NOTICE, PURPOSE_REMINDER, PURPOSE_UPDATE,
+	PURPOSE_CANCEL, PURPOSE_TEST
+};
+enum item_status { ITEM_ACTIVE, ITEM_PAUSED, ITEM_CANCELLED, ITEM_DONE };
+enum event_status { EVENT_CONFIRMED, EVENT_CANCELLED };
+enum member_status { MEMBER_SUBSCRIBED, MEMBER_UNSUBSCRIBED, MEMBER_HELD };
+enum delivery_state {
+	DSTATE_QUEUED, DSTATE_SENDING, DSTATE_SENT, DSTATE_DEFERRED,
+	DSTATE_FAILED, DSTATE_SUPPRESSED, DSTATE_HELD, DSTATE_CANCELLED
+};
+/* _name() of an unknown value is "unknown"; _parse() of an unknown is -1 */
+const char *run_state_name(enum run_state);
+int	 run_state_parse(const char *);
+const char *run_purpose_name(enum run_purpose);
+int	 run_purpose_parse(const char *);
+const char *item_status_name(enum item_status);
+int	 item_status_parse(const char *);
+const char *event_status_name(enum event_status);
+int	 event_status_parse(const char *);
+const char *member_status_name(enum member_status);
+int	 member_status_parse(const char *);
+const char *delivery_state_name(enum delivery_state);
+int	 delivery_state_parse(const char *);
+
 /* token.c */
 enum token_purpose {
 	TOKEN_BOUNCE = 'b',
@@ -390,9 +420,8 @@ struct run {
 	int64_t	 id;
 	int64_t	 item_id;
 	time_t	 due_at;
-	char	*purpose;	/* issue notice reminder update cancel test */
-	char	*state;		/* planned composing sending held done skipped
-				   cancelled; held is derived, never stored */
+	enum run_purpose purpose;
+	enum run_state	 state;	/* held is derived, never stored */
 	char	*reason;
 	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
 	time_t	 created;
@@ -409,15 +438,15 @@ int	 db_item_update(struct db *, const struct item *, time_t, char **);
 int	 db_item_get(struct db *, int64_t, struct item *);
 int	 db_item_find(struct db *, const char *, struct item *);
 int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
-int	 db_item_set_status(struct db *, int64_t, const char *, time_t);
+int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
 int	 db_list_id(struct db *, const char *, int64_t *);
-int	 db_run_insert(struct db *, int64_t, time_t, const char *,
-	     const char *, const char *, int, int64_t *, char **);
+int	 db_run_insert(struct db *, int64_t, time_t, enum run_purpose,
+	     enum run_state, const char *, int, int64_t *, char **);
 int	 db_run_get(struct db *, int64_t, struct run *);
 int	 db_run_list(struct db *, int64_t, const char *, int, struct run **,
 	     size_t *, char **);
 int	 db_run_last_due(struct db *, int64_t, const char *, time_t *, char **);
-int	 db_run_set_state(struct db *, int64_t, const char *, const char *,
+int	 db_run_set_state(struct db *, int64_t, enum run_state, const char *,
 	     time_t);
 int	 db_run_cancel_pending(struct db *, int64_t, const char *,
 	     const char *, time_t);

@@ -150,7 +150,8 @@ event_past(struct cli *cli, const struct event_opts *o,
 		over = ev->ends_at;
 	else
 		over = ev->starts_at + (ev->all_day ? 86400 : 0);
-	if (over > now || strcmp(ev->status, "cancelled") == 0)
+	if (over > now ||
+	    event_status_parse(ev->status) == EVENT_CANCELLED)
 		return 0;
 	when = cli_local(cli, ev->all_day ? ev->starts_at : over);
 	if (o->force) {
@@ -302,7 +303,8 @@ event_row(struct cli *cli, const struct event *ev)
 	printf("%-5lld %-16s %-8s %-30s %-12s %s%s\n", (long long)ev->id,
 	    when, ev->kind, ev->title, *ev->union_name ? ev->union_name : "-",
 	    *ev->employer ? ev->employer : "-",
-	    strcmp(ev->status, "cancelled") == 0 ? " (cancelled)" : "");
+	    event_status_parse(ev->status) == EVENT_CANCELLED ?
+	    " (cancelled)" : "");
 	free(when);
 }
 

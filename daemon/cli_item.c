@@ -397,7 +397,7 @@ item_complete(const struct item *it)
 struct item_write {
 	struct item	*it;
 	int		 insert;
-	const char	*status;
+	enum item_status status;
 	int		 cancelled;
 	char		**cause;
 };
@@ -457,7 +457,7 @@ cli_item_next(struct cli *cli, const struct item *it)
 	size_t	 n;
 	char	*cause;
 
-	if (strcmp(it->status, "active") != 0)
+	if (item_status_parse(it->status) != ITEM_ACTIVE)
 		return 0;
 	if (it->rrule == NULL)
 		return one_off_next(cli, it, now);
@@ -691,8 +691,10 @@ item_show(struct cli *cli, const char *key)
 			for (i = 0; i < n; i++) {
 				due = cli_local(cli, runs[i].due_at);
 				printf("  %-5lld %-8s %s %s%s%s\n",
-				    (long long)runs[i].id, runs[i].purpose,
-				    due, runs[i].state, *runs[i].reason ?
+				    (long long)runs[i].id,
+				    run_purpose_name(runs[i].purpose), due,
+				    run_state_name(runs[i].state),
+				    *runs[i].reason ?
 				    ": " : "", runs[i].reason);
 				free(due);
 			}
@@ -711,10 +713,10 @@ item_status_one(struct db *db, void *arg)
 
 	if (db_item_set_status(db, w->it->id, w->status, clock_now()) == -1)
 		return -1;
-	if (strcmp(w->status, "active") == 0)
+	if (w->status == ITEM_ACTIVE)
 		return 0;
-	return db_run_cancel_pending(db, w->it->id, NULL, strcmp(w->status,
-	    "paused") == 0 ? "the item was paused" : "the item was cancelled",
+	return db_run_cancel_pending(db, w->it->id, NULL, w->status ==
+	    ITEM_PAUSED ? "the item was paused" : "the item was cancelled",
 	    clock_now());
 }
 
@@ -725,18 +727,20 @@ item_status(struct cli *cli, const char *key, const char *verb)
 	struct db	*db = cli_db(cli);
 	struct item_write w;
 	struct item	 it;
-	const char	*status;
+	enum item_status status;
 	char		*cause = NULL;
 	int		 n = 0;
 
 	if (item_lookup(cli, key, &it) == -1)
 		return EX_DATAERR;
-	status = strcmp(verb, "pause") == 0 ? "paused" :
-	    strcmp(verb, "resume") == 0 ? "active" : "cancelled";
-	if (strcmp(verb, "resume") == 0 && strcmp(it.status, "paused") != 0) {
-		item_clear(&it);
-		return cli_error(EX_DATAERR, "item %s is %s, not paused", key,
+	status = strcmp(verb, "pause") == 0 ? ITEM_PAUSED :
+	    strcmp(verb, "resume") == 0 ? ITEM_ACTIVE : ITEM_CANCELLED;
+	if (status == ITEM_ACTIVE &&
+	    item_status_parse(it.status) != ITEM_PAUSED) {
+		cli_error(EX_DATAERR, "item %s is %s, not paused", key,
 		    it.status);
+		item_clear(&it);
+		return EX_DATAERR;
 	}
 	memset(&w, 0, sizeof w);
 	w.it = &it;
@@ -747,7 +751,8 @@ item_status(struct cli *cli, const char *key, const char *verb)
 		free(cause);
 		return n;
 	}
-	printf("item %lld: %s %s", (long long)it.id, it.name, status);
+	printf("item %lld: %s %s", (long long)it.id, it.name,
+	    item_status_name(status));
 	if (n > 0)
 		printf(" (%d pending run%s cancelled)", n, n == 1 ? "" : "s");
 	printf("\n");

@@ -302,8 +302,8 @@ notice_list(struct cli *cli)
 			when = cli_local(cli, ev.starts_at);
 			printf("%-4lld %-16s %-10s %s%s\n",
 			    (long long)items[i].id, when, items[i].status,
-			    ev.title, strcmp(ev.status, "cancelled") == 0 ?
-			    " (cancelled)" : "");
+			    ev.title, event_status_parse(ev.status) ==
+			    EVENT_CANCELLED ? " (cancelled)" : "");
 			free(when);
 			event_clear(&ev);
 		}

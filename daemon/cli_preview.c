@@ -56,15 +56,15 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
     int64_t *run)
 {
 	struct db	*db = cli_db(cli);
-	const char	*purpose;
+	enum run_purpose purpose;
 	json_t		*jc;
 	char		*text, *cause = NULL;
 	int		 empty = 0;
 
-	purpose = test ? "test" : strcmp(item->kind, "notice") == 0 ?
-	    "notice" : "issue";
-	if (db_run_insert(db, item->id, due, purpose, test ? "done" :
-	    "planned", test ? "preview" : NULL, 0, run, &cause) == -1 ||
+	purpose = test ? PURPOSE_TEST : strcmp(item->kind, "notice") == 0 ?
+	    PURPOSE_NOTICE : PURPOSE_ISSUE;
+	if (db_run_insert(db, item->id, due, purpose, test ? RUN_DONE :
+	    RUN_PLANNED, test ? "preview" : NULL, 0, run, &cause) == -1 ||
 	    (test && db_run_thaw_test(db, *run, &cause) == -1)) {
 		cli_error(EX_SOFTWARE, "cannot record the test run: %s", cause);
 		free(cause);

@@ -80,7 +80,7 @@ queue_entry_cb(void *arg, const struct queue_entry *e)
 	p->shown++;
 	printf("  %s %-6lld %-32s", e->sysmail ? "mail" : "dlv ",
 	    (long long)e->id, e->address != NULL ? e->address : "(erased)");
-	if (strcmp(e->state, "deferred") == 0) {
+	if (delivery_state_parse(e->state) == DSTATE_DEFERRED) {
 		when = fmt_time(p->conf, e->next_attempt);
 		printf(" next try %s, %d attempt%s", when, e->attempts,
 		    e->attempts == 1 ? "" : "s");

@@ -133,10 +133,10 @@ run_json(struct cli *cli, const struct run *r)
 	counts = counts_text(cli, r->id, &c);
 	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, "
 	    "s:o}", "id", (json_int_t)r->id, "item_id", (json_int_t)r->item_id,
-	    "item", r->item_name, "purpose", r->purpose, "due", due, "state",
-	    r->state, "reason", r->reason, "sequence", r->sequence, "started",
+	    "item", r->item_name, "purpose", run_purpose_name(r->purpose),
+	    "due", due, "state", run_state_name(r->state), "reason", r->reason, "sequence", r->sequence, "started",
 	    st, "finished", fin, "counts", c);
-	if (strcmp(r->state, "held") == 0)
+	if (r->state == RUN_HELD)
 		run_held_json(cli, r, o);
 	free(due);
 	free(st);
@@ -153,12 +153,13 @@ run_row(struct cli *cli, const struct run *r)
 
 	counts = counts_text(cli, r->id, &c);
 	json_decref(c);
-	why = strcmp(r->state, "held") == 0 ? run_held_why(cli, r) :
+	why = r->state == RUN_HELD ? run_held_why(cli, r) :
 	    xstrdup(r->reason);
 	printf("%-5lld %-16s %-8s %-16s %-9s %s%s%s", (long long)r->id,
-	    r->item_name, r->purpose, due, r->state, counts,
+	    r->item_name, run_purpose_name(r->purpose), due,
+	    run_state_name(r->state), counts,
 	    *why ? *counts ? "; " : "" : "", why);
-	if (strcmp(r->state, "held") == 0)
+	if (r->state == RUN_HELD)
 		printf(" (then clarion run release %lld)", (long long)r->id);
 	printf("\n");
 	free(due);
@@ -262,10 +263,10 @@ run_cancel(struct cli *cli, const char *arg)
 
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
-	if (strcmp(r.state, "done") == 0 || strcmp(r.state, "skipped") == 0 ||
-	    strcmp(r.state, "cancelled") == 0) {
+	if (r.state == RUN_DONE || r.state == RUN_SKIPPED ||
+	    r.state == RUN_CANCELLED) {
 		cli_error(EX_DATAERR, "run %lld is %s already", (long long)r.id,
-		    r.state);
+		    run_state_name(r.state));
 		run_clear(&r);
 		return EX_DATAERR;
 	}
@@ -315,9 +316,9 @@ run_release(struct cli *cli, const char *arg, const struct run_opts *o)
 
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
-	if (strcmp(r.state, "held") != 0 && db_run_held_one(db, r.id) == 0) {
+	if (r.state != RUN_HELD && db_run_held_one(db, r.id) == 0) {
 		cli_error(EX_DATAERR, "run %lld has no held deliveries (it is "
-		    "%s)", (long long)r.id, r.state);
+		    "%s)", (long long)r.id, run_state_name(r.state));
 		run_clear(&r);
 		return EX_DATAERR;
 	}
@@ -355,11 +356,10 @@ run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
 		    "those with no sent record are sent again)");
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
-	if (strcmp(r.state, "planned") == 0 ||
-	    strcmp(r.state, "composing") == 0 ||
-	    strcmp(r.state, "skipped") == 0) {
+	if (r.state == RUN_PLANNED || r.state == RUN_COMPOSING ||
+	    r.state == RUN_SKIPPED) {
 		cli_error(EX_DATAERR, "run %lld is %s: nothing was sent to "
-		    "resend", (long long)r.id, r.state);
+		    "resend", (long long)r.id, run_state_name(r.state));
 		run_clear(&r);
 		return EX_DATAERR;
 	}

@@ -329,8 +329,8 @@ show_memberships(const char *tz, json_t *ms)
 		 */
 		status = json_string_value(json_object_get(m, "status"));
 		t = fmt_time(tz, json_object_get(m, status != NULL &&
-		    strcmp(status, "subscribed") != 0 ? "updated" :
-		    "consent_at"));
+		    member_status_parse(status) != MEMBER_SUBSCRIBED ?
+		    "updated" : "consent_at"));
 		printf("  %-16s %-12s since %s, source: %s, consent: %s\n",
 		    json_string_value(json_object_get(m, "list")), status, t,
 		    json_string_value(json_object_get(m, "source")),
@@ -421,7 +421,8 @@ sub_is_member(struct cli *cli, int64_t id, const struct list_info *l,
 	int	 r, member;
 
 	r = db_membership_status(cli_db(cli), id, l->id, &status, &cause);
-	member = r == 1 && strcmp(status, "unsubscribed") != 0;
+	member = r == 1 &&
+	    member_status_parse(status) != MEMBER_UNSUBSCRIBED;
 	if (r == 1 && !member)
 		cli_error(EX_DATAERR, "%s already unsubscribed from %s", a,
 		    l->name);
@@ -681,9 +682,7 @@ sub_ls(struct cli *cli, const struct sub_opts *o, const char *text)
 	if ((o->segment != NULL || o->status != NULL) && o->list == NULL)
 		return cli_usage(sub_usage, "--segment and --status need "
 		    "--list");
-	if (o->status != NULL && strcmp(o->status, "subscribed") != 0 &&
-	    strcmp(o->status, "unsubscribed") != 0 &&
-	    strcmp(o->status, "held") != 0)
+	if (o->status != NULL && member_status_parse(o->status) == -1)
 		return cli_usage(sub_usage, "--status is subscribed, "
 		    "unsubscribed or held");
 	if (o->nattrs > 1 || sub_attrs(o, &r, &k) == -1) {
@@ -751,7 +750,8 @@ csv_row(void *arg, const struct sub_row *r)
 	const char	*v;
 	size_t		 i;
 
-	if (r->status != NULL && strcmp(r->status, "unsubscribed") == 0)
+	if (r->status != NULL &&
+	    member_status_parse(r->status) == MEMBER_UNSUBSCRIBED)
 		return 0;
 	csv_quote(&c->b, r->address, ',');
 	buf_addc(&c->b, ',');

@@ -458,20 +458,34 @@ db_delivery_release_held(struct db *db, int64_t run, int cancel, long *n)
 static void
 counts_add(struct delivery_counts *c, const char *state, long n)
 {
-	static const struct {
-		const char	*name;
-		size_t		 off;
-	} map[] = {
-#define F(x) { #x, offsetof(struct delivery_counts, x) }
-		F(queued), F(sending), F(sent), F(deferred), F(failed),
-		F(suppressed), F(held), F(cancelled),
-#undef F
-	};
-	size_t	 i;
-
-	for (i = 0; i < nitems(map); i++)
-		if (strcmp(state, map[i].name) == 0)
-			*(long *)(void *)((char *)c + map[i].off) += n;
+	switch (delivery_state_parse(state)) {
+	case DSTATE_QUEUED:
+		c->queued += n;
+		break;
+	case DSTATE_SENDING:
+		c->sending += n;
+		break;
+	case DSTATE_SENT:
+		c->sent += n;
+		break;
+	case DSTATE_DEFERRED:
+		c->deferred += n;
+		break;
+	case DSTATE_FAILED:
+		c->failed += n;
+		break;
+	case DSTATE_SUPPRESSED:
+		c->suppressed += n;
+		break;
+	case DSTATE_HELD:
+		c->held += n;
+		break;
+	case DSTATE_CANCELLED:
+		c->cancelled += n;
+		break;
+	default:
+		break;
+	}
 }
 
 /*

@@ -242,14 +242,15 @@ db_item_list(struct db *db, int active_only, struct item **out, size_t *n,
 }
 
 int
-db_item_set_status(struct db *db, int64_t id, const char *status, time_t now)
+db_item_set_status(struct db *db, int64_t id, enum item_status status,
+    time_t now)
 {
 	sqlite3_stmt	*st;
 
 	if (db_prepare(db, "UPDATE items SET status = ?, updated = ? WHERE id = ?",
 	    &st, NULL) == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, item_status_name(status), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, id);
 	return db_step_done(db, st, NULL);
@@ -278,8 +279,6 @@ run_clear(struct run *r)
 {
 	if (r == NULL)
 		return;
-	free(r->purpose);
-	free(r->state);
 	free(r->reason);
 	free(r->item_name);
 	memset(r, 0, sizeof *r);
@@ -295,6 +294,23 @@ runs_free(struct run *v, size_t n)
 	free(v);
 }
 
+/* The text of the store as the enums of the code (the CHECKs keep it sane). */
+static enum run_purpose
+db_col_run_purpose(sqlite3_stmt *st, int i)
+{
+	int	 v = run_purpose_parse((const char *)sqlite3_column_text(st, i));
+
+	return v == -1 ? PURPOSE_ISSUE : (enum run_purpose)v;
+}
+
+static enum run_state
+db_col_run_state(sqlite3_stmt *st, int i)
+{
+	int	 v = run_state_parse((const char *)sqlite3_column_text(st, i));
+
+	return v == -1 ? RUN_PLANNED : (enum run_state)v;
+}
+
 static void
 run_from_row(sqlite3_stmt *st, struct run *r)
 {
@@ -302,8 +318,8 @@ run_from_row(sqlite3_stmt *st, struct run *r)
 	r->id = sqlite3_column_int64(st, 0);
 	r->item_id = sqlite3_column_int64(st, 1);
 	r->due_at = (time_t)sqlite3_column_int64(st, 2);
-	r->purpose = db_col_text_or_empty(st, 3);
-	r->state = db_col_text_or_empty(st, 4);
+	r->purpose = db_col_run_purpose(st, 3);
+	r->state = db_col_run_state(st, 4);
 	r->reason = db_col_text_or_empty(st, 5);
 	r->sequence = sqlite3_column_int(st, 6);
 	r->created = (time_t)sqlite3_column_int64(st, 7);
@@ -317,8 +333,9 @@ run_from_row(sqlite3_stmt *st, struct run *r)
  * tick or daemon made it), -1 on error. *id is the run's id either way.
  */
 static int
-db_run_insert_store(struct db *db, int64_t item_id, time_t due, const char *purpose,
-    const char *state, const char *reason, int sequence, int64_t *id)
+db_run_insert_store(struct db *db, int64_t item_id, time_t due,
+    enum run_purpose purpose, enum run_state state, const char *reason,
+    int sequence, int64_t *id)
 {
 	sqlite3_stmt	*st;
 	int		 created, rc;
@@ -331,8 +348,8 @@ db_run_insert_store(struct db *db, int64_t item_id, time_t due, const char *purp
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
 	sqlite3_bind_int64(st, 2, due);
-	sqlite3_bind_text(st, 3, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, run_purpose_name(purpose), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, run_state_name(state), -1, SQLITE_STATIC);
 	db_bind_text_or_empty(st, 5, reason);
 	sqlite3_bind_int(st, 6, sequence);
 	sqlite3_bind_int64(st, 7, clock_now());
@@ -344,7 +361,7 @@ db_run_insert_store(struct db *db, int64_t item_id, time_t due, const char *purp
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
 	sqlite3_bind_int64(st, 2, due);
-	sqlite3_bind_text(st, 3, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, run_purpose_name(purpose), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && id != NULL)
 		*id = sqlite3_column_int64(st, 0);
@@ -353,9 +370,9 @@ db_run_insert_store(struct db *db, int64_t item_id, time_t due, const char *purp
 }
 
 int
-db_run_insert(struct db *db, int64_t item_id, time_t due, const char *purpose,
-    const char *state, const char *reason, int sequence, int64_t *id,
-    char **cause)
+db_run_insert(struct db *db, int64_t item_id, time_t due,
+    enum run_purpose purpose, enum run_state state, const char *reason,
+    int sequence, int64_t *id, char **cause)
 {
 	int	 rc;
 
@@ -461,7 +478,7 @@ db_run_last_due(struct db *db, int64_t item_id, const char *purpose,
  * state sets finished.
  */
 int
-db_run_set_state(struct db *db, int64_t id, const char *state,
+db_run_set_state(struct db *db, int64_t id, enum run_state state,
     const char *reason, time_t now)
 {
 	sqlite3_stmt	*st;
@@ -472,7 +489,7 @@ db_run_set_state(struct db *db, int64_t id, const char *state,
 	    "IN ('done', 'skipped', 'cancelled') THEN ?3 ELSE finished END "
 	    "WHERE id = ?4", &st, NULL) == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, run_state_name(state), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, id);
@@ -540,7 +557,7 @@ db_run_cancel(struct db *db, int64_t run_id, time_t now, long *n)
 	if (db_step_done(db, st, NULL) == -1)
 		return -1;
 	*n = sqlite3_changes(db->sql);
-	return db_run_set_state(db, run_id, "cancelled", "cancelled by an "
+	return db_run_set_state(db, run_id, RUN_CANCELLED, "cancelled by an "
 	    "officer", now);
 }
 

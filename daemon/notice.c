@@ -66,7 +66,7 @@ reminder_plan(struct db *db, const struct item *it, const struct event *ev,
 	at = ev->starts_at - it->reminder_before;
 	if (at <= after)
 		return 0;	/* the notice itself is reminder enough */
-	return db_run_insert(db, it->id, at, "reminder", "planned", NULL,
+	return db_run_insert(db, it->id, at, PURPOSE_REMINDER, RUN_PLANNED, NULL,
 	    ev->sequence, NULL, NULL) == -1 ? -1 : 0;
 }
 
@@ -131,7 +131,8 @@ notice_write_one(struct db *db, void *arg)
 	notice_item(w->conf, w->req, w->list_id, w->ev, w->send, w->it);
 	if (db_item_insert(db, w->it, w->now, w->cause) == -1)
 		return -1;
-	if (db_run_insert(db, w->it->id, w->send, "notice", "planned", NULL, 0,
+	if (db_run_insert(db, w->it->id, w->send, PURPOSE_NOTICE, RUN_PLANNED,
+	    NULL, 0,
 	    NULL, NULL) == -1 || reminder_plan(db, w->it, w->ev, w->send) == -1)
 		return -1;
 	return 0;
@@ -201,11 +202,10 @@ notice_sent(struct db *db, int64_t item_id)
 	if (db_run_list(db, item_id, NULL, 0, &runs, &n, NULL) == -1)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if (strcmp(runs[i].purpose, "notice") == 0 &&
-		    (strcmp(runs[i].state, "composing") == 0 ||
-		    strcmp(runs[i].state, "sending") == 0 ||
-		    strcmp(runs[i].state, "held") == 0 ||
-		    strcmp(runs[i].state, "done") == 0))
+		if (runs[i].purpose == PURPOSE_NOTICE &&
+		    (runs[i].state == RUN_COMPOSING ||
+		    runs[i].state == RUN_SENDING ||
+		    runs[i].state == RUN_HELD || runs[i].state == RUN_DONE))
 			sent = 1;
 	}
 	runs_free(runs, n);
@@ -226,7 +226,7 @@ notice_load(struct db *db, int64_t item_id, struct item *it,
 		    (long long)item_id);
 		return -1;
 	}
-	if (strcmp(ev->status, "cancelled") == 0) {
+	if (event_status_parse(ev->status) == EVENT_CANCELLED) {
 		xasprintf(cause, "the meeting '%s' is cancelled", ev->title);
 		return -1;
 	}
@@ -247,7 +247,7 @@ move_write_one(struct db *db, void *arg)
 	    db_run_cancel_pending(db, w->it->id, "reminder", "the meeting "
 	    "moved", w->now) == -1 ||
 	    (notice_sent(db, w->it->id) && db_run_insert(db, w->it->id, w->now,
-	    "update", "planned", NULL, w->ev->sequence, NULL, NULL) == -1) ||
+	    PURPOSE_UPDATE, RUN_PLANNED, NULL, w->ev->sequence, NULL, NULL) == -1) ||
 	    reminder_plan(db, w->it, w->ev, w->now) == -1)
 		return -1;
 	return 0;
@@ -314,9 +314,9 @@ cancel_write_one(struct db *db, void *arg)
 	if (db_event_update(db, w->ev, w->now, w->cause) == -1 ||
 	    db_run_cancel_pending(db, w->it->id, NULL, "the meeting was "
 	    "cancelled", w->now) == -1 ||
-	    (told && db_run_insert(db, w->it->id, w->now, "cancel", "planned",
+	    (told && db_run_insert(db, w->it->id, w->now, PURPOSE_CANCEL, RUN_PLANNED,
 	    NULL, w->ev->sequence, NULL, NULL) == -1) ||
-	    db_item_set_status(db, w->it->id, "cancelled", w->now) == -1)
+	    db_item_set_status(db, w->it->id, ITEM_CANCELLED, w->now) == -1)
 		return -1;
 	return 0;
 }

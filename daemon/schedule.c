@@ -105,7 +105,7 @@ static int
 plan_occurrence(struct db *db, const struct config *conf,
     const struct item *it, time_t due, time_t now, int *created)
 {
-	const char	*state = "planned";
+	enum run_state	 state = RUN_PLANNED;
 	char		*reason = NULL, *late, *grace, *when;
 	int		 rc;
 
@@ -118,19 +118,21 @@ plan_occurrence(struct db *db, const struct config *conf,
 		free(late);
 		free(grace);
 		free(when);
-		state = "skipped";
+		state = RUN_SKIPPED;
 	} else if (strcmp(it->kind, "bulletin") == 0 && it->skip_empty &&
 	    bulletin_empty(db, it, due, now)) {
 		reason = xstrdup("no events");
-		state = "skipped";
+		state = RUN_SKIPPED;
 	}
-	rc = db_run_insert(db, it->id, due, "issue", state, reason, 0, NULL, NULL);
+	rc = db_run_insert(db, it->id, due, PURPOSE_ISSUE, state, reason, 0, NULL,
+	    NULL);
 	if (rc == 1) {
 		(*created)++;
 		when = time_format_local(due, conf->timezone, "%Y-%m-%d %H:%M");
-		log_info("item %s: run due %s %s%s%s", it->name, when, state,
+		log_info("item %s: run due %s %s%s%s", it->name, when,
+		    run_state_name(state),
 		    reason ? ": " : "", reason ? reason : "");
-		if (strcmp(state, "planned") == 0)
+		if (state == RUN_PLANNED)
 			plan_reach(db, it);
 		free(when);
 	}
@@ -200,7 +202,7 @@ plan_item_one(struct db *db, void *arg)
 		rc = plan_occurrence(db, w->conf, w->it, w->occ[i], w->now,
 		    w->created);
 	if (rc == 0 && item_finished(w->it, w->now))
-		rc = db_item_set_status(db, w->it->id, "done", w->now);
+		rc = db_item_set_status(db, w->it->id, ITEM_DONE, w->now);
 	return rc;
 }
 
@@ -283,7 +285,7 @@ run_stale(struct db *db, const struct config *conf, const struct run *r,
 		event_clear(&ev);
 		return why;
 	}
-	if (strcmp(r->purpose, "issue") == 0 &&
+	if (r->purpose == PURPOSE_ISSUE &&
 	    strcmp(it->kind, "bulletin") == 0 && it->skip_empty &&
 	    bulletin_empty(db, it, r->due_at, now))
 		return xstrdup("no events");
@@ -301,7 +303,7 @@ expire_one_skip(struct db *db, void *arg)
 {
 	struct expire_work *w = arg;
 
-	return db_run_set_state(db, w->r->id, "skipped", w->why, w->now);
+	return db_run_set_state(db, w->r->id, RUN_SKIPPED, w->why, w->now);
 }
 
 static int
