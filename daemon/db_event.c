@@ -1,6 +1,6 @@
 /*
- * Queries on events and feeds. Writers call these inside db_begin() /
- * db_commit() so that each change is one BEGIN IMMEDIATE transaction.
+ * Queries on events and feeds. Writers run inside one unit of work
+ * (db_atomic), so each change is whole or not at all.
  */
 #include "config.h"
 
@@ -11,6 +11,47 @@
 
 #include "clarion.h"
 #include "db_sqlite.h"
+
+/*
+ * struct event: its lifecycle lives with the rows that fill it, so the
+ * store needs nothing from event.c; event.c and ical.c call these.
+ */
+void
+event_init(struct event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+}
+
+void
+event_clear(struct event *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->uid);
+	free(ev->kind);
+	free(ev->title);
+	free(ev->union_name);
+	free(ev->employer);
+	free(ev->location);
+	free(ev->link);
+	free(ev->notes);
+	free(ev->status);
+	event_init(ev);
+}
+
+void
+event_list_free(struct event_list *l)
+{
+	size_t	 i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		event_clear(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
 
 #define EVENT_COLS "id, uid, kind, title, union_name, employer, location, " \
 	"link, notes, starts_at, ends_at, all_day, status, sequence, feed_id"

@@ -1,6 +1,6 @@
 /*
- * Queries on items and runs. Writers call these inside db_begin() /
- * db_commit(). A run is UNIQUE(item, due time, purpose): inserting one
+ * Queries on items and runs. Writers call these inside a unit of work
+ * (db_atomic). A run is UNIQUE(item, due time, purpose): inserting one
  * twice is harmless, which is what makes the scheduler safe to repeat.
  */
 #include "config.h"

@@ -91,26 +91,6 @@ db_address_hash(const struct token_keys *keys, const char *address, int old,
 	return 0;
 }
 
-/* A write transaction of our own unless the caller has one (*own). */
-static int
-tx_open(struct db *db, int *own)
-{
-	*own = sqlite3_get_autocommit(db->sql) != 0;
-	return *own ? db_begin(db) : 0;
-}
-
-static int
-tx_close(struct db *db, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
-}
-
 /* Lists. */
 
 void
@@ -419,38 +399,57 @@ db_suppressed(struct db *db, const struct token_keys *keys,
 	return db_suppression_reason(db, keys, address, NULL) == 1;
 }
 
+struct sup_args {
+	const struct token_keys *keys;
+	const char	*address, *reason, *detail, *source;
+	int64_t		 sub, list;
+};
+
 static int
-db_suppress_store(struct db *db, const struct token_keys *keys, const char *address,
-    const char *reason, const char *detail)
+suppress_one(struct db *db, void *arg)
 {
+	struct sup_args	*x = arg;
 	sqlite3_stmt	*st;
 	char		 hash[HASH_HEX];
 	char		*a;
-	int		 rc, own;
+	int		 rc;
 
-	if (keys == NULL)
-		return -1;
-	if (tx_open(db, &own) == -1)
-		return -1;
 	/* Journal first: a crash after it still has the action re-applied. */
-	db_journal(db, keys, JOURNAL_SUPPRESS, address, 0, reason, NULL, 0);
+	db_journal(db, x->keys, JOURNAL_SUPPRESS, x->address, 0, x->reason,
+	    NULL, 0);
 	/* An erased address stays erased: no plain copy comes back. */
 	if ((st = db_prep(db, "INSERT INTO suppressions (address_hash, address, "
 	    "reason, detail, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
-		return tx_close(db, own, -1);
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+		return -1;
+	a = norm_or_copy(x->address);
+	sup_hash(x->keys, a, hash);
 	db_bind_text_or_null(st, 1, hash);
 	db_bind_text_or_null(st, 2, a);
-	db_bind_text_or_null(st, 3, reason);
-	db_bind_text_or_null(st, 4, detail != NULL ? detail : "");
+	db_bind_text_or_null(st, 3, x->reason);
+	db_bind_text_or_null(st, 4, x->detail != NULL ? x->detail : "");
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
 	free(a);
-	return tx_close(db, own, rc);
+	return rc;
+}
+
+static int
+db_suppress_store(struct db *db, const struct token_keys *keys,
+    const char *address, const char *reason, const char *detail)
+{
+	struct sup_args	 x;
+
+	if (keys == NULL)
+		return -1;
+	memset(&x, 0, sizeof x);
+	x.keys = keys;
+	x.address = address;
+	x.reason = reason;
+	x.detail = detail;
+	return db_atomic(db, suppress_one, &x, NULL);
 }
 
 int
@@ -534,32 +533,44 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 /* Memberships. */
 
 /* From one list, or every list with list 0; journaled (db_journal.c). */
-int
-db_unsubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
-    int64_t list, const char *source)
+static int
+unsubscribe_one(struct db *db, void *arg)
 {
+	struct sup_args	*x = arg;
 	sqlite3_stmt	*st;
 	char		*address = NULL;
-	int		 rc, own;
+	int		 rc;
 
-	if (tx_open(db, &own) == -1)
-		return -1;
 	/* Journal first: a crash after it still has the action re-applied. */
-	if (db_subscriber_get(db, sub, &address, NULL, NULL) == 0)
-		db_journal(db, keys, JOURNAL_UNSUBSCRIBE, address, list,
-		    source, NULL, 0);
+	if (db_subscriber_get(db, x->sub, &address, NULL, NULL) == 0)
+		db_journal(db, x->keys, JOURNAL_UNSUBSCRIBE, address, x->list,
+		    x->source, NULL, 0);
 	free(address);
 	if ((st = db_prep(db, "UPDATE memberships SET status = 'unsubscribed', "
 	    "source = ?1, updated = ?2 WHERE subscriber_id = ?3 AND (?4 = 0 OR "
 	    "list_id = ?4) AND status != 'unsubscribed'")) == NULL)
-		return tx_close(db, own, -1);
-	db_bind_text_or_null(st, 1, source != NULL ? source : "");
+		return -1;
+	db_bind_text_or_null(st, 1, x->source != NULL ? x->source : "");
 	sqlite3_bind_int64(st, 2, clock_now());
-	sqlite3_bind_int64(st, 3, sub);
-	sqlite3_bind_int64(st, 4, list);
+	sqlite3_bind_int64(st, 3, x->sub);
+	sqlite3_bind_int64(st, 4, x->list);
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
-	return tx_close(db, own, rc);
+	return rc;
+}
+
+int
+db_unsubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
+    int64_t list, const char *source)
+{
+	struct sup_args	 x;
+
+	memset(&x, 0, sizeof x);
+	x.keys = keys;
+	x.sub = sub;
+	x.list = list;
+	x.source = source;
+	return db_atomic(db, unsubscribe_one, &x, NULL);
 }
 
 /* Back on the list with fresh consent, recorded in the consent log too. */

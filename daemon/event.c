@@ -26,43 +26,6 @@ static const struct {
 	{ "other", "Event" },
 };
 
-void
-event_init(struct event *ev)
-{
-	memset(ev, 0, sizeof *ev);
-}
-
-void
-event_clear(struct event *ev)
-{
-	if (ev == NULL)
-		return;
-	free(ev->uid);
-	free(ev->kind);
-	free(ev->title);
-	free(ev->union_name);
-	free(ev->employer);
-	free(ev->location);
-	free(ev->link);
-	free(ev->notes);
-	free(ev->status);
-	event_init(ev);
-}
-
-void
-event_list_free(struct event_list *l)
-{
-	size_t	 i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++)
-		event_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 int
 event_kind_valid(const char *kind)
 {
