@@ -156,50 +156,15 @@ cli_db(struct cli *cli)
 int
 cli_keys(struct cli *cli, struct token_keys *keys)
 {
-	struct config	*conf = cli_config(cli);
-	unsigned char	*secret, *old;
-	size_t		 len, oldlen;
-	char		*cause, *olds;
-	int		 rc;
+	char	*cause;
 
 	if (!cli->keys_loaded) {
-		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
+		if (token_keys_load(cli_config(cli), &cli->keys, &cause) ==
+		    -1) {
 			fprintf(stderr, "clarion: %s\n", cause);
 			free(cause);
 			exit(EX_CONFIG);
 		}
-		/*
-		 * security (key rotation): the old secret too, during its
-		 * grace period, as clariond does: tokens in mail already sent
-		 * and suppressions hashed before the rotation still count.
-		 */
-		old = NULL;
-		oldlen = 0;
-		if (conf->token_old_secret_file != NULL &&
-		    clock_now() < conf->token_old_until) {
-			if (secret_file_read(conf->token_old_secret_file,
-			    &olds, &oldlen, &cause) == -1) {
-				fprintf(stderr, "clarion: %s\n", cause);
-				exit(EX_CONFIG);
-			}
-			old = (unsigned char *)olds;
-		}
-		rc = token_keys_init(&cli->keys, secret, len, old, oldlen);
-		token_keys_old_until(&cli->keys, conf->token_old_until);
-		if (old != NULL) {
-			explicit_zero(old, oldlen);
-			free(old);
-		}
-		if (rc == -1) {
-			explicit_zero(secret, len);
-			free(secret);
-			fprintf(stderr, "clarion: %s: the token secret is too "
-			    "short (at least 16 bytes)\n",
-			    conf->token_secret_file);
-			exit(EX_CONFIG);
-		}
-		explicit_zero(secret, len);
-		free(secret);
 		log_set_hash_key(cli->keys.key, sizeof cli->keys.key);
 		cli->keys_loaded = 1;
 	}
