@@ -20,21 +20,21 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-	{ "init", cmd_init, "create the database and the token secret" },
-	{ "check-config", cmd_check_config, "validate the configuration" },
-	{ "status", cmd_status, "show the daemon's health and the counts" },
-	{ "backup", cmd_backup, "write a consistent copy of the database" },
-	{ "restore", cmd_restore, "replace the database with a backup" },
-	{ "list", cmd_list, "create, show, rename and delete mailing lists" },
-	{ "sub", cmd_sub, "subscribers: add, import, segments, GDPR export/erase" },
-	{ "template", cmd_template, "render a Mustache template" },
-	{ "event", cmd_event, "strikes, ballots, pickets, meetings; feeds" },
-	{ "item", cmd_item, "bulletins, newsletters, messages and when" },
-	{ "notice", cmd_notice, "meeting notices, moves and cancellations" },
-	{ "run", cmd_run, "issues of items: list, show, cancel, resend" },
-	{ "queue", cmd_queue, "what is waiting to be sent, and why" },
-	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
-	{ "inbound", cmd_inbound, "classify saved mail; read the mailbox" },
+	{ "init", cmd_init, "create the database and the token secret", NULL },
+	{ "check-config", cmd_check_config, "validate the configuration", NULL },
+	{ "status", cmd_status, "show the daemon's health and the counts", NULL },
+	{ "backup", cmd_backup, "write a consistent copy of the database", NULL },
+	{ "restore", cmd_restore, "replace the database with a backup", NULL },
+	{ "list", cmd_list, "create, show, rename and delete mailing lists", NULL },
+	{ "sub", cmd_sub, "subscribers: add, import, segments, GDPR export/erase", NULL },
+	{ "template", cmd_template, "render a Mustache template", NULL },
+	{ "event", cmd_event, "strikes, ballots, pickets, meetings; feeds", NULL },
+	{ "item", cmd_item, "bulletins, newsletters, messages and when", NULL },
+	{ "notice", cmd_notice, "meeting notices, moves and cancellations", NULL },
+	{ "run", NULL, NULL, &cli_group_run },
+	{ "queue", cmd_queue, "what is waiting to be sent, and why", NULL },
+	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores", NULL },
+	{ "inbound", cmd_inbound, "classify saved mail; read the mailbox", NULL },
 };
 
 static void
@@ -46,6 +46,7 @@ usage(FILE *f)
 	    "       clarion COMMAND --help\n\ncommands:\n");
 	for (i = 0; i < nitems(commands); i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name,
+		    commands[i].group != NULL ? commands[i].group->summary :
 		    commands[i].summary);
 	fprintf(f, "\nThe configuration is read from -c FILE, else "
 	    "$CLARION_CONFIG, else %s.\n", CONFIG_DEFAULT_PATH);
@@ -370,7 +371,10 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	optind = 0;	/* each command parses its own options */
-	rc = cmd->fn(&cli, argc, argv);
+	if (cmd->group != NULL)
+		rc = cli_dispatch(&cli, cmd->group, argc, argv);
+	else
+		rc = cmd->fn(&cli, argc, argv);
 	db_close(cli.db);
 	config_free(cli.conf);
 	explicit_zero(&cli.keys, sizeof cli.keys);

@@ -2,7 +2,12 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <getopt.h>
+
 #include "clarion.h"
+
+struct cli_group;
+struct cli_sub;
 
 struct cli {
 	const char	*config_path;
@@ -11,13 +16,63 @@ struct cli {
 	int		 json;	/* --json: machine-readable output */
 	int		 keys_loaded;
 	struct token_keys keys;
+	const struct cli_group *group;	/* the command running, for usage */
+	const struct cli_sub *sub;
+};
+
+/* The keys of --json and --help, beyond any character a group uses. */
+#define CLI_OPT_JSON	0x100
+#define CLI_OPT_HELP	0x101
+
+/*
+ * One subcommand: its name (NULL for a group's own command, such as
+ * "clarion status"), the keys of the group's options it takes (any other
+ * is refused), whether it takes --json, how many operands, its synopsis
+ * ("run cancel RUN", continuation lines indented) and, if the group's
+ * does not explain it, its own text for --help. fn gets the group's
+ * option struct, filled in, and the operands.
+ */
+struct cli_sub {
+	const char	*name;
+	const char	*alias;
+	const char	*opts;
+	int		 json;
+	int		 min, max;	/* max -1: no limit */
+	int		(*fn)(struct cli *, void *, int, char **);
+	const char	*synopsis;
+	const char	*text;
+};
+
+/*
+ * A command group: its options (each struct option's val is its key, the
+ * same for synonyms), those that are short options too, the struct they
+ * are stored in (size, init, set, done) and its subcommands. set stores
+ * one option and returns NULL, or why its value is wrong.
+ */
+struct cli_group {
+	const char		*name;
+	const char		*summary;
+	const char		*text;
+	const struct option	*opts;
+	const char		*shorts;
+	size_t			 size;
+	void			(*init)(void *);
+	const char		*(*set)(void *, int, const char *);
+	void			(*done)(void *);
+	const struct cli_sub	*subs;
+	size_t			 nsubs;
 };
 
 struct cli_command {
 	const char	*name;
 	int		(*fn)(struct cli *, int, char **);
 	const char	*summary;
+	const struct cli_group *group;
 };
+
+int		 cli_dispatch(struct cli *, const struct cli_group *, int,
+		     char **);
+int		 cli_misuse(struct cli *, const char *, ...) PRINTFLIKE(2, 3);
 
 struct config	*cli_config(struct cli *);
 struct db	*cli_db(struct cli *);
@@ -55,7 +110,7 @@ int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
 int	cmd_event(struct cli *, int, char **);
 int	cmd_item(struct cli *, int, char **);
 int	cmd_notice(struct cli *, int, char **);
-int	cmd_run(struct cli *, int, char **);
+extern const struct cli_group cli_group_run;
 int	cli_when(struct cli *, const char *, time_t *);
 char	*cli_local(struct cli *, time_t);
 time_t	 cli_item_next(struct cli *, const struct item *);
