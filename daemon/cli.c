@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 static void
@@ -48,6 +50,14 @@ sub_usage(const struct cli_group *g, const struct cli_sub *s)
 	if (text != NULL)
 		printf("\n%s", text);
 	return EX_OK;
+}
+
+/* Prints JSON for --json, the same way for every command. */
+void
+cli_json_print(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
 }
 
 /* A misused subcommand: why, then its synopsis; EX_USAGE. */

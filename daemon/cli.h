@@ -72,6 +72,7 @@ struct cli_command {
 
 int		 cli_dispatch(struct cli *, const struct cli_group *, int,
 		     char **);
+void		 cli_json_print(struct json_t *);
 int		 cli_misuse(struct cli *, const char *, ...) PRINTFLIKE(2, 3);
 
 struct config	*cli_config(struct cli *);
@@ -107,9 +108,9 @@ char	*cli_sub_address(const char *);
 int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
 
 /* schedule: cli_event.c, cli_item.c, cli_notice.c, cli_run.c */
-int	cmd_event(struct cli *, int, char **);
+extern const struct cli_group cli_group_event;
 int	cmd_item(struct cli *, int, char **);
-int	cmd_notice(struct cli *, int, char **);
+extern const struct cli_group cli_group_notice;
 extern const struct cli_group cli_group_run;
 int	cli_when(struct cli *, const char *, time_t *);
 char	*cli_local(struct cli *, time_t);
