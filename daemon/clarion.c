@@ -29,7 +29,7 @@ static const struct cli_command commands[] = {
 	{ "sub", cmd_sub, "subscribers: add, import, segments, GDPR export/erase", NULL },
 	{ "template", cmd_template, "render a Mustache template", NULL },
 	{ "event", NULL, NULL, &cli_group_event },
-	{ "item", cmd_item, "bulletins, newsletters, messages and when", NULL },
+	{ "item", NULL, NULL, &cli_group_item },
 	{ "notice", NULL, NULL, &cli_group_notice },
 	{ "run", NULL, NULL, &cli_group_run },
 	{ "queue", cmd_queue, "what is waiting to be sent, and why", NULL },

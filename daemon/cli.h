@@ -87,7 +87,15 @@ int	cmd_check_config(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_backup(struct cli *, int, char **);
 int	cmd_restore(struct cli *, int, char **);
-int	cli_item_preview(struct cli *, int, char **);
+/* cli_preview.c: item preview and item test */
+struct preview_opts {
+	const char	*subscriber;
+	const char	*to;
+	int		 mode;	/* 't' text, 'h' html, 'r' raw */
+};
+extern const char cli_preview_text[];
+int	cli_item_preview(struct cli *, const char *,
+	    const struct preview_opts *, int);
 int	cmd_template(struct cli *, int, char **);
 int	cmd_bounces(struct cli *, int, char **);
 int	cmd_inbound_run(struct cli *, int, char **);
@@ -109,7 +117,7 @@ int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
 
 /* schedule: cli_event.c, cli_item.c, cli_notice.c, cli_run.c */
 extern const struct cli_group cli_group_event;
-int	cmd_item(struct cli *, int, char **);
+extern const struct cli_group cli_group_item;
 extern const struct cli_group cli_group_notice;
 extern const struct cli_group cli_group_run;
 int	cli_when(struct cli *, const char *, time_t *);
