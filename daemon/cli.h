@@ -109,11 +109,11 @@ struct sub_opts {
 	size_t		 nattrs;
 	int		 dry_run, strict;
 };
-int	cmd_list(struct cli *, int, char **);
-int	cmd_sub(struct cli *, int, char **);
+extern const struct cli_group cli_group_list;
+extern const struct cli_group cli_group_sub;
 int	cli_list_lookup(struct cli *, const char *, struct list_info *);
 char	*cli_sub_address(const char *);
-int	cli_sub_import(struct cli *, const char *, const struct sub_opts *);
+int	cli_sub_import(struct cli *, void *, int, char **);
 
 /* schedule: cli_event.c, cli_item.c, cli_notice.c, cli_run.c */
 extern const struct cli_group cli_group_event;

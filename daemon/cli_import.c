@@ -586,8 +586,10 @@ imp_run(struct import *im, struct csv *c)
 }
 
 int
-cli_sub_import(struct cli *cli, const char *file, const struct sub_opts *o)
+cli_sub_import(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *file = argv[0];
+	const struct sub_opts *o = vo;
 	struct import	 im;
 	struct csv	*c;
 	char		*data, *cause;
