@@ -22,18 +22,18 @@
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, "create the database and the token secret", NULL },
 	{ "check-config", cmd_check_config, "validate the configuration", NULL },
-	{ "status", cmd_status, "show the daemon's health and the counts", NULL },
+	{ "status", NULL, NULL, &cli_group_status },
 	{ "backup", cmd_backup, "write a consistent copy of the database", NULL },
 	{ "restore", cmd_restore, "replace the database with a backup", NULL },
 	{ "list", NULL, NULL, &cli_group_list },
 	{ "sub", NULL, NULL, &cli_group_sub },
-	{ "template", cmd_template, "render a Mustache template", NULL },
+	{ "template", NULL, NULL, &cli_group_template },
 	{ "event", NULL, NULL, &cli_group_event },
 	{ "item", NULL, NULL, &cli_group_item },
 	{ "notice", NULL, NULL, &cli_group_notice },
 	{ "run", NULL, NULL, &cli_group_run },
-	{ "queue", cmd_queue, "what is waiting to be sent, and why", NULL },
-	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores", NULL },
+	{ "queue", NULL, NULL, &cli_group_queue },
+	{ "bounces", NULL, NULL, &cli_group_bounces },
 	{ "inbound", cmd_inbound, "classify saved mail; read the mailbox", NULL },
 };
 

@@ -206,7 +206,10 @@ cli_dispatch(struct cli *cli, const struct cli_group *g, int argc,
 		return sub_run(cli, g, s, argc, argv);
 	if (word == NULL)
 		return group_usage(g, "give a subcommand");
-	xasprintf(&why, "%s: '%s' is not a subcommand", g->name, word);
+	if (g->nsubs == 1)
+		xasprintf(&why, "%s: unexpected argument '%s'", g->name, word);
+	else
+		xasprintf(&why, "%s: '%s' is not a subcommand", g->name, word);
 	rc = group_usage(g, why);
 	free(why);
 	return rc;

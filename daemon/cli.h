@@ -84,7 +84,7 @@ int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
 
 int	cmd_init(struct cli *, int, char **);
 int	cmd_check_config(struct cli *, int, char **);
-int	cmd_status(struct cli *, int, char **);
+extern const struct cli_group cli_group_status;
 int	cmd_backup(struct cli *, int, char **);
 int	cmd_restore(struct cli *, int, char **);
 /* cli_preview.c: item preview and item test */
@@ -96,8 +96,8 @@ struct preview_opts {
 extern const char cli_preview_text[];
 int	cli_item_preview(struct cli *, const char *,
 	    const struct preview_opts *, int);
-int	cmd_template(struct cli *, int, char **);
-int	cmd_bounces(struct cli *, int, char **);
+extern const struct cli_group cli_group_template;
+extern const struct cli_group cli_group_bounces;
 int	cmd_inbound_run(struct cli *, int, char **);
 int	cmd_inbound(struct cli *, int, char **);
 
@@ -125,6 +125,6 @@ char	*cli_local(struct cli *, time_t);
 time_t	 cli_item_next(struct cli *, const struct item *);
 
 /* send: cli_queue.c */
-int	cmd_queue(struct cli *, int, char **);
+extern const struct cli_group cli_group_queue;
 
 #endif

@@ -16,8 +16,7 @@
 
 #define SCORE_SHOWN	0.01	/* smaller scores have decayed away */
 
-static const char bounces_usage[] =
-    "usage: clarion bounces [--list NAME] [--json]\n\n"
+static const char bounces_text[] =
     "Shows the addresses disabled after bounces (hard: at once; soft: when\n"
     "the score reaches bounces.threshold), with the reason and the time,\n"
     "what attributed the bounce that disabled it (the bounce token of a\n"
@@ -132,38 +131,32 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 		printf("  (none)\n");
 }
 
-int
-cmd_bounces(struct cli *cli, int argc, char **argv)
+struct bounces_opts {
+	const char	*list;
+};
+
+static const struct option bounces_options[] = {
+	{ "list", required_argument, NULL, 'l' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *
+bounces_opts_set(void *vo, int key, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct bounces_opts	*o = vo;
+
+	o->list = arg;
+	return NULL;
+}
+
+static int
+bounces_show(struct cli *cli, void *vo, int argc, char **argv)
+{
+	const char	*list = ((struct bounces_opts *)vo)->list;
 	struct list_info l;
 	struct bounce_row *rows;
-	const char	*list = NULL;
 	size_t		 n;
-	int		 ch;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hjl:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-			list = optarg;
-			break;
-		case 'j':
-			cli->json = 1;
-			break;
-		case 'h':
-			return cli_usage(bounces_usage, NULL);
-		default:
-			return cli_usage(bounces_usage, "bad option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(bounces_usage, "unexpected argument");
 	if (list != NULL) {
 		if (db_list_by_name(cli_db(cli), list, &l) == -1)
 			return cli_error(EX_DATAERR, "%s: no such list", list);
@@ -179,3 +172,14 @@ cmd_bounces(struct cli *cli, int argc, char **argv)
 	bounce_rows_free(rows, n);
 	return EX_OK;
 }
+
+static const struct cli_sub bounces_subs[] = {
+	{ NULL, NULL, "l", 1, 0, 0, bounces_show,
+	    "bounces [--list NAME] [--json]", NULL },
+};
+
+const struct cli_group cli_group_bounces = {
+	"bounces", "addresses disabled by bounces, and scores", bounces_text,
+	bounces_options, NULL, sizeof(struct bounces_opts), NULL,
+	bounces_opts_set, NULL, bounces_subs, nitems(bounces_subs)
+};

@@ -15,10 +15,7 @@
 
 #include "cli.h"
 
-static const char queue_usage[] =
-    "usage: clarion queue [--run RUN] [--all] [--json]\n"
-    "       clarion queue resend [--run RUN]\n"
-    "       clarion queue cancel [--run RUN]\n\n"
+static const char queue_text[] =
     "Lists what is waiting to be sent: counts by state, why sending may be\n"
     "paused now (quiet hours, a rate limit, a failing server), then each\n"
     "deferred delivery (next try and last reply), each held one, and (with\n"
@@ -30,8 +27,6 @@ static const char queue_usage[] =
     "Deliveries held because their mail could not be composed (a missing\n"
     "template, say) belong to a held run: fix the cause, then use\n"
     "clarion run release RUN, which checks the fix first.\n";
-
-#define QUEUE_HELP	(-1)	/* --help was printed */
 
 struct queue_opts {
 	int64_t		 run;
@@ -180,8 +175,9 @@ counts_print(const struct config *conf, const struct delivery_counts *c,
 }
 
 static int
-queue_show(struct cli *cli, const struct queue_opts *o)
+queue_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	struct queue_opts *o = vo;
 	const struct config *conf = cli_config(cli);
 	struct db	*db = cli_db(cli);
 	struct delivery_counts c;
@@ -189,6 +185,7 @@ queue_show(struct cli *cli, const struct queue_opts *o)
 	long		 sq = 0, sd = 0, sf = 0;
 	int		 rc = EX_OK;
 
+	o->json = cli->json;
 	if (db_run_delivery_counts(db, o->run, &c) == -1 ||
 	    (o->run == 0 && db_sysmail_counts(db, &sq, &sd, &sf) == -1)) {
 		json_decref(out);
@@ -219,8 +216,10 @@ queue_show(struct cli *cli, const struct queue_opts *o)
 }
 
 static int
-queue_release(struct cli *cli, const struct queue_opts *o, int cancel)
+queue_release(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct queue_opts *o = vo;
+	int		 cancel = strcmp(cli->sub->name, "cancel") == 0;
 	struct db	*db = cli_db(cli);
 	long		 n;
 
@@ -235,67 +234,42 @@ queue_release(struct cli *cli, const struct queue_opts *o, int cancel)
 	return EX_OK;
 }
 
-static int
-queue_opts_parse(int argc, char **argv, struct queue_opts *o)
-{
-	static const struct option opts[] = {
-		{ "run", required_argument, NULL, 'r' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char	*end;
-	int	 ch;
+static const struct option queue_options[] = {
+	{ "run", required_argument, NULL, 'r' },
+	{ "all", no_argument, NULL, 'a' },
+	{ NULL, 0, NULL, 0 },
+};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+r:ajh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			o->run = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || o->run <= 0)
-				return cli_usage(queue_usage, "--run needs a run "
-				    "number");
-			break;
-		case 'a':
-			o->all = 1;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			cli_usage(queue_usage, NULL);
-			return QUEUE_HELP;
-		default:
-			return cli_usage(queue_usage, "unknown option");
-		}
+static const char *
+queue_opts_set(void *vo, int key, const char *arg)
+{
+	struct queue_opts	*o = vo;
+	char			*end;
+
+	switch (key) {
+	case 'r':
+		o->run = strtoll(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || o->run <= 0)
+			return "--run needs a run number";
+		break;
+	case 'a':
+		o->all = 1;
+		break;
 	}
-	return EX_OK;
+	return NULL;
 }
 
-int
-cmd_queue(struct cli *cli, int argc, char **argv)
-{
-	struct queue_opts o;
-	const char	*sub = NULL;
-	int		 rc;
+static const struct cli_sub queue_subs[] = {
+	{ NULL, NULL, "ra", 1, 0, 0, queue_show,
+	    "queue [--run RUN] [--all] [--json]", NULL },
+	{ "resend", NULL, "r", 0, 0, 0, queue_release,
+	    "queue resend [--run RUN]", NULL },
+	{ "cancel", NULL, "r", 0, 0, 0, queue_release,
+	    "queue cancel [--run RUN]", NULL },
+};
 
-	memset(&o, 0, sizeof o);
-	o.json = cli->json;
-	if (argc > 1 && argv[1][0] != '-') {
-		sub = argv[1];
-		argc--;
-		argv++;
-	}
-	if ((rc = queue_opts_parse(argc, argv, &o)) != EX_OK)
-		return rc == QUEUE_HELP ? EX_OK : rc;
-	if (optind != argc)
-		return cli_usage(queue_usage, "too many arguments");
-	if (sub == NULL)
-		return queue_show(cli, &o);
-	if (strcmp(sub, "resend") == 0)
-		return queue_release(cli, &o, 0);
-	if (strcmp(sub, "cancel") == 0)
-		return queue_release(cli, &o, 1);
-	return cli_unknown(queue_usage, "queue", sub);
-}
+const struct cli_group cli_group_queue = {
+	"queue", "what is waiting to be sent, and why", queue_text,
+	queue_options, "ra", sizeof(struct queue_opts), NULL, queue_opts_set,
+	NULL, queue_subs, nitems(queue_subs)
+};

@@ -12,8 +12,7 @@
 
 #include "cli.h"
 
-static const char status_usage[] =
-    "usage: clarion status [--check] [--json]\n\n"
+static const char status_text[] =
     "Shows whether clariond is running, its last tick and last errors, the\n"
     "schema version, and counts of lists, subscribers, events, items, runs\n"
     "and deliveries by state. With --check, exits 69 (EX_UNAVAILABLE) when\n"
@@ -164,36 +163,26 @@ print_text(const struct db_status *s, const struct health *h,
 	print_counts("deliveries:", s->deliveries, s->ndeliveries);
 }
 
-int
-cmd_status(struct cli *cli, int argc, char **argv)
+static const struct option status_options[] = {
+	{ "check", no_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *
+status_opts_set(void *vo, int key, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "check", no_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	*(int *)vo = 1;		/* --check */
+	return NULL;
+}
+
+static int
+status_show(struct cli *cli, void *vo, int argc, char **argv)
+{
 	struct db_status s;
 	struct health	 h;
 	struct db	*db;
-	int		 ch, check = 0;
+	int		 check = *(int *)vo;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'k':
-			check = 1;
-			break;
-		case 'j':
-			cli->json = 1;
-			break;
-		case 'h':
-			return cli_usage(status_usage, NULL);
-		default:
-			return cli_usage(status_usage, "bad option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(status_usage, "unexpected argument");
 	db = cli_db(cli);
 	if (db_status_get(db, &s) == -1)
 		return cli_error(EX_SOFTWARE, "%s: %s", cli->conf->database,
@@ -211,3 +200,14 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	return EX_OK;
 }
+
+static const struct cli_sub status_subs[] = {
+	{ NULL, NULL, "k", 1, 0, 0, status_show, "status [--check] [--json]",
+	    NULL },
+};
+
+const struct cli_group cli_group_status = {
+	"status", "show the daemon's health and the counts", status_text,
+	status_options, NULL, sizeof(int), NULL, status_opts_set, NULL,
+	status_subs, nitems(status_subs)
+};
