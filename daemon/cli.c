@@ -197,7 +197,7 @@ cli_dispatch(struct cli *cli, const struct cli_group *g, int argc,
 	int			 rc;
 
 	if (word != NULL && (strcmp(word, "--help") == 0 ||
-	    strcmp(word, "-h") == 0))
+	    strcmp(word, "-h") == 0 || strcmp(word, "help") == 0))
 		return group_usage(g, NULL);
 	if (word != NULL && (s = sub_find(g, word)) != NULL)
 		return sub_run(cli, g, s, argc - 1, argv + 1);

@@ -63,13 +63,6 @@ struct cli_group {
 	size_t			 nsubs;
 };
 
-struct cli_command {
-	const char	*name;
-	int		(*fn)(struct cli *, int, char **);
-	const char	*summary;
-	const struct cli_group *group;
-};
-
 int		 cli_dispatch(struct cli *, const struct cli_group *, int,
 		     char **);
 void		 cli_json_print(struct json_t *);
@@ -78,15 +71,11 @@ int		 cli_misuse(struct cli *, const char *, ...) PRINTFLIKE(2, 3);
 struct config	*cli_config(struct cli *);
 struct db	*cli_db(struct cli *);
 int		 cli_keys(struct cli *, struct token_keys *);
-int		 cli_usage(const char *, const char *);
-int		 cli_unknown(const char *, const char *, const char *);
 int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
 
-int	cmd_init(struct cli *, int, char **);
-int	cmd_check_config(struct cli *, int, char **);
 extern const struct cli_group cli_group_status;
-int	cmd_backup(struct cli *, int, char **);
-int	cmd_restore(struct cli *, int, char **);
+extern const struct cli_group cli_group_backup;
+extern const struct cli_group cli_group_restore;
 /* cli_preview.c: item preview and item test */
 struct preview_opts {
 	const char	*subscriber;
@@ -98,8 +87,9 @@ int	cli_item_preview(struct cli *, const char *,
 	    const struct preview_opts *, int);
 extern const struct cli_group cli_group_template;
 extern const struct cli_group cli_group_bounces;
-int	cmd_inbound_run(struct cli *, int, char **);
-int	cmd_inbound(struct cli *, int, char **);
+extern const char cli_inbound_run_text[];
+int	cli_inbound_run(struct cli *, int);
+extern const struct cli_group cli_group_inbound;
 
 /* cli_list.c, cli_sub.c, cli_import.c: lists and subscribers */
 struct sub_opts {
