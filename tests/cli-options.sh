@@ -24,34 +24,6 @@ at "2026-12-07 08:00:05"
 run=$(db "SELECT min(id) FROM runs WHERE purpose = 'issue'")
 check "clariond made a run to list" test -n "$run"
 
-# refused CMD... OPTION: exit 64, naming the subcommand and the option.
-refused() {
-	opt=$1; shift
-	out=$($C "$@" 2>&1); rc=$?
-	expect_eq "clarion $*: exit 64" "$rc" 64
-	expect_contains "clarion $*: names the option" "$out" "unrecognized option '$opt'"
-	expect_contains "clarion $*: names the subcommand" "$out" "clarion $1 $2"
-}
-refused --to-missed run cancel "$run" --to-missed
-expect_eq "run cancel --to-missed cancelled nothing" \
-	"$(db "SELECT state FROM runs WHERE id = $run")" "done"
-refused --title event cancel 1 --title Renamed
-expect_eq "event cancel --title changed nothing" \
-	"$(db "SELECT status || ' ' || title FROM events WHERE id = 1")" "confirmed Depot strike"
-refused --force list rename members branch --force
-expect_eq "list rename --force renamed nothing" "$(db "SELECT name FROM lists")" "members"
-refused --at item pause weekly --at "2027-01-01 09:00"
-expect_eq "item pause --at paused nothing" \
-	"$(db "SELECT status FROM items WHERE name = 'weekly'")" "active"
-refused --list sub erase ann@example.org --list members
-expect_eq "sub erase --list erased no one" "$(db "SELECT count(*) FROM subscribers")" 1
-refused --force notice cancel 2 --force
-refused --all queue resend --all
-refused --text template check "$top_srcdir/templates/bulletin.txt.mustache" --text
-refused --domain inbound run --domain example.org
-refused --to item preview weekly --to ann@example.org
-refused --json run cancel "$run" --json
-
 # Every listing command prints JSON with --json, after its arguments.
 json_ok() {
 	out=$($C "$@" 2>&1); rc=$?
@@ -99,4 +71,32 @@ for c in $cmds; do
 		expect_eq "clarion $* --help: one usage, not the group's" "$n" 0
 	done
 done
+
+# refused CMD... OPTION: exit 64, naming the subcommand and the option.
+refused() {
+	opt=$1; shift
+	out=$($C "$@" 2>&1); rc=$?
+	expect_eq "clarion $*: exit 64" "$rc" 64
+	expect_contains "clarion $*: names the option" "$out" "unrecognized option '$opt'"
+	expect_contains "clarion $*: names the subcommand" "$out" "clarion $1 $2"
+}
+refused --to-missed run cancel "$run" --to-missed
+expect_eq "run cancel --to-missed cancelled nothing" \
+	"$(db "SELECT state FROM runs WHERE id = $run")" "done"
+refused --title event cancel 1 --title Renamed
+expect_eq "event cancel --title changed nothing" \
+	"$(db "SELECT status || ' ' || title FROM events WHERE id = 1")" "confirmed Depot strike"
+refused --force list rename members branch --force
+expect_eq "list rename --force renamed nothing" "$(db "SELECT name FROM lists")" "members"
+refused --at item pause weekly --at "2027-01-01 09:00"
+expect_eq "item pause --at paused nothing" \
+	"$(db "SELECT status FROM items WHERE name = 'weekly'")" "active"
+refused --list sub erase ann@example.org --list members
+expect_eq "sub erase --list erased no one" "$(db "SELECT count(*) FROM subscribers")" 1
+refused --force notice cancel 2 --force
+refused --all queue resend --all
+refused --text template check "$top_srcdir/templates/bulletin.txt.mustache" --text
+refused --domain inbound run --domain example.org
+refused --to item preview weekly --to ann@example.org
+refused --json run cancel "$run" --json
 done_testing
