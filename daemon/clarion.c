@@ -206,7 +206,7 @@ static const struct cli_group init_group = {
 	"init", "create the database and the token secret",
 	"Creates the database (mode 0600), the token secret and, for the\n"
 	"outbox transport, the outbox Maildir. Safe to run again.\n", NULL,
-	NULL, 0, NULL, NULL, NULL, init_subs, nitems(init_subs)
+	NULL, 0, NULL, init_subs, nitems(init_subs)
 };
 
 static const struct cli_sub check_subs[] = {
@@ -218,8 +218,7 @@ static const struct cli_group check_group = {
 	"Reads and validates the configuration, the templates every item\n"
 	"kind needs and the items' segments; exits 0 if all is good,\n"
 	"78 (EX_CONFIG) with every error, each with the file, line and key,\n"
-	"if not.\n", NULL, NULL, 0, NULL, NULL, NULL, check_subs,
-	nitems(check_subs)
+	"if not.\n", NULL, NULL, 0, NULL, check_subs, nitems(check_subs)
 };
 
 static const struct cli_group *const commands[] = {

@@ -65,12 +65,13 @@ int
 cli_misuse(struct cli *cli, const char *fmt, ...)
 {
 	va_list	 ap;
+	char	*why;
 
-	fprintf(stderr, "clarion: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	xvasprintf(&why, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
+	cli_error(EX_USAGE, "%s", why);
+	free(why);
 	if (cli->sub != NULL)
 		fprintf(stderr, "usage: clarion %s\n", cli->sub->synopsis);
 	return EX_USAGE;
@@ -103,10 +104,10 @@ sub_options(const struct cli_group *g, const struct cli_sub *s,
 {
 	static const struct option json = { "json", no_argument, NULL,
 	    CLI_OPT_JSON }, help = { "help", no_argument, NULL, CLI_OPT_HELP };
-	const struct option	*go;
+	const struct cli_option	*go;
 	struct option		*lo;
-	const char		*p;
 	size_t			 n = 0, ns = 0, all = 0;
+	int			 has_arg;
 
 	for (go = g->opts; go != NULL && go->name != NULL; go++)
 		all++;
@@ -114,13 +115,17 @@ sub_options(const struct cli_group *g, const struct cli_sub *s,
 	*shorts = xcalloc(2 * all + 2, 1);
 	(*shorts)[ns++] = 'h';
 	for (go = g->opts; go != NULL && go->name != NULL; go++) {
-		if (s->opts == NULL || strchr(s->opts, go->val) == NULL)
+		if (strchr(s->opts, go->key) == NULL)
 			continue;
-		lo[n++] = *go;
-		p = g->shorts != NULL ? strchr(g->shorts, go->val) : NULL;
-		if (p != NULL && strchr(*shorts, go->val) == NULL) {
-			(*shorts)[ns++] = (char)go->val;
-			if (go->has_arg == required_argument)
+		has_arg = go->kind == CLI_FLAG ? no_argument :
+		    required_argument;
+		lo[n].name = go->name;
+		lo[n].has_arg = has_arg;
+		lo[n++].val = go->key;
+		if (g->shorts != NULL && strchr(g->shorts, go->key) != NULL &&
+		    strchr(*shorts, go->key) == NULL) {
+			(*shorts)[ns++] = (char)go->key;
+			if (has_arg == required_argument)
 				(*shorts)[ns++] = ':';
 		}
 	}
@@ -128,6 +133,54 @@ sub_options(const struct cli_group *g, const struct cli_sub *s,
 		lo[n++] = json;
 	lo[n++] = help;
 	return lo;
+}
+
+/* Stores one option where its table row says; EX_OK, or EX_USAGE. */
+static int
+opt_store(struct cli *cli, const struct cli_group *g, void *o, int key,
+    const char *arg)
+{
+	const struct cli_option	*go;
+	struct cli_list		*l;
+	char			*field, *end;
+	long long		 n;
+
+	for (go = g->opts; go->key != key; go++)
+		;
+	field = (char *)o + go->at;
+	switch (go->kind) {
+	case CLI_STR:
+		*(const char **)(void *)field = arg;
+		break;
+	case CLI_FLAG:
+		*(int *)(void *)field = go->value;
+		break;
+	case CLI_NUM:
+		n = strtoll(arg, &end, 10);
+		if (end == arg || *end != '\0' || n < go->value)
+			return cli_misuse(cli, "--%s needs a whole number, %d "
+			    "or more", go->name, go->value);
+		*(long long *)(void *)field = n;
+		break;
+	case CLI_ADD:
+		l = (struct cli_list *)(void *)field;
+		l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+		l->v[l->n++] = arg;
+		break;
+	}
+	return EX_OK;
+}
+
+/* Frees what repeated options added. */
+static void
+opt_free(const struct cli_group *g, void *o)
+{
+	const struct cli_option	*go;
+
+	for (go = g->opts; go != NULL && go->name != NULL; go++)
+		if (go->kind == CLI_ADD)
+			free(((struct cli_list *)(void *)((char *)o +
+			    go->at))->v);
 }
 
 /*
@@ -140,7 +193,6 @@ sub_run(struct cli *cli, const struct cli_group *g, const struct cli_sub *s,
     int argc, char **argv)
 {
 	struct option	*lo;
-	const char	*why;
 	char		*shorts, *name, *word = argv[0];
 	void		*o;
 	int		 ch, n, rc = -1;
@@ -161,11 +213,11 @@ sub_run(struct cli *cli, const struct cli_group *g, const struct cli_sub *s,
 			rc = sub_usage(g, s);
 		else if (ch == CLI_OPT_JSON)
 			cli->json = 1;
-		else if (ch == '?' || ch == ':' || g->set == NULL) {
+		else if (ch == '?' || ch == ':') {
 			fprintf(stderr, "usage: clarion %s\n", s->synopsis);
 			rc = EX_USAGE;
-		} else if ((why = g->set(o, ch, optarg)) != NULL)
-			rc = cli_misuse(cli, "%s", why);
+		} else if (opt_store(cli, g, o, ch, optarg) != EX_OK)
+			rc = EX_USAGE;
 	}
 	n = argc - optind;
 	if (rc == -1 && (n < s->min || (s->max >= 0 && n > s->max)))
@@ -174,8 +226,7 @@ sub_run(struct cli *cli, const struct cli_group *g, const struct cli_sub *s,
 	if (rc == -1)
 		rc = s->fn(cli, o, n, argv + optind);
 	argv[0] = word;
-	if (g->done != NULL)
-		g->done(o);
+	opt_free(g, o);
 	free(o);
 	free(name);
 	free(shorts);

@@ -2,7 +2,7 @@
 #ifndef CLI_H
 #define CLI_H
 
-#include <getopt.h>
+#include <stddef.h>
 
 #include "clarion.h"
 
@@ -44,21 +44,40 @@ struct cli_sub {
 };
 
 /*
- * A command group: its options (each struct option's val is its key, the
- * same for synonyms), those that are short options too, the struct they
- * are stored in (size, init, set, done) and its subcommands. set stores
- * one option and returns NULL, or why its value is wrong.
+ * One option of a group, and where the dispatcher stores it in the
+ * group's option struct (at = offsetof the field): CLI_STR the argument
+ * (const char *), CLI_FLAG value (int), CLI_NUM the argument as a whole
+ * number no less than value (long long), CLI_ADD the argument appended
+ * to a struct cli_list (a repeated option). Synonyms share a key.
+ */
+enum cli_kind { CLI_STR, CLI_FLAG, CLI_NUM, CLI_ADD };
+
+struct cli_option {
+	const char	*name;
+	int		 key;
+	enum cli_kind	 kind;
+	size_t		 at;
+	int		 value;
+};
+
+struct cli_list {
+	const char	**v;
+	size_t		  n;
+};
+
+/*
+ * A command group: its options, those that are short options too, the
+ * struct they are stored in (its size, and init for what is not zero
+ * by default) and its subcommands.
  */
 struct cli_group {
 	const char		*name;
 	const char		*summary;
 	const char		*text;
-	const struct option	*opts;
+	const struct cli_option	*opts;
 	const char		*shorts;
 	size_t			 size;
 	void			(*init)(void *);
-	const char		*(*set)(void *, int, const char *);
-	void			(*done)(void *);
 	const struct cli_sub	*subs;
 	size_t			 nsubs;
 };
@@ -95,8 +114,7 @@ extern const struct cli_group cli_group_inbound;
 struct sub_opts {
 	const char	*list, *name, *consent, *address, *segment, *status;
 	const char	*map, *reason, *output;
-	const char	**attrs;	/* --attr KEY=VALUE, repeated */
-	size_t		 nattrs;
+	struct cli_list	 attrs;		/* --attr KEY=VALUE, repeated */
 	int		 dry_run, strict;
 };
 extern const struct cli_group cli_group_list;

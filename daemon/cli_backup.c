@@ -300,8 +300,8 @@ const struct cli_group cli_group_backup = {
 	"backup", "write a consistent copy of the database",
 	"Writes a consistent copy of the database to FILE (mode 0600),\n"
 	"safe while clariond runs. To restore it: stop clariond, then\n"
-	"'clarion restore FILE'.\n", NULL, NULL, 0, NULL, NULL, NULL,
-	backup_subs, nitems(backup_subs)
+	"'clarion restore FILE'.\n", NULL, NULL, 0, NULL, backup_subs,
+	nitems(backup_subs)
 };
 
 static const struct cli_sub restore_subs[] = {
@@ -310,5 +310,5 @@ static const struct cli_sub restore_subs[] = {
 
 const struct cli_group cli_group_restore = {
 	"restore", "replace the database with a backup", restore_text, NULL,
-	NULL, 0, NULL, NULL, NULL, restore_subs, nitems(restore_subs)
+	NULL, 0, NULL, restore_subs, nitems(restore_subs)
 };

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,19 +134,10 @@ struct bounces_opts {
 	const char	*list;
 };
 
-static const struct option bounces_options[] = {
-	{ "list", required_argument, NULL, 'l' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option bounces_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct bounces_opts, list), 0 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-bounces_opts_set(void *vo, int key, const char *arg)
-{
-	struct bounces_opts	*o = vo;
-
-	o->list = arg;
-	return NULL;
-}
 
 static int
 bounces_show(struct cli *cli, void *vo, int argc, char **argv)
@@ -181,5 +171,5 @@ static const struct cli_sub bounces_subs[] = {
 const struct cli_group cli_group_bounces = {
 	"bounces", "addresses disabled by bounces, and scores", bounces_text,
 	bounces_options, NULL, sizeof(struct bounces_opts), NULL,
-	bounces_opts_set, NULL, bounces_subs, nitems(bounces_subs)
+	bounces_subs, nitems(bounces_subs)
 };

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,48 +61,24 @@ cli_local(struct cli *cli, time_t t)
 	    "%Y-%m-%d %H:%M");
 }
 
-static const struct option event_options[] = {
-	{ "kind", required_argument, NULL, 'k' },
-	{ "title", required_argument, NULL, 't' },
-	{ "start", required_argument, NULL, 's' },
-	{ "end", required_argument, NULL, 'e' },
-	{ "union", required_argument, NULL, 'u' },
-	{ "employer", required_argument, NULL, 'E' },
-	{ "workplace", required_argument, NULL, 'E' },
-	{ "location", required_argument, NULL, 'l' },
-	{ "link", required_argument, NULL, 'L' },
-	{ "notes", required_argument, NULL, 'n' },
-	{ "from", required_argument, NULL, 'f' },
-	{ "to", required_argument, NULL, 'T' },
-	{ "all", no_argument, NULL, 'a' },
-	{ "keep-events", no_argument, NULL, 'K' },
-	{ "force", no_argument, NULL, 'F' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option event_options[] = {
+	{ "kind", 'k', CLI_STR, offsetof(struct event_opts, kind), 0 },
+	{ "title", 't', CLI_STR, offsetof(struct event_opts, title), 0 },
+	{ "start", 's', CLI_STR, offsetof(struct event_opts, start), 0 },
+	{ "end", 'e', CLI_STR, offsetof(struct event_opts, end), 0 },
+	{ "union", 'u', CLI_STR, offsetof(struct event_opts, union_name), 0 },
+	{ "employer", 'E', CLI_STR, offsetof(struct event_opts, employer), 0 },
+	{ "workplace", 'E', CLI_STR, offsetof(struct event_opts, employer), 0 },
+	{ "location", 'l', CLI_STR, offsetof(struct event_opts, location), 0 },
+	{ "link", 'L', CLI_STR, offsetof(struct event_opts, link), 0 },
+	{ "notes", 'n', CLI_STR, offsetof(struct event_opts, notes), 0 },
+	{ "from", 'f', CLI_STR, offsetof(struct event_opts, from), 0 },
+	{ "to", 'T', CLI_STR, offsetof(struct event_opts, to), 0 },
+	{ "all", 'a', CLI_FLAG, offsetof(struct event_opts, all), 1 },
+	{ "keep-events", 'K', CLI_FLAG, offsetof(struct event_opts, keep_events), 1 },
+	{ "force", 'F', CLI_FLAG, offsetof(struct event_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-event_opts_set(void *vo, int key, const char *arg)
-{
-	struct event_opts	*o = vo;
-
-	switch (key) {
-	case 'k': o->kind = arg; break;
-	case 't': o->title = arg; break;
-	case 's': o->start = arg; break;
-	case 'e': o->end = arg; break;
-	case 'u': o->union_name = arg; break;
-	case 'E': o->employer = arg; break;
-	case 'l': o->location = arg; break;
-	case 'L': o->link = arg; break;
-	case 'n': o->notes = arg; break;
-	case 'f': o->from = arg; break;
-	case 'T': o->to = arg; break;
-	case 'a': o->all = 1; break;
-	case 'K': o->keep_events = 1; break;
-	case 'F': o->force = 1; break;
-	}
-	return NULL;
-}
 
 static void
 set_str(char **field, const char *v)
@@ -563,6 +538,6 @@ static const struct cli_sub event_subs[] = {
 
 const struct cli_group cli_group_event = {
 	"event", "strikes, ballots, pickets, meetings; feeds", event_text,
-	event_options, NULL, sizeof(struct event_opts), NULL, event_opts_set,
-	NULL, event_subs, nitems(event_subs)
+	event_options, NULL, sizeof(struct event_opts), NULL, event_subs,
+	nitems(event_subs)
 };

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,23 +137,11 @@ struct inbound_opts {
 	int		 once;
 };
 
-static const struct option inbound_options[] = {
-	{ "domain", required_argument, NULL, 'd' },
-	{ "once", no_argument, NULL, 'o' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option inbound_options[] = {
+	{ "domain", 'd', CLI_STR, offsetof(struct inbound_opts, domain), 0 },
+	{ "once", 'o', CLI_FLAG, offsetof(struct inbound_opts, once), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-inbound_opts_set(void *vo, int key, const char *arg)
-{
-	struct inbound_opts	*o = vo;
-
-	if (key == 'd')
-		o->domain = arg;
-	else
-		o->once = 1;
-	return NULL;
-}
 
 static int
 inbound_classify(struct cli *cli, void *vo, int argc, char **argv)
@@ -191,5 +178,5 @@ static const struct cli_sub inbound_subs[] = {
 const struct cli_group cli_group_inbound = {
 	"inbound", "classify saved mail; read the mailbox", inbound_text,
 	inbound_options, NULL, sizeof(struct inbound_opts), NULL,
-	inbound_opts_set, NULL, inbound_subs, nitems(inbound_subs)
+	inbound_subs, nitems(inbound_subs)
 };

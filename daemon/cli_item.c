@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,31 +40,31 @@ struct item_opts {
 	struct preview_opts preview;	/* item preview and item test */
 };
 
-static const struct option item_options[] = {
-	{ "list", required_argument, NULL, 'l' },
-	{ "segment", required_argument, NULL, 'g' },
-	{ "kind", required_argument, NULL, 'k' },
-	{ "template", required_argument, NULL, 't' },
-	{ "subject", required_argument, NULL, 's' },
-	{ "content", required_argument, NULL, 'c' },
-	{ "kinds", required_argument, NULL, 'K' },
-	{ "days", required_argument, NULL, 'd' },
-	{ "union", required_argument, NULL, 'u' },
-	{ "at", required_argument, NULL, 'a' },
-	{ "rrule", required_argument, NULL, 'r' },
-	{ "start", required_argument, NULL, 'S' },
-	{ "expires", required_argument, NULL, 'x' },
-	{ "priority", required_argument, NULL, 'p' },
-	{ "skip-empty", no_argument, NULL, 'E' },
-	{ "send-empty", no_argument, NULL, 'e' },
-	{ "all", no_argument, NULL, 'A' },
-	{ "force", no_argument, NULL, 'F' },
-	{ "subscriber", required_argument, NULL, 'b' },
-	{ "to", required_argument, NULL, 'T' },
-	{ "text", no_argument, NULL, 'X' },
-	{ "html", no_argument, NULL, 'H' },
-	{ "raw", no_argument, NULL, 'R' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option item_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct item_opts, list), 0 },
+	{ "segment", 'g', CLI_STR, offsetof(struct item_opts, segment), 0 },
+	{ "kind", 'k', CLI_STR, offsetof(struct item_opts, kind), 0 },
+	{ "template", 't', CLI_STR, offsetof(struct item_opts, template), 0 },
+	{ "subject", 's', CLI_STR, offsetof(struct item_opts, subject), 0 },
+	{ "content", 'c', CLI_STR, offsetof(struct item_opts, content), 0 },
+	{ "kinds", 'K', CLI_STR, offsetof(struct item_opts, kinds), 0 },
+	{ "days", 'd', CLI_STR, offsetof(struct item_opts, days), 0 },
+	{ "union", 'u', CLI_STR, offsetof(struct item_opts, union_name), 0 },
+	{ "at", 'a', CLI_STR, offsetof(struct item_opts, at), 0 },
+	{ "rrule", 'r', CLI_STR, offsetof(struct item_opts, rrule), 0 },
+	{ "start", 'S', CLI_STR, offsetof(struct item_opts, start), 0 },
+	{ "expires", 'x', CLI_STR, offsetof(struct item_opts, expires), 0 },
+	{ "priority", 'p', CLI_STR, offsetof(struct item_opts, priority), 0 },
+	{ "skip-empty", 'E', CLI_FLAG, offsetof(struct item_opts, skip_empty), 1 },
+	{ "send-empty", 'e', CLI_FLAG, offsetof(struct item_opts, skip_empty), 0 },
+	{ "all", 'A', CLI_FLAG, offsetof(struct item_opts, all), 1 },
+	{ "force", 'F', CLI_FLAG, offsetof(struct item_opts, force), 1 },
+	{ "subscriber", 'b', CLI_STR, offsetof(struct item_opts, preview.subscriber), 0 },
+	{ "to", 'T', CLI_STR, offsetof(struct item_opts, preview.to), 0 },
+	{ "text", 'X', CLI_FLAG, offsetof(struct item_opts, preview.mode), 't' },
+	{ "html", 'H', CLI_FLAG, offsetof(struct item_opts, preview.mode), 'h' },
+	{ "raw", 'R', CLI_FLAG, offsetof(struct item_opts, preview.mode), 'r' },
+	{ NULL, 0, 0, 0, 0 },
 };
 
 static void
@@ -75,39 +74,6 @@ item_opts_init(void *vo)
 
 	o->skip_empty = -1;
 	o->preview.mode = 't';
-}
-
-static const char *
-item_opts_set(void *vo, int key, const char *arg)
-{
-	struct item_opts	*o = vo;
-
-	switch (key) {
-	case 'l': o->list = arg; break;
-	case 'g': o->segment = arg; break;
-	case 'k': o->kind = arg; break;
-	case 't': o->template = arg; break;
-	case 's': o->subject = arg; break;
-	case 'c': o->content = arg; break;
-	case 'K': o->kinds = arg; break;
-	case 'd': o->days = arg; break;
-	case 'u': o->union_name = arg; break;
-	case 'a': o->at = arg; break;
-	case 'r': o->rrule = arg; break;
-	case 'S': o->start = arg; break;
-	case 'x': o->expires = arg; break;
-	case 'p': o->priority = arg; break;
-	case 'E': o->skip_empty = 1; break;
-	case 'e': o->skip_empty = 0; break;
-	case 'A': o->all = 1; break;
-	case 'F': o->force = 1; break;
-	case 'b': o->preview.subscriber = arg; break;
-	case 'T': o->preview.to = arg; break;
-	case 'X': o->preview.mode = 't'; break;
-	case 'H': o->preview.mode = 'h'; break;
-	case 'R': o->preview.mode = 'r'; break;
-	}
-	return NULL;
 }
 
 /*
@@ -737,5 +703,5 @@ static const struct cli_sub item_subs[] = {
 const struct cli_group cli_group_item = {
 	"item", "bulletins, newsletters, messages and when", item_text,
 	item_options, NULL, sizeof(struct item_opts), item_opts_init,
-	item_opts_set, NULL, item_subs, nitems(item_subs)
+	item_subs, nitems(item_subs)
 };

@@ -1,7 +1,6 @@
 /* clarion list: the mailing lists (who they are from, who owns them). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,8 @@ static const char list_help[] =
     "gets forwarded replies and digests, and a footer added to each message.\n"
     "delete is refused while items use the list; a list with members needs\n"
     "--force (their memberships and consent records go with it).\n";
+
+#define LIST_ONE_FOOTER	"give --footer or --footer-file, not both"
 
 struct list_opts {
 	const char	*from, *owner, *display, *footer, *footer_file;
@@ -109,33 +110,15 @@ list_apply(const struct list_opts *o, struct list_info *l)
 	return 0;
 }
 
-static const struct option list_options[] = {
-	{ "from", required_argument, NULL, 'f' },
-	{ "owner", required_argument, NULL, 'o' },
-	{ "display-name", required_argument, NULL, 'd' },
-	{ "footer", required_argument, NULL, 'F' },
-	{ "footer-file", required_argument, NULL, 'G' },
-	{ "force", no_argument, NULL, 'x' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option list_options[] = {
+	{ "from", 'f', CLI_STR, offsetof(struct list_opts, from), 0 },
+	{ "owner", 'o', CLI_STR, offsetof(struct list_opts, owner), 0 },
+	{ "display-name", 'd', CLI_STR, offsetof(struct list_opts, display), 0 },
+	{ "footer", 'F', CLI_STR, offsetof(struct list_opts, footer), 0 },
+	{ "footer-file", 'G', CLI_STR, offsetof(struct list_opts, footer_file), 0 },
+	{ "force", 'x', CLI_FLAG, offsetof(struct list_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-list_opts_set(void *vo, int key, const char *arg)
-{
-	struct list_opts	*o = vo;
-
-	switch (key) {
-	case 'f': o->from = arg; break;
-	case 'o': o->owner = arg; break;
-	case 'd': o->display = arg; break;
-	case 'F': o->footer = arg; break;
-	case 'G': o->footer_file = arg; break;
-	case 'x': o->force = 1; break;
-	}
-	if (o->footer != NULL && o->footer_file != NULL)
-		return "give --footer or --footer-file, not both";
-	return NULL;
-}
 
 static int
 list_create(struct cli *cli, void *vo, int argc, char **argv)
@@ -146,6 +129,8 @@ list_create(struct cli *cli, void *vo, int argc, char **argv)
 	char			*cause;
 	int			 rc = EX_DATAERR;
 
+	if (o->footer != NULL && o->footer_file != NULL)
+		return cli_misuse(cli, LIST_ONE_FOOTER);
 	if (!list_name_ok(name))
 		return EX_DATAERR;
 	if (o->from == NULL || o->owner == NULL)
@@ -176,6 +161,8 @@ list_edit(struct cli *cli, void *vo, int argc, char **argv)
 	char			*cause;
 	int			 rc = EX_DATAERR;
 
+	if (o->footer != NULL && o->footer_file != NULL)
+		return cli_misuse(cli, LIST_ONE_FOOTER);
 	if (newname != NULL && !list_name_ok(newname))
 		return EX_DATAERR;
 	if (cli_list_lookup(cli, name, &l) == -1)
@@ -323,6 +310,6 @@ static const struct cli_sub list_subs[] = {
 
 const struct cli_group cli_group_list = {
 	"list", "create, show, rename and delete mailing lists", list_help,
-	list_options, NULL, sizeof(struct list_opts), NULL, list_opts_set,
-	NULL, list_subs, nitems(list_subs)
+	list_options, NULL, sizeof(struct list_opts), NULL, list_subs,
+	nitems(list_subs)
 };

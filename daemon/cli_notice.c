@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,45 +36,22 @@ struct notice_opts {
 	int		 force;
 };
 
-static const struct option notice_options[] = {
-	{ "list", required_argument, NULL, 'l' },
-	{ "title", required_argument, NULL, 't' },
-	{ "meeting", required_argument, NULL, 'm' },
-	{ "end", required_argument, NULL, 'e' },
-	{ "venue", required_argument, NULL, 'v' },
-	{ "agenda", required_argument, NULL, 'a' },
-	{ "notice-days", required_argument, NULL, 'n' },
-	{ "reminder", required_argument, NULL, 'r' },
-	{ "send-at", required_argument, NULL, 's' },
-	{ "segment", required_argument, NULL, 'g' },
-	{ "template", required_argument, NULL, 'T' },
-	{ "subject", required_argument, NULL, 'S' },
-	{ "force", no_argument, NULL, 'f' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option notice_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct notice_opts, list), 0 },
+	{ "title", 't', CLI_STR, offsetof(struct notice_opts, title), 0 },
+	{ "meeting", 'm', CLI_STR, offsetof(struct notice_opts, meeting), 0 },
+	{ "end", 'e', CLI_STR, offsetof(struct notice_opts, end), 0 },
+	{ "venue", 'v', CLI_STR, offsetof(struct notice_opts, venue), 0 },
+	{ "agenda", 'a', CLI_STR, offsetof(struct notice_opts, agenda), 0 },
+	{ "notice-days", 'n', CLI_STR, offsetof(struct notice_opts, notice_days), 0 },
+	{ "reminder", 'r', CLI_STR, offsetof(struct notice_opts, reminder), 0 },
+	{ "send-at", 's', CLI_STR, offsetof(struct notice_opts, send_at), 0 },
+	{ "segment", 'g', CLI_STR, offsetof(struct notice_opts, segment), 0 },
+	{ "template", 'T', CLI_STR, offsetof(struct notice_opts, template), 0 },
+	{ "subject", 'S', CLI_STR, offsetof(struct notice_opts, subject), 0 },
+	{ "force", 'f', CLI_FLAG, offsetof(struct notice_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-notice_opts_set(void *vo, int key, const char *arg)
-{
-	struct notice_opts	*o = vo;
-
-	switch (key) {
-	case 'l': o->list = arg; break;
-	case 't': o->title = arg; break;
-	case 'm': o->meeting = arg; break;
-	case 'e': o->end = arg; break;
-	case 'v': o->venue = arg; break;
-	case 'a': o->agenda = arg; break;
-	case 'n': o->notice_days = arg; break;
-	case 'r': o->reminder = arg; break;
-	case 's': o->send_at = arg; break;
-	case 'g': o->segment = arg; break;
-	case 'T': o->template = arg; break;
-	case 'S': o->subject = arg; break;
-	case 'f': o->force = 1; break;
-	}
-	return NULL;
-}
 
 static int
 days_arg(const char *s, int *out)
@@ -343,6 +319,6 @@ static const struct cli_sub notice_subs[] = {
 
 const struct cli_group cli_group_notice = {
 	"notice", "meeting notices, moves and cancellations", notice_text,
-	notice_options, NULL, sizeof(struct notice_opts), NULL,
-	notice_opts_set, NULL, notice_subs, nitems(notice_subs)
+	notice_options, NULL, sizeof(struct notice_opts), NULL, notice_subs,
+	nitems(notice_subs)
 };

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,7 @@ static const char queue_text[] =
     "clarion run release RUN, which checks the fix first.\n";
 
 struct queue_opts {
-	int64_t		 run;
+	long long	 run;
 	int		 all;
 	int		 json;
 };
@@ -234,30 +233,11 @@ queue_release(struct cli *cli, void *vo, int argc, char **argv)
 	return EX_OK;
 }
 
-static const struct option queue_options[] = {
-	{ "run", required_argument, NULL, 'r' },
-	{ "all", no_argument, NULL, 'a' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option queue_options[] = {
+	{ "run", 'r', CLI_NUM, offsetof(struct queue_opts, run), 1 },
+	{ "all", 'a', CLI_FLAG, offsetof(struct queue_opts, all), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-queue_opts_set(void *vo, int key, const char *arg)
-{
-	struct queue_opts	*o = vo;
-	char			*end;
-
-	switch (key) {
-	case 'r':
-		o->run = strtoll(arg, &end, 10);
-		if (*arg == '\0' || *end != '\0' || o->run <= 0)
-			return "--run needs a run number";
-		break;
-	case 'a':
-		o->all = 1;
-		break;
-	}
-	return NULL;
-}
 
 static const struct cli_sub queue_subs[] = {
 	{ NULL, NULL, "ra", 1, 0, 0, queue_show,
@@ -270,6 +250,6 @@ static const struct cli_sub queue_subs[] = {
 
 const struct cli_group cli_group_queue = {
 	"queue", "what is waiting to be sent, and why", queue_text,
-	queue_options, "ra", sizeof(struct queue_opts), NULL, queue_opts_set,
-	NULL, queue_subs, nitems(queue_subs)
+	queue_options, "ra", sizeof(struct queue_opts), NULL, queue_subs,
+	nitems(queue_subs)
 };

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +28,17 @@ static const char run_text[] =
 
 struct run_opts {
 	const char	*item, *state;
-	int		 limit, to_missed, force;
+	long long	 limit;
+	int		 to_missed, force;
 };
 
-static const struct option run_options[] = {
-	{ "item", required_argument, NULL, 'i' },
-	{ "state", required_argument, NULL, 's' },
-	{ "limit", required_argument, NULL, 'l' },
-	{ "to-missed", no_argument, NULL, 'm' },
-	{ "force", no_argument, NULL, 'f' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option run_options[] = {
+	{ "item", 'i', CLI_STR, offsetof(struct run_opts, item), 0 },
+	{ "state", 's', CLI_STR, offsetof(struct run_opts, state), 0 },
+	{ "limit", 'l', CLI_NUM, offsetof(struct run_opts, limit), 0 },
+	{ "to-missed", 'm', CLI_FLAG, offsetof(struct run_opts, to_missed), 1 },
+	{ "force", 'f', CLI_FLAG, offsetof(struct run_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
 
 static void
@@ -47,26 +47,6 @@ run_opts_init(void *vo)
 	struct run_opts	*o = vo;
 
 	o->limit = 50;
-}
-
-static const char *
-run_opts_set(void *vo, int key, const char *arg)
-{
-	struct run_opts	*o = vo;
-	char		*end;
-
-	switch (key) {
-	case 'i': o->item = arg; break;
-	case 's': o->state = arg; break;
-	case 'l':
-		o->limit = (int)strtol(arg, &end, 10);
-		if (end == arg || *end != '\0' || o->limit < 0)
-			return "--limit needs a number, 0 or more";
-		break;
-	case 'm': o->to_missed = 1; break;
-	case 'f': o->force = 1; break;
-	}
-	return NULL;
 }
 
 static char *
@@ -382,6 +362,6 @@ static const struct cli_sub run_subs[] = {
 
 const struct cli_group cli_group_run = {
 	"run", "issues of items: list, show, cancel, resend", run_text,
-	run_options, NULL, sizeof(struct run_opts), run_opts_init,
-	run_opts_set, NULL, run_subs, nitems(run_subs)
+	run_options, NULL, sizeof(struct run_opts), run_opts_init, run_subs,
+	nitems(run_subs)
 };

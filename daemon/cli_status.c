@@ -1,7 +1,6 @@
 /* clarion status: the daemon's health and what the database holds. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,17 +172,14 @@ print_text(const struct db_status *s, const struct health *h,
 	print_counts("deliveries:", s->deliveries, s->ndeliveries);
 }
 
-static const struct option status_options[] = {
-	{ "check", no_argument, NULL, 'k' },
-	{ NULL, 0, NULL, 0 },
+struct status_opts {
+	int		 check;
 };
 
-static const char *
-status_opts_set(void *vo, int key, const char *arg)
-{
-	*(int *)vo = 1;		/* --check */
-	return NULL;
-}
+static const struct cli_option status_options[] = {
+	{ "check", 'k', CLI_FLAG, offsetof(struct status_opts, check), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
 static int
 status_show(struct cli *cli, void *vo, int argc, char **argv)
@@ -191,7 +187,7 @@ status_show(struct cli *cli, void *vo, int argc, char **argv)
 	struct db_status s;
 	struct health	 h;
 	struct db	*db;
-	int		 check = *(int *)vo, faulty;
+	int		 check = ((struct status_opts *)vo)->check, faulty;
 
 	db = cli_db(cli);
 	if (db_status_get(db, &s) == -1)
@@ -221,6 +217,6 @@ static const struct cli_sub status_subs[] = {
 
 const struct cli_group cli_group_status = {
 	"status", "show the daemon's health and the counts", status_text,
-	status_options, NULL, sizeof(int), NULL, status_opts_set, NULL,
-	status_subs, nitems(status_subs)
+	status_options, NULL, sizeof(struct status_opts), NULL, status_subs,
+	nitems(status_subs)
 };

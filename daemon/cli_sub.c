@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,55 +24,21 @@ static const char sub_text[] =
     "Segments: ward = 'Hillside' and (union != 'GMB' or has branch),\n"
     "ward in ('a', 'b'), not ...; name and address are fields too.\n";
 
-static const struct option sub_options[] = {
-	{ "list", required_argument, NULL, 'l' },
-	{ "name", required_argument, NULL, 'n' },
-	{ "attr", required_argument, NULL, 'a' },
-	{ "consent", required_argument, NULL, 'C' },
-	{ "address", required_argument, NULL, 'A' },
-	{ "segment", required_argument, NULL, 's' },
-	{ "status", required_argument, NULL, 'S' },
-	{ "map", required_argument, NULL, 'm' },
-	{ "reason", required_argument, NULL, 'r' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "dry-run", no_argument, NULL, 'd' },
-	{ "strict", no_argument, NULL, 'x' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_option sub_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct sub_opts, list), 0 },
+	{ "name", 'n', CLI_STR, offsetof(struct sub_opts, name), 0 },
+	{ "attr", 'a', CLI_ADD, offsetof(struct sub_opts, attrs), 0 },
+	{ "consent", 'C', CLI_STR, offsetof(struct sub_opts, consent), 0 },
+	{ "address", 'A', CLI_STR, offsetof(struct sub_opts, address), 0 },
+	{ "segment", 's', CLI_STR, offsetof(struct sub_opts, segment), 0 },
+	{ "status", 'S', CLI_STR, offsetof(struct sub_opts, status), 0 },
+	{ "map", 'm', CLI_STR, offsetof(struct sub_opts, map), 0 },
+	{ "reason", 'r', CLI_STR, offsetof(struct sub_opts, reason), 0 },
+	{ "output", 'o', CLI_STR, offsetof(struct sub_opts, output), 0 },
+	{ "dry-run", 'd', CLI_FLAG, offsetof(struct sub_opts, dry_run), 1 },
+	{ "strict", 'x', CLI_FLAG, offsetof(struct sub_opts, strict), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-sub_opts_set(void *vo, int key, const char *arg)
-{
-	struct sub_opts	*o = vo;
-
-	switch (key) {
-	case 'l': o->list = arg; break;
-	case 'n': o->name = arg; break;
-	case 'C': o->consent = arg; break;
-	case 'A': o->address = arg; break;
-	case 's': o->segment = arg; break;
-	case 'S': o->status = arg; break;
-	case 'm': o->map = arg; break;
-	case 'r': o->reason = arg; break;
-	case 'o': o->output = arg; break;
-	case 'd': o->dry_run = 1; break;
-	case 'x': o->strict = 1; break;
-	case 'a':
-		o->attrs = xreallocarray(o->attrs, o->nattrs + 1,
-		    sizeof *o->attrs);
-		o->attrs[o->nattrs++] = arg;
-		break;
-	}
-	return NULL;
-}
-
-static void
-sub_opts_done(void *vo)
-{
-	struct sub_opts	*o = vo;
-
-	free(o->attrs);
-}
 
 /* The normalised address, or an error printed and NULL. */
 char *
@@ -108,22 +73,22 @@ sub_attrs(const struct sub_opts *o, struct sub_record *r, char ***keys)
 	char		*k, *tmp;
 	size_t		 i;
 
-	*keys = xcalloc(o->nattrs + 1, sizeof **keys);
-	r->keys = xcalloc(o->nattrs + 1, sizeof *r->keys);
-	r->values = xcalloc(o->nattrs + 1, sizeof *r->values);
-	for (i = 0; i < o->nattrs; i++) {
-		if ((eq = strchr(o->attrs[i], '=')) == NULL) {
+	*keys = xcalloc(o->attrs.n + 1, sizeof **keys);
+	r->keys = xcalloc(o->attrs.n + 1, sizeof *r->keys);
+	r->values = xcalloc(o->attrs.n + 1, sizeof *r->values);
+	for (i = 0; i < o->attrs.n; i++) {
+		if ((eq = strchr(o->attrs.v[i], '=')) == NULL) {
 			cli_error(EX_USAGE, "--attr %s: give KEY=VALUE",
-			    o->attrs[i]);
+			    o->attrs.v[i]);
 			return -1;
 		}
-		tmp = xstrndup(o->attrs[i], eq - o->attrs[i]);
+		tmp = xstrndup(o->attrs.v[i], eq - o->attrs.v[i]);
 		k = attr_key_normalize(tmp);
 		free(tmp);
 		if (k == NULL || strcmp(k, "name") == 0 ||
 		    strcmp(k, "address") == 0 || strcmp(k, "email") == 0) {
 			cli_error(EX_USAGE, "--attr %s: not a usable attribute "
-			    "name", o->attrs[i]);
+			    "name", o->attrs.v[i]);
 			free(k);
 			return -1;
 		}
@@ -671,7 +636,7 @@ sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 	int			 rc;
 
 	if (strcmp(cli->sub->name, "search") == 0 && text == NULL &&
-	    o->nattrs != 1)
+	    o->attrs.n != 1)
 		return cli_misuse(cli, "sub search: give TEXT or one --attr");
 	memset(&l, 0, sizeof l);
 	memset(&r, 0, sizeof r);
@@ -685,10 +650,10 @@ sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 	    strcmp(o->status, "held") != 0)
 		return cli_misuse(cli, "--status is subscribed, "
 		    "unsubscribed or held");
-	if (o->nattrs > 1 || sub_attrs(o, &r, &k) == -1) {
+	if (o->attrs.n > 1 || sub_attrs(o, &r, &k) == -1) {
 		sub_record_free(&r, k);
 		list_info_free(&l);
-		return o->nattrs > 1 ? cli_misuse(cli, "search takes one "
+		return o->attrs.n > 1 ? cli_misuse(cli, "search takes one "
 		    "--attr") : EX_USAGE;
 	}
 	/* A bad segment is reported before any output. */
@@ -847,6 +812,6 @@ static const struct cli_sub sub_subs[] = {
 
 const struct cli_group cli_group_sub = {
 	"sub", "subscribers: add, import, segments, GDPR export/erase",
-	sub_text, sub_options, "o", sizeof(struct sub_opts), NULL,
-	sub_opts_set, sub_opts_done, sub_subs, nitems(sub_subs)
+	sub_text, sub_options, "o", sizeof(struct sub_opts), NULL, sub_subs,
+	nitems(sub_subs)
 };

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,23 +55,11 @@ struct template_opts {
 	int		 text;
 };
 
-static const struct option template_options[] = {
-	{ "partials", required_argument, NULL, 'p' },
-	{ "text", no_argument, NULL, 't' },
-	{ NULL, 0, NULL, 0 }
+static const struct cli_option template_options[] = {
+	{ "partials", 'p', CLI_STR, offsetof(struct template_opts, dir), 0 },
+	{ "text", 't', CLI_FLAG, offsetof(struct template_opts, text), 1 },
+	{ NULL, 0, 0, 0, 0 },
 };
-
-static const char *
-template_opts_set(void *vo, int key, const char *arg)
-{
-	struct template_opts	*o = vo;
-
-	if (key == 'p')
-		o->dir = arg;
-	else
-		o->text = 1;
-	return NULL;
-}
 
 static int
 template_render(struct cli *cli, void *vo, int argc, char **argv)
@@ -132,5 +119,5 @@ static const struct cli_sub template_subs[] = {
 const struct cli_group cli_group_template = {
 	"template", "render a Mustache template", template_text,
 	template_options, NULL, sizeof(struct template_opts), NULL,
-	template_opts_set, NULL, template_subs, nitems(template_subs)
+	template_subs, nitems(template_subs)
 };
