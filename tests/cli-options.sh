@@ -51,7 +51,8 @@ check "event feeds --json (none): valid JSON" sh -c 'printf "%s\n" "$1" | '"$PY"
 out=$($C bounces --json); rc=$?
 check "bounces --json: valid JSON" sh -c 'printf "%s\n" "$1" | '"$PY"' -m json.tool >/dev/null' sh "$out"
 
-# Every subcommand's --help: exit 0 and its own usage first.
+# Every subcommand's --help: exit 0 and its own usage first, with the
+# options clarion.1 gives it.
 cmds=$($CLARION --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
 for c in $cmds; do
 	subs=$($CLARION "$c" --help | awk -v c="$c" '
@@ -69,6 +70,14 @@ for c in $cmds; do
 		esac
 		n=$(printf '%s\n' "$out" | grep -c '^       clarion ')
 		expect_eq "clarion $* --help: one usage, not the group's" "$n" 0
+		# clarion.1's item for it names the same options as its usage.
+		use=$(printf '%s\n' "$out" | awk 'NR == 1 || (on && /^           /) { on = 1; print; next } { on = 0 }' |
+			grep -o -- '[[ (|]--*[a-z][a-z-]*' | cut -c2- | sort -u | tr '\n' ' ')
+		man=$(awk -v p="$*" '/^\.It Cm / { q = ""
+			for (i = 3; i <= NF && $i ~ /^[a-z][a-z0-9-]*$/; i++) q = q (q == "" ? "" : " ") $i
+			if (q == p) print }' "$top_srcdir/doc/clarion.1" |
+			grep -o 'Fl [^ ]*' | sed 's/^Fl //; s/\\-/-/g; s/^/-/' | sort -u | tr '\n' ' ')
+		expect_eq "clarion.1 gives clarion $* the options its usage gives" "$man" "$use"
 	done
 done
 
