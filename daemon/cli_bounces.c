@@ -85,8 +85,7 @@ print_json(const struct config *conf, const struct bounce_row *rows,
 	o = json_pack("{s:o, s:o, s:i, s:i}", "disabled", dis, "scores",
 	    scores, "threshold", conf->bounce_threshold, "window",
 	    conf->bounce_window);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
+	cli_json_print(o);
 	json_decref(o);
 }
 

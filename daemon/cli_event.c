@@ -275,8 +275,7 @@ event_list(struct cli *cli, void *vo, int argc, char **argv)
 		a = json_array();
 		for (i = 0; i < l.n; i++)
 			json_array_append_new(a, event_json(cli, &l.v[i]));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 		json_decref(a);
 	} else {
 		if (l.n > 0)
@@ -302,8 +301,7 @@ event_show(struct cli *cli, void *vo, int argc, char **argv)
 		return EX_DATAERR;
 	o = event_json(cli, &ev);
 	if (cli->json) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 	} else {
 		json_object_foreach(o, k, v) {
 			if (json_is_string(v))
@@ -461,8 +459,7 @@ event_feeds(struct cli *cli, void *vo, int argc, char **argv)
 		feed_clear(&f);
 	}
 	if (cli->json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 	}
 	json_decref(a);
 	free(ids);

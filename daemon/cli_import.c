@@ -502,8 +502,7 @@ imp_summary(struct import *im, int committed)
 		    (json_int_t)im->unsub, "refused_suppressed",
 		    (json_int_t)im->suppressed, "invalid",
 		    (json_int_t)im->invalid, "problems", im->problems);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
+		cli_json_print(o);
 		json_decref(o);
 		return;
 	}

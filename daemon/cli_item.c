@@ -567,8 +567,7 @@ item_list(struct cli *cli, void *vo, int argc, char **argv)
 	}
 	free(items);
 	if (cli->json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 	}
 	json_decref(a);
 	return EX_OK;
@@ -605,8 +604,7 @@ item_show(struct cli *cli, void *vo, int argc, char **argv)
 		return EX_DATAERR;
 	o = item_json(cli, &it);
 	if (cli->json) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 	} else {
 		print_fields(o);
 		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n) == 0 &&

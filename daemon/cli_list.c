@@ -225,8 +225,7 @@ list_json(struct db *db, const struct list_info *l)
 static void
 json_print(json_t *o)
 {
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
+	cli_json_print(o);
 	json_decref(o);
 }
 

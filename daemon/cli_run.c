@@ -169,8 +169,7 @@ run_list(struct cli *cli, void *vo, int argc, char **argv)
 			run_row(cli, &runs[i]);
 	}
 	if (cli->json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 	}
 	json_decref(a);
 	runs_free(runs, n);
@@ -205,8 +204,7 @@ run_show(struct cli *cli, void *vo, int argc, char **argv)
 		return EX_DATAERR;
 	o = run_json(cli, &r);
 	if (cli->json) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 	} else {
 		json_object_foreach(o, k, v) {
 			if (json_is_string(v))

@@ -99,8 +99,7 @@ print_json(const struct db_status *s, const struct health *h)
 	    (json_int_t)s->events, "items", (json_int_t)s->items, "runs",
 	    counts_json(s->runs, s->nruns), "deliveries",
 	    counts_json(s->deliveries, s->ndeliveries));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
+	cli_json_print(o);
 	json_decref(o);
 }
 

@@ -321,8 +321,7 @@ show_human(const char *tz, json_t *o)
 static void
 json_out(json_t *o)
 {
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
+	cli_json_print(o);
 }
 
 static int
