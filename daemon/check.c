@@ -286,6 +286,20 @@ checker_finish(struct checker *ck, char **cause)
  * line. db may be NULL (no database yet): the shipped kinds' templates
  * are still checked.
  */
+/* A DKIM key that cannot sign would hold every message at send time. */
+static void
+dkim_check(struct checker *ck)
+{
+	struct dkim_signer	*s;
+	char			*cause;
+
+	if (dkim_signer_new(ck->conf, &s, &cause) == -1) {
+		check_error(ck, "dkim.key_file: %s", cause);
+		free(cause);
+	}
+	dkim_signer_free(s);
+}
+
 int
 check_setup(const struct config *conf, struct db *db, char **cause)
 {
@@ -297,6 +311,7 @@ check_setup(const struct config *conf, struct db *db, char **cause)
 		template_check(&ck, shipped[i].name, shipped[i].use);
 	if (db != NULL)
 		items_check(&ck, db);
+	dkim_check(&ck);
 	return checker_finish(&ck, cause);
 }
 

@@ -35,6 +35,7 @@ static const struct cli_command commands[] = {
 	{ "queue", cmd_queue, "what is waiting to be sent, and why" },
 	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
 	{ "inbound", cmd_inbound, "classify saved mail; read the mailbox" },
+	{ "dkim", cmd_dkim, "make a DKIM key and the DNS record to publish" },
 };
 
 static void

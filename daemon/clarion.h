@@ -132,6 +132,13 @@ struct imap_config {
 	long	 max_message_size;
 };
 
+/* dkim = { ... }: signing for relays that do not sign for the domain */
+struct dkim_config {
+	char	*selector;
+	char	*domain;	/* d=; the config's domain when unset */
+	char	*key_file;	/* PEM, private like a password file */
+};
+
 struct config {
 	char	*path;		/* the file read */
 	char	*database;
@@ -152,6 +159,7 @@ struct config {
 
 	struct smtp_config smtp;
 	struct imap_config imap;
+	struct dkim_config dkim;
 
 	int	 rate_per_minute;	/* 0 = unlimited */
 	int	 rate_per_hour;
@@ -186,6 +194,15 @@ int	 config_load_secret(const struct config *, unsigned char **, size_t *,
 	     char **);
 int	 config_password(const char *, const char *, char **, char **);
 const char *const *config_known_keys(void);
+
+/* dkim.c: DKIM signing (libopendkim) and keys (GnuTLS) */
+struct dkim_signer;
+int	 dkim_signer_new(const struct config *, struct dkim_signer **,
+	     char **);
+void	 dkim_signer_free(struct dkim_signer *);
+int	 dkim_sign_message(struct dkim_signer *, struct buf *, char **);
+int	 dkim_keygen(const char *, const char *, const char *, const char *,
+	     char **, char **);
 
 /* check.c: templates and items against the setup (check-config) */
 struct db;
@@ -278,6 +295,7 @@ struct daemon_ctx {
 	struct token_keys keys;
 	volatile int	 stopping;
 	struct composer	*composer;	/* compose.c's template and run cache */
+	struct dkim_signer *dkim;	/* NULL unless dkim is configured */
 };
 #include <signal.h>
 extern volatile sig_atomic_t daemon_got_term;

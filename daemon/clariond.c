@@ -209,6 +209,8 @@ reload(struct daemon_ctx *ctx)
 	/* The composer's templates and the SMTP pool follow the new config. */
 	composer_free(ctx->composer);
 	ctx->composer = NULL;
+	dkim_signer_free(ctx->dkim);
+	ctx->dkim = NULL;
 	send_shutdown();
 	config_free(ctx->conf);
 	ctx->conf = conf;
@@ -343,6 +345,7 @@ teardown(struct daemon_ctx *ctx)
 	inbound_stop(ctx);
 	send_shutdown();
 	composer_free(ctx->composer);
+	dkim_signer_free(ctx->dkim);
 	db_state_set(ctx->db, "pid", "0");
 	db_close(ctx->db);
 	config_free(ctx->conf);

@@ -63,4 +63,7 @@ time_t	 cli_item_next(struct cli *, const struct item *);
 /* send: cli_queue.c */
 int	cmd_queue(struct cli *, int, char **);
 
+/* cli_dkim.c */
+int	cmd_dkim(struct cli *, int, char **);
+
 #endif
