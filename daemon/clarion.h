@@ -229,6 +229,9 @@ int	 db_exec(struct db *, const char *, char **);
 const char *db_errmsg(struct db *);
 int	 db_state_set(struct db *, const char *, const char *);
 char	*db_state_get(struct db *, const char *);
+char	*db_nonce(struct db *);
+int	 db_nonce_renew(struct db *);
+char	*db_delivery_nonce(struct db *, int64_t);
 int	 db_checkpoint(struct db *);
 struct sqlite3_stmt;
 struct sqlite3_stmt *db_prep(struct db *, const char *);
@@ -284,6 +287,13 @@ int	 token_check(const struct token_keys *, enum token_purpose,
 	     const char *, int64_t *);
 int	 token_verify(const struct token_keys *, enum token_purpose,
 	     const char *, struct token_ref *);
+#define TOKEN_NONCE_MAX	32	/* the database nonce, as text */
+void	 token_make_nonce(const struct token_keys *, enum token_purpose,
+	     int64_t, const char *, char *, size_t);
+int	 token_verify_nonce(const struct token_keys *, enum token_purpose,
+	     const char *, const char *, struct token_ref *);
+int	 token_parse(const char *, uint64_t *);
+void	 token_nonce_new(char *, size_t);
 const char *token_purpose_name(enum token_purpose);
 void	 token_hash_address(const struct token_keys *, const char *, char *,
 	     size_t);

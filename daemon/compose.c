@@ -219,14 +219,25 @@ run_get(struct composer *c, int64_t id, char **cause)
 	return r;
 }
 
+/* The database nonce frozen with the run; NULL for runs made before. */
+static const char *
+run_nonce(const struct cached_run *r)
+{
+	const char	*n;
+
+	n = json_string_value(json_object_get(r->context, "nonce"));
+	return n != NULL && *n != '\0' ? n : NULL;
+}
+
 /* local+TOKEN@domain */
 static char *
 token_address(const struct config *conf, const struct token_keys *keys,
-    const char *local, enum token_purpose purpose, int64_t delivery)
+    const char *local, enum token_purpose purpose, int64_t delivery,
+    const char *nonce)
 {
 	char	 tok[TOKEN_MAX], *s;
 
-	token_make(keys, purpose, delivery, tok, sizeof tok);
+	token_make_nonce(keys, purpose, delivery, nonce, tok, sizeof tok);
 	xasprintf(&s, "%s%c%s@%s", local, conf->delimiter, tok, conf->domain);
 	return s;
 }
@@ -266,15 +277,16 @@ personal_make(struct composer *c, const struct cached_run *r,
     int64_t delivery, struct personal *p)
 {
 	const struct config	*conf = c->conf;
+	const char		*nonce = run_nonce(r);
 	char			*unsub, tok[TOKEN_MAX];
 
 	memset(p, 0, sizeof *p);
 	unsub = token_address(conf, c->keys, conf->unsubscribe_local,
-	    TOKEN_UNSUBSCRIBE, delivery);
+	    TOKEN_UNSUBSCRIBE, delivery, nonce);
 	xasprintf(&p->unsub_mailto, "mailto:%s?subject=unsubscribe", unsub);
 	if (conf->unsubscribe_url != NULL) {
-		token_make(c->keys, TOKEN_UNSUBSCRIBE, delivery, tok,
-		    sizeof tok);
+		token_make_nonce(c->keys, TOKEN_UNSUBSCRIBE, delivery, nonce,
+		    tok, sizeof tok);
 		xasprintf(&p->unsub_url, "%s%st=%s", conf->unsubscribe_url,
 		    strchr(conf->unsubscribe_url, '?') ? "&" : "?", tok);
 		xasprintf(&p->list_unsubscribe, "<%s>, <%s>", p->unsub_url,
@@ -283,14 +295,21 @@ personal_make(struct composer *c, const struct cached_run *r,
 		xasprintf(&p->list_unsubscribe, "<%s>", p->unsub_mailto);
 	free(unsub);
 	p->reply = token_address(conf, c->keys, conf->reply_local, TOKEN_REPLY,
-	    delivery);
+	    delivery, nonce);
 	p->bounce = token_address(conf, c->keys, conf->bounce_local,
-	    TOKEN_BOUNCE, delivery);
+	    TOKEN_BOUNCE, delivery, nonce);
 	xasprintf(&p->list_id, "%s <%s.%s>", r->list.display_name[0] != '\0' ?
 	    r->list.display_name : r->list.name, r->list.name, conf->domain);
-	/* Derived from the delivery: a resend carries the same Message-ID. */
-	xasprintf(&p->message_id, "clarion.%lld.%lld@%s", (long long)r->id,
-	    (long long)delivery, conf->domain);
+	/*
+	 * Derived from the delivery and the run's frozen nonce: a resend
+	 * carries the same Message-ID, a restored database's new run does not.
+	 */
+	if (nonce != NULL)
+		xasprintf(&p->message_id, "clarion.%lld.%lld.%s@%s",
+		    (long long)r->id, (long long)delivery, nonce, conf->domain);
+	else
+		xasprintf(&p->message_id, "clarion.%lld.%lld@%s",
+		    (long long)r->id, (long long)delivery, conf->domain);
 }
 
 /* The per-recipient data layered over a copy of the run's context. */

@@ -398,6 +398,7 @@ run_context_build(struct db *db, const struct config *conf, int64_t run_id,
 {
 	struct rctx	 c;
 	json_t		*ctx;
+	char		*nonce;
 	int		 rc = 0;
 
 	memset(&c, 0, sizeof c);
@@ -411,6 +412,10 @@ run_context_build(struct db *db, const struct config *conf, int64_t run_id,
 		return -1;
 	}
 	ctx = json_object();
+	/* Frozen with the run: its resends keep their Message-ID and tokens. */
+	if ((nonce = db_nonce(db)) != NULL)
+		json_object_set_new(ctx, "nonce", json_string(nonce));
+	free(nonce);
 	json_object_set_new(ctx, "item", item_json(&c));
 	json_object_set_new(ctx, "run", run_json(&c));
 	json_object_set_new(ctx, "list", list_json(&c));
