@@ -304,6 +304,16 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	return EX_OK;
 }
 
+static const char check_usage[] =
+    "usage: clarion check-config [--dns]\n\nReads and validates the "
+    "configuration, the templates every item\nkind needs, the items' "
+    "segments and the lists' From addresses; exits 0\nif all is good, 78 "
+    "(EX_CONFIG) with every error, each with the file,\nline and key, if "
+    "not. A list From outside the domain is a warning; one\nat a free-mail "
+    "provider is an error.\n--dns also looks up SPF for the domain, the "
+    "DKIM key for dkim.selector and\nDMARC for each From domain, and exits 1 "
+    "if one is missing; offline, it says\nit skipped them.\n";
+
 int
 cmd_check_config(struct cli *cli, int argc, char **argv)
 {
@@ -312,14 +322,14 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
 	unsigned char	*secret;
 	size_t		 len;
 	char		*cause;
-	int		 bad = 0;
+	int		 bad = 0, dns = 0;
 
 	if (want_help(argc, argv))
-		return cli_usage("usage: clarion check-config\n\nReads and "
-		    "validates the configuration, the templates every item\n"
-		    "kind needs and the items' segments; exits 0 if all is "
-		    "good,\n78 (EX_CONFIG) with every error, each with the "
-		    "file, line and key,\nif not.\n", NULL);
+		return cli_usage(check_usage, NULL);
+	if (argc == 2 && strcmp(argv[1], "--dns") == 0)
+		dns = 1;
+	else if (argc != 1)
+		return cli_usage(check_usage, "unknown argument");
 	conf = cli_config(cli);
 	if (access(conf->token_secret_file, F_OK) == 0) {
 		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
@@ -339,9 +349,15 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
 		free(cause);
 		bad = 1;
 	}
+	if ((cause = check_warnings(conf, db)) != NULL) {
+		lines_print(stderr, "clarion: warning: ", cause);
+		free(cause);
+	}
 	if (bad)
 		return EX_CONFIG;
 	printf("%s: OK\n", conf->path);
+	if (dns && dns_check(conf, db, stdout) == 1)
+		return 1;
 	return EX_OK;
 }
 

@@ -204,10 +204,22 @@ int	 dkim_sign_message(struct dkim_signer *, struct buf *, char **);
 int	 dkim_keygen(const char *, const char *, const char *, const char *,
 	     char **, char **);
 
+/* align.c: the lists' From domains against DMARC alignment */
+const char *align_domain(const char *);
+const char *align_org_domain(const char *);
+int	 align_freemail(const char *);
+int	 align_from_check(const struct config *, const char *, char **);
+
+/* dnscheck.c: check-config --dns */
+#include <stdio.h>
+struct db;
+int	 dns_check(const struct config *, struct db *, FILE *);
+
 /* check.c: templates and items against the setup (check-config) */
 struct db;
 int	 check_setup(const struct config *, struct db *, char **);
 int	 check_template(const struct config *, const char *, char **);
+char	*check_warnings(const struct config *, struct db *);
 
 /* db.c: the connection, migrations and helpers; db_*.c hold the queries */
 struct sqlite3;
@@ -864,6 +876,7 @@ struct message {
 	const char	*list_id;	/* "Members <members.example.org>" */
 	const char	*list_unsubscribe;	/* "<mailto:...>, <https://...>" */
 	int		 one_click;	/* List-Unsubscribe-Post (RFC 8058) */
+	const char	*feedback_id;	/* Gmail's feedback loop, or NULL */
 	int		 bulk;		/* Precedence: bulk */
 	const char	*auto_submitted;	/* auto-generated, auto-replied */
 	const char	*in_reply_to, *references;	/* ids without <> */

@@ -314,6 +314,7 @@ setup(const char *path, char **cause)
 {
 	struct daemon_ctx *ctx;
 	struct config	*conf;
+	char		*w;
 
 	if ((conf = config_load(path, cause)) == NULL)
 		return NULL;
@@ -330,6 +331,10 @@ setup(const char *path, char **cause)
 		return NULL;
 	}
 	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
+	if ((w = check_warnings(conf, ctx->db)) != NULL) {
+		log_lines("warning: ", w);
+		free(w);
+	}
 	if (journal_catch_up(ctx, cause) == -1) {
 		db_close(ctx->db);
 		config_free(conf);

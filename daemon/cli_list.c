@@ -154,6 +154,25 @@ list_parse(struct cli *cli, int argc, char **argv, struct list_opts *o)
 	return EX_OK;
 }
 
+/*
+ * The From address against DMARC alignment (align.c): a free-mail one
+ * is refused, one outside the domain is accepted with a warning.
+ */
+static int
+list_from_ok(struct cli *cli, const char *from)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = align_from_check(cli_config(cli), from, &cause);
+	if (rc == -1)
+		cli_error(EX_DATAERR, "%s", cause);
+	else if (rc == 1)
+		fprintf(stderr, "clarion: warning: %s\n", cause);
+	free(cause);
+	return rc == -1 ? -1 : 0;
+}
+
 static int
 list_create(struct cli *cli, const char *name, const struct list_opts *o)
 {
@@ -167,7 +186,7 @@ list_create(struct cli *cli, const char *name, const struct list_opts *o)
 		return cli_usage(list_usage, "create needs --from and --owner");
 	memset(&l, 0, sizeof l);
 	l.name = xstrdup(name);
-	if (list_apply(o, &l) == 0) {
+	if (list_apply(o, &l) == 0 && list_from_ok(cli, l.from_addr) == 0) {
 		if (db_list_create(cli_db(cli), &l, &cause) == -1) {
 			cli_error(EX_DATAERR, "%s", cause);
 			free(cause);
@@ -196,7 +215,8 @@ list_edit(struct cli *cli, const char *name, const char *newname,
 		free(l.name);
 		l.name = xstrdup(newname);
 	}
-	if (list_apply(o, &l) == 0) {
+	if (list_apply(o, &l) == 0 && (o->from == NULL ||
+	    list_from_ok(cli, l.from_addr) == 0)) {
 		if (db_list_update(cli_db(cli), &l, &cause) == -1) {
 			cli_error(EX_DATAERR, "%s", cause);
 			free(cause);

@@ -258,6 +258,7 @@ struct personal {
 	char	*list_unsubscribe;
 	char	*list_id;
 	char	*message_id;
+	char	*feedback_id;
 };
 
 static void
@@ -270,6 +271,24 @@ personal_free(struct personal *p)
 	free(p->list_unsubscribe);
 	free(p->list_id);
 	free(p->message_id);
+	free(p->feedback_id);
+}
+
+/*
+ * Feedback-ID (Gmail's feedback loop): KIND:LIST:SENDER, the sender our
+ * domain, so complaint rates are reported per list and kind of mail.
+ */
+static char *
+feedback_id(const struct cached_run *r, const char *domain)
+{
+	char	*s, *p;
+
+	xasprintf(&s, "%s:%s:%s", r->item.kind, r->list.name, domain);
+	for (p = s; *p != '\0'; p++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-_:", *p) == NULL)
+			*p = '-';
+	return s;
 }
 
 static void
@@ -304,6 +323,7 @@ personal_make(struct composer *c, const struct cached_run *r,
 	 * Derived from the delivery and the run's frozen nonce: a resend
 	 * carries the same Message-ID, a restored database's new run does not.
 	 */
+	p->feedback_id = feedback_id(r, conf->domain);
 	if (nonce != NULL)
 		xasprintf(&p->message_id, "clarion.%lld.%lld.%s@%s",
 		    (long long)r->id, (long long)delivery, nonce, conf->domain);
@@ -372,6 +392,7 @@ message_fill(struct message *m, const struct cached_run *r,
 	m->list_id = p->list_id;
 	m->list_unsubscribe = p->list_unsubscribe;
 	m->one_click = p->unsub_url != NULL;
+	m->feedback_id = p->feedback_id;
 	m->bulk = 1;
 	m->boundary_seed = p->message_id;
 	if ((ics = json_object_get(r->context, "ics")) != NULL &&

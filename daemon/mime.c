@@ -569,6 +569,15 @@ write_headers(const struct message *m, struct buf *out, char **cause)
 	if (m->one_click && m->list_unsubscribe != NULL)
 		hdr_simple(out, "List-Unsubscribe-Post",
 		    "List-Unsubscribe=One-Click");
+	if (m->feedback_id != NULL) {
+		if (m->feedback_id[strspn(m->feedback_id, "abcdefghijklmnopqrstu"
+		    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:")] != '\0') {
+			xasprintf(cause, "Feedback-ID: bad value \"%s\"",
+			    m->feedback_id);
+			return -1;
+		}
+		hdr_simple(out, "Feedback-ID", m->feedback_id);
+	}
 	if (m->bulk)
 		hdr_simple(out, "Precedence", "bulk");
 	if (m->auto_submitted != NULL && hdr_fixed_choice(out,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# DKIM (issue 20): clarion dkim keygen makes a private key and the TXT
+# DKIM and Feedback-ID (issue 20): clarion dkim keygen makes a private key and the TXT
 # record; with dkim = { ... } every message clariond sends is signed
 # relaxed/relaxed over From, To, Subject, Date, Message-ID and the list
 # headers (RFC 8058 wants List-Unsubscribe and -Post covered), and an
@@ -68,8 +68,10 @@ f=$(ls "$T"/outbox/new/* 2>/dev/null | head -1)
 check "the newsletter is sent" test -n "$f"
 out=$(/usr/bin/python3 "$top_srcdir/tests/lib/dkim-verify.py" "$T/rsa.txt" "$f" 2>&1)
 expect_eq "dkimpy verifies the RSA signature, over the headers asked for" "$out" "ok
-date from list-id list-unsubscribe list-unsubscribe-post message-id subject to
+date feedback-id from list-id list-unsubscribe list-unsubscribe-post message-id subject to
 rsa-sha256 relaxed/relaxed example.org s1"
+expect_eq "a Feedback-ID for the kind and the list (Gmail's feedback loop)" \
+    "$(grep '^Feedback-ID:' "$f" | tr -d '\r')" "Feedback-ID: newsletter:members:example.org"
 sed 's/AGM/EGM/' "$f" > "$T/tampered"
 out=$(/usr/bin/python3 "$top_srcdir/tests/lib/dkim-verify.py" "$T/rsa.txt" "$T/tampered" 2>&1)
 expect_eq "a changed body fails the check" "$(echo "$out" | head -1)" "fail"
@@ -85,6 +87,6 @@ expect_eq "clariond --once exits 0" "$rc" 0
 f=$(grep -l '^Subject: Second' "$T"/outbox/new/* | head -1)
 out=$(/usr/bin/python3 "$top_srcdir/tests/lib/dkim-verify.py" "$T/ed.txt" "$f" 2>&1)
 expect_eq "dkimpy verifies the Ed25519 signature" "$out" "ok
-date from list-id list-unsubscribe message-id subject to
+date feedback-id from list-id list-unsubscribe message-id subject to
 ed25519-sha256 relaxed/relaxed example.org s2"
 done_testing
