@@ -182,6 +182,7 @@ struct config {
 	int	 missed_grace;	/* seconds: a run missed by more is skipped */
 	int	 notice_days;	/* minimum notice for meetings */
 	int	 reminder_before;	/* seconds before a meeting */
+	int	 meeting_length;	/* seconds: DTEND of a meeting without end */
 
 	int	 bounce_threshold;	/* soft-bounce points that disable */
 	int	 bounce_window;	/* seconds over which points decay */
@@ -470,6 +471,8 @@ int	 ical_parse_events(const char *, const char *, struct event_list *,
 	     char **);
 char	*ical_invite(const struct event *, const char *, const char *, int,
 	     const char *, const char *, const char *, time_t);
+char	*ical_personal(const char *, const char *, const char *, const char *,
+	     const char *, int);
 
 /* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,

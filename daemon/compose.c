@@ -259,6 +259,7 @@ struct personal {
 	char	*list_id;
 	char	*message_id;
 	char	*feedback_id;
+	char	*ics;		/* the invite with this member in it */
 };
 
 static void
@@ -272,6 +273,7 @@ personal_free(struct personal *p)
 	free(p->list_id);
 	free(p->message_id);
 	free(p->feedback_id);
+	free(p->ics);
 }
 
 /*
@@ -330,6 +332,22 @@ personal_make(struct composer *c, const struct cached_run *r,
 	else
 		xasprintf(&p->message_id, "clarion.%lld.%lld@%s",
 		    (long long)r->id, (long long)delivery, conf->domain);
+}
+
+/* A meeting's invite names the member and Clarion's reply address. */
+static void
+personal_invite(const struct cached_run *r, const struct recipient *rcpt,
+    struct personal *p)
+{
+	const char	*ics, *method;
+
+	if ((ics = json_string_value(json_object_get(r->context,
+	    "ics"))) == NULL)
+		return;
+	method = json_string_value(json_object_get(r->context, "ics_method"));
+	p->ics = ical_personal(ics, p->reply, r->list.display_name[0] !=
+	    '\0' ? r->list.display_name : r->list.name, rcpt->address,
+	    rcpt->name, method == NULL || strcmp(method, "CANCEL") != 0);
 }
 
 /* The per-recipient data layered over a copy of the run's context. */
@@ -397,7 +415,7 @@ message_fill(struct message *m, const struct cached_run *r,
 	m->boundary_seed = p->message_id;
 	if ((ics = json_object_get(r->context, "ics")) != NULL &&
 	    json_is_string(ics)) {
-		m->ics = json_string_value(ics);
+		m->ics = p->ics != NULL ? p->ics : json_string_value(ics);
 		m->ics_method = json_string_value(json_object_get(r->context,
 		    "ics_method"));
 		if (m->ics_method == NULL)
@@ -444,6 +462,7 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 	if ((r = run_get(c, run, cause)) == NULL)
 		return -1;
 	personal_make(c, r, delivery, &p);
+	personal_invite(r, rcpt, &p);
 	data = data_make(r, rcpt, &p, test);
 	buf_init(&subject);
 	buf_init(&text);
@@ -545,9 +564,14 @@ static int
 add_notified(void *arg, int64_t sub, const char *address)
 {
 	struct adder	*a = arg;
+	char		*reason = NULL;
 	int		 suppressed;
 
-	suppressed = db_suppressed(a->ctx->db, &a->ctx->keys, address) == 1;
+	/* Leaving the list is no bar to this mail: the claim decides. */
+	suppressed = db_suppression_reason(a->ctx->db, &a->ctx->keys, address,
+	    &reason) == 1 && (reason == NULL ||
+	    strcmp(reason, "unsubscribed") != 0);
+	free(reason);
 	a->suppressed += suppressed;
 	return db_delivery_batch_add(a->batch, sub, address, suppressed);
 }

@@ -126,6 +126,8 @@ static const struct key keys[] = {
 	{ "schedule.missed_grace", K_DUR, O(missed_grace), 0, 30 * 86400,
 	    NULL },
 	{ "schedule.notice_days", K_INT, O(notice_days), 0, 365, NULL },
+	{ "schedule.meeting_length", K_DUR, O(meeting_length), 300,
+	    86400, NULL },
 	{ "schedule.reminder_before", K_DUR, O(reminder_before), 0,
 	    30 * 86400, NULL },
 
@@ -183,6 +185,7 @@ config_defaults(struct config *c)
 	c->missed_grace = 6 * 3600;
 	c->notice_days = 7;
 	c->reminder_before = 86400;
+	c->meeting_length = 7200;
 	c->bounce_threshold = 5;
 	c->bounce_window = 30 * 86400;
 	c->digest_interval = 7 * 86400;

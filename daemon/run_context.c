@@ -206,22 +206,55 @@ invite_uid(const struct rctx *c, const struct event *ev)
 	return uid;
 }
 
+/*
+ * The agenda as DESCRIPTION text: the text form without the underlines
+ * of its headings ("Agenda" then "======"), which calendars show as they
+ * are.
+ */
+static char *
+agenda_plain(const char *text)
+{
+	struct buf	 b;
+	const char	*p = text, *nl;
+	size_t		 len;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (; *p != '\0'; p = *nl == '\0' ? nl : nl + 1) {
+		nl = p + strcspn(p, "\n");
+		len = (size_t)(nl - p);
+		if (len >= 3 && p >= text + 2 && p[-2] != '\n' &&
+		    (strspn(p, "=") == len || strspn(p, "-") == len))
+			continue;
+		buf_add(&b, p, len);
+		if (*nl == '\n')
+			buf_addc(&b, '\n');
+	}
+	return buf_steal(&b);
+}
+
 static void
-add_invite(const struct rctx *c, json_t *ctx, const struct event *ev,
+add_invite(const struct rctx *c, json_t *ctx, const struct event *meeting,
     const char *agenda_text)
 {
+	struct event	 e = *meeting, *ev = &e;
 	const char	*method;
-	char		*uid, *ics;
+	char		*uid, *ics, *desc;
 	int		 seq, cancel;
 
+	/* Without an end calendars show a zero-length meeting. */
+	if (ev->ends_at == 0)
+		ev->ends_at = ev->starts_at + c->conf->meeting_length;
 	cancel = strcmp(c->run.purpose, "cancel") == 0 ||
 	    strcmp(ev->status, "cancelled") == 0;
 	method = cancel ? "CANCEL" : "REQUEST";
 	seq = c->run.sequence > ev->sequence ? c->run.sequence : ev->sequence;
 	uid = invite_uid(c, ev);
+	desc = agenda_text != NULL ? agenda_plain(agenda_text) : NULL;
 	ics = ical_invite(ev, uid, method, seq, c->has_list ?
 	    c->list.from_addr : NULL, c->has_list ? c->list.display_name :
-	    NULL, agenda_text, c->now);
+	    NULL, desc, c->now);
+	free(desc);
 	json_object_set_new(ctx, "ics", json_string(ics));
 	json_object_set_new(ctx, "ics_method", json_string(method));
 	json_object_set_new(ctx, "ics_uid", json_string(uid));

@@ -37,7 +37,8 @@ for path in sorted(glob.glob(f"{DATA}/*.json")):
         continue
     msg = BytesParser(policy=policy.default).parsebytes(r.stdout)
     parts = {p.get_content_type(): p.get_content().replace("\r\n", "\n")
-             for p in msg.walk() if not p.is_multipart()}
+             for p in msg.walk() if not p.is_multipart() and
+             p.get_content_maintype() == "text"}
     text, html = parts.get("text/plain", ""), parts.get("text/html", "")
     check("{{" not in text and "{{" not in html, f"{name}: no tag left")
     for want in desc.get("expect_text", []):
