@@ -350,6 +350,54 @@ personal_invite(const struct cached_run *r, const struct recipient *rcpt,
 	    rcpt->name, method == NULL || strcmp(method, "CANCEL") != 0);
 }
 
+/*
+ * Only plain variable tags ({{subscriber.first_name}}) may be merged into
+ * an officer's Markdown: no sections, partials or unescaped {{{ }}}, which
+ * would put a member's own name into the HTML raw.
+ */
+static int
+content_merge_ok(const char *s)
+{
+	const char	*p;
+	size_t		 n;
+
+	for (p = s; (p = strstr(p, "{{")) != NULL; p += n) {
+		p += 2;
+		p += strspn(p, " ");
+		if ((n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+		    "OPQRSTUVWXYZ0123456789_.")) == 0)
+			return 0;
+		n += strspn(p + n, " ");
+		if (strncmp(p + n, "}}", 2) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Merge fields in the item's content, rendered (escaped) like templates. */
+static void
+content_merge(json_t *d, const char *key, int html)
+{
+	const char	*src;
+	struct tmpl	*t;
+	struct buf	 b;
+	char		*cause = NULL;
+
+	if ((src = json_string_value(json_object_get(d, key))) == NULL ||
+	    strstr(src, "{{") == NULL || !content_merge_ok(src))
+		return;
+	if ((t = tmpl_parse(src, strlen(src), &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	buf_init(&b);
+	if (tmpl_render(t, d, NULL, html, &b, &cause) == 0 && b.data != NULL)
+		json_object_set_new(d, key, json_string(b.data));
+	free(cause);
+	buf_free(&b);
+	tmpl_free(t);
+}
+
 /* The per-recipient data layered over a copy of the run's context. */
 static json_t *
 data_make(const struct cached_run *r, const struct recipient *rcpt,
@@ -375,6 +423,9 @@ data_make(const struct cached_run *r, const struct recipient *rcpt,
 	    json_string(p->unsub_url != NULL ? p->unsub_url : ""));
 	json_object_set_new(d, "reply_address", json_string(p->reply));
 	json_object_set_new(d, "test", json_boolean(test));
+	content_merge(d, "content_html", 1);
+	content_merge(d, "content_text", 0);
+	content_merge(d, "preheader", 0);
 	return d;
 }
 

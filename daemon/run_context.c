@@ -178,10 +178,38 @@ markdown_load(const char *path, char **html, char **text, char **cause)
 	return 0;
 }
 
+/*
+ * The inbox snippet: the content's first line of text (not its heading's
+ * underline), cut at a word before 140 characters. Without it clients
+ * show the list name, the date and "Dear Alice".
+ */
+static char *
+preheader(const char *text)
+{
+	const char	*p = text, *nl;
+	size_t		 len, cut;
+
+	for (; *p != '\0'; p = *nl == '\0' ? nl : nl + 1) {
+		nl = p + strcspn(p, "\n");
+		len = (size_t)(nl - p);
+		if (len == 0 || strspn(p, "=-") == len)
+			continue;
+		if (len > 140) {
+			for (cut = 140; cut > 0 && p[cut] != ' '; cut--)
+				;
+			len = cut > 0 ? cut : 140;
+			while (len > 0 && ((unsigned char)p[len] & 0xc0) == 0x80)
+				len--;
+		}
+		return xstrndup(p, len);
+	}
+	return NULL;
+}
+
 static int
 add_content(const struct rctx *c, json_t *ctx, char **cause)
 {
-	char	*html, *text;
+	char	*html, *text, *pre;
 
 	if (c->item.content_file == NULL || strcmp(c->item.kind, "notice") == 0)
 		return 0;
@@ -189,6 +217,9 @@ add_content(const struct rctx *c, json_t *ctx, char **cause)
 		return -1;
 	json_object_set_new(ctx, "content_html", json_string(html));
 	json_object_set_new(ctx, "content_text", json_string(text));
+	if ((pre = preheader(text)) != NULL)
+		json_object_set_new(ctx, "preheader", json_string(pre));
+	free(pre);
 	free(html);
 	free(text);
 	return 0;
