@@ -508,6 +508,7 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 	struct message		 m;
 	struct buf		 subject, text, html;
 	json_t			*data;
+	char			*tsubject = NULL;
 	int			 rc = -1;
 
 	if ((r = run_get(c, run, cause)) == NULL)
@@ -521,6 +522,15 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 	if (render_parts(c, r, data, &subject, &text, &html, cause) == 0) {
 		message_fill(&m, r, rcpt, &p, clock_now());
 		m.subject = subject.data != NULL ? subject.data : "";
+		if (test) {
+			/*
+			 * A test goes to an officer: marked in the subject, and
+			 * To: without the name of the member it was rendered for.
+			 */
+			xasprintf(&tsubject, "[TEST] %s", m.subject);
+			m.subject = tsubject;
+			m.to_name = NULL;
+		}
 		m.text = text.data != NULL ? text.data : "";
 		m.html = html.data;
 		m.test = test;
@@ -536,6 +546,7 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 			buf_free(&out->data);
 	}
 	json_decref(data);
+	free(tsubject);
 	buf_free(&subject);
 	buf_free(&text);
 	buf_free(&html);
