@@ -13,6 +13,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libcurl4-gnutls-dev libetpan-dev libsqlite3-dev libconfig-dev libcmark-gfm-dev libcmark-gfm-extensions-dev \
   libical-dev libgnutls28-dev libidn2-dev libjansson-dev libsystemd-dev \
   libopendkim-dev python3-dkim python3-icalendar \
+  chromium chromium-driver python3-selenium \
   sqlite3 ca-certificates curl openssl python3 python3-aiosmtpd \
   dovecot-core dovecot-imapd postfix swaks libnet-ssleay-perl libio-socket-ssl-perl \
   spamassassin mlmmj time mandoc systemd procps iproute2 git
