@@ -48,11 +48,13 @@ ev = [e for e in c.walk("VEVENT")][0]
 org = ev["ORGANIZER"]
 print("organizer", str(org).split("+")[0], str(org).split("@")[1], org.params.get("CN"))
 at = ev.get("ATTENDEE")
-at = at if isinstance(at, list) else [at]
+at = at if isinstance(at, list) else [at] if at is not None else []
+if not at:
+    print("attendee none")
 for x in at:
     print("attendee", str(x), x.params.get("CN"), x.params.get("RSVP"),
           x.params.get("PARTSTAT"), x.params.get("ROLE"))
-print("length", ev.decoded("DTEND") - ev.decoded("DTSTART"))
+print("length", ev.decoded("DTEND") - ev.decoded("DTSTART") if "DTEND" in ev else "no DTEND")
 d = str(ev.get("DESCRIPTION", ""))
 print("description", "===" not in d and "---" not in d, "Agenda" in d,
       "Other business" in d, "Strike support fund" in d)
