@@ -5,63 +5,26 @@
  */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char dkim_usage[] =
-    "usage: clarion dkim keygen [--type rsa|ed25519] --selector SELECTOR\n"
-    "                           --domain DOMAIN FILE\n\n"
-    "Makes a DKIM private key in FILE (mode 0600; an existing file is never\n"
-    "replaced): RSA 2048 bits (the default) or Ed25519. Prints the DNS TXT\n"
-    "record to publish at SELECTOR._domainkey.DOMAIN and the dkim section\n"
-    "for clarion.conf. Publish the record before setting dkim: receivers\n"
-    "treat a signature whose key they cannot find as a failure.\n";
+static const char dkim_text[] =
+    "keygen makes a DKIM private key in FILE (mode 0600; an existing file\n"
+    "is never replaced): RSA 2048 bits (the default) or Ed25519. It prints\n"
+    "the DNS TXT record to publish at SELECTOR._domainkey.DOMAIN and the\n"
+    "dkim section for clarion.conf. Publish the record before setting\n"
+    "dkim: receivers treat a signature whose key they cannot find as a\n"
+    "failure.\n";
 
-struct keygen_opts {
+struct dkim_opts {
 	const char	*type;
 	const char	*selector;
 	const char	*domain;
 };
-
-#define DKIM_HELP	(-1)
-
-static int
-keygen_opts_parse(int argc, char **argv, struct keygen_opts *o)
-{
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "selector", required_argument, NULL, 's' },
-		{ "domain", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
-
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+t:s:d:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			o->type = optarg;
-			break;
-		case 's':
-			o->selector = optarg;
-			break;
-		case 'd':
-			o->domain = optarg;
-			break;
-		case 'h':
-			cli_usage(dkim_usage, NULL);
-			return DKIM_HELP;
-		default:
-			return cli_usage(dkim_usage, "unknown option");
-		}
-	}
-	return EX_OK;
-}
 
 /* A selector or domain goes into a DNS name and the config: labels only. */
 static int
@@ -80,22 +43,19 @@ dns_name_ok(const char *s)
 }
 
 static int
-dkim_keygen_cmd(int argc, char **argv)
+dkim_keygen_cmd(struct cli *cli, void *vo, int argc, char **argv)
 {
-	struct keygen_opts o = { "rsa", NULL, NULL };
+	struct dkim_opts *o = vo;
+	const char	*type = o->type != NULL ? o->type : "rsa";
 	char		*record, *cause;
 	int		 rc;
 
-	if ((rc = keygen_opts_parse(argc, argv, &o)) != EX_OK)
-		return rc == DKIM_HELP ? EX_OK : rc;
-	if (optind + 1 != argc)
-		return cli_usage(dkim_usage, "give one key file");
-	if (!dns_name_ok(o.selector) || !dns_name_ok(o.domain))
-		return cli_usage(dkim_usage, "--selector and --domain are "
-		    "required, as DNS names");
-	if (strcmp(o.type, "rsa") != 0 && strcmp(o.type, "ed25519") != 0)
-		return cli_usage(dkim_usage, "--type is rsa or ed25519");
-	if (dkim_keygen(argv[optind], o.type, o.selector, o.domain, &record,
+	if (!dns_name_ok(o->selector) || !dns_name_ok(o->domain))
+		return cli_misuse(cli, "--selector and --domain are required, "
+		    "as DNS names");
+	if (strcmp(type, "rsa") != 0 && strcmp(type, "ed25519") != 0)
+		return cli_misuse(cli, "--type is rsa or ed25519");
+	if (dkim_keygen(argv[0], type, o->selector, o->domain, &record,
 	    &cause) == -1) {
 		rc = cli_error(EX_CANTCREAT, "%s", cause);
 		free(cause);
@@ -103,19 +63,27 @@ dkim_keygen_cmd(int argc, char **argv)
 	}
 	printf("; publish in DNS:\n%s\n", record);
 	printf("# then in clarion.conf:\ndkim = {\n  selector = \"%s\";\n"
-	    "  domain = \"%s\";\n  key_file = \"%s\";\n};\n", o.selector,
-	    o.domain, argv[optind]);
+	    "  domain = \"%s\";\n  key_file = \"%s\";\n};\n", o->selector,
+	    o->domain, argv[0]);
 	free(record);
 	return EX_OK;
 }
 
-int
-cmd_dkim(struct cli *cli, int argc, char **argv)
-{
-	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
-		return dkim_keygen_cmd(argc - 1, argv + 1);
-	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0))
-		return cli_usage(dkim_usage, NULL);
-	return cli_unknown(dkim_usage, "dkim", argc > 1 ? argv[1] : NULL);
-}
+static const struct cli_option dkim_options[] = {
+	{ "type", 't', CLI_STR, offsetof(struct dkim_opts, type), 0 },
+	{ "selector", 's', CLI_STR, offsetof(struct dkim_opts, selector), 0 },
+	{ "domain", 'd', CLI_STR, offsetof(struct dkim_opts, domain), 0 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
+static const struct cli_sub dkim_subs[] = {
+	{ "keygen", NULL, "tsd", 0, 1, 1, dkim_keygen_cmd,
+	    "dkim keygen [--type rsa|ed25519] --selector SELECTOR\n"
+	    "    --domain DOMAIN FILE", NULL },
+};
+
+const struct cli_group cli_group_dkim = {
+	"dkim", "make a DKIM key and the DNS record to publish", dkim_text,
+	dkim_options, "", sizeof(struct dkim_opts), NULL, dkim_subs,
+	nitems(dkim_subs)
+};
