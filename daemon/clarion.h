@@ -63,6 +63,10 @@ int	 duration_parse(const char *, long *, char **);
 char	*str_trim(char *);
 int	 str_has_ctl(const char *);
 int	 str_casecmp_prefix(const char *, const char *);
+const char *str_casemem(const char *, size_t, const char *);
+const char *str_casefind(const char *, const char *);
+const char *str_casefind_any(const char *, const char *const *);
+int	 str_caseprefix_any(const char *, const char *const *);
 
 /* log.c */
 enum log_level {
@@ -775,6 +779,67 @@ int	 db_subscriber_erase(struct db *, const struct token_keys *,
 int	 db_erase_rows(struct db *, const struct token_keys *, int64_t,
 	     const char *, struct erase_result *);
 
+/* mailparse.c: reading mail (headers, charsets, MIME; libetpan's reader) */
+#define MAIL_TEXT_MAX	(512 * 1024)	/* decoded text examined */
+struct mail_msg;		/* a parsed MIME tree */
+struct mail_part;		/* one of its parts */
+struct mail_hdr_iter {
+	const char	*p;
+	const char	*end;
+};
+char	*mail_copy(const char *, size_t);
+char	*mail_utf8_clean(const char *, size_t);
+char	*mail_to_utf8(const char *, size_t, const char *);
+char	*mail_one_line(const char *, size_t);
+const char *mail_line_end(const char *, const char *);
+int	 mail_blank_line(const char *, const char *);
+int	 mail_hdr_next(struct mail_hdr_iter *, const char **, size_t *,
+	     const char **, size_t *);
+size_t	 mail_hdr_block_len(const char *, size_t, size_t *);
+char	*mail_hdr_value(const char *, size_t);
+char	*mail_hdr_get(const char *, size_t, const char *);
+int	 mail_hdr_has(const char *, size_t, const char *);
+char	*mail_strip_comments(char *);
+char	*mail_msgid(const char *);
+char	*mail_decode_words(const char *);
+int	 mail_mailbox(const char *, char **, char **);
+int	 mail_depth_bound(const char *, size_t, int);
+struct mail_msg *mail_parse(const char *, size_t, const char **);
+void	 mail_msg_free(struct mail_msg *);
+const struct mail_part *mail_body(const struct mail_msg *);
+const struct mail_part *mail_find(const struct mail_msg *, const char *,
+	     const char *);
+const struct mail_part *mail_text_part(const struct mail_msg *, int);
+int	 mail_part_is(const struct mail_part *, const char *, const char *);
+const char *mail_part_raw(const struct mail_part *, size_t *);
+char	*mail_part_decoded(const struct mail_part *, size_t *);
+const char *mail_part_charset(const struct mail_part *);
+
+/* dsn.c: DSN and ARF reports, status codes, the one hard/soft rule */
+struct dsn_rcpt {		/* one per-recipient block of a DSN */
+	char	*final;
+	char	*original;
+	char	*action;
+	char	*status;
+	char	*diag;
+};
+struct arf_report {		/* the fields of an ARF report we use */
+	char	*recipient;	/* Original-Rcpt-To address */
+	char	*type;		/* Feedback-Type, comments stripped */
+	char	*mail_from;	/* Original-Mail-From, as written */
+};
+int	 dsn_is_hard(const char *, const char *);
+int	 dsn_status_scan(const char *, char *, size_t);
+char	*dsn_addr(const char *);
+int	 dsn_parse(const char *, size_t, struct dsn_rcpt *);
+void	 dsn_rcpt_free(struct dsn_rcpt *);
+int	 dsn_action_is(const struct dsn_rcpt *, const char *);
+const char *dsn_diag_text(const char *);
+char	*dsn_status(const struct dsn_rcpt *);
+char	*dsn_diag_line(const char *, size_t);
+void	 arf_parse(const char *, size_t, struct arf_report *);
+void	 arf_report_free(struct arf_report *);
+
 /* classify.c, classify_text.c: inbound mail classification (pure parsing) */
 enum inbound_class {
 	INBOUND_BOUNCE_HARD,
@@ -814,9 +879,7 @@ int	 inbound_class_parse(const char *, enum inbound_class *);
 int	 classify_message(const char *, size_t, const struct classify_opts *,
 	     struct classify_result *);
 int	 classify_is_loop(const struct classify_result *, const char *);
-int	 classify_mime_depth_bound(const char *, size_t, int);
 void	 classify_result_free(struct classify_result *);
-int	 classify_bounce_is_hard(const char *, const char *);
 char	*classify_html_to_text(const char *, size_t, int);
 char	*classify_reply_text(const char *);
 int	 classify_unsubscribe_intent(const char *);

@@ -431,7 +431,7 @@ send_bounce(struct sender *s, const struct delivery_claim *c,
 
 	if (c->sysmail || c->subscriber_id == 0)
 		return;
-	hard = classify_bounce_is_hard(r->status[0] != '\0' ? r->status :
+	hard = dsn_is_hard(r->status[0] != '\0' ? r->status :
 	    NULL, r->reply);
 	if (bounce_record(s->ctx->db, s->ctx->conf, &s->ctx->keys,
 	    c->subscriber_id, c->id, hard, r->status, r->reply, NULL) == -1)

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(t);
 	t = classify_html_to_text(s, strlen(s), size & 1);
 	free(t);
-	(void)classify_bounce_is_hard(size > 8 ? s + size - 8 : s, s);
+	(void)dsn_is_hard(size > 8 ? s + size - 8 : s, s);
 	free(s);
 	return 0;
 }

@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		if (s[i] == '\0')
 			s[i] = ' ';
-	bound = classify_mime_depth_bound(s, size, FUZZ_MAX_CTYPES);
+	bound = mail_depth_bound(s, size, FUZZ_MAX_CTYPES);
 	if (bound > 2 * FUZZ_MAX_CTYPES + 2) {
 		free(s);
 		return 0;
