@@ -332,7 +332,7 @@ digest_list(struct db *db, const struct config *conf, int64_t list_id,
 	xasprintf(&dedupe, "digest:%lld:%lld", (long long)list_id,
 	    (long long)now);
 	refused = db_delivery_refused_since(db, list_id, since);
-	rc = n == 0 ? 0 : inmail_digest(db, conf, &l, rows, n, refused, dedupe,
+	rc = n == 0 ? 0 : sysmail_digest(db, conf, &l, rows, n, refused, dedupe,
 	    cause);
 	if (rc != -1 && n > 0)
 		log_info("bounce digest: %zu disabled address%s for the owner "

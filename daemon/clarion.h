@@ -1058,13 +1058,14 @@ int	 bounce_complaint(struct db *, const struct token_keys *, int64_t,
 int	 bounce_success(struct db *, int64_t);
 int	 bounce_digest(struct db *, const struct config *, time_t, char **);
 
-/* inbound_mail.c: confirmations, forwards and digests, queued in sysmail */
-struct inmail_forward {
+/* sysmail.c: mail Clarion writes outside runs (confirmations, forwards,
+ * digests, quarantine reports), rendered and queued in sysmail */
+struct sysmail_forward {
 	const struct classify_result *cr;
 	const struct delivery_ref *ref;
 	int		 verified;	/* by token, not only In-Reply-To */
 };
-struct inmail_quarantine {
+struct sysmail_quarantine {
 	const char	*mailbox;
 	const char	*folder;
 	uint32_t	 uidvalidity;
@@ -1073,13 +1074,13 @@ struct inmail_quarantine {
 	int		 attempts;	/* processes it stopped */
 };
 struct list_info;
-int	 inmail_quarantined(struct db *, const struct config *,
-	     const struct inmail_quarantine *, char **);
-int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
+int	 sysmail_quarantined(struct db *, const struct config *,
+	     const struct sysmail_quarantine *, char **);
+int	 sysmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
-int	 inmail_forward(struct db *, const struct config *,
-	     const struct inmail_forward *, const char *, char **);
-int	 inmail_digest(struct db *, const struct config *,
+int	 sysmail_forward(struct db *, const struct config *,
+	     const struct sysmail_forward *, const char *, char **);
+int	 sysmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
 	     long, const char *, char **);
 

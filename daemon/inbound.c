@@ -98,7 +98,7 @@ struct effect {
 	char			*error;		/* why applying failed */
 	int			 verified;	/* the token checked out */
 	struct token_ref	 tok;		/* when verified */
-	const struct inmail_quarantine *quarantine;	/* report it */
+	const struct sysmail_quarantine *quarantine;	/* report it */
 };
 
 static void
@@ -320,7 +320,7 @@ apply_unsubscribe(struct effect *e)
 		return 0;
 	}
 	dedupe = effect_dedupe(e, "unsubscribed");
-	rc = inmail_unsubscribed(e->in->db, e->in->conf, e->ref.subscriber_id,
+	rc = sysmail_unsubscribed(e->in->db, e->in->conf, e->ref.subscriber_id,
 	    e->ref.list_id, msgid_plain(e->cr->message_id) ? e->cr->message_id :
 	    NULL, dedupe, &cause);
 	free(dedupe);
@@ -337,7 +337,7 @@ apply_unsubscribe(struct effect *e)
 static int
 apply_reply(struct effect *e)
 {
-	struct inmail_forward f;
+	struct sysmail_forward f;
 	char	*dedupe, *cause = NULL;
 	int	 rc;
 
@@ -351,7 +351,7 @@ apply_reply(struct effect *e)
 	/* Only the reply token says the member wrote it. */
 	f.verified = e->verified && e->tok.purpose == TOKEN_REPLY;
 	dedupe = effect_dedupe(e, "forward");
-	rc = inmail_forward(e->in->db, e->in->conf, &f, dedupe, &cause);
+	rc = sysmail_forward(e->in->db, e->in->conf, &f, dedupe, &cause);
 	free(dedupe);
 	if (rc == -1) {
 		e->error = cause;
@@ -448,7 +448,7 @@ quarantine_report(struct effect *e)
 	char	*cause = NULL;
 	int	 n;
 
-	n = inmail_quarantined(e->in->db, e->in->conf, e->quarantine, &cause);
+	n = sysmail_quarantined(e->in->db, e->in->conf, e->quarantine, &cause);
 	if (cause != NULL)
 		log_warnx("inbound: uid %u: cannot tell an owner: %s", e->uid,
 		    cause);
@@ -530,7 +530,7 @@ static int
 quarantine(struct inbound *in, const struct imap_msg *m, int attempts,
     char **cause)
 {
-	struct inmail_quarantine q;
+	struct sysmail_quarantine q;
 	struct classify_result cr;
 	struct effect	 e;
 	int		 rc;
