@@ -385,3 +385,17 @@ bounce_digest(struct db *db, const struct config *conf, time_t now,
 	}
 	return db_commit(db);
 }
+
+/* The daemon loop's step: the owners' digests, when one is due. */
+int
+bounce_digest_step(struct daemon_ctx *ctx)
+{
+	char	*cause = NULL;
+
+	if (bounce_digest(ctx->db, ctx->conf, clock_now(), &cause) == -1) {
+		log_warnx("bounce digest: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}

@@ -1057,6 +1057,7 @@ int	 bounce_complaint(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const struct token_ref *, const char *);
 int	 bounce_success(struct db *, int64_t);
 int	 bounce_digest(struct db *, const struct config *, time_t, char **);
+int	 bounce_digest_step(struct daemon_ctx *);
 
 /* sysmail.c: mail Clarion writes outside runs (confirmations, forwards,
  * digests, quarantine reports), rendered and queued in sysmail */
@@ -1084,10 +1085,43 @@ int	 sysmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
 	     long, const char *, char **);
 
-/* inbound.c: the inbound child process and the daemon step */
+/* inbound_apply.c: the effect of one classified message */
+struct inbound_env {		/* what applying needs from the pass */
+	const struct config	*conf;
+	struct db		*db;
+	const struct token_keys	*keys;
+	const char		*mailbox;
+	uint32_t		 uidvalidity;
+};
+struct effect {			/* what one message did: its inbound row */
+	const struct inbound_env *in;
+	uint32_t		 uid;
+	struct classify_result	*cr;
+	struct inbound_rec	 rec;
+	struct delivery_ref	 ref;
+	char			*action;
+	char			*reason;
+	char			*error;		/* why applying failed */
+	int			 verified;	/* the token checked out */
+	struct token_ref	 tok;		/* when verified */
+	const struct sysmail_quarantine *quarantine;	/* report it */
+};
+void	 effect_init(struct effect *, const struct inbound_env *, uint32_t,
+	     struct classify_result *);
+void	 effect_free(struct effect *);
+int	 effect_apply(struct effect *);
+void	 effect_set(struct effect *, enum imap_folder, const char *, ...)
+	     PRINTFLIKE(3, 4);
+void	 effect_reason(struct effect *, const char *);
+void	 effect_quarantine_report(struct effect *);
+
+/* inbound.c: the exactly-once IMAP pass (the inbound child's work) */
+#define INBOUND_BACKOFF_MAX	300	/* seconds between reconnects */
 int	 inbound_run(const struct config *, struct db *,
 	     const struct token_keys *, int, long *, char **);
 void	 inbound_signals(void);
+
+/* inbound_child.c: the daemon's inbound step, supervising the child */
 int	 inbound_step(struct daemon_ctx *);
 void	 inbound_stop(struct daemon_ctx *);
 
