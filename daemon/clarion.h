@@ -884,6 +884,23 @@ char	*classify_html_to_text(const char *, size_t, int);
 char	*classify_reply_text(const char *);
 int	 classify_unsubscribe_intent(const char *);
 
+/* http.c: fetching by HTTP(S) (libcurl's other door, with smtp.c) */
+struct http_get {
+	const char	*url;
+	const char	*etag;		/* If-None-Match, or NULL */
+	const char	*last_modified;	/* If-Modified-Since, or NULL */
+	long		 max_size;	/* bytes */
+	long		 timeout;	/* seconds */
+};
+struct http_result {
+	struct buf	 body;
+	char		*etag;		/* of the final response */
+	char		*last_modified;
+	int		 not_modified;	/* 304 */
+};
+int	 http_fetch(const struct http_get *, struct http_result *, char **);
+void	 http_result_free(struct http_result *);
+
 /* transport.c: one message now, outside the daemon (clarion item test) */
 int	 transport_send_one(const struct config *, const struct outmsg *,
 	     char **, char **);
