@@ -68,6 +68,18 @@ const char *str_casefind(const char *, const char *);
 const char *str_casefind_any(const char *, const char *const *);
 int	 str_caseprefix_any(const char *, const char *const *);
 
+/* crypto.c: GnuTLS's one door (HMAC, random bytes, certificate chains) */
+#define CRYPTO_HMAC_LEN	32	/* SHA-256 */
+struct crypto_der {		/* one certificate as the server sent it */
+	const unsigned char	*data;
+	size_t			 len;
+};
+void	 crypto_hmac_sha256(const void *, size_t, const void *, size_t,
+	     unsigned char *);
+int	 crypto_random(void *, size_t);
+int	 crypto_verify_chain(const struct crypto_der *, size_t, const char *,
+	     const char *, char **);
+
 /* log.c */
 enum log_level {
 	LOG_LEVEL_ERROR = 0,

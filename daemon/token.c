@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "clarion.h"
 
 #define B32 "abcdefghijklmnopqrstuvwxyz234567"
@@ -28,8 +25,7 @@ static void
 derive(const unsigned char *secret, size_t len, const char *label,
     unsigned char *out)
 {
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, len, label, strlen(label),
-	    out);
+	crypto_hmac_sha256(secret, len, label, strlen(label), out);
 }
 
 int
@@ -58,7 +54,7 @@ mac_digits(const unsigned char *key, enum token_purpose purpose,
 	msg[0] = (unsigned char)purpose;
 	for (i = 0; i < 8; i++)
 		msg[1 + i] = (unsigned char)((uint64_t)id >> (56 - 8 * i));
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, msg, sizeof msg, mac);
+	crypto_hmac_sha256(key, 32, msg, sizeof msg, mac);
 	/* 80 bits: the first ten bytes, five bits at a time. */
 	for (i = 0; i < MAC_DIGITS; i++) {
 		int	 bit = i * 5, byte = bit / 8, shift = bit % 8;
@@ -223,8 +219,8 @@ token_hash_address(const struct token_keys *k, const char *address,
 	unsigned char	 mac[32];
 	size_t		 i;
 
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, k->key, sizeof k->key, address,
-	    strlen(address), mac);
+	crypto_hmac_sha256(k->key, sizeof k->key, address, strlen(address),
+	    mac);
 	for (i = 0; i < sizeof mac && 2 * i + 2 < size; i++)
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }
