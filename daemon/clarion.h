@@ -287,7 +287,12 @@ const char *token_purpose_name(enum token_purpose);
 void	 token_hash_address(const struct token_keys *, const char *, char *,
 	     size_t);
 
-/* clariond.c: the daemon loop's steps, one file each */
+/*
+ * clariond.c: the daemon loop. Its steps, in order, and their files:
+ * housekeeping (clariond.c), schedule_step (schedule.c), compose_step
+ * (compose.c), send_step (send.c), bounce_digest_step (bounce.c),
+ * inbound_step (inbound_child.c). daemon.c: what the steps share.
+ */
 struct daemon_ctx {
 	struct config	*conf;
 	struct db	*db;
@@ -447,9 +452,26 @@ int	 ical_parse_events(const char *, const char *, struct event_list *,
 char	*ical_invite(const struct event *, const char *, const char *, int,
 	     const char *, const char *, const char *, time_t);
 
-/* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
+/* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (http.c) */
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
 	     int *, int *, char **);
+
+/* http.c: fetching by HTTP(S) (libcurl's other door, with smtp.c) */
+struct http_get {
+	const char	*url;
+	const char	*etag;		/* If-None-Match, or NULL */
+	const char	*last_modified;	/* If-Modified-Since, or NULL */
+	long		 max_size;	/* bytes */
+	long		 timeout;	/* seconds */
+};
+struct http_result {
+	struct buf	 body;
+	char		*etag;		/* of the final response */
+	char		*last_modified;
+	int		 not_modified;	/* 304 */
+};
+int	 http_fetch(const struct http_get *, struct http_result *, char **);
+void	 http_result_free(struct http_result *);
 
 /* schedule.c: items -> runs, and the shared data of each run */
 int	 schedule_step(struct daemon_ctx *);
@@ -491,7 +513,7 @@ enum notice_result notice_move(struct db *, const struct config *, int64_t,
 int	 notice_cancel(struct db *, const struct config *, int64_t, time_t,
 	     char **);
 
-/* imap.c: the IMAP client (libetpan), TLS checked with GnuTLS */
+/* imap.c: the IMAP client (libetpan), its TLS chain checked by crypto.c */
 enum imap_folder {
 	IMAP_BOUNCES,
 	IMAP_COMPLAINTS,
@@ -895,23 +917,6 @@ void	 classify_result_free(struct classify_result *);
 char	*classify_html_to_text(const char *, size_t, int);
 char	*classify_reply_text(const char *);
 int	 classify_unsubscribe_intent(const char *);
-
-/* http.c: fetching by HTTP(S) (libcurl's other door, with smtp.c) */
-struct http_get {
-	const char	*url;
-	const char	*etag;		/* If-None-Match, or NULL */
-	const char	*last_modified;	/* If-Modified-Since, or NULL */
-	long		 max_size;	/* bytes */
-	long		 timeout;	/* seconds */
-};
-struct http_result {
-	struct buf	 body;
-	char		*etag;		/* of the final response */
-	char		*last_modified;
-	int		 not_modified;	/* 304 */
-};
-int	 http_fetch(const struct http_get *, struct http_result *, char **);
-void	 http_result_free(struct http_result *);
 
 /* transport.c: one message now, outside the daemon (clarion item test) */
 int	 transport_send_one(const struct config *, const struct outmsg *,

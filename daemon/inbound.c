@@ -37,8 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "clarion.h"
 
 #define INBOUND_IDLE_WAIT	(28 * 60)
