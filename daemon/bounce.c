@@ -368,8 +368,9 @@ bounce_digest(struct db *db, const struct config *conf, time_t now,
 		return -1;
 	}
 	if (db_bounce_digest_lists(db, &ids, &n) == -1) {
-		db_rollback(db);
+		/* The reason first: the rollback clears it ("not an error"). */
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		db_rollback(db);
 		return -1;
 	}
 	for (i = 0; i < n && rc == 0; i++)
@@ -378,9 +379,9 @@ bounce_digest(struct db *db, const struct config *conf, time_t now,
 	snprintf(v, sizeof v, "%lld", (long long)now);
 	if (rc == -1 || db_bounce_mark_digested(db) == -1 ||
 	    db_state_set(db, "last_bounce_digest", v) == -1) {
-		db_rollback(db);
 		if (rc != -1)
 			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		db_rollback(db);
 		return -1;
 	}
 	return db_commit(db);

@@ -144,8 +144,7 @@ cli_db(struct cli *cli)
 	if ((cli->db = db_open(conf->database, 0, &cause)) == NULL) {
 		fprintf(stderr, "clarion: %s\n", cause);
 		free(cause);
-		exit(access(conf->database, F_OK) == -1 ? EX_NOINPUT :
-		    EX_SOFTWARE);
+		exit(db_open_code());
 	}
 	return cli->db;
 }
@@ -403,6 +402,12 @@ main(int argc, char **argv)
 	}
 	optind = 0;	/* each command parses its own options */
 	rc = cmd->fn(&cli, argc, argv);
+	if (cli.db != NULL && db_damaged(cli.db)) {
+		fprintf(stderr, "clarion: %s: the database is damaged (%s); "
+		    "restore the last backup with 'clarion restore BACKUP'\n",
+		    cli.conf->database, db_damage_reason());
+		rc = EX_DATAERR;
+	}
 	db_close(cli.db);
 	config_free(cli.conf);
 	explicit_zero(&cli.keys, sizeof cli.keys);

@@ -217,7 +217,14 @@ struct db {
 	struct token_keys *keys;	/* for SQL's clarion_address_hash() */
 };
 #define DB_SCHEMA_VERSION db_schema_version()
+#define DB_BUSY_TIMEOUT	10000	/* ms a write waits for another's lock */
 struct db *db_open(const char *, int, char **);
+int	 db_open_code(void);	/* sysexits code of the last failed open */
+void	 db_library_init(void);
+int	 db_damaged(struct db *);
+const char *db_damage_reason(void);
+void	 db_damaged_clear(void);
+void	 db_busy_timeout(struct db *, int);
 void	 db_close(struct db *);
 int	 db_schema_version(void);
 int	 db_user_version(struct db *);
@@ -303,6 +310,10 @@ struct daemon_ctx {
 #include <signal.h>
 extern volatile sig_atomic_t daemon_got_term;
 int	 daemon_stopping(struct daemon_ctx *);
+int	 daemon_lock(const char *, long *, char **);
+long	 daemon_lock_holder(const char *);
+void	 daemon_lock_note(const char *);
+char	*daemon_lock_note_get(const char *);
 
 /* template.c: Mustache (spec core modules) over jansson data */
 struct json_t;
@@ -978,6 +989,7 @@ int	 outbox_deliver_env(const char *, const char *, const char *,
 int	 send_step(struct daemon_ctx *);
 int	 send_recover(struct daemon_ctx *);
 void	 send_shutdown(void);
+void	 send_finish(struct daemon_ctx *);
 long	 send_backoff(const struct config *, int64_t, int);
 int	 send_quiet(const struct config *, time_t);
 long	 send_rate_budget(struct db *, const struct config *, time_t);

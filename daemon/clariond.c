@@ -241,6 +241,20 @@ housekeeping_step(struct daemon_ctx *ctx)
 	return 0;
 }
 
+/*
+ * A damaged database fails the same way every tick, and whatever the
+ * daemon writes meanwhile may make it worse: stop, and say what to do.
+ */
+static void
+damaged_stop(struct daemon_ctx *ctx)
+{
+	log_warnx("%s: the database is damaged (%s); clariond is stopping. "
+	    "Restore the last backup with 'clarion restore BACKUP' (it keeps "
+	    "the damaged file beside the database), then start clariond "
+	    "again", ctx->conf->database, db_damage_reason());
+	ctx->stopping = 1;
+}
+
 /* One pass of every step; returns 1 if any step has more to do now. */
 static int
 loop_once(struct daemon_ctx *ctx)
@@ -250,6 +264,10 @@ loop_once(struct daemon_ctx *ctx)
 
 	for (i = 0; i < nitems(steps) && !daemon_stopping(ctx); i++) {
 		rc = steps[i].fn(ctx);
+		if (db_damaged(ctx->db)) {
+			damaged_stop(ctx);
+			return 0;
+		}
 		if (rc == -1)
 			log_warnx("%s step failed; will retry next tick",
 			    steps[i].name);
@@ -308,40 +326,67 @@ journal_catch_up(struct daemon_ctx *ctx, char **cause)
 	return 0;
 }
 
+/*
+ * The configuration, the keys, the lock that makes this the database's
+ * only daemon, then the database. On failure *code is the exit status.
+ */
 static struct daemon_ctx *
-setup(const char *path, char **cause)
+setup(const char *path, int *code, char **cause)
 {
 	struct daemon_ctx *ctx;
 	struct config	*conf;
+	long		 holder;
 
+	*code = EX_CONFIG;
 	if ((conf = config_load(path, cause)) == NULL)
 		return NULL;
 	ctx = xcalloc(1, sizeof *ctx);
 	ctx->conf = conf;
+	/* A missing database makes no lock file: db_open() says what to do. */
+	if (access(conf->database, F_OK) == 0 &&
+	    daemon_lock(conf->database, &holder, cause) == -1) {
+		*code = holder != 0 ? EX_TEMPFAIL : EX_CANTCREAT;
+		goto fail;
+	}
+	if ((ctx->db = db_open(conf->database, 0, cause)) == NULL) {
+		*code = db_open_code();
+		goto fail;
+	}
 	/* What check-config refuses, the daemon refuses to run with. */
 	if (keys_load(conf, &ctx->keys, cause) == -1 ||
-	    (ctx->db = db_open(conf->database, 0, cause)) == NULL ||
 	    check_setup(conf, ctx->db, cause) == -1) {
+		/* Damage found by the checks' reads is damage, not config. */
+		if (db_damaged(ctx->db)) {
+			free(*cause);
+			xasprintf(cause, "%s: the database is damaged (%s); "
+			    "Clarion will not use it. Restore the last backup "
+			    "with 'clarion restore BACKUP' (it keeps the damaged "
+			    "file beside the database)", conf->database,
+			    db_damage_reason());
+			*code = EX_DATAERR;
+		}
 		db_close(ctx->db);
-		config_free(conf);
-		explicit_zero(&ctx->keys, sizeof ctx->keys);
-		free(ctx);
-		return NULL;
+		goto fail;
 	}
 	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
 	if (journal_catch_up(ctx, cause) == -1) {
 		db_close(ctx->db);
-		config_free(conf);
-		free(ctx);
-		return NULL;
+		*code = EX_IOERR;
+		goto fail;
 	}
 	return ctx;
+fail:
+	explicit_zero(&ctx->keys, sizeof ctx->keys);
+	config_free(conf);
+	free(ctx);
+	return NULL;
 }
 
 static void
 teardown(struct daemon_ctx *ctx)
 {
 	inbound_stop(ctx);
+	send_finish(ctx);
 	send_shutdown();
 	composer_free(ctx->composer);
 	db_state_set(ctx->db, "pid", "0");
@@ -405,7 +450,7 @@ main(int argc, char **argv)
 	char		*pidcopy = NULL, pidstr[32];
 	char		*cause;
 	int		 ch, check = 0, debug = 0, use_syslog = 0, once = 0;
-	int		 pidfd = -1;
+	int		 pidfd = -1, code;
 
 	if ((path = getenv("CLARION_CONFIG")) == NULL)
 		path = CONFIG_DEFAULT_PATH;
@@ -454,10 +499,10 @@ main(int argc, char **argv)
 	    LOG_LEVEL_INFO);
 	umask(077);
 	signals_setup(&waitmask);
-	if ((ctx = setup(path, &cause)) == NULL) {
+	if ((ctx = setup(path, &code, &cause)) == NULL) {
 		log_lines("", cause);
 		free(cause);
-		return EX_CONFIG;
+		return code;
 	}
 	if (!debug)
 		log_set_level(ctx->conf->log_level);
@@ -478,11 +523,12 @@ main(int argc, char **argv)
 	loop(ctx, &waitmask, once);
 	notify("STOPPING=1");
 	log_info("clariond stopping");
+	code = db_damaged(ctx->db) ? EX_DATAERR : EX_OK;
 	teardown(ctx);
 	if (pidfd != -1) {
 		unlink(pidpath);
 		close(pidfd);
 	}
 	free(pidcopy);
-	return EX_OK;
+	return code;
 }

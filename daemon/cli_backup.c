@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -68,22 +68,6 @@ cmd_backup(struct cli *cli, int argc, char **argv)
 	return EX_OK;
 }
 
-/* The daemon that last said it runs on this database, if it still does. */
-static long
-daemon_alive(struct db *db)
-{
-	char	*v;
-	long	 pid;
-
-	if ((v = db_state_get(db, "pid")) == NULL)
-		return 0;
-	pid = strtol(v, NULL, 10);
-	free(v);
-	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-		return pid;
-	return 0;
-}
-
 static int
 same_file(const char *a, const char *b)
 {
@@ -93,16 +77,73 @@ same_file(const char *a, const char *b)
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* The live database, opened (or, if it is gone, made) for the restore. */
+static char *
+restore_stamped(const char *database)
+{
+	char	 stamp[32];
+	char	*kept;
+	time_t	 now = time(NULL);
+
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
+	xasprintf(&kept, "%s.before-restore-%s", database, stamp);
+	return kept;
+}
+
+/*
+ * A database SQLite cannot read (emptied, truncated, damaged) cannot be
+ * copied aside: its file is moved aside as it is, with its log, so
+ * nothing that might still be rescued is lost.
+ */
+static int
+restore_set_aside(const char *database, char **kept)
+{
+	char	*from, *to;
+
+	*kept = restore_stamped(database);
+	if (access(*kept, F_OK) == 0)
+		return cli_error(EX_CANTCREAT, "%s: already exists; try again "
+		    "in a second", *kept);
+	if (rename(database, *kept) == -1)
+		return cli_error(EX_CANTCREAT, "%s: cannot move it aside: %s",
+		    database, strerror(errno));
+	xasprintf(&from, "%s-wal", database);
+	xasprintf(&to, "%s-wal", *kept);
+	if (rename(from, to) == -1 && errno != ENOENT)
+		cli_error(EX_CANTCREAT, "%s: %s", from, strerror(errno));
+	free(from);
+	free(to);
+	xasprintf(&from, "%s-shm", database);
+	unlink(from);
+	free(from);
+	return EX_OK;
+}
+
+/*
+ * The live database, opened for the restore: made if it is gone, and
+ * made anew (the old file kept aside in *kept) if it is empty or damaged.
+ */
 static struct db *
-restore_target(struct cli *cli, int *existed)
+restore_target(struct cli *cli, int *existed, char **kept)
 {
 	struct config	*conf = cli_config(cli);
 	char		*cause;
 
 	*existed = access(conf->database, F_OK) == 0;
-	if (*existed)
-		return cli_db(cli);
+	if (*existed) {
+		if ((cli->db = db_open(conf->database, 0, &cause)) != NULL)
+			return cli->db;
+		if (db_open_code() != EX_DATAERR) {
+			cli_error(db_open_code(), "%s", cause);
+			free(cause);
+			return NULL;
+		}
+		printf("restore: %s is empty or damaged: it is moved aside "
+		    "as it is, not copied\n", conf->database);
+		free(cause);
+		if (restore_set_aside(conf->database, kept) != EX_OK)
+			return NULL;
+		*existed = 0;
+	}
 	if ((cli->db = db_open(conf->database, 1, &cause)) == NULL) {
 		cli_error(EX_CANTCREAT, "%s", cause);
 		free(cause);
@@ -114,13 +155,10 @@ restore_target(struct cli *cli, int *existed)
 static int
 keep_old(struct db *db, const char *database, char **kept)
 {
-	char	 stamp[32];
 	char	*cause;
-	time_t	 now = time(NULL);
 	int	 rc;
 
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", gmtime(&now));
-	xasprintf(kept, "%s.before-restore-%s", database, stamp);
+	*kept = restore_stamped(database);
 	if (access(*kept, F_OK) == 0)
 		return cli_error(EX_CANTCREAT, "%s: already exists; try again "
 		    "in a second", *kept);
@@ -207,15 +245,31 @@ restore_into(struct cli *cli, const char *file)
 	long		 pid;
 	int		 rc, existed;
 
-	if ((db = restore_target(cli, &existed)) == NULL)
-		return EX_CANTCREAT;
-	if ((pid = daemon_alive(db)) != 0)
+	/* The daemon's lock says it runs, however it was started. */
+	if ((pid = daemon_lock_holder(database)) != 0)
 		return cli_error(EX_TEMPFAIL, "clariond (pid %ld) is running "
 		    "on %s: stop it first (systemctl stop clariond)", pid,
 		    database);
+	if ((db = restore_target(cli, &existed, &kept)) == NULL) {
+		free(kept);
+		return EX_CANTCREAT;
+	}
 	if (existed && (rc = keep_old(db, database, &kept)) != EX_OK) {
 		free(kept);
-		return rc;
+		kept = NULL;
+		/* Damage found only by reading it all: move it aside. */
+		if (!db_damaged(db))
+			return rc;
+		db_close(cli->db);
+		if ((rc = restore_set_aside(database, &kept)) != EX_OK ||
+		    (db = cli->db = db_open(database, 1, &cause)) == NULL) {
+			if (rc == EX_OK) {
+				rc = cli_error(EX_CANTCREAT, "%s", cause);
+				free(cause);
+			}
+			free(kept);
+			return rc;
+		}
 	}
 	if (db_restore(db, file, &cause) == -1) {
 		rc = cli_error(EX_IOERR, "%s", cause);
@@ -229,6 +283,7 @@ restore_into(struct cli *cli, const char *file)
 	/* Reopen, so a backup from an older Clarion is migrated now. */
 	db_close(cli->db);
 	cli->db = NULL;
+	db_damaged_clear();	/* the damage was in the file now set aside */
 	printf("restore: %s now holds %s (schema version %d)\n", database,
 	    file, db_user_version(cli_db(cli)));
 	return restore_replay(cli);

@@ -1,9 +1,7 @@
 /* clarion status: the daemon's health and what the database holds. */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +15,8 @@ static const char status_usage[] =
     "Shows whether clariond is running, its last tick and last errors, the\n"
     "schema version, and counts of lists, subscribers, events, items, runs\n"
     "and deliveries by state. With --check, exits 69 (EX_UNAVAILABLE) when\n"
-    "the daemon is not running or has not ticked recently, for monitoring.\n";
+    "the daemon is not running, has not ticked recently, or cannot write\n"
+    "to the database, for monitoring.\n";
 
 struct health {
 	long	 pid;
@@ -31,6 +30,8 @@ struct health {
 	char	*inbound_last_crash;
 	long	 quarantined;		/* messages that killed it */
 	time_t	 last_quarantined;
+	char	*db_fault;	/* the running daemon cannot write, now */
+	char	*db_error;	/* the last time it could not */
 };
 
 static long
@@ -50,13 +51,13 @@ static void
 health_get(struct db *db, const struct config *conf, struct health *h)
 {
 	memset(h, 0, sizeof *h);
-	h->pid = state_long(db, "pid");
+	/* The daemon's lock says it runs; the pid in the database may lie. */
+	h->pid = daemon_lock_holder(conf->database);
+	h->alive = h->pid > 0;
 	h->last_tick = (time_t)state_long(db, "last_tick");
 	h->tick = state_long(db, "tick");
 	if (h->tick <= 0)
 		h->tick = conf->tick;
-	h->alive = h->pid > 0 && (kill((pid_t)h->pid, 0) == 0 ||
-	    errno == EPERM);
 	/* A daemon blocked in a long send still ticks within a few ticks. */
 	h->stale = h->last_tick == 0 ||
 	    clock_now() - h->last_tick > 3 * h->tick + 60;
@@ -65,6 +66,9 @@ health_get(struct db *db, const struct config *conf, struct health *h)
 	h->inbound_crashes = state_long(db, "inbound_crashes");
 	h->inbound_last_crash = db_state_get(db, "inbound_last_crash");
 	db_inbound_quarantined(db, &h->quarantined, &h->last_quarantined);
+	h->db_error = db_state_get(db, "last_db_error");
+	if (h->alive)
+		h->db_fault = daemon_lock_note_get(conf->database);
 }
 
 static json_t *
@@ -83,12 +87,14 @@ print_json(const struct db_status *s, const struct health *h)
 {
 	json_t	*o, *d;
 
-	d = json_pack("{s:b, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:I}", "running",
-	    h->alive, "pid", (json_int_t)h->pid, "last_tick",
+	d = json_pack("{s:b, s:I, s:I, s:s?, s:s?, s:I, s:s?, s:I, s:s?, s:s?}",
+	    "running", h->alive, "pid", (json_int_t)h->pid, "last_tick",
 	    (json_int_t)h->last_tick, "last_smtp_error", h->smtp_error,
 	    "last_imap_error", h->imap_error, "inbound_crashes",
 	    (json_int_t)h->inbound_crashes, "inbound_last_crash",
-	    h->inbound_last_crash, "quarantined", (json_int_t)h->quarantined);
+	    h->inbound_last_crash, "quarantined", (json_int_t)h->quarantined,
+	    "database_write_error", h->db_fault, "last_database_error",
+	    h->db_error);
 	o = json_pack("{s:o, s:i, s:I, s:I, s:I, s:I, s:o, s:o}", "daemon", d,
 	    "schema_version", s->version, "lists", (json_int_t)s->lists,
 	    "subscribers", (json_int_t)s->subscribers, "events",
@@ -154,6 +160,10 @@ print_text(const struct db_status *s, const struct health *h,
 	if (h->imap_error != NULL)
 		printf("%-16s%s\n", "last IMAP error:", h->imap_error);
 	print_inbound_faults(h, conf);
+	if (h->db_fault != NULL)
+		printf("%-16s%s\n", "DB WRITE ERROR:", h->db_fault);
+	if (h->db_error != NULL)
+		printf("%-16s%s\n", "last DB error:", h->db_error);
 	printf("%-16s%s (schema version %d)\n", "database:", conf->database,
 	    s->version);
 	printf("%-16s%ld\n", "lists:", s->lists);
@@ -176,7 +186,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	struct db_status s;
 	struct health	 h;
 	struct db	*db;
-	int		 ch, check = 0;
+	int		 ch, check = 0, faulty;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -204,10 +214,13 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	else
 		print_text(&s, &h, cli->conf);
 	db_status_free(&s);
+	faulty = h.db_fault != NULL;
 	free(h.smtp_error);
 	free(h.imap_error);
 	free(h.inbound_last_crash);
-	if (check && (!h.alive || h.stale))
+	free(h.db_fault);
+	free(h.db_error);
+	if (check && (!h.alive || h.stale || faulty))
 		return EX_UNAVAILABLE;
 	return EX_OK;
 }

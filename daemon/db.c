@@ -473,9 +473,156 @@ db_use_keys(struct db *db, const struct token_keys *keys)
 }
 
 /*
- * Opens the database. With create, a missing file is made; otherwise a
- * missing file is an error (so a typo in the path is not a new, empty
- * database).
+ * Why the last db_open() failed, as a sysexits code: a missing file is
+ * EX_NOINPUT, an empty or damaged one EX_DATAERR, anything else
+ * EX_SOFTWARE. The programs exit with it.
+ */
+static int	 db_open_failure = EX_SOFTWARE;
+static int	 db_damage_seen;
+static const char *db_damage_what = "database disk image is malformed";
+
+int
+db_open_code(void)
+{
+	return db_open_failure;
+}
+
+/*
+ * SQLite reports every error to this hook, including corruption found deep
+ * in a query whose caller only sees "-1". The daemon checks db_damaged()
+ * after each step and stops instead of failing the same way every tick.
+ */
+static void
+db_log_hook(void *arg, int code, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) {
+		db_damage_seen = 1;
+		db_damage_what = sqlite3_errstr(code);
+	}
+}
+
+/* After a restore has replaced the damaged file. */
+void
+db_damaged_clear(void)
+{
+	db_damage_seen = 0;
+}
+
+/* SQLite's words for the damage db_damaged() saw. */
+const char *
+db_damage_reason(void)
+{
+	return db_damage_what;
+}
+
+void
+db_library_init(void)
+{
+	static int	 done;
+
+	if (done)
+		return;
+	done = 1;
+	/* Fails (harmlessly) if SQLite was already used in this process. */
+	sqlite3_config(SQLITE_CONFIG_LOG, db_log_hook, NULL);
+}
+
+int
+db_damaged(struct db *db)
+{
+	int	 rc;
+
+	if (db != NULL && db->sql != NULL) {
+		rc = sqlite3_errcode(db->sql) & 0xff;
+		if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+			db_damage_seen = 1;
+			db_damage_what = sqlite3_errstr(rc);
+		}
+	}
+	return db_damage_seen;
+}
+
+static void
+db_damaged_cause(const char *path, const char *what, char **cause)
+{
+	db_open_failure = EX_DATAERR;
+	xasprintf(cause, "%s: the database is damaged (%s); Clarion will not "
+	    "use it. Stop clariond and restore the last backup with "
+	    "'clarion restore BACKUP' (it keeps the damaged file beside the "
+	    "database)", path, what);
+}
+
+/*
+ * A file with no schema at all (emptied with ": > file", or never
+ * initialised) must not silently become a new, empty database: every
+ * member, suppression and unsubscribe would be gone without a word. Only
+ * 'clarion init' (create) makes one. Read-only checks, so the file is left
+ * exactly as it was.
+ */
+static int
+db_check_blank(struct db *db, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc, n = -1;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM sqlite_master",
+	    -1, &st, NULL) != SQLITE_OK) {
+		rc = sqlite3_errcode(db->sql);
+		if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) ==
+		    SQLITE_NOTADB)
+			db_damaged_cause(db->path, db_errmsg(db), cause);
+		else
+			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	rc = sqlite3_errcode(db->sql);
+	sqlite3_finalize(st);
+	if (n == -1) {
+		if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) ==
+		    SQLITE_NOTADB)
+			db_damaged_cause(db->path, sqlite3_errstr(rc), cause);
+		else
+			xasprintf(cause, "%s: %s", db->path, sqlite3_errstr(rc));
+		return -1;
+	}
+	if (n > 0)
+		return 0;
+	db_open_failure = EX_DATAERR;
+	xasprintf(cause, "%s: the database file is empty (no Clarion data in "
+	    "it); Clarion will not start a new one in its place. If the data "
+	    "was lost, restore the last backup with 'clarion restore BACKUP'; "
+	    "for a new installation, run 'clarion init'",
+	    db->path);
+	return -1;
+}
+
+/* Damage found while migrating or setting up says what to do, too. */
+static void
+db_open_damaged(struct db *db, char **cause)
+{
+	int	 rc;
+
+	if (db->sql == NULL || db_open_failure == EX_DATAERR)
+		return;
+	rc = sqlite3_errcode(db->sql) & 0xff;
+	if (rc != SQLITE_CORRUPT && rc != SQLITE_NOTADB) {
+		if (!db_damage_seen)
+			return;
+		rc = SQLITE_CORRUPT;
+	}
+	free(*cause);
+	db_damaged_cause(db->path, sqlite3_errstr(rc), cause);
+}
+
+/*
+ * Opens the database. With create ('clarion init', a restore into a
+ * missing file), a missing or empty file is made into a new database;
+ * otherwise both are errors (so a typo in the path or an emptied file is
+ * never a new, empty database).
  */
 struct db *
 db_open(const char *path, int create, char **cause)
@@ -484,10 +631,15 @@ db_open(const char *path, int create, char **cause)
 	mode_t		 old;
 	int		 rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
+	db_library_init();
+	db_open_failure = EX_SOFTWARE;
 	if (access(path, F_OK) == -1) {
 		if (!create) {
-			xasprintf(cause, "%s: no database here; run "
-			    "'clarion init' first", path);
+			db_open_failure = EX_NOINPUT;
+			xasprintf(cause, "%s: no database here; for a new "
+			    "installation run 'clarion init' first; if the "
+			    "database was lost, restore the last backup with "
+			    "'clarion restore BACKUP'", path);
 			return NULL;
 		}
 		if (db_create_private(path, cause) == -1)
@@ -498,21 +650,30 @@ db_open(const char *path, int create, char **cause)
 	old = umask(077);
 	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db->sql, 10000);
+		sqlite3_busy_timeout(db->sql, DB_BUSY_TIMEOUT);
 		sqlite3_create_function(db->sql, "clarion_address_hash", 2,
 		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, db, sql_address_hash,
 		    NULL, NULL);
 		sqlite3_extended_result_codes(db->sql, 1);
-		if (db_pragmas(db, cause) == -1 || db_migrate(db, cause) == -1)
+		if ((!create && db_check_blank(db, cause) == -1) ||
+		    db_pragmas(db, cause) == -1 || db_migrate(db, cause) == -1)
 			rc = SQLITE_ERROR;
 	} else
 		xasprintf(cause, "%s: %s", path, sqlite3_errstr(rc));
 	umask(old);
 	if (rc != SQLITE_OK) {
+		db_open_damaged(db, cause);
 		db_close(db);
 		return NULL;
 	}
 	return db;
+}
+
+/* How long a write waits for another process's write lock. */
+void
+db_busy_timeout(struct db *db, int ms)
+{
+	sqlite3_busy_timeout(db->sql, ms);
 }
 
 void

@@ -9,6 +9,14 @@
  * the transactions that were on the wire, at most smtp.connections of
  * them; send_recover() reports them and resends or holds them.
  *
+ * A result that cannot be written (another process holds the write lock
+ * past the busy timeout, a full disk) is kept in memory and written again,
+ * with backoff, until it is: left in 'sending' it would be sent twice
+ * after the next start. While results wait, nothing more is claimed, and
+ * the connections still on the wire go on being served (each write waits
+ * at most SEND_BUSY_MS, not the usual busy timeout), so a locked database
+ * never turns into timeouts of healthy SMTP transactions.
+ *
  * Envelope senders: deliveries use the composer's VERP address. System
  * mail uses bounces@domain (no token: a bounce of a forward or digest
  * reaches the bounce mailbox and matches no member), except confirmations
@@ -27,6 +35,19 @@
 #define SEND_PAUSE_MIN		60
 #define SEND_PAUSE_MAX		900
 #define SEND_STEP_SECONDS	20	/* then let the other steps run */
+#define SEND_BUSY_MS		1000	/* a write's wait while mail is on the wire */
+#define SEND_RETRY_MIN_MS	250	/* backoff of unwritten results */
+#define SEND_RETRY_MAX_MS	30000
+#define SEND_FINISH_TRIES	6	/* at exit, writes of DB_BUSY_TIMEOUT each */
+
+/* A result known but not yet written to the database. */
+struct send_pending {
+	struct delivery_outcome o;
+	struct delivery_claim c;	/* for the bounce score */
+	enum send_class	 class;
+	char		 status[16];
+	char		*reply;		/* the server's text */
+};
 
 struct send_state {
 	struct smtp_pool *pool;
@@ -35,6 +56,14 @@ struct send_state {
 	int		 streak;	/* server failures in a row */
 	long		 pause;
 	time_t		 paused_until;
+	struct send_pending *pending;	/* results not yet written */
+	size_t		 npending;
+	long		 retry_ms;	/* backoff, 0 = no write has failed */
+	long long	 retry_at;	/* monotonic ms of the next write */
+	long long	 claim_at;	/* no claim before (after a failed one) */
+	long		 claim_ms;
+	time_t		 fault_since;	/* wall clock: first failed write */
+	char		*fault;		/* why it failed */
 };
 static struct send_state ss;
 
@@ -49,6 +78,24 @@ struct sender {
 	size_t		 ndone;
 	long		 budget;	/* rate limit: messages left, -1 = any */
 };
+
+static time_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 send_pause_record(struct daemon_ctx *ctx)
@@ -215,6 +262,10 @@ send_start(struct sender *s, struct delivery_claim *c, char **cause)
 	return rc;
 }
 
+static void	send_pending_add(const struct delivery_outcome *,
+		    struct delivery_claim *, const struct smtp_result *);
+static int	send_flush(struct daemon_ctx *);
+
 /*
  * A row that cannot be started is held with the reason, never dropped.
  * The same reason again (a missing template holds every delivery of a
@@ -222,7 +273,7 @@ send_start(struct sender *s, struct delivery_claim *c, char **cause)
  * count and the way out (compose.c).
  */
 static void
-send_hold(struct sender *s, const struct delivery_claim *c, char *cause)
+send_hold(struct sender *s, struct delivery_claim *c, char *cause)
 {
 	static char		*last;
 	struct delivery_outcome	 o;
@@ -242,9 +293,9 @@ send_hold(struct sender *s, const struct delivery_claim *c, char *cause)
 	o.sysmail = c->sysmail;
 	o.state = DELIVERY_HELD;
 	xasprintf(&o.reply, "cannot send: %s", cause);
-	db_delivery_record(s->ctx->db, &o, 1);
-	free(o.reply);
+	send_pending_add(&o, c, NULL);
 	free(cause);
+	send_flush(s->ctx);
 }
 
 /*
@@ -422,55 +473,168 @@ send_outcome(struct sender *s, const struct delivery_claim *c,
 	}
 }
 
+/* Keeps a result (taking o's reply and c's strings) until it is written. */
+static void
+send_pending_add(const struct delivery_outcome *o, struct delivery_claim *c,
+    const struct smtp_result *r)
+{
+	struct send_pending *p;
+
+	ss.pending = xreallocarray(ss.pending, ss.npending + 1,
+	    sizeof *ss.pending);
+	p = &ss.pending[ss.npending++];
+	memset(p, 0, sizeof *p);
+	p->o = *o;
+	p->c = *c;
+	memset(c, 0, sizeof *c);
+	p->class = r != NULL ? r->class : SEND_TEMPFAIL;
+	if (r != NULL) {
+		memcpy(p->status, r->status, sizeof p->status);
+		p->reply = xstrdup(r->reply != NULL ? r->reply : "");
+	}
+}
+
+static void
+send_pending_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss.npending; i++) {
+		free(ss.pending[i].o.reply);
+		free(ss.pending[i].reply);
+		delivery_claims_free_one(&ss.pending[i].c);
+	}
+	free(ss.pending);
+	ss.pending = NULL;
+	ss.npending = 0;
+}
+
 /* A refusal of the recipient scores a bounce: hard if the address is gone. */
 static void
-send_bounce(struct sender *s, const struct delivery_claim *c,
-    const struct smtp_result *r)
+send_bounce(struct daemon_ctx *ctx, const struct send_pending *p)
 {
 	int	 hard;
 
-	if (c->sysmail || c->subscriber_id == 0)
+	if (p->class != SEND_PERMFAIL || p->c.sysmail ||
+	    p->c.subscriber_id == 0)
 		return;
-	hard = dsn_is_hard(r->status[0] != '\0' ? r->status :
-	    NULL, r->reply);
-	if (bounce_record(s->ctx->db, s->ctx->conf, &s->ctx->keys,
-	    c->subscriber_id, c->id, hard, r->status, r->reply, NULL) == -1)
+	hard = dsn_is_hard(p->status[0] != '\0' ? p->status : NULL,
+	    p->reply);
+	if (bounce_record(ctx->db, ctx->conf, &ctx->keys, p->c.subscriber_id,
+	    p->c.id, hard, p->status, p->reply, NULL) == -1)
 		log_warnx("send: delivery %lld: cannot record the bounce",
-		    (long long)c->id);
+		    (long long)p->c.id);
 }
 
-/* Records a group of results in one transaction, then scores bounces. */
+/*
+ * Shown by `clarion status`: while the database cannot be written, in the
+ * daemon's lock file (status can always read that); once it can, in the
+ * database, so the fault stays visible after it has passed.
+ */
+static void
+send_fault_note(struct daemon_ctx *ctx, int written)
+{
+	char	*since, *now, *v;
+
+	since = time_format_iso(ss.fault_since);
+	if (!written) {
+		xasprintf(&v, "since %s: %zu send results not yet written to "
+		    "the database (%s); retrying, no more mail is claimed until "
+		    "they are", since != NULL ? since : "?", ss.npending,
+		    ss.fault);
+		daemon_lock_note(v);
+	} else {
+		now = time_format_iso(clock_now());
+		xasprintf(&v, "%s: send results could not be written for "
+		    "%llds (%s); all written at %s, none lost", since != NULL ?
+		    since : "?", (long long)(clock_now() - ss.fault_since),
+		    ss.fault, now != NULL ? now : "?");
+		free(now);
+		daemon_lock_note(NULL);
+		if (db_state_set(ctx->db, "last_db_error", v) == -1)
+			log_warnx("send: cannot record the write failure for "
+			    "clarion status");
+	}
+	free(since);
+	free(v);
+}
+
+static void
+send_flush_failed(struct daemon_ctx *ctx)
+{
+	const char	*why = db_errmsg(ctx->db);
+
+	if (strcmp(why, "not an error") == 0)
+		why = "the write failed";
+	ss.retry_ms = ss.retry_ms == 0 ? SEND_RETRY_MIN_MS : ss.retry_ms * 2;
+	if (ss.retry_ms > SEND_RETRY_MAX_MS)
+		ss.retry_ms = SEND_RETRY_MAX_MS;
+	ss.retry_at = mono_ms() + ss.retry_ms;
+	if (ss.fault == NULL) {
+		ss.fault_since = clock_now();
+		ss.fault = xstrdup(why);
+		log_warnx("send: results of %zu messages not recorded (%s); "
+		    "keeping them and writing them again until it works; no "
+		    "more mail is claimed meanwhile", ss.npending, why);
+	}
+	send_fault_note(ctx, 0);
+}
+
+/*
+ * Writes the waiting results in one transaction, then scores bounces.
+ * Returns 0 when none wait any more, -1 if they still do (not yet time
+ * to try again, or the write failed).
+ */
+static int
+send_flush(struct daemon_ctx *ctx)
+{
+	struct delivery_outcome *o;
+	size_t		 i;
+	int		 rc;
+
+	if (ss.npending == 0)
+		return 0;
+	if (ss.retry_ms != 0 && mono_ms() < ss.retry_at)
+		return -1;
+	o = xcalloc(ss.npending, sizeof *o);
+	for (i = 0; i < ss.npending; i++)
+		o[i] = ss.pending[i].o;
+	rc = db_delivery_record(ctx->db, o, ss.npending);
+	free(o);
+	if (rc == -1) {
+		send_flush_failed(ctx);
+		return -1;
+	}
+	if (ss.fault != NULL) {
+		log_warnx("send: the results of %zu messages waiting since the "
+		    "write failed are recorded now", ss.npending);
+		send_fault_note(ctx, 1);
+		free(ss.fault);
+		ss.fault = NULL;
+	}
+	ss.retry_ms = 0;
+	for (i = 0; i < ss.npending; i++)
+		send_bounce(ctx, &ss.pending[i]);
+	send_pending_clear();
+	return 0;
+}
+
+/* Turns results into outcomes, keeps them, and writes them if it can. */
 static void
 send_results(struct sender *s, struct smtp_result *r, size_t n)
 {
-	struct delivery_outcome *o;
-	struct delivery_claim *c;
-	const struct smtp_result **cr;
+	struct delivery_outcome o;
+	struct delivery_claim c;
 	time_t		 now = clock_now();
-	size_t		 i, k = 0;
+	size_t		 i;
 
-	if (n == 0)
-		return;
-	o = xcalloc(n, sizeof *o);
-	c = xcalloc(n, sizeof *c);
-	cr = xcalloc(n, sizeof *cr);
 	for (i = 0; i < n; i++) {
-		if (send_flight_take(s, r[i].id, &c[k]) == NULL)
+		if (send_flight_take(s, r[i].id, &c) == NULL)
 			continue;
-		send_outcome(s, &c[k], &r[i], now, &o[k]);
-		cr[k++] = &r[i];
+		send_outcome(s, &c, &r[i], now, &o);
+		send_pending_add(&o, &c, &r[i]);
 	}
-	if (db_delivery_record(s->ctx->db, o, k) == -1)
-		log_warnx("send: results not recorded; those messages will "
-		    "count as in flight after a restart");
-	for (i = 0; i < k; i++) {
-		if (cr[i]->class == SEND_PERMFAIL)
-			send_bounce(s, &c[i], cr[i]);
-		free(o[i].reply);
-	}
-	delivery_claims_free(c, k);
-	free(cr);
-	free(o);
+	send_flush(s->ctx);
 }
 
 /* Waits for transfers to finish (up to timeout_ms) and records them. */
@@ -504,56 +668,99 @@ send_free_slots(struct sender *s)
 	return s->ctx->conf->claim_batch;
 }
 
-static time_t
-mono_now(void)
+/* A claim that failed (the database is locked): try again later. */
+static void
+send_claim_failed(void)
 {
-	struct timespec	 ts;
+	ss.claim_ms = ss.claim_ms == 0 ? SEND_RETRY_MIN_MS : ss.claim_ms * 2;
+	if (ss.claim_ms > SEND_RETRY_MAX_MS)
+		ss.claim_ms = SEND_RETRY_MAX_MS;
+	ss.claim_at = mono_ms() + ss.claim_ms;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+/* Claims more if it may: no results wait, a connection is free. */
+static int
+send_more(struct sender *s, time_t now)
+{
+	long	 n;
+	int	 free_slots;
+
+	if (ss.npending > 0 || mono_ms() < ss.claim_at ||
+	    (free_slots = send_free_slots(s)) <= 0)
+		return 1;
+	if ((n = send_claim(s, now, free_slots)) == -1) {
+		send_claim_failed();
+		return 1;
+	}
+	ss.claim_ms = 0;
+	ss.claim_at = 0;
+	return n > 0;
+}
+
+/* How long to wait for the wire: until the next write or claim is due. */
+static int
+send_wait_ms(void)
+{
+	long long	 now = mono_ms(), at = now + 1000;
+
+	if (ss.npending > 0 && ss.retry_at < at)
+		at = ss.retry_at;
+	else if (ss.npending == 0 && ss.claim_at > now && ss.claim_at < at)
+		at = ss.claim_at;
+	return at > now ? (int)(at - now) : 0;
 }
 
 /*
  * Claims and sends until nothing is due, a limit is reached, the step has
  * run long enough (returns 1: more to do) or a stop is asked for. What is
- * on the wire is always finished and recorded before returning.
+ * on the wire is always finished before returning, and its results are
+ * recorded, or kept (returns 1) if the database cannot be written now.
  */
 static int
 send_loop(struct sender *s)
 {
-	time_t	 start = mono_now(), now;
-	long	 n;
-	int	 free_slots, more = 0, claiming = 1;
+	struct timespec	 ts;
+	time_t		 start = mono_now(), now;
+	int		 more = 0, claiming = 1, ms;
 
-	while (claiming || s->nflight > 0) {
+	while (claiming || s->nflight > 0 || ss.npending > 0) {
 		now = clock_now();
 		if (claiming && (daemon_stopping(s->ctx) ||
 		    ss.paused_until > now))
 			claiming = 0;
-		if (claiming && mono_now() - start >= SEND_STEP_SECONDS) {
+		if ((claiming || ss.npending > 0) &&
+		    mono_now() - start >= SEND_STEP_SECONDS) {
 			claiming = 0;
 			more = 1;
 		}
 		if (claiming && s->budget == 0)
 			claiming = 0;
-		if (claiming && (free_slots = send_free_slots(s)) > 0) {
-			if ((n = send_claim(s, now, free_slots)) == -1)
-				claiming = 0;
-			else if (n == 0)
-				claiming = 0;
-		}
-		if (s->nflight == 0 && s->ndone == 0)
+		send_flush(s->ctx);
+		if (claiming && !send_more(s, now))
+			claiming = 0;
+		if (s->nflight == 0 && s->ndone == 0) {
+			if (ss.npending == 0 && mono_ms() >= ss.claim_at)
+				continue;
+			/* Nothing on the wire: wait for the next try. */
+			if (daemon_stopping(s->ctx) || more)
+				break;
+			ms = send_wait_ms();
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (long)(ms % 1000) * 1000000;
+			nanosleep(&ts, NULL);
 			continue;
-		if (send_collect(s, 1000) == -1)
+		}
+		if (send_collect(s, send_wait_ms()) == -1)
 			return -1;
 	}
-	return more;
+	return more || ss.npending > 0;
 }
 
 /*
  * Once per daemon start: deliveries left in 'sending' by a crash are the
  * only ones whose fate is unknown. Report them, then resend or hold them
- * as delivery.after_crash says.
+ * as delivery.after_crash says. Only the holder of the database's daemon
+ * lock gets here, so no live daemon is sending them.
  */
 int
 send_recover(struct daemon_ctx *ctx)
@@ -604,10 +811,39 @@ send_step(struct daemon_ctx *ctx)
 		s.pool = ss.pool;
 	}
 	s.budget = send_rate_budget(ctx->db, ctx->conf, now);
+	/* With mail on the wire, a write must not wait out the relay. */
+	if (s.pool != NULL)
+		db_busy_timeout(ctx->db, SEND_BUSY_MS);
 	rc = send_loop(&s);
+	db_busy_timeout(ctx->db, DB_BUSY_TIMEOUT);
 	delivery_claims_free(s.ahead, s.nahead);
 	free(s.flight);
 	return rc;
+}
+
+/*
+ * At exit: results still unwritten get a few more tries, with the full
+ * busy timeout (nothing is on the wire now). If they still cannot be
+ * written, their rows stay in 'sending' and the next start handles them
+ * as after a crash; say so.
+ */
+void
+send_finish(struct daemon_ctx *ctx)
+{
+	int	 i;
+
+	for (i = 0; i < SEND_FINISH_TRIES && ss.npending > 0; i++) {
+		ss.retry_ms = 0;
+		if (send_flush(ctx) == 0)
+			break;
+	}
+	if (ss.npending == 0)
+		return;
+	log_warnx("send: the results of %zu messages could not be recorded "
+	    "(%s); their deliveries stay 'sending' and the next start handles "
+	    "them as after a crash (delivery.after_crash)", ss.npending,
+	    ss.fault != NULL ? ss.fault : "?");
+	send_pending_clear();
 }
 
 /* Closes the connections (at daemon exit). */

@@ -17,8 +17,8 @@ out=$("$CLARION" -c "$T/c.conf" status)
 expect_contains "status shows it running" "$out" "running (pid $PID)"
 
 out=$("$CLARIOND" -c "$T/c.conf" 2>&1); rc=$?
-expect_eq "a second daemon on the same pid file is refused" "$rc" 70
-expect_contains "with a reason" "$out" "another clariond is running"
+expect_eq "a second daemon on the same database is refused (EX_TEMPFAIL)" "$rc" 75
+expect_contains "with a reason" "$out" "another clariond (pid $PID) is running"
 
 # A bad config on SIGHUP: logged, old one kept, daemon goes on.
 cp "$T/c.conf" "$T/c.conf.good"
@@ -58,7 +58,7 @@ sed -i "s|$T/clarion.db|$T/nowhere.db|" "$T/other.conf"
 cp "$T/token.key" "$T/token2.key" 2>/dev/null
 echo "token_secret_file = \"$T/token.key\";" >> "$T/other.conf"
 out=$("$CLARIOND" -c "$T/other.conf" 2>&1); rc=$?
-expect_eq "no database: exit 78" "$rc" 78
+expect_eq "no database: exit 66 (EX_NOINPUT)" "$rc" 66
 expect_contains "with advice" "$out" "run 'clarion init' first"
 check "and no database is created" test ! -e "$T/nowhere.db"
 done_testing

@@ -80,6 +80,7 @@ drive_setup(const char *path)
 	struct daemon_ctx *ctx;
 	unsigned char	*secret;
 	size_t		 len;
+	long		 holder;
 	char		*cause;
 
 	ctx = xcalloc(1, sizeof *ctx);
@@ -90,6 +91,9 @@ drive_setup(const char *path)
 		fatalx("token secret too short");
 	explicit_zero(secret, len);
 	free(secret);
+	/* It recovers rows in 'sending': only as the database's one daemon. */
+	if (daemon_lock(ctx->conf->database, &holder, &cause) == -1)
+		fatalx("%s", cause);
 	if ((ctx->db = db_open(ctx->conf->database, 0, &cause)) == NULL)
 		fatalx("%s", cause);
 	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
@@ -136,6 +140,7 @@ main(int argc, char **argv)
 	do
 		rc = send_step(ctx);
 	while (rc == 1 && !once && !daemon_stopping(ctx));
+	send_finish(ctx);
 	send_shutdown();
 	db_close(ctx->db);
 	config_free(ctx->conf);

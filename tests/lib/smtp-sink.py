@@ -5,6 +5,7 @@
 # --tempfail-once/--drop-once GLOB: only the first time for each address
 # --policy GLOB: 554 5.7.1 policy rejection at RCPT
 # --ready-file F --max-seconds N (stops by itself; SIGTERM/SIGINT stop it too)
+# --delay S: wait S seconds before answering each message's final dot (a slow relay)
 import argparse, asyncio, fnmatch, logging, mailbox, os, signal, ssl, sys, threading, time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -19,6 +20,7 @@ ap.add_argument("--maildir", required=True)
 for o in ("--tempfail", "--reject", "--drop", "--tempfail-once", "--drop-once", "--policy"):
     ap.add_argument(o, action="append", default=[])
 ap.add_argument("--ready-file"); ap.add_argument("--max-seconds", type=float, default=600)
+ap.add_argument("--delay", type=float, default=0)
 a = ap.parse_args()
 logging.getLogger("mail.log").setLevel(logging.ERROR)  # hides "Session.login_data is deprecated"
 
@@ -44,6 +46,7 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
     async def handle_DATA(self, server, session, envelope):
+        if a.delay > 0: await asyncio.sleep(a.delay)  # other sessions go on meanwhile
         hdr = (f"X-Envelope-From: <{envelope.mail_from}>\r\n"
                f"X-Envelope-To: {', '.join('<%s>' % r for r in envelope.rcpt_tos)}\r\n"
                f"X-Sink-TLS: {tls_used(server)}\r\n").encode()
