@@ -22,7 +22,6 @@
 
 /* ---- addresses in report fields ---- */
 
-
 /* Address out of a DSN/ARF address field: "rfc822; <a@b> (comment)". */
 char *
 dsn_addr(const char *v)

@@ -37,7 +37,6 @@
 
 #include "clarion.h"
 
-
 void
 effect_set(struct effect *e, enum imap_folder folder, const char *fmt, ...)
 {

@@ -24,6 +24,11 @@
 
 #include "clarion.h"
 
+/* The parent's view of its child. */
+static pid_t	 child_pid;
+static int	 child_failures;
+static time_t	 child_started, child_restart_at;
+static char	*child_print;	/* the settings it was started with */
 
 /* The child: its own database connection, never the parent's. */
 static void NORETURN
@@ -49,12 +54,6 @@ child_main(const struct config *conf, const struct token_keys *keys)
 	db_close(db);
 	_exit(0);
 }
-
-/* The parent's view of its child. */
-static pid_t	 child_pid;
-static int	 child_failures;
-static time_t	 child_started, child_restart_at;
-static char	*child_print;	/* the settings it was started with */
 
 static time_t
 mono_now(void)

@@ -38,7 +38,6 @@ struct mail_msg {
 
 /* ---- charsets and one-line text ---- */
 
-
 /*
  * Valid UTF-8 copy: invalid sequences become U+FFFD (counted in *bad when
  * bad is not NULL), NULs are dropped, CRLF becomes LF.
@@ -542,6 +541,8 @@ mime_text_part(struct mailmime *m, int html, int depth)
 	return NULL;
 }
 
+/* ---- what libetpan is handed ---- */
+
 /*
  * How deep libetpan's mailmime_parse can recurse on this message, at most.
  * It recurses (mailmime_parse_with_default) once per message/rfc822 part
@@ -638,6 +639,8 @@ mail_copy(const char *data, size_t len)
 	copy[len] = '\0';
 	return copy;
 }
+
+/* ---- the parsed message, for callers ---- */
 
 /*
  * A part handed out is libetpan's own node under an opaque name: callers
