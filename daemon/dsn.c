@@ -123,6 +123,14 @@ static const char *const soft_words[] = {
 	NULL
 };
 
+/*
+ * The one hard/soft rule. status is an enhanced status code ("5.1.1") or
+ * NULL, text the server's reply or the bounce's diagnostic. Hard: the
+ * status says the address or its domain is gone (5.1.1, 5.1.2, 5.1.6,
+ * 5.1.10), or, when the status does not decide (none, or 5.1.0, 5.4.x,
+ * 5.5.x), the text says so and names no other cause (quota, policy,
+ * spam, a 4xx reply). Any other status is soft.
+ */
 int
 dsn_is_hard(const char *status, const char *text)
 {
