@@ -127,9 +127,10 @@ static const char *const soft_words[] = {
  * The one hard/soft rule. status is an enhanced status code ("5.1.1") or
  * NULL, text the server's reply or the bounce's diagnostic. Hard: the
  * status says the address or its domain is gone (5.1.1, 5.1.2, 5.1.6,
- * 5.1.10), or, when the status does not decide (none, or 5.1.0, 5.4.x,
- * 5.5.x), the text says so and names no other cause (quota, policy,
- * spam, a 4xx reply). Any other status is soft.
+ * 5.1.10), or, when the status does not decide (none, 5.0.x, 5.4.x,
+ * 5.5.x, other 5.1.x), the text says so and names no other cause (quota,
+ * policy, spam, a 4xx reply). Other statuses (4.x.x, 5.2.x, 5.3.x,
+ * 5.6.x, 5.7.x, 5.1.7 and 5.1.8, our own sender) are soft.
  */
 int
 dsn_is_hard(const char *status, const char *text)
