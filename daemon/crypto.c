@@ -1,9 +1,10 @@
 /*
- * GnuTLS's one door: keyed hashes (HMAC-SHA256, behind tokens, the log's
- * address hashes and erased addresses), random bytes (the token secret)
- * and checking a server's certificate chain against a trust store and a
- * host name (imap.c hands it the chain libetpan's TLS session received;
- * libcurl checks the SMTP relay's itself).
+ * GnuTLS's door: keyed hashes (HMAC-SHA256, behind tokens, the log's
+ * address hashes and erased addresses), random bytes (the token secret,
+ * the database nonce) and checking a server's certificate chain against
+ * a trust store and a host name (imap.c hands it the chain libetpan's
+ * TLS session received; libcurl checks the SMTP relay's itself). DKIM
+ * keys (dkim.c) are the one other GnuTLS use.
  */
 #include "config.h"
 
@@ -30,6 +31,13 @@ int
 crypto_random(void *buf, size_t len)
 {
 	return gnutls_rnd(GNUTLS_RND_KEY, buf, len) == 0 ? 0 : -1;
+}
+
+/* Random bytes that must not repeat, but need not be secret. */
+int
+crypto_nonce(void *buf, size_t len)
+{
+	return gnutls_rnd(GNUTLS_RND_NONCE, buf, len) == 0 ? 0 : -1;
 }
 
 /* ---- certificate chains ---- */
