@@ -45,6 +45,7 @@ static const struct step steps[] = {
 	{ "schedule", schedule_step },
 	{ "compose", compose_step },
 	{ "send", send_step },
+	{ "digest", bounce_digest_step },
 	{ "inbound", inbound_step },
 };
 

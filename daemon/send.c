@@ -549,8 +549,8 @@ send_bounce(struct daemon_ctx *ctx, const struct send_pending *p)
 	if (p->class != SEND_PERMFAIL || p->c.sysmail ||
 	    p->c.subscriber_id == 0)
 		return;
-	hard = classify_bounce_is_hard(p->status[0] != '\0' ? p->status :
-	    NULL, p->reply);
+	hard = dsn_is_hard(p->status[0] != '\0' ? p->status : NULL,
+	    p->reply);
 	if (bounce_record(ctx->db, ctx->conf, &ctx->keys, p->c.subscriber_id,
 	    p->c.id, hard, p->status, p->reply, NULL) == -1)
 		log_warnx("send: delivery %lld: cannot record the bounce",
