@@ -893,6 +893,7 @@ int	 send_step(struct daemon_ctx *);
 int	 send_recover(struct daemon_ctx *);
 void	 send_shutdown(void);
 void	 send_finish(struct daemon_ctx *);
+void	 send_drain(struct daemon_ctx *);
 long	 send_backoff(const struct config *, int64_t, int);
 int	 send_quiet(const struct config *, time_t);
 long	 send_rate_budget(struct db *, const struct config *, time_t);

@@ -209,6 +209,7 @@ reload(struct daemon_ctx *ctx)
 	/* The composer's templates and the SMTP pool follow the new config. */
 	composer_free(ctx->composer);
 	ctx->composer = NULL;
+	send_drain(ctx);	/* what is on the wire ends on the old pool */
 	send_shutdown();
 	config_free(ctx->conf);
 	ctx->conf = conf;
