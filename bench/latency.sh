@@ -15,7 +15,8 @@
 #
 #   make smtp-drive clarion && top_builddir=BUILD sh bench/latency.sh
 #   BENCH_DELAY=0.05 (seconds), BENCH_PER_CONN=50 (messages per connection
-#   per run), BENCH_SIZE=8192, BENCH_CONNS="8 32"
+#   per run), BENCH_SIZE=8192, BENCH_CONNS="8 32", BENCH_STALL=0 (skip
+#   the stalled run), BENCH_PF_DELAY=1, BENCH_PF_PER_CONN=4
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 . "$top_srcdir/tests/lib/common.sh"
@@ -73,14 +74,15 @@ clarion() { # clarion CONNS MSGS
 	rate "$2" "$a" "$b"
 }
 
-results() { # results DELAY CONNS...: the table of medians
-	d=$1; shift
+results() { # results SINK DELAY CONNS...: the table of medians (and ROW| lines for bench/run)
+	sk=$1; d=$2; shift 2
 	printf '%-22s %18s %18s %14s %8s\n' connections "smtp-source msgs/s" "clarion msgs/s" "target msgs/s" met
 	for c in "$@"; do
 		x=$(median < "$T/ceil.$c"); y=$(median < "$T/clar.$c")
 		t=$(awk -v c=$c -v d=$d 'BEGIN { printf "%.1f", 0.9 * c / d }')
-		printf '%-22s %18s %18s %14s %8s\n' "$c" "$x" "$y" "$t" \
-			"$(awk -v y=$y -v t=$t 'BEGIN { if (y + 0 >= t + 0) print "yes"; else print "no" }')"
+		met=$(awk -v y=$y -v t=$t 'BEGIN { if (y + 0 >= t + 0) print "yes"; else print "no" }')
+		printf '%-22s %18s %18s %14s %8s\n' "$c" "$x" "$y" "$t" "$met"
+		echo "ROW|$sk answering ${d}s after the dot, $c connections: clarion / smtp-source|$y / $x msgs/s (target $t: $met)" >> "$T/rows"
 	done
 }
 
@@ -99,6 +101,7 @@ interleave() { # interleave CONNS...: smtp-source and Clarion, RUNS each
 	done
 }
 
+: > "$T/rows"
 echo "# sink answers ${DELAY}s after each final dot; $PER messages per connection, $SIZE bytes, $RUNS runs interleaved; $(nproc) CPUs"
 sink delay
 interleave $CONNS
@@ -109,6 +112,7 @@ unsink
 c=8; m=$((c * PER))
 : > "$T/stall"
 k=1
+[ "${BENCH_STALL:-1}" = 1 ] || k=$((RUNS + 1))	# BENCH_STALL=0: skip it
 while [ $k -le $RUNS ]; do
 	sink "stall$k" --stall 'slow-*' --stall-until "$m" --stall-max 600
 	fresh $c
@@ -128,19 +132,20 @@ while [ $k -le $RUNS ]; do
 done
 
 echo "== aiosmtpd sink, ${DELAY}s after each final dot"
-results "$DELAY" $CONNS
-y=$(median < "$T/stall")
+results aiosmtpd "$DELAY" $CONNS
+y=$(median < "$T/stall"); y=${y:-0}
 t=$(awk -v d=$DELAY 'BEGIN { printf "%.1f", 0.9 * 7 / d }')
 printf '%-22s %18s %18s %14s %8s\n' "8, one stalled" "-" "$y" "$t" \
 	"$(awk -v y=$y -v t=$t 'BEGIN { if (y + 0 >= t + 0) print "yes"; else print "no" }')"
 # The sink's own cost per transaction lowers every figure alike: compare
 # the 7 with 7/8 of what all 8 did unstalled in this run.
 u=$(median < "$T/clar.8" 2>/dev/null)
-[ -n "$u" ] && awk -v y=$y -v u=$u 'BEGIN { printf "one stalled: the other 7 keep %.0f%% of their unstalled rate (%.1f of 7/8 x %s msgs/s)\n", 100 * y / (u * 7 / 8), y, u }'
+[ -n "$u" ] && awk -v y=$y -v u=$u 'BEGIN { printf "one stalled: the other 7 keep %.0f%% of their unstalled rate (%.1f of 7/8 x %s msgs/s)\n", 100 * y / (u * 7 / 8), y, u }' | tee "$T/kept"
+echo "ROW|aiosmtpd, 8 connections, one stalled until the rest are sent: the other 7|$y msgs/s, $(sed -n 's/.*keep \([0-9]*%\).*/\1/p' "$T/kept") of their unstalled rate" >> "$T/rows"
 
 
 # Postfix's smtp-sink: the same, with a whole-second delay.
-command -v smtp-sink >/dev/null || { echo "# no smtp-sink: Postfix comparison skipped"; exit 0; }
+command -v smtp-sink >/dev/null || { echo "# no smtp-sink: Postfix comparison skipped"; cat "$T/rows"; exit 0; }
 PF=${BENCH_PF_DELAY:-1}
 PER=${BENCH_PF_PER_CONN:-4}
 PORT=$(free_port 32850)
@@ -153,4 +158,5 @@ echo "# Postfix smtp-sink -W .:$PF; $PER messages per connection"
 interleave $CONNS
 unsink
 echo "== Postfix smtp-sink, ${PF}s after each final dot"
-results "$PF" $CONNS
+results smtp-sink "$PF" $CONNS
+cat "$T/rows"
