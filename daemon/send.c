@@ -368,22 +368,27 @@ send_take(struct sender *s, time_t now, int max)
 
 /*
  * Claims up to max rows, just before sending them, and starts each.
- * Returns how many were claimed (0: nothing is due), or -1.
+ * Returns how many were claimed (0: nothing is due), or -1. It reads
+ * ahead again as often as needed to fill every free connection: one left
+ * idle would wait for the next reply, which a slow relay gives late.
  */
 static long
 send_claim(struct sender *s, time_t now, int max)
 {
-	long	 got = 0, r;
+	long	 got = 0, r = 0;
 
 	if (s->budget >= 0 && s->budget < max)
 		max = (int)s->budget;
-	while (got == 0 && max > 0) {
+	while (got < max) {
 		if (s->iahead == s->nahead &&
 		    (r = send_read_ahead(s, now)) <= 0)
-			return r;
-		if ((got = send_take(s, now, max)) == -1)
-			return -1;
+			break;
+		if ((r = send_take(s, now, (int)(max - got))) == -1)
+			break;
+		got += r;
 	}
+	if (r == -1 && got == 0)
+		return -1;
 	if (s->budget > 0)
 		s->budget -= got;
 	return got;

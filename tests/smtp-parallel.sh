@@ -12,9 +12,11 @@ SMTP_BASE=32760
 
 # conf FILE: 4 connections over SMTPS; the time limit is well above the
 # sink's caps, so a serialised sender shows as "gave up", not as a timeout.
-conf() {
-	make_config "$1" 'transport = "smtp";' 'inbound = "external";' \
-		"smtp = { url = \"smtps://localhost:$SMTPS_PORT\"; user = \"alice\"; password = \"secret\"; ca_file = \"$T/certs/ca.pem\"; connections = 4; timeout = 60; };"
+conf() { # conf FILE [extra lines]
+	f=$1; shift
+	make_config "$f" 'transport = "smtp";' 'inbound = "external";' \
+		"smtp = { url = \"smtps://localhost:$SMTPS_PORT\"; user = \"alice\"; password = \"secret\"; ca_file = \"$T/certs/ca.pem\"; connections = 4; timeout = 60; };" \
+		"$@"
 }
 sessions() { # distinct connections the stored messages came over
 	grep -h -m1 '^X-Sink-Session:' "$SINK_DIR"/Maildir/new/* |
