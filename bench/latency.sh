@@ -134,7 +134,8 @@ done
 
 echo "== aiosmtpd sink, ${DELAY}s after each final dot"
 results aiosmtpd "$DELAY" $CONNS
-y=$(median < "$T/stall"); y=${y:-0}
+[ -s "$T/stall" ] && {
+y=$(median < "$T/stall")
 t=$(awk -v d=$DELAY 'BEGIN { printf "%.1f", 0.9 * 7 / d }')
 printf '%-22s %18s %18s %14s %8s\n' "8, one stalled" "-" "$y" "$t" \
 	"$(awk -v y=$y -v t=$t 'BEGIN { if (y + 0 >= t + 0) print "yes"; else print "no" }')"
@@ -143,6 +144,7 @@ printf '%-22s %18s %18s %14s %8s\n' "8, one stalled" "-" "$y" "$t" \
 u=$(median < "$T/clar.8" 2>/dev/null)
 [ -n "$u" ] && awk -v y=$y -v u=$u 'BEGIN { printf "one stalled: the other 7 keep %.0f%% of their unstalled rate (%.1f of 7/8 x %s msgs/s)\n", 100 * y / (u * 7 / 8), y, u }' | tee "$T/kept"
 echo "ROW|aiosmtpd, 8 connections, one stalled until the rest are sent: the other 7|$y msgs/s, $(sed -n 's/.*keep \([0-9]*%\).*/\1/p' "$T/kept") of their unstalled rate" >> "$T/rows"
+}
 
 
 # Postfix's smtp-sink: the same, with a whole-second delay.
