@@ -4,7 +4,8 @@
 # connection behind the slowest reply; each connection now has its own
 # thread. No timing: the sink holds the answers to the final dots until
 # something only parallel connections can bring about has happened (with
-# a generous cap so a regression fails instead of hanging).
+# a generous cap so a regression fails instead of hanging). The last part
+# takes about 25 s: a stall must outlast the daemon's 20 s send step.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/smtp.sh"
 smtp_require
@@ -52,4 +53,23 @@ expect_not_contains "the stall did not run out" \
 	"$(cat "$SINK_DIR/sink.log")" "gave up"
 expect_eq "every delivery is sent, the stalled one too" \
 	"$(q "SELECT count(*) FROM deliveries WHERE state = 'sent' AND attempts = 1")" 12
+sink_stop
+
+# --- a stall that outlasts the send step (20 s) -------------------------
+# slow-1 is answered only once 150 others are stored, which the 3 other
+# connections take about 25 s to send (the sink answers each dot after
+# 0.5 s). A step that waited at its end for what was on the wire would
+# wait for slow-1, which waits for the others: the sink's cap ends it.
+rm -f "$T/clarion.db" "$T/clarion.db-wal" "$T/clarion.db-shm"
+sink_start long --delay 0.5 --stall 'slow-*' --stall-until 150 --stall-max 120
+conf "$T/l.conf"
+db_init "$T/l.conf"
+add_run 1 1 slow-
+add_run 2 150 fast-
+drive "$T/l.conf"
+expect_contains "the others went on sending across steps while slow-1 stalled" \
+	"$(cat "$SINK_DIR/sink.log")" "stall released after 150 others"
+expect_eq "every delivery is sent once" \
+	"$(q "SELECT count(*) FROM deliveries WHERE state = 'sent' AND attempts = 1")" 151
+expect_eq "no recipient twice" "$(sink_dups)" 0
 done_testing
