@@ -1,7 +1,8 @@
 /*
- * clarion(1): the tool officers use. Commands are dispatched from one
- * table; each group lives in its own cli_*.c file. The daemon need not be
- * running: everything here works on the database directly.
+ * clarion(1): the tool officers use. Commands are a table of groups,
+ * dispatched by cli.c; each group lives in its own cli_*.c file. The
+ * daemon need not be running: everything here works on the database
+ * directly.
  */
 #include "config.h"
 
@@ -19,37 +20,6 @@
 
 #include "cli.h"
 
-static const struct cli_command commands[] = {
-	{ "init", cmd_init, "create the database and the token secret" },
-	{ "check-config", cmd_check_config, "validate the configuration" },
-	{ "status", cmd_status, "show the daemon's health and the counts" },
-	{ "backup", cmd_backup, "write a consistent copy of the database" },
-	{ "restore", cmd_restore, "replace the database with a backup" },
-	{ "list", cmd_list, "create, show, rename and delete mailing lists" },
-	{ "sub", cmd_sub, "subscribers: add, import, segments, GDPR export/erase" },
-	{ "template", cmd_template, "render a Mustache template" },
-	{ "event", cmd_event, "strikes, ballots, pickets, meetings; feeds" },
-	{ "item", cmd_item, "bulletins, newsletters, messages and when" },
-	{ "notice", cmd_notice, "meeting notices, moves and cancellations" },
-	{ "run", cmd_run, "issues of items: list, show, cancel, resend" },
-	{ "queue", cmd_queue, "what is waiting to be sent, and why" },
-	{ "bounces", cmd_bounces, "addresses disabled by bounces, and scores" },
-	{ "inbound", cmd_inbound, "classify saved mail; read the mailbox" },
-};
-
-static void
-usage(FILE *f)
-{
-	size_t	 i;
-
-	fprintf(f, "usage: clarion [-c FILE] [--json] COMMAND [ARGS]\n"
-	    "       clarion COMMAND --help\n\ncommands:\n");
-	for (i = 0; i < nitems(commands); i++)
-		fprintf(f, "  %-14s %s\n", commands[i].name,
-		    commands[i].summary);
-	fprintf(f, "\nThe configuration is read from -c FILE, else "
-	    "$CLARION_CONFIG, else %s.\n", CONFIG_DEFAULT_PATH);
-}
 
 int
 cli_error(int code, const char *fmt, ...)
@@ -62,61 +32,6 @@ cli_error(int code, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\n");
 	return code;
-}
-
-/* Prints a usage text; to stdout for --help (exit 0), else to stderr. */
-int
-cli_usage(const char *text, const char *why)
-{
-	if (why == NULL) {
-		fputs(text, stdout);
-		return EX_OK;
-	}
-	fprintf(stderr, "clarion: %s\n%s", why, text);
-	return EX_USAGE;
-}
-
-/* Whether usage lists "clarion CMD SUB" (SUB may be one of "a|b|c"). */
-static int
-usage_has(const char *usage, const char *cmd, const char *sub)
-{
-	const char	*p = usage, *w, *e;
-	size_t		 lc = strlen(cmd), ls = strlen(sub);
-
-	while ((p = strstr(p, "clarion ")) != NULL) {
-		p += 8;
-		if (strncmp(p, cmd, lc) != 0 || p[lc] != ' ')
-			continue;
-		for (w = p + lc + 1; *w != '\0' && *w != ' ' && *w != '\n';
-		    w = *e == '|' ? e + 1 : e) {
-			e = w + strcspn(w, "| \n");
-			if ((size_t)(e - w) == ls && strncmp(w, sub, ls) == 0)
-				return 1;
-			if (*e != '|')
-				break;
-		}
-	}
-	return 0;
-}
-
-/*
- * A subcommand that did not match: name the word, and tell a wrong word
- * from a right one given the wrong number of arguments.
- */
-int
-cli_unknown(const char *usage, const char *cmd, const char *sub)
-{
-	char	*why;
-	int	 rc;
-
-	if (sub != NULL && usage_has(usage, cmd, sub))
-		xasprintf(&why, "%s %s: wrong number of arguments", cmd, sub);
-	else
-		xasprintf(&why, "%s: '%s' is not a subcommand", cmd,
-		    sub != NULL ? sub : "");
-	rc = cli_usage(usage, why);
-	free(why);
-	return rc;
 }
 
 struct config *
@@ -155,67 +70,19 @@ cli_db(struct cli *cli)
 int
 cli_keys(struct cli *cli, struct token_keys *keys)
 {
-	struct config	*conf = cli_config(cli);
-	unsigned char	*secret, *old;
-	size_t		 len, oldlen;
-	char		*cause, *olds;
-	int		 rc;
+	char	*cause;
 
 	if (!cli->keys_loaded) {
-		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
+		if (token_keys_load(cli_config(cli), &cli->keys, &cause) ==
+		    -1) {
 			fprintf(stderr, "clarion: %s\n", cause);
 			free(cause);
 			exit(EX_CONFIG);
 		}
-		/*
-		 * security (key rotation): the old secret too, during its
-		 * grace period, as clariond does: tokens in mail already sent
-		 * and suppressions hashed before the rotation still count.
-		 */
-		old = NULL;
-		oldlen = 0;
-		if (conf->token_old_secret_file != NULL &&
-		    clock_now() < conf->token_old_until) {
-			if (secret_file_read(conf->token_old_secret_file,
-			    &olds, &oldlen, &cause) == -1) {
-				fprintf(stderr, "clarion: %s\n", cause);
-				exit(EX_CONFIG);
-			}
-			old = (unsigned char *)olds;
-		}
-		rc = token_keys_init(&cli->keys, secret, len, old, oldlen);
-		token_keys_old_until(&cli->keys, conf->token_old_until);
-		if (old != NULL) {
-			explicit_zero(old, oldlen);
-			free(old);
-		}
-		if (rc == -1) {
-			explicit_zero(secret, len);
-			free(secret);
-			fprintf(stderr, "clarion: %s: the token secret is too "
-			    "short (at least 16 bytes)\n",
-			    conf->token_secret_file);
-			exit(EX_CONFIG);
-		}
-		explicit_zero(secret, len);
-		free(secret);
 		log_set_hash_key(cli->keys.key, sizeof cli->keys.key);
 		cli->keys_loaded = 1;
 	}
 	*keys = cli->keys;
-	return 0;
-}
-
-static int
-want_help(int argc, char **argv)
-{
-	int	 i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)
-			return 1;
-	}
 	return 0;
 }
 
@@ -268,20 +135,14 @@ init_outbox(const char *dir)
 	return EX_OK;
 }
 
-int
-cmd_init(struct cli *cli, int argc, char **argv)
+static int
+init_all(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct config	*conf;
 	struct db	*db;
 	char		*cause;
 	int		 rc, existed;
 
-	if (want_help(argc, argv))
-		return cli_usage("usage: clarion init\n\nCreates the database "
-		    "(mode 0600), the token secret and, for the outbox\n"
-		    "transport, the outbox Maildir. Safe to run again.\n", NULL);
-	if (argc != 1)
-		return cli_usage("usage: clarion init\n", "too many arguments");
 	conf = cli_config(cli);
 	existed = access(conf->database, F_OK) == 0;
 	if ((db = db_open(conf->database, 1, &cause)) == NULL) {
@@ -302,8 +163,8 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	return EX_OK;
 }
 
-int
-cmd_check_config(struct cli *cli, int argc, char **argv)
+static int
+check_config(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct config	*conf;
 	struct db	*db = NULL;
@@ -312,12 +173,6 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
 	char		*cause;
 	int		 bad = 0;
 
-	if (want_help(argc, argv))
-		return cli_usage("usage: clarion check-config\n\nReads and "
-		    "validates the configuration, the templates every item\n"
-		    "kind needs and the items' segments; exits 0 if all is "
-		    "good,\n78 (EX_CONFIG) with every error, each with the "
-		    "file, line and key,\nif not.\n", NULL);
 	conf = cli_config(cli);
 	if (access(conf->token_secret_file, F_OK) == 0) {
 		if (config_load_secret(conf, &secret, &len, &cause) == -1) {
@@ -343,14 +198,59 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
 	return EX_OK;
 }
 
-static const struct cli_command *
+static const struct cli_sub init_subs[] = {
+	{ NULL, NULL, "", 0, 0, 0, init_all, "init", NULL },
+};
+
+static const struct cli_group init_group = {
+	"init", "create the database and the token secret",
+	"Creates the database (mode 0600), the token secret and, for the\n"
+	"outbox transport, the outbox Maildir. Safe to run again.\n", NULL,
+	NULL, 0, NULL, init_subs, nitems(init_subs)
+};
+
+static const struct cli_sub check_subs[] = {
+	{ NULL, NULL, "", 0, 0, 0, check_config, "check-config", NULL },
+};
+
+static const struct cli_group check_group = {
+	"check-config", "validate the configuration",
+	"Reads and validates the configuration, the templates every item\n"
+	"kind needs and the items' segments; exits 0 if all is good,\n"
+	"78 (EX_CONFIG) with every error, each with the file, line and key,\n"
+	"if not.\n", NULL, NULL, 0, NULL, check_subs, nitems(check_subs)
+};
+
+static const struct cli_group *const commands[] = {
+	&init_group, &check_group, &cli_group_status, &cli_group_backup,
+	&cli_group_restore, &cli_group_list, &cli_group_sub,
+	&cli_group_template, &cli_group_event, &cli_group_item,
+	&cli_group_notice, &cli_group_run, &cli_group_queue,
+	&cli_group_bounces, &cli_group_inbound,
+};
+
+static void
+usage(FILE *f)
+{
+	size_t	 i;
+
+	fprintf(f, "usage: clarion [-c FILE] [--json] COMMAND [ARGS]\n"
+	    "       clarion COMMAND --help\n\ncommands:\n");
+	for (i = 0; i < nitems(commands); i++)
+		fprintf(f, "  %-14s %s\n", commands[i]->name,
+		    commands[i]->summary);
+	fprintf(f, "\nThe configuration is read from -c FILE, else "
+	    "$CLARION_CONFIG, else %s.\n", CONFIG_DEFAULT_PATH);
+}
+
+static const struct cli_group *
 command_find(const char *name)
 {
 	size_t	 i;
 
 	for (i = 0; i < nitems(commands); i++) {
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
 	}
 	return NULL;
 }
@@ -365,7 +265,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct cli_command *cmd;
+	const struct cli_group *cmd;
 	struct cli	 cli;
 	int		 ch, rc;
 
@@ -403,8 +303,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	optind = 0;	/* each command parses its own options */
-	rc = cmd->fn(&cli, argc, argv);
+	rc = cli_dispatch(&cli, cmd, argc, argv);
 	if (cli.db != NULL && db_damaged(cli.db)) {
 		fprintf(stderr, "clarion: %s: the database is damaged (%s); "
 		    "restore the last backup with 'clarion restore BACKUP'\n",

@@ -268,6 +268,8 @@ struct token_ref {
 int	 token_keys_init(struct token_keys *, const unsigned char *, size_t,
 	     const unsigned char *, size_t);
 void	 token_keys_old_until(struct token_keys *, time_t);
+int	 token_keys_load(const struct config *, struct token_keys *,
+	     char **);
 void	 token_make(const struct token_keys *, enum token_purpose, int64_t,
 	     char *, size_t);
 int	 token_check(const struct token_keys *, enum token_purpose,

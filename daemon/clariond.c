@@ -119,41 +119,6 @@ pidfile_open(const char *path)
 	return fd;
 }
 
-static int
-keys_load(struct config *conf, struct token_keys *keys, char **cause)
-{
-	unsigned char	*secret, *old = NULL;
-	size_t		 len, oldlen = 0;
-	char		*s;
-	int		 rc;
-
-	if (config_load_secret(conf, &secret, &len, cause) == -1)
-		return -1;
-	if (conf->token_old_secret_file != NULL &&
-	    clock_now() < conf->token_old_until) {
-		if (secret_file_read(conf->token_old_secret_file, &s, &oldlen,
-		    cause) == -1) {
-			explicit_zero(secret, len);
-			free(secret);
-			return -1;
-		}
-		old = (unsigned char *)s;
-	}
-	rc = token_keys_init(keys, secret, len, old, oldlen);
-	token_keys_old_until(keys, conf->token_old_until);
-	explicit_zero(secret, len);
-	free(secret);
-	if (old != NULL) {
-		explicit_zero(old, oldlen);
-		free(old);
-	}
-	if (rc == -1)
-		xasprintf(cause, "%s: the token secret is too short (at least "
-		    "16 bytes); 'clarion init' makes a good one",
-		    conf->token_secret_file);
-	return rc;
-}
-
 /* A cause may hold several errors, one per line: one log line each. */
 static void
 log_lines(const char *prefix, const char *cause)
@@ -190,7 +155,7 @@ reload(struct daemon_ctx *ctx)
 	notify("RELOADING=1");
 	log_info("SIGHUP: reloading %s", ctx->conf->path);
 	if ((conf = config_load(ctx->conf->path, &cause)) == NULL ||
-	    keys_load(conf, &keys, &cause) == -1 ||
+	    token_keys_load(conf, &keys, &cause) == -1 ||
 	    check_setup(conf, ctx->db, &cause) == -1) {
 		log_lines("reload failed, keeping the old configuration: ",
 		    cause);
@@ -352,7 +317,7 @@ setup(const char *path, int *code, char **cause)
 		goto fail;
 	}
 	/* What check-config refuses, the daemon refuses to run with. */
-	if (keys_load(conf, &ctx->keys, cause) == -1 ||
+	if (token_keys_load(conf, &ctx->keys, cause) == -1 ||
 	    check_setup(conf, ctx->db, cause) == -1) {
 		/* Damage found by the checks' reads is damage, not config. */
 		if (db_damaged(ctx->db)) {
@@ -410,7 +375,7 @@ check_only(const char *path)
 		return EX_CONFIG;
 	}
 	if (access(conf->token_secret_file, F_OK) == 0 &&
-	    keys_load(conf, &keys, &cause) == -1) {
+	    token_keys_load(conf, &keys, &cause) == -1) {
 		lines_print(stderr, "clariond: ", cause);
 		free(cause);
 		bad = 1;

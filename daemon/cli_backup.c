@@ -18,8 +18,7 @@
 
 #include "cli.h"
 
-static const char restore_usage[] =
-    "usage: clarion restore FILE\n\n"
+static const char restore_text[] =
     "Replaces the database with FILE, a backup written by 'clarion backup'.\n"
     "Stop clariond first (systemctl stop clariond): restore refuses while\n"
     "it runs. FILE is checked before anything is touched (SQLite's\n"
@@ -31,40 +30,19 @@ static const char restore_usage[] =
     "Run it as the user clariond runs as, then 'clarion status'.\n";
 
 static int
-want_help(int argc, char **argv)
-{
-	int	 i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-int
-cmd_backup(struct cli *cli, int argc, char **argv)
+backup_write(struct cli *cli, void *vo, int argc, char **argv)
 {
 	char	*cause;
 	int	 rc;
 
-	if (want_help(argc, argv))
-		return cli_usage("usage: clarion backup FILE\n\nWrites a "
-		    "consistent copy of the database to FILE (mode 0600),\n"
-		    "safe while clariond runs. To restore it: stop clariond, "
-		    "then\n'clarion restore FILE'.\n", NULL);
-	if (argc != 2)
-		return cli_usage("usage: clarion backup FILE\n",
-		    "give one file");
-	if (access(argv[1], F_OK) == 0)
-		return cli_error(EX_CANTCREAT, "%s: already exists", argv[1]);
-	if (db_backup(cli_db(cli), argv[1], &cause) == -1) {
+	if (access(argv[0], F_OK) == 0)
+		return cli_error(EX_CANTCREAT, "%s: already exists", argv[0]);
+	if (db_backup(cli_db(cli), argv[0], &cause) == -1) {
 		rc = cli_error(EX_IOERR, "%s", cause);
 		free(cause);
 		return rc;
 	}
-	printf("backup: %s\n", argv[1]);
+	printf("backup: %s\n", argv[0]);
 	return EX_OK;
 }
 
@@ -289,31 +267,48 @@ restore_into(struct cli *cli, const char *file)
 	return restore_replay(cli);
 }
 
-int
-cmd_restore(struct cli *cli, int argc, char **argv)
+static int
+restore_read(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct config	*conf;
 	char		*cause;
 	int		 rc, version;
 
-	if (want_help(argc, argv))
-		return cli_usage(restore_usage, NULL);
-	if (argc != 2)
-		return cli_usage(restore_usage, "give one file");
-	if (access(argv[1], R_OK) == -1)
-		return cli_error(EX_NOINPUT, "%s: %s", argv[1],
+	if (access(argv[0], R_OK) == -1)
+		return cli_error(EX_NOINPUT, "%s: %s", argv[0],
 		    strerror(errno));
 	conf = cli_config(cli);
-	if (same_file(argv[1], conf->database))
+	if (same_file(argv[0], conf->database))
 		return cli_error(EX_USAGE, "%s: is the database itself",
-		    argv[1]);
+		    argv[0]);
 	/* The replay needs the token secret: fail now, not half-way. */
 	cli_keys(cli, &cli->keys);
-	if (db_backup_verify(argv[1], &version, &cause) == -1) {
+	if (db_backup_verify(argv[0], &version, &cause) == -1) {
 		rc = cli_error(EX_DATAERR, "%s", cause);
 		free(cause);
 		return rc;
 	}
-	printf("restore: %s is sound (schema version %d)\n", argv[1], version);
-	return restore_into(cli, argv[1]);
+	printf("restore: %s is sound (schema version %d)\n", argv[0], version);
+	return restore_into(cli, argv[0]);
 }
+
+static const struct cli_sub backup_subs[] = {
+	{ NULL, NULL, "", 0, 1, 1, backup_write, "backup FILE", NULL },
+};
+
+const struct cli_group cli_group_backup = {
+	"backup", "write a consistent copy of the database",
+	"Writes a consistent copy of the database to FILE (mode 0600),\n"
+	"safe while clariond runs. To restore it: stop clariond, then\n"
+	"'clarion restore FILE'.\n", NULL, NULL, 0, NULL, backup_subs,
+	nitems(backup_subs)
+};
+
+static const struct cli_sub restore_subs[] = {
+	{ NULL, NULL, "", 0, 1, 1, restore_read, "restore FILE", NULL },
+};
+
+const struct cli_group cli_group_restore = {
+	"restore", "replace the database with a backup", restore_text, NULL,
+	NULL, 0, NULL, restore_subs, nitems(restore_subs)
+};

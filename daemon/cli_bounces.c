@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,7 @@
 
 #define SCORE_SHOWN	0.01	/* smaller scores have decayed away */
 
-static const char bounces_usage[] =
-    "usage: clarion bounces [--list NAME] [--json]\n\n"
+static const char bounces_text[] =
     "Shows the addresses disabled after bounces (hard: at once; soft: when\n"
     "the score reaches bounces.threshold), with the reason and the time,\n"
     "what attributed the bounce that disabled it (the bounce token of a\n"
@@ -87,8 +85,7 @@ print_json(const struct config *conf, const struct bounce_row *rows,
 	o = json_pack("{s:o, s:o, s:i, s:i}", "disabled", dis, "scores",
 	    scores, "threshold", conf->bounce_threshold, "window",
 	    conf->bounce_window);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	printf("\n");
+	cli_json_print(o);
 	json_decref(o);
 }
 
@@ -132,38 +129,23 @@ print_text(const struct config *conf, const struct bounce_row *rows,
 		printf("  (none)\n");
 }
 
-int
-cmd_bounces(struct cli *cli, int argc, char **argv)
+struct bounces_opts {
+	const char	*list;
+};
+
+static const struct cli_option bounces_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct bounces_opts, list), 0 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
+static int
+bounces_show(struct cli *cli, void *vo, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const char	*list = ((struct bounces_opts *)vo)->list;
 	struct list_info l;
 	struct bounce_row *rows;
-	const char	*list = NULL;
 	size_t		 n;
-	int		 ch;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hjl:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-			list = optarg;
-			break;
-		case 'j':
-			cli->json = 1;
-			break;
-		case 'h':
-			return cli_usage(bounces_usage, NULL);
-		default:
-			return cli_usage(bounces_usage, "bad option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(bounces_usage, "unexpected argument");
 	if (list != NULL) {
 		if (db_list_by_name(cli_db(cli), list, &l) == -1)
 			return cli_error(EX_DATAERR, "%s: no such list", list);
@@ -179,3 +161,14 @@ cmd_bounces(struct cli *cli, int argc, char **argv)
 	bounce_rows_free(rows, n);
 	return EX_OK;
 }
+
+static const struct cli_sub bounces_subs[] = {
+	{ NULL, NULL, "l", 1, 0, 0, bounces_show,
+	    "bounces [--list NAME] [--json]", NULL },
+};
+
+const struct cli_group cli_group_bounces = {
+	"bounces", "addresses disabled by bounces, and scores", bounces_text,
+	bounces_options, NULL, sizeof(struct bounces_opts), NULL,
+	bounces_subs, nitems(bounces_subs)
+};

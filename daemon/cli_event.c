@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,7 @@
 
 #include "cli.h"
 
-static const char event_usage[] =
-    "usage: clarion event add --kind KIND --title TEXT --start \"DATE TIME\"\n"
-    "           [--end \"DATE TIME\"] [--union NAME] [--employer NAME]\n"
-    "           [--location TEXT] [--link URL] [--notes TEXT] [--force]\n"
-    "       clarion event list [--from DATE] [--to DATE] [--kind KINDS]\n"
-    "           [--union NAME] [--all] [--json]\n"
-    "       clarion event show ID [--json]\n"
-    "       clarion event edit ID [any option of add]\n"
-    "       clarion event cancel ID\n"
-    "       clarion event import FILE.csv | FILE.ics | URL\n"
-    "       clarion event feeds [--json]\n"
-    "       clarion event feed-remove FEED [--keep-events]\n\n"
+static const char event_text[] =
     "KIND is strike, ballot, picket, demo, meeting or other; KINDS a comma-\n"
     "separated list. Times are \"YYYY-MM-DD HH:MM\" in the configured zone;\n"
     "a date alone is an all-day event. --employer is also --workplace.\n"
@@ -73,56 +61,24 @@ cli_local(struct cli *cli, time_t t)
 	    "%Y-%m-%d %H:%M");
 }
 
-static int
-event_parse(int argc, char **argv, struct event_opts *o)
-{
-	static const struct option opts[] = {
-		{ "kind", required_argument, NULL, 'k' },
-		{ "title", required_argument, NULL, 't' },
-		{ "start", required_argument, NULL, 's' },
-		{ "end", required_argument, NULL, 'e' },
-		{ "union", required_argument, NULL, 'u' },
-		{ "employer", required_argument, NULL, 'E' },
-		{ "workplace", required_argument, NULL, 'E' },
-		{ "location", required_argument, NULL, 'l' },
-		{ "link", required_argument, NULL, 'L' },
-		{ "notes", required_argument, NULL, 'n' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "keep-events", no_argument, NULL, 'K' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
-
-	memset(o, 0, sizeof *o);
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'k': o->kind = optarg; break;
-		case 't': o->title = optarg; break;
-		case 's': o->start = optarg; break;
-		case 'e': o->end = optarg; break;
-		case 'u': o->union_name = optarg; break;
-		case 'E': o->employer = optarg; break;
-		case 'l': o->location = optarg; break;
-		case 'L': o->link = optarg; break;
-		case 'n': o->notes = optarg; break;
-		case 'f': o->from = optarg; break;
-		case 'T': o->to = optarg; break;
-		case 'a': o->all = 1; break;
-		case 'K': o->keep_events = 1; break;
-		case 'F': o->force = 1; break;
-		case 'j': break;	/* also taken before the command */
-		case 'h': return -2;
-		default: return -1;
-		}
-	}
-	return optind;
-}
+static const struct cli_option event_options[] = {
+	{ "kind", 'k', CLI_STR, offsetof(struct event_opts, kind), 0 },
+	{ "title", 't', CLI_STR, offsetof(struct event_opts, title), 0 },
+	{ "start", 's', CLI_STR, offsetof(struct event_opts, start), 0 },
+	{ "end", 'e', CLI_STR, offsetof(struct event_opts, end), 0 },
+	{ "union", 'u', CLI_STR, offsetof(struct event_opts, union_name), 0 },
+	{ "employer", 'E', CLI_STR, offsetof(struct event_opts, employer), 0 },
+	{ "workplace", 'E', CLI_STR, offsetof(struct event_opts, employer), 0 },
+	{ "location", 'l', CLI_STR, offsetof(struct event_opts, location), 0 },
+	{ "link", 'L', CLI_STR, offsetof(struct event_opts, link), 0 },
+	{ "notes", 'n', CLI_STR, offsetof(struct event_opts, notes), 0 },
+	{ "from", 'f', CLI_STR, offsetof(struct event_opts, from), 0 },
+	{ "to", 'T', CLI_STR, offsetof(struct event_opts, to), 0 },
+	{ "all", 'a', CLI_FLAG, offsetof(struct event_opts, all), 1 },
+	{ "keep-events", 'K', CLI_FLAG, offsetof(struct event_opts, keep_events), 1 },
+	{ "force", 'F', CLI_FLAG, offsetof(struct event_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
 static void
 set_str(char **field, const char *v)
@@ -219,14 +175,15 @@ event_write(struct cli *cli, struct event *ev, int insert)
 }
 
 static int
-event_add(struct cli *cli, const struct event_opts *o)
+event_add(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct event_opts *o = vo;
 	struct event	 ev;
 	char		*when;
 	int		 rc;
 
 	if (o->kind == NULL || o->title == NULL || o->start == NULL)
-		return cli_usage(event_usage, "add needs --kind, --title and "
+		return cli_misuse(cli, "add needs --kind, --title and "
 		    "--start");
 	event_init(&ev);
 	ev.uid = event_uid_new();
@@ -296,8 +253,9 @@ event_row(struct cli *cli, const struct event *ev)
 }
 
 static int
-event_list(struct cli *cli, const struct event_opts *o)
+event_list(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct event_opts *o = vo;
 	struct event_list l;
 	time_t		 from = clock_now(), to = (time_t)1 << 40;
 	json_t		*a;
@@ -317,8 +275,7 @@ event_list(struct cli *cli, const struct event_opts *o)
 		a = json_array();
 		for (i = 0; i < l.n; i++)
 			json_array_append_new(a, event_json(cli, &l.v[i]));
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 		json_decref(a);
 	} else {
 		if (l.n > 0)
@@ -332,8 +289,9 @@ event_list(struct cli *cli, const struct event_opts *o)
 }
 
 static int
-event_show(struct cli *cli, const char *arg)
+event_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
 	struct event	 ev;
 	json_t		*o;
 	const char	*k;
@@ -343,8 +301,7 @@ event_show(struct cli *cli, const char *arg)
 		return EX_DATAERR;
 	o = event_json(cli, &ev);
 	if (cli->json) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 	} else {
 		json_object_foreach(o, k, v) {
 			if (json_is_string(v))
@@ -363,7 +320,7 @@ event_show(struct cli *cli, const char *arg)
 }
 
 static int
-event_edit(struct cli *cli, const char *arg, const struct event_opts *o,
+event_change(struct cli *cli, const char *arg, const struct event_opts *o,
     int cancel)
 {
 	struct event	 ev, old;
@@ -464,8 +421,9 @@ import_file(struct cli *cli, const char *path)
 }
 
 static int
-event_import(struct cli *cli, const char *arg)
+event_import(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
 	if (str_casecmp_prefix(arg, "http://") ||
 	    str_casecmp_prefix(arg, "https://") ||
 	    str_casecmp_prefix(arg, "file://"))
@@ -474,7 +432,7 @@ event_import(struct cli *cli, const char *arg)
 }
 
 static int
-event_feeds(struct cli *cli)
+event_feeds(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct feed	 f;
 	int64_t		*ids;
@@ -501,8 +459,7 @@ event_feeds(struct cli *cli)
 		feed_clear(&f);
 	}
 	if (cli->json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 	}
 	json_decref(a);
 	free(ids);
@@ -510,9 +467,10 @@ event_feeds(struct cli *cli)
 }
 
 static int
-event_feed_remove(struct cli *cli, const char *arg,
-    const struct event_opts *o)
+event_feed_remove(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
+	const struct event_opts *o = vo;
 	struct db	*db = cli_db(cli);
 	struct feed	 f;
 	char		*end;
@@ -539,39 +497,44 @@ event_feed_remove(struct cli *cli, const char *arg,
 	return EX_OK;
 }
 
-int
-cmd_event(struct cli *cli, int argc, char **argv)
+static int
+event_edit(struct cli *cli, void *vo, int argc, char **argv)
 {
-	struct event_opts o;
-	const char	*sub;
-	int		 i, nargs;
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)
-		return cli_usage(event_usage, argc < 2 ? "give a subcommand" :
-		    NULL);
-	sub = argv[1];
-	if ((i = event_parse(argc - 1, argv + 1, &o)) == -2)
-		return cli_usage(event_usage, NULL);
-	if (i == -1)
-		return cli_usage(event_usage, "bad option");
-	i++;	/* index into argv of the first operand */
-	nargs = argc - i;
-	if (strcmp(sub, "add") == 0 && nargs == 0)
-		return event_add(cli, &o);
-	if (strcmp(sub, "list") == 0 && nargs == 0)
-		return event_list(cli, &o);
-	if (strcmp(sub, "feeds") == 0 && nargs == 0)
-		return event_feeds(cli);
-	if (strcmp(sub, "feed-remove") == 0 && nargs == 1)
-		return event_feed_remove(cli, argv[i], &o);
-	if (strcmp(sub, "show") == 0 && nargs == 1)
-		return event_show(cli, argv[i]);
-	if (strcmp(sub, "edit") == 0 && nargs == 1)
-		return event_edit(cli, argv[i], &o, 0);
-	if (strcmp(sub, "cancel") == 0 && nargs == 1)
-		return event_edit(cli, argv[i], &o, 1);
-	if (strcmp(sub, "import") == 0 && nargs == 1)
-		return event_import(cli, argv[i]);
-	return cli_unknown(event_usage, "event", sub);
+	return event_change(cli, argv[0], vo, 0);
 }
+
+static int
+event_cancel(struct cli *cli, void *vo, int argc, char **argv)
+{
+	return event_change(cli, argv[0], vo, 1);
+}
+
+#define EVENT_ADD_OPTS	"ktseuElLnF"
+
+static const struct cli_sub event_subs[] = {
+	{ "add", NULL, EVENT_ADD_OPTS, 0, 0, 0, event_add,
+	    "event add --kind KIND --title TEXT --start \"DATE TIME\"\n"
+	    "           [--end \"DATE TIME\"] [--union NAME] [--employer NAME]\n"
+	    "           [--location TEXT] [--link URL] [--notes TEXT] [--force]",
+	    NULL },
+	{ "list", NULL, "fTkua", 1, 0, 0, event_list,
+	    "event list [--from DATE] [--to DATE] [--kind KINDS]\n"
+	    "           [--union NAME] [--all] [--json]", NULL },
+	{ "show", NULL, "", 1, 1, 1, event_show, "event show ID [--json]",
+	    NULL },
+	{ "edit", NULL, EVENT_ADD_OPTS, 0, 1, 1, event_edit,
+	    "event edit ID [any option of add]", NULL },
+	{ "cancel", NULL, "", 0, 1, 1, event_cancel, "event cancel ID", NULL },
+	{ "import", NULL, "", 0, 1, 1, event_import,
+	    "event import FILE.csv | FILE.ics | URL", NULL },
+	{ "feeds", NULL, "", 1, 0, 0, event_feeds, "event feeds [--json]",
+	    NULL },
+	{ "feed-remove", NULL, "K", 0, 1, 1, event_feed_remove,
+	    "event feed-remove FEED [--keep-events]", NULL },
+};
+
+const struct cli_group cli_group_event = {
+	"event", "strikes, ballots, pickets, meetings; feeds", event_text,
+	event_options, NULL, sizeof(struct event_opts), NULL, event_subs,
+	nitems(event_subs)
+};

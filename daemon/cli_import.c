@@ -502,8 +502,7 @@ imp_summary(struct import *im, int committed)
 		    (json_int_t)im->unsub, "refused_suppressed",
 		    (json_int_t)im->suppressed, "invalid",
 		    (json_int_t)im->invalid, "problems", im->problems);
-		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
+		cli_json_print(o);
 		json_decref(o);
 		return;
 	}
@@ -586,8 +585,10 @@ imp_run(struct import *im, struct csv *c)
 }
 
 int
-cli_sub_import(struct cli *cli, const char *file, const struct sub_opts *o)
+cli_sub_import(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *file = argv[0];
+	const struct sub_opts *o = vo;
 	struct import	 im;
 	struct csv	*c;
 	char		*data, *cause;

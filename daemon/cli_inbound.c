@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +15,13 @@
 
 #include "cli.h"
 
-static const char inbound_usage[] =
-    "usage: clarion inbound classify [--json] [--domain D] FILE...\n"
-    "       clarion inbound run [--once]\n\n"
+static const char inbound_text[] =
     "  classify  print how each saved message (.eml) would be classified:\n"
     "            FILE, class, recipient, status and reason, tab-separated\n"
     "            (\"-\" when empty), or one JSON object a line with --json\n"
     "  run       read the IMAP mailbox and act on each new message\n";
 
-static const char classify_usage[] =
-    "usage: clarion inbound classify [--json] [--domain D] FILE...\n\n"
+static const char classify_text[] =
     "Classifies each message file offline: bounce-hard, bounce-soft,\n"
     "complaint, auto-reply, unsubscribe, reply or unknown. The addresses\n"
     "(domain, local parts, delimiter) come from the configuration when it\n"
@@ -136,41 +132,29 @@ classify_one(const char *file, const struct classify_opts *o, int json)
 	return 0;
 }
 
-static int
-inbound_classify(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "domain", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct classify_cfg	 cc;
-	const char		*domain = NULL;
-	int			 ch, json = cli->json, rc = EX_OK, i;
+struct inbound_opts {
+	const char	*domain;
+	int		 once;
+};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hjd:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 'd':
-			domain = optarg;
-			break;
-		case 'h':
-			return cli_usage(classify_usage, NULL);
-		default:
-			return cli_usage(classify_usage, "bad option");
-		}
-	}
-	if (optind == argc)
-		return cli_usage(classify_usage, "no FILE given");
+static const struct cli_option inbound_options[] = {
+	{ "domain", 'd', CLI_STR, offsetof(struct inbound_opts, domain), 0 },
+	{ "once", 'o', CLI_FLAG, offsetof(struct inbound_opts, once), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
+static int
+inbound_classify(struct cli *cli, void *vo, int argc, char **argv)
+{
+	const char		*domain = ((struct inbound_opts *)vo)->domain;
+	struct classify_cfg	 cc;
+	int			 rc = EX_OK, i;
+
 	if (domain != NULL && (*domain == '\0' || strchr(domain, '@')))
-		return cli_usage(classify_usage, "--domain needs a domain name");
+		return cli_misuse(cli, "--domain needs a domain name");
 	classify_cfg_init(cli, &cc, domain);
-	for (i = optind; i < argc; i++) {
-		if (classify_one(argv[i], &cc.opts, json) == -1)
+	for (i = 0; i < argc; i++) {
+		if (classify_one(argv[i], &cc.opts, cli->json) == -1)
 			rc = EX_NOINPUT;
 		fflush(stdout);
 	}
@@ -178,17 +162,21 @@ inbound_classify(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-int
-cmd_inbound(struct cli *cli, int argc, char **argv)
+static int
+inbound_read(struct cli *cli, void *vo, int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage(inbound_usage, "no subcommand given");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		return cli_usage(inbound_usage, NULL);
-	if (strcmp(argv[1], "classify") == 0)
-		return inbound_classify(cli, argc - 1, argv + 1);
-	if (strcmp(argv[1], "run") == 0)
-		return cmd_inbound_run(cli, argc - 1, argv + 1);
-	return cli_unknown(inbound_usage, "inbound", argv[1]);
+	return cli_inbound_run(cli, ((struct inbound_opts *)vo)->once);
 }
+
+static const struct cli_sub inbound_subs[] = {
+	{ "classify", NULL, "d", 1, 1, -1, inbound_classify,
+	    "inbound classify [--json] [--domain D] FILE...", classify_text },
+	{ "run", NULL, "o", 0, 0, 0, inbound_read, "inbound run [--once]",
+	    cli_inbound_run_text },
+};
+
+const struct cli_group cli_group_inbound = {
+	"inbound", "classify saved mail; read the mailbox", inbound_text,
+	inbound_options, NULL, sizeof(struct inbound_opts), NULL,
+	inbound_subs, nitems(inbound_subs)
+};

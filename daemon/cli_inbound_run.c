@@ -6,14 +6,12 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
 
-static const char run_usage[] =
-    "usage: clarion inbound run [--once]\n\n"
+const char cli_inbound_run_text[] =
     "Reads the mailbox set in the imap group of the configuration (even\n"
     "when imap.enabled is false), as clariond's inbound process does:\n"
     "each new message is classified, its effect applied once, and it is\n"
@@ -22,33 +20,14 @@ static const char run_usage[] =
     "           cannot be reached or refuses us)\n";
 
 int
-cmd_inbound_run(struct cli *cli, int argc, char **argv)
+cli_inbound_run(struct cli *cli, int once)
 {
-	static const struct option opts[] = {
-		{ "once", no_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct config	*conf;
 	struct token_keys keys;
 	char		*cause = NULL;
 	long		 n = 0;
-	int		 ch, once = 0, rc;
+	int		 rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+ho", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			once = 1;
-			break;
-		case 'h':
-			return cli_usage(run_usage, NULL);
-		default:
-			return cli_usage(run_usage, "bad option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(run_usage, "unexpected argument");
 	conf = cli_config(cli);
 	if (conf->imap.url == NULL || conf->imap.user == NULL)
 		return cli_error(EX_CONFIG, "%s: imap.url and imap.user are "

@@ -6,9 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +16,7 @@
 
 #include "cli.h"
 
-static const char item_usage[] =
-    "usage: clarion item add NAME --list LIST --kind KIND --subject TEXT\n"
-    "           (--at \"DATE TIME\" | --rrule RULE --start DATE)\n"
-    "           [--template NAME] [--content FILE.md] [--segment EXPR]\n"
-    "           [--kinds KINDS] [--days N] [--union NAME]\n"
-    "           [--skip-empty | --send-empty] [--expires \"DATE TIME\"]\n"
-    "           [--priority N] [--force]\n"
-    "       clarion item list [--all] [--json]\n"
-    "       clarion item show ITEM [--json]\n"
-    "       clarion item edit ITEM [any option of add]\n"
-    "       clarion item pause|resume|cancel ITEM\n"
-    "       clarion item preview|test ITEM ... (see clarion item preview "
-    "--help)\n\n"
+static const char item_text[] =
     "KIND is bulletin (lists events: --kinds strike,ballot,... of every kind\n"
     "by default, --days ahead of each issue, 7 by default, --union to keep\n"
     "one union's), newsletter or message (--content, a Markdown file read\n"
@@ -51,85 +37,49 @@ struct item_opts {
 	int		 skip_empty;	/* -1 unset */
 	int		 all;
 	int		 force;
+	struct preview_opts preview;	/* item preview and item test */
 };
 
-static int
-item_parse(int argc, char **argv, struct item_opts *o)
-{
-	static const struct option opts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "segment", required_argument, NULL, 'g' },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "template", required_argument, NULL, 't' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "content", required_argument, NULL, 'c' },
-		{ "kinds", required_argument, NULL, 'K' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "union", required_argument, NULL, 'u' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "rrule", required_argument, NULL, 'r' },
-		{ "start", required_argument, NULL, 'S' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "skip-empty", no_argument, NULL, 'E' },
-		{ "send-empty", no_argument, NULL, 'e' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "force", no_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
+static const struct cli_option item_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct item_opts, list), 0 },
+	{ "segment", 'g', CLI_STR, offsetof(struct item_opts, segment), 0 },
+	{ "kind", 'k', CLI_STR, offsetof(struct item_opts, kind), 0 },
+	{ "template", 't', CLI_STR, offsetof(struct item_opts, template), 0 },
+	{ "subject", 's', CLI_STR, offsetof(struct item_opts, subject), 0 },
+	{ "content", 'c', CLI_STR, offsetof(struct item_opts, content), 0 },
+	{ "kinds", 'K', CLI_STR, offsetof(struct item_opts, kinds), 0 },
+	{ "days", 'd', CLI_STR, offsetof(struct item_opts, days), 0 },
+	{ "union", 'u', CLI_STR, offsetof(struct item_opts, union_name), 0 },
+	{ "at", 'a', CLI_STR, offsetof(struct item_opts, at), 0 },
+	{ "rrule", 'r', CLI_STR, offsetof(struct item_opts, rrule), 0 },
+	{ "start", 'S', CLI_STR, offsetof(struct item_opts, start), 0 },
+	{ "expires", 'x', CLI_STR, offsetof(struct item_opts, expires), 0 },
+	{ "priority", 'p', CLI_STR, offsetof(struct item_opts, priority), 0 },
+	{ "skip-empty", 'E', CLI_FLAG, offsetof(struct item_opts, skip_empty), 1 },
+	{ "send-empty", 'e', CLI_FLAG, offsetof(struct item_opts, skip_empty), 0 },
+	{ "all", 'A', CLI_FLAG, offsetof(struct item_opts, all), 1 },
+	{ "force", 'F', CLI_FLAG, offsetof(struct item_opts, force), 1 },
+	{ "subscriber", 'b', CLI_STR, offsetof(struct item_opts, preview.subscriber), 0 },
+	{ "to", 'T', CLI_STR, offsetof(struct item_opts, preview.to), 0 },
+	{ "text", 'X', CLI_FLAG, offsetof(struct item_opts, preview.mode), 't' },
+	{ "html", 'H', CLI_FLAG, offsetof(struct item_opts, preview.mode), 'h' },
+	{ "raw", 'R', CLI_FLAG, offsetof(struct item_opts, preview.mode), 'r' },
+	{ NULL, 0, 0, 0, 0 },
+};
 
-	memset(o, 0, sizeof *o);
+static void
+item_opts_init(void *vo)
+{
+	struct item_opts	*o = vo;
+
 	o->skip_empty = -1;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'l': o->list = optarg; break;
-		case 'g': o->segment = optarg; break;
-		case 'k': o->kind = optarg; break;
-		case 't': o->template = optarg; break;
-		case 's': o->subject = optarg; break;
-		case 'c': o->content = optarg; break;
-		case 'K': o->kinds = optarg; break;
-		case 'd': o->days = optarg; break;
-		case 'u': o->union_name = optarg; break;
-		case 'a': o->at = optarg; break;
-		case 'r': o->rrule = optarg; break;
-		case 'S': o->start = optarg; break;
-		case 'x': o->expires = optarg; break;
-		case 'p': o->priority = optarg; break;
-		case 'E': o->skip_empty = 1; break;
-		case 'e': o->skip_empty = 0; break;
-		case 'A': o->all = 1; break;
-		case 'F': o->force = 1; break;
-		case 'j': break;
-		case 'h': return -2;
-		default: return -1;
-		}
-	}
-	return optind;
+	o->preview.mode = 't';
 }
 
-/* The exit code of the last error printed by the helpers below. */
-static int item_err = EX_USAGE;
-
-static int PRINTFLIKE(2, 3)
-item_fail(int code, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	item_err = code;
-	cli_error(code, "%s", msg);
-	free(msg);
-	return code;
-}
-
+/*
+ * The checks below print what is wrong and return its exit code (EX_OK
+ * when all is well), so the first failure's code is the command's.
+ */
 static void
 set_str(char **field, const char *v)
 {
@@ -148,33 +98,31 @@ int_arg(const char *what, const char *s, long lo, long hi, int *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		item_fail(EX_DATAERR, "%s: '%s' is not a number from %ld to "
-		    "%ld", what, s, lo, hi);
-		return -1;
+		return cli_error(EX_DATAERR, "%s: '%s' is not a number from "
+		    "%ld to %ld", what, s, lo, hi);
 	}
 	*out = (int)v;
-	return 0;
+	return EX_OK;
 }
 
 static int
-kinds_ok(const char *kinds)
+kinds_check(const char *kinds)
 {
 	char	*s, *tok, *save;
-	int	 ok = 1;
+	int	 rc = EX_OK;
 
 	s = xstrdup(kinds);
 	for (tok = strtok_r(s, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (!event_kind_valid(tok)) {
-			item_fail(EX_DATAERR, "--kinds: '%s' is not an event "
-			    "kind (strike, ballot, picket, demo, meeting, "
-			    "other)", tok);
-			ok = 0;
+			rc = cli_error(EX_DATAERR, "--kinds: '%s' is not an "
+			    "event kind (strike, ballot, picket, demo, "
+			    "meeting, other)", tok);
 			break;
 		}
 	}
 	free(s);
-	return ok;
+	return rc;
 }
 
 /* The Markdown file, kept as an absolute path: clariond reads it later. */
@@ -186,25 +134,19 @@ content_arg(const char *path, char **field)
 	if (*path == '\0') {
 		free(*field);
 		*field = NULL;
-		return 0;
+		return EX_OK;
 	}
-	if (realpath(path, real) == NULL || access(real, R_OK) == -1) {
-		item_fail(EX_NOINPUT, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (realpath(path, real) == NULL || access(real, R_OK) == -1)
+		return cli_error(EX_NOINPUT, "%s: %s", path, strerror(errno));
 	free(*field);
 	*field = xstrdup(real);
-	return 0;
+	return EX_OK;
 }
 
 static int
 when_arg(struct cli *cli, const char *text, time_t *out)
 {
-	if (cli_when(cli, text, out) == -1) {
-		item_err = EX_DATAERR;
-		return -1;
-	}
-	return 0;
+	return cli_when(cli, text, out) == -1 ? EX_DATAERR : EX_OK;
 }
 
 /*
@@ -218,65 +160,62 @@ at_too_old(struct cli *cli, time_t at, int force)
 	char	*when;
 
 	if (now - at <= cli_config(cli)->missed_grace)
-		return 0;
+		return EX_OK;
 	if (force)
-		return 0;
+		return EX_OK;
 	when = cli_local(cli, at);
-	item_fail(EX_DATAERR, "--at %s is past, by more than "
+	cli_error(EX_DATAERR, "--at %s is past, by more than "
 	    "schedule.missed_grace: it would never be sent (--force keeps "
 	    "it)", when);
 	free(when);
-	return -1;
+	return EX_DATAERR;
 }
 
 static int
 schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
 	char	*cause;
+	int	 rc;
 
-	if (o->at != NULL && o->rrule != NULL) {
-		item_fail(EX_USAGE, "give --at or --rrule, not both");
-		return -1;
-	}
+	if (o->at != NULL && o->rrule != NULL)
+		return cli_error(EX_USAGE, "give --at or --rrule, not both");
 	if (o->at != NULL) {
-		if (when_arg(cli, o->at, &it->send_at) == -1 ||
-		    at_too_old(cli, it->send_at, o->force) == -1)
-			return -1;
+		if ((rc = when_arg(cli, o->at, &it->send_at)) != EX_OK ||
+		    (rc = at_too_old(cli, it->send_at, o->force)) != EX_OK)
+			return rc;
 		free(it->rrule);
 		it->rrule = NULL;
 	}
 	if (o->rrule != NULL) {
 		if (ical_rrule_check(o->rrule, &cause) == -1) {
-			item_fail(EX_DATAERR, "%s", cause);
+			rc = cli_error(EX_DATAERR, "%s", cause);
 			free(cause);
-			return -1;
+			return rc;
 		}
 		set_str(&it->rrule, o->rrule);
 		it->send_at = 0;
 	}
-	if (o->start != NULL && when_arg(cli, o->start, &it->dtstart) == -1)
-		return -1;
-	if (it->rrule != NULL && it->dtstart == 0) {
-		item_fail(EX_USAGE, "--rrule needs --start DATE");
-		return -1;
-	}
+	if (o->start != NULL &&
+	    (rc = when_arg(cli, o->start, &it->dtstart)) != EX_OK)
+		return rc;
+	if (it->rrule != NULL && it->dtstart == 0)
+		return cli_error(EX_USAGE, "--rrule needs --start DATE");
 	if (o->expires != NULL && *o->expires == '\0')
 		it->expires_at = 0;
-	else if (o->expires != NULL && when_arg(cli, o->expires,
-	    &it->expires_at) == -1)
-		return -1;
-	return 0;
+	else if (o->expires != NULL)
+		return when_arg(cli, o->expires, &it->expires_at);
+	return EX_OK;
 }
 
 static int
-kind_ok(const char *kind)
+kind_check(const char *kind)
 {
 	if (strcmp(kind, "bulletin") == 0 || strcmp(kind, "newsletter") == 0 ||
 	    strcmp(kind, "message") == 0)
-		return 1;
-	item_fail(EX_DATAERR, "'%s' is not an item kind (bulletin, newsletter, "
-	    "message; meeting notices are made by clarion notice add)", kind);
-	return 0;
+		return EX_OK;
+	return cli_error(EX_DATAERR, "'%s' is not an item kind (bulletin, "
+	    "newsletter, message; meeting notices are made by clarion notice "
+	    "add)", kind);
 }
 
 /*
@@ -291,15 +230,15 @@ segment_ok(struct cli *cli, struct item *it, int force)
 	struct segment	*seg;
 	char		**keys = NULL, *cause = NULL;
 	size_t		 i, n = 0;
-	int		 rc = 0;
+	int		 rc = EX_OK;
 
 	it->segment_forced = 0;
 	if (it->segment == NULL || *it->segment == '\0')
-		return 0;
+		return EX_OK;
 	if ((seg = segment_parse(it->segment, &cause)) == NULL) {
-		item_fail(EX_DATAERR, "%s", cause);
+		rc = cli_error(EX_DATAERR, "%s", cause);
 		free(cause);
-		return -1;
+		return rc;
 	}
 	if (it->list_id != 0 && db_attr_keys(cli_db(cli), it->list_id, &keys,
 	    &n) == 0 && segment_check_attrs(seg, keys, n, &cause) == -1) {
@@ -307,10 +246,9 @@ segment_ok(struct cli *cli, struct item *it, int force)
 			fprintf(stderr, "clarion: warning: %s (kept: --force)\n",
 			    cause);
 			it->segment_forced = 1;
-		} else {
-			item_fail(EX_DATAERR, "%s; --force keeps it", cause);
-			rc = -1;
-		}
+		} else
+			rc = cli_error(EX_DATAERR, "%s; --force keeps it",
+			    cause);
 		free(cause);
 	}
 	for (i = 0; i < n; i++)
@@ -342,56 +280,50 @@ reach_print(struct cli *cli, const struct item *it)
 static int
 fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
+	int	 rc;
+
 	if (o->list != NULL && db_list_id(cli_db(cli), o->list,
-	    &it->list_id) == -1) {
-		item_fail(EX_DATAERR, "no list named '%s' (see clarion list "
-		    "ls)", o->list);
-		return -1;
-	}
-	if ((o->kind != NULL && !kind_ok(o->kind)) ||
-	    (o->kinds != NULL && !kinds_ok(o->kinds)))
-		return -1;
-	if (o->subject != NULL && str_has_ctl(o->subject)) {
-		item_fail(EX_DATAERR, "the subject may not hold line breaks");
-		return -1;
-	}
+	    &it->list_id) == -1)
+		return cli_error(EX_DATAERR, "no list named '%s' (see clarion "
+		    "list ls)", o->list);
+	if ((o->kind != NULL && (rc = kind_check(o->kind)) != EX_OK) ||
+	    (o->kinds != NULL && (rc = kinds_check(o->kinds)) != EX_OK))
+		return rc;
+	if (o->subject != NULL && str_has_ctl(o->subject))
+		return cli_error(EX_DATAERR, "the subject may not hold line "
+		    "breaks");
 	set_str(&it->kind, o->kind);
 	set_str(&it->segment, o->segment);
 	set_str(&it->template, o->template);
 	set_str(&it->subject, o->subject);
 	if ((o->segment != NULL || o->list != NULL) &&
-	    segment_ok(cli, it, o->force) == -1)
-		return -1;
+	    (rc = segment_ok(cli, it, o->force)) != EX_OK)
+		return rc;
 	set_str(&it->event_kinds, o->kinds);
 	set_str(&it->union_filter, o->union_name);
 	if (o->skip_empty != -1)
 		it->skip_empty = o->skip_empty;
-	if ((o->days != NULL && int_arg("--days", o->days, 1, 366,
-	    &it->days_ahead) == -1) || (o->priority != NULL &&
-	    int_arg("--priority", o->priority, -100, 100,
-	    &it->priority) == -1) || (o->content != NULL &&
-	    content_arg(o->content, &it->content_file) == -1))
-		return -1;
+	if ((o->days != NULL && (rc = int_arg("--days", o->days, 1, 366,
+	    &it->days_ahead)) != EX_OK) || (o->priority != NULL &&
+	    (rc = int_arg("--priority", o->priority, -100, 100,
+	    &it->priority)) != EX_OK) || (o->content != NULL &&
+	    (rc = content_arg(o->content, &it->content_file)) != EX_OK))
+		return rc;
 	return schedule_apply(cli, o, it);
 }
 
 static int
 item_complete(const struct item *it)
 {
-	if (it->list_id == 0 || it->kind == NULL || it->subject == NULL) {
-		item_fail(EX_USAGE, "an item needs --list, --kind and "
+	if (it->list_id == 0 || it->kind == NULL || it->subject == NULL)
+		return cli_error(EX_USAGE, "an item needs --list, --kind and "
 		    "--subject");
-		return 0;
-	}
-	if (it->send_at == 0 && it->rrule == NULL) {
-		item_fail(EX_USAGE, "an item needs --at or --rrule");
-		return 0;
-	}
-	if (strcmp(it->kind, "bulletin") != 0 && it->content_file == NULL) {
-		item_fail(EX_USAGE, "a %s needs --content FILE.md", it->kind);
-		return 0;
-	}
-	return 1;
+	if (it->send_at == 0 && it->rrule == NULL)
+		return cli_error(EX_USAGE, "an item needs --at or --rrule");
+	if (strcmp(it->kind, "bulletin") != 0 && it->content_file == NULL)
+		return cli_error(EX_USAGE, "a %s needs --content FILE.md",
+		    it->kind);
+	return EX_OK;
 }
 
 static int
@@ -478,8 +410,10 @@ template_usable(struct cli *cli, const struct item *it)
 }
 
 static int
-item_add(struct cli *cli, const char *name, const struct item_opts *o)
+item_add(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *name = argv[0];
+	const struct item_opts *o = vo;
 	struct item	 it;
 	time_t		 due;
 	char		*next;
@@ -495,9 +429,10 @@ item_add(struct cli *cli, const char *name, const struct item_opts *o)
 	it.event_kinds = xstrdup("");
 	it.union_filter = xstrdup("");
 	it.status = xstrdup("active");
-	if (fields_apply(cli, o, &it) == -1 || !item_complete(&it)) {
+	if ((rc = fields_apply(cli, o, &it)) != EX_OK ||
+	    (rc = item_complete(&it)) != EX_OK) {
 		item_clear(&it);
-		return item_err;
+		return rc;
 	}
 	if (it.template == NULL)
 		it.template = xstrdup(it.kind);
@@ -530,8 +465,10 @@ item_lookup(struct cli *cli, const char *key, struct item *it)
 }
 
 static int
-item_edit(struct cli *cli, const char *key, const struct item_opts *o)
+item_edit(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *key = argv[0];
+	const struct item_opts *o = vo;
 	struct item	 it;
 	int		 rc;
 
@@ -543,10 +480,11 @@ item_edit(struct cli *cli, const char *key, const struct item_opts *o)
 		return cli_error(EX_USAGE, "a meeting notice is changed with "
 		    "clarion notice move or cancel");
 	}
-	if (fields_apply(cli, o, &it) == -1 || (strcmp(it.kind, "notice") !=
-	    0 && !item_complete(&it))) {
+	if ((rc = fields_apply(cli, o, &it)) != EX_OK ||
+	    (strcmp(it.kind, "notice") != 0 &&
+	    (rc = item_complete(&it)) != EX_OK)) {
 		item_clear(&it);
-		return item_err;
+		return rc;
 	}
 	if (o->template != NULL && !template_usable(cli, &it)) {
 		item_clear(&it);
@@ -601,8 +539,9 @@ item_json(struct cli *cli, const struct item *it)
 }
 
 static int
-item_list(struct cli *cli, const struct item_opts *o)
+item_list(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct item_opts *o = vo;
 	struct item	*items;
 	size_t		 i, n;
 	json_t		*a;
@@ -628,8 +567,7 @@ item_list(struct cli *cli, const struct item_opts *o)
 	}
 	free(items);
 	if (cli->json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 	}
 	json_decref(a);
 	return EX_OK;
@@ -653,8 +591,9 @@ print_fields(json_t *o)
 }
 
 static int
-item_show(struct cli *cli, const char *key)
+item_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *key = argv[0];
 	struct item	 it;
 	struct run	*runs;
 	size_t		 i, n = 0;
@@ -665,8 +604,7 @@ item_show(struct cli *cli, const char *key)
 		return EX_DATAERR;
 	o = item_json(cli, &it);
 	if (cli->json) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 	} else {
 		print_fields(o);
 		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n) == 0 &&
@@ -690,8 +628,9 @@ item_show(struct cli *cli, const char *key)
 
 /* pause, resume, cancel: the status, and pending runs where it stops. */
 static int
-item_status(struct cli *cli, const char *key, const char *verb)
+item_status(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char	*key = argv[0], *verb = cli->sub->name;
 	struct db	*db = cli_db(cli);
 	struct item	 it;
 	const char	*status;
@@ -723,37 +662,44 @@ item_status(struct cli *cli, const char *key, const char *verb)
 	return EX_OK;
 }
 
-int
-cmd_item(struct cli *cli, int argc, char **argv)
+static int
+item_preview(struct cli *cli, void *vo, int argc, char **argv)
 {
-	struct item_opts o;
-	const char	*sub;
-	int		 i, nargs;
+	const struct item_opts *o = vo;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)
-		return cli_usage(item_usage, argc < 2 ? "give a subcommand" :
-		    NULL);
-	sub = argv[1];
-	if (strcmp(sub, "preview") == 0 || strcmp(sub, "test") == 0)
-		return cli_item_preview(cli, argc - 1, argv + 1);
-	if ((i = item_parse(argc - 1, argv + 1, &o)) == -2)
-		return cli_usage(item_usage, NULL);
-	if (i == -1)
-		return cli_usage(item_usage, "bad option");
-	i++;
-	nargs = argc - i;
-	if (strcmp(sub, "add") == 0 && nargs == 1)
-		return item_add(cli, argv[i], &o);
-	if ((strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) &&
-	    nargs == 0)
-		return item_list(cli, &o);
-	if (strcmp(sub, "show") == 0 && nargs == 1)
-		return item_show(cli, argv[i]);
-	if (strcmp(sub, "edit") == 0 && nargs == 1)
-		return item_edit(cli, argv[i], &o);
-	if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0 ||
-	    strcmp(sub, "cancel") == 0) && nargs == 1)
-		return item_status(cli, argv[i], sub);
-	return cli_unknown(item_usage, "item", sub);
+	return cli_item_preview(cli, argv[0], &o->preview,
+	    strcmp(cli->sub->name, "test") == 0);
 }
+
+#define ITEM_ADD_OPTS	"lgktscKduarSxpEeF"
+
+static const struct cli_sub item_subs[] = {
+	{ "add", NULL, ITEM_ADD_OPTS, 0, 1, 1, item_add,
+	    "item add NAME --list LIST --kind KIND --subject TEXT\n"
+	    "           (--at \"DATE TIME\" | --rrule RULE --start DATE)\n"
+	    "           [--template NAME] [--content FILE.md] [--segment EXPR]\n"
+	    "           [--kinds KINDS] [--days N] [--union NAME]\n"
+	    "           [--skip-empty | --send-empty] [--expires \"DATE TIME\"]\n"
+	    "           [--priority N] [--force]", NULL },
+	{ "list", "ls", "A", 1, 0, 0, item_list, "item list [--all] [--json]",
+	    NULL },
+	{ "show", NULL, "", 1, 1, 1, item_show, "item show ITEM [--json]",
+	    NULL },
+	{ "edit", NULL, ITEM_ADD_OPTS, 0, 1, 1, item_edit,
+	    "item edit ITEM [any option of add]", NULL },
+	{ "pause", NULL, "", 0, 1, 1, item_status, "item pause ITEM", NULL },
+	{ "resume", NULL, "", 0, 1, 1, item_status, "item resume ITEM", NULL },
+	{ "cancel", NULL, "", 0, 1, 1, item_status, "item cancel ITEM", NULL },
+	{ "preview", NULL, "bXHR", 0, 1, 1, item_preview,
+	    "item preview ITEM [--subscriber ADDRESS] [--text | --html | --raw]",
+	    cli_preview_text },
+	{ "test", NULL, "bT", 0, 1, 1, item_preview,
+	    "item test ITEM --to ADDRESS [--subscriber ADDRESS]",
+	    cli_preview_text },
+};
+
+const struct cli_group cli_group_item = {
+	"item", "bulletins, newsletters, messages and when", item_text,
+	item_options, NULL, sizeof(struct item_opts), item_opts_init,
+	item_subs, nitems(item_subs)
+};

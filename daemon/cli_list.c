@@ -1,7 +1,6 @@
 /* clarion list: the mailing lists (who they are from, who owns them). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +9,14 @@
 
 #include "cli.h"
 
-static const char list_usage[] =
-    "usage: clarion list create NAME --from ADDRESS --owner ADDRESS\n"
-    "           [--display-name TEXT] [--footer TEXT | --footer-file FILE]\n"
-    "       clarion list edit NAME [--from ADDRESS] [--owner ADDRESS]\n"
-    "           [--display-name TEXT] [--footer TEXT | --footer-file FILE]\n"
-    "       clarion list show NAME [--json]\n"
-    "       clarion list rename NAME NEW-NAME\n"
-    "       clarion list delete NAME [--force]\n"
-    "       clarion list ls [--json]\n\n"
+static const char list_help[] =
     "A list has a short NAME (lower-case letters, digits, '.', '_', '-'),\n"
     "a display name and From address for its mail, an owner address that\n"
     "gets forwarded replies and digests, and a footer added to each message.\n"
     "delete is refused while items use the list; a list with members needs\n"
     "--force (their memberships and consent records go with it).\n";
+
+#define LIST_ONE_FOOTER	"give --footer or --footer-file, not both"
 
 struct list_opts {
 	const char	*from, *owner, *display, *footer, *footer_file;
@@ -117,54 +110,31 @@ list_apply(const struct list_opts *o, struct list_info *l)
 	return 0;
 }
 
-static int
-list_parse(struct cli *cli, int argc, char **argv, struct list_opts *o)
-{
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "owner", required_argument, NULL, 'o' },
-		{ "display-name", required_argument, NULL, 'd' },
-		{ "footer", required_argument, NULL, 'F' },
-		{ "footer-file", required_argument, NULL, 'G' },
-		{ "force", no_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
-
-	memset(o, 0, sizeof *o);
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': o->from = optarg; break;
-		case 'o': o->owner = optarg; break;
-		case 'd': o->display = optarg; break;
-		case 'F': o->footer = optarg; break;
-		case 'G': o->footer_file = optarg; break;
-		case 'x': o->force = 1; break;
-		case 'j': cli->json = 1; break;
-		case 'h': return cli_usage(list_usage, NULL) - 1;
-		default: return cli_usage(list_usage, "bad option");
-		}
-	}
-	if (o->footer != NULL && o->footer_file != NULL)
-		return cli_usage(list_usage, "give --footer or --footer-file, "
-		    "not both");
-	return EX_OK;
-}
+static const struct cli_option list_options[] = {
+	{ "from", 'f', CLI_STR, offsetof(struct list_opts, from), 0 },
+	{ "owner", 'o', CLI_STR, offsetof(struct list_opts, owner), 0 },
+	{ "display-name", 'd', CLI_STR, offsetof(struct list_opts, display), 0 },
+	{ "footer", 'F', CLI_STR, offsetof(struct list_opts, footer), 0 },
+	{ "footer-file", 'G', CLI_STR, offsetof(struct list_opts, footer_file), 0 },
+	{ "force", 'x', CLI_FLAG, offsetof(struct list_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
 static int
-list_create(struct cli *cli, const char *name, const struct list_opts *o)
+list_create(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *name = argv[0];
+	const struct list_opts *o = vo;
 	struct list_info	 l;
 	char			*cause;
 	int			 rc = EX_DATAERR;
 
+	if (o->footer != NULL && o->footer_file != NULL)
+		return cli_misuse(cli, LIST_ONE_FOOTER);
 	if (!list_name_ok(name))
 		return EX_DATAERR;
 	if (o->from == NULL || o->owner == NULL)
-		return cli_usage(list_usage, "create needs --from and --owner");
+		return cli_misuse(cli, "create needs --from and --owner");
 	memset(&l, 0, sizeof l);
 	l.name = xstrdup(name);
 	if (list_apply(o, &l) == 0) {
@@ -180,14 +150,19 @@ list_create(struct cli *cli, const char *name, const struct list_opts *o)
 	return rc;
 }
 
+/* list edit NAME, and list rename NAME NEW-NAME. */
 static int
-list_edit(struct cli *cli, const char *name, const char *newname,
-    const struct list_opts *o)
+list_edit(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct list_opts	*o = vo;
+	const char		*name = argv[0];
+	const char		*newname = argc > 1 ? argv[1] : NULL;
 	struct list_info	 l;
 	char			*cause;
 	int			 rc = EX_DATAERR;
 
+	if (o->footer != NULL && o->footer_file != NULL)
+		return cli_misuse(cli, LIST_ONE_FOOTER);
 	if (newname != NULL && !list_name_ok(newname))
 		return EX_DATAERR;
 	if (cli_list_lookup(cli, name, &l) == -1)
@@ -214,14 +189,16 @@ list_edit(struct cli *cli, const char *name, const char *newname,
 }
 
 static int
-list_delete(struct cli *cli, const char *name, int force)
+list_delete(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct list_opts	*o = vo;
+	const char		*name = argv[0];
 	struct list_info	 l;
 	char			*cause;
 
 	if (cli_list_lookup(cli, name, &l) == -1)
 		return EX_DATAERR;
-	if (db_list_delete(cli_db(cli), l.id, force, &cause) == -1) {
+	if (db_list_delete(cli_db(cli), l.id, o->force, &cause) == -1) {
 		cli_error(EX_DATAERR, "%s: %s", name, cause);
 		free(cause);
 		list_info_free(&l);
@@ -248,14 +225,14 @@ list_json(struct db *db, const struct list_info *l)
 static void
 json_print(json_t *o)
 {
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
+	cli_json_print(o);
 	json_decref(o);
 }
 
 static int
-list_show(struct cli *cli, const char *name)
+list_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *name = argv[0];
 	struct list_info	 l;
 	struct list_counts	 c;
 
@@ -277,7 +254,7 @@ list_show(struct cli *cli, const char *name)
 }
 
 static int
-list_ls(struct cli *cli)
+list_ls(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct list_info	*v;
 	struct list_counts	 c;
@@ -310,33 +287,28 @@ list_ls(struct cli *cli)
 	return EX_OK;
 }
 
-int
-cmd_list(struct cli *cli, int argc, char **argv)
-{
-	struct list_opts	 o;
-	const char		*sub;
-	int			 rc;
+#define LIST_FIELDS	"fodFG"
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)
-		return cli_usage(list_usage, argc < 2 ? "give a subcommand" :
-		    NULL);
-	sub = argv[1];
-	if ((rc = list_parse(cli, argc - 1, argv + 1, &o)) != EX_OK)
-		return rc < 0 ? EX_OK : rc;
-	argc -= 1 + optind;
-	argv += 1 + optind;
-	if (strcmp(sub, "ls") == 0 && argc == 0)
-		return list_ls(cli);
-	if (strcmp(sub, "create") == 0 && argc == 1)
-		return list_create(cli, argv[0], &o);
-	if (strcmp(sub, "edit") == 0 && argc == 1)
-		return list_edit(cli, argv[0], NULL, &o);
-	if (strcmp(sub, "show") == 0 && argc == 1)
-		return list_show(cli, argv[0]);
-	if (strcmp(sub, "rename") == 0 && argc == 2)
-		return list_edit(cli, argv[0], argv[1], &o);
-	if (strcmp(sub, "delete") == 0 && argc == 1)
-		return list_delete(cli, argv[0], o.force);
-	return cli_unknown(list_usage, "list", sub);
-}
+static const struct cli_sub list_subs[] = {
+	{ "create", NULL, LIST_FIELDS, 0, 1, 1, list_create,
+	    "list create NAME --from ADDRESS --owner ADDRESS\n"
+	    "           [--display-name TEXT] [--footer TEXT | --footer-file FILE]",
+	    NULL },
+	{ "edit", NULL, LIST_FIELDS, 0, 1, 1, list_edit,
+	    "list edit NAME [--from ADDRESS] [--owner ADDRESS]\n"
+	    "           [--display-name TEXT] [--footer TEXT | --footer-file FILE]",
+	    NULL },
+	{ "show", NULL, "", 1, 1, 1, list_show, "list show NAME [--json]",
+	    NULL },
+	{ "rename", NULL, "", 0, 2, 2, list_edit, "list rename NAME NEW-NAME",
+	    NULL },
+	{ "delete", NULL, "x", 0, 1, 1, list_delete,
+	    "list delete NAME [--force]", NULL },
+	{ "ls", NULL, "", 1, 0, 0, list_ls, "list ls [--json]", NULL },
+};
+
+const struct cli_group cli_group_list = {
+	"list", "create, show, rename and delete mailing lists", list_help,
+	list_options, NULL, sizeof(struct list_opts), NULL, list_subs,
+	nitems(list_subs)
+};

@@ -6,26 +6,17 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
-static const char notice_usage[] =
-    "usage: clarion notice add --list LIST --title TEXT --meeting \"DATE "
-    "TIME\"\n"
-    "           [--end \"DATE TIME\"] [--venue TEXT] [--agenda FILE.md]\n"
-    "           [--notice-days N] [--reminder DURATION|none]\n"
-    "           [--send-at now|deadline|\"DATE TIME\"] [--segment EXPR]\n"
-    "           [--template NAME] [--subject TEXT] [--force]\n"
-    "       clarion notice move NOTICE --meeting \"DATE TIME\" [--end "
-    "\"DATE TIME\"] [--force]\n"
-    "       clarion notice cancel NOTICE\n"
-    "       clarion notice list\n\n"
+static const char notice_text[] =
     "add makes a meeting event and a notice item for LIST: the notice goes\n"
     "at once (or --send-at: at the notice deadline, the meeting less the\n"
     "notice period, or at a time), and a reminder --reminder before the\n"
@@ -45,53 +36,22 @@ struct notice_opts {
 	int		 force;
 };
 
-static int
-notice_parse(int argc, char **argv, struct notice_opts *o)
-{
-	static const struct option opts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "title", required_argument, NULL, 't' },
-		{ "meeting", required_argument, NULL, 'm' },
-		{ "end", required_argument, NULL, 'e' },
-		{ "venue", required_argument, NULL, 'v' },
-		{ "agenda", required_argument, NULL, 'a' },
-		{ "notice-days", required_argument, NULL, 'n' },
-		{ "reminder", required_argument, NULL, 'r' },
-		{ "send-at", required_argument, NULL, 's' },
-		{ "segment", required_argument, NULL, 'g' },
-		{ "template", required_argument, NULL, 'T' },
-		{ "subject", required_argument, NULL, 'S' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
-
-	memset(o, 0, sizeof *o);
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'l': o->list = optarg; break;
-		case 't': o->title = optarg; break;
-		case 'm': o->meeting = optarg; break;
-		case 'e': o->end = optarg; break;
-		case 'v': o->venue = optarg; break;
-		case 'a': o->agenda = optarg; break;
-		case 'n': o->notice_days = optarg; break;
-		case 'r': o->reminder = optarg; break;
-		case 's': o->send_at = optarg; break;
-		case 'g': o->segment = optarg; break;
-		case 'T': o->template = optarg; break;
-		case 'S': o->subject = optarg; break;
-		case 'f': o->force = 1; break;
-		case 'j': break;
-		case 'h': return -2;
-		default: return -1;
-		}
-	}
-	return optind;
-}
+static const struct cli_option notice_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct notice_opts, list), 0 },
+	{ "title", 't', CLI_STR, offsetof(struct notice_opts, title), 0 },
+	{ "meeting", 'm', CLI_STR, offsetof(struct notice_opts, meeting), 0 },
+	{ "end", 'e', CLI_STR, offsetof(struct notice_opts, end), 0 },
+	{ "venue", 'v', CLI_STR, offsetof(struct notice_opts, venue), 0 },
+	{ "agenda", 'a', CLI_STR, offsetof(struct notice_opts, agenda), 0 },
+	{ "notice-days", 'n', CLI_STR, offsetof(struct notice_opts, notice_days), 0 },
+	{ "reminder", 'r', CLI_STR, offsetof(struct notice_opts, reminder), 0 },
+	{ "send-at", 's', CLI_STR, offsetof(struct notice_opts, send_at), 0 },
+	{ "segment", 'g', CLI_STR, offsetof(struct notice_opts, segment), 0 },
+	{ "template", 'T', CLI_STR, offsetof(struct notice_opts, template), 0 },
+	{ "subject", 'S', CLI_STR, offsetof(struct notice_opts, subject), 0 },
+	{ "force", 'f', CLI_FLAG, offsetof(struct notice_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
 static int
 days_arg(const char *s, int *out)
@@ -196,8 +156,9 @@ result_code(enum notice_result r, char *cause)
 }
 
 static int
-notice_do_add(struct cli *cli, const struct notice_opts *o)
+notice_do_add(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct notice_opts *o = vo;
 	struct notice_req req;
 	enum notice_result r;
 	struct item	 it;
@@ -205,7 +166,7 @@ notice_do_add(struct cli *cli, const struct notice_opts *o)
 	int64_t		 id;
 
 	if (o->list == NULL || o->title == NULL || o->meeting == NULL)
-		return cli_usage(notice_usage, "add needs --list, --title and "
+		return cli_misuse(cli, "add needs --list, --title and "
 		    "--meeting");
 	if (req_fill(cli, o, &req, agenda) == -1)
 		return EX_DATAERR;
@@ -242,15 +203,17 @@ notice_id(struct cli *cli, const char *key, int64_t *id)
 }
 
 static int
-notice_do_move(struct cli *cli, const char *key, const struct notice_opts *o)
+notice_do_move(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *key = argv[0];
+	const struct notice_opts *o = vo;
 	enum notice_result r;
 	time_t		 at, end = 0;
 	char		*cause = NULL, *when;
 	int64_t		 id;
 
 	if (o->meeting == NULL)
-		return cli_usage(notice_usage, "move needs --meeting");
+		return cli_misuse(cli, "move needs --meeting");
 	if (notice_id(cli, key, &id) == -1)
 		return EX_DATAERR;
 	if (cli_when(cli, o->meeting, &at) == -1 || (o->end != NULL &&
@@ -267,8 +230,9 @@ notice_do_move(struct cli *cli, const char *key, const struct notice_opts *o)
 }
 
 static int
-notice_do_cancel(struct cli *cli, const char *key)
+notice_do_cancel(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *key = argv[0];
 	char	*cause = NULL;
 	int64_t	 id;
 	int	 rc;
@@ -285,59 +249,76 @@ notice_do_cancel(struct cli *cli, const char *key)
 	return EX_OK;
 }
 
+static json_t *
+notice_json(struct cli *cli, const struct item *it, const struct event *ev)
+{
+	char	*when = cli_local(cli, ev->starts_at);
+	json_t	*o;
+
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id",
+	    (json_int_t)it->id, "name", it->name, "meeting", when, "status",
+	    it->status, "title", ev->title, "cancelled",
+	    strcmp(ev->status, "cancelled") == 0);
+	free(when);
+	return o;
+}
+
 static int
-notice_list(struct cli *cli)
+notice_list(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct item	*items;
 	struct event	 ev;
 	size_t		 i, n;
 	char		*when;
+	json_t		*a = json_array();
 
-	if (db_item_list(cli_db(cli), 0, &items, &n) == -1)
+	if (db_item_list(cli_db(cli), 0, &items, &n) == -1) {
+		json_decref(a);
 		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(items[i].kind, "notice") == 0 &&
 		    db_event_get(cli_db(cli), items[i].event_id, &ev) == 0) {
 			when = cli_local(cli, ev.starts_at);
-			printf("%-4lld %-16s %-10s %s%s\n",
-			    (long long)items[i].id, when, items[i].status,
-			    ev.title, strcmp(ev.status, "cancelled") == 0 ?
-			    " (cancelled)" : "");
+			if (cli->json)
+				json_array_append_new(a, notice_json(cli,
+				    &items[i], &ev));
+			else
+				printf("%-4lld %-16s %-10s %s%s\n",
+				    (long long)items[i].id, when,
+				    items[i].status, ev.title,
+				    strcmp(ev.status, "cancelled") == 0 ?
+				    " (cancelled)" : "");
 			free(when);
 			event_clear(&ev);
 		}
 		item_clear(&items[i]);
 	}
 	free(items);
+	if (cli->json)
+		cli_json_print(a);
+	json_decref(a);
 	return EX_OK;
 }
 
-int
-cmd_notice(struct cli *cli, int argc, char **argv)
-{
-	struct notice_opts o;
-	const char	*sub;
-	int		 i, nargs;
+static const struct cli_sub notice_subs[] = {
+	{ "add", NULL, "ltmevanrsgTSf", 0, 0, 0, notice_do_add,
+	    "notice add --list LIST --title TEXT --meeting \"DATE TIME\"\n"
+	    "           [--end \"DATE TIME\"] [--venue TEXT] [--agenda FILE.md]\n"
+	    "           [--notice-days N] [--reminder DURATION|none]\n"
+	    "           [--send-at now|deadline|\"DATE TIME\"] [--segment EXPR]\n"
+	    "           [--template NAME] [--subject TEXT] [--force]", NULL },
+	{ "move", NULL, "mef", 0, 1, 1, notice_do_move,
+	    "notice move NOTICE --meeting \"DATE TIME\" [--end \"DATE TIME\"] "
+	    "[--force]", NULL },
+	{ "cancel", NULL, "", 0, 1, 1, notice_do_cancel,
+	    "notice cancel NOTICE", NULL },
+	{ "list", "ls", "", 1, 0, 0, notice_list, "notice list [--json]",
+	    NULL },
+};
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)
-		return cli_usage(notice_usage, argc < 2 ? "give a subcommand" :
-		    NULL);
-	sub = argv[1];
-	if ((i = notice_parse(argc - 1, argv + 1, &o)) == -2)
-		return cli_usage(notice_usage, NULL);
-	if (i == -1)
-		return cli_usage(notice_usage, "bad option");
-	i++;
-	nargs = argc - i;
-	if (strcmp(sub, "add") == 0 && nargs == 0)
-		return notice_do_add(cli, &o);
-	if (strcmp(sub, "move") == 0 && nargs == 1)
-		return notice_do_move(cli, argv[i], &o);
-	if (strcmp(sub, "cancel") == 0 && nargs == 1)
-		return notice_do_cancel(cli, argv[i]);
-	if ((strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) &&
-	    nargs == 0)
-		return notice_list(cli);
-	return cli_unknown(notice_usage, "notice", sub);
-}
+const struct cli_group cli_group_notice = {
+	"notice", "meeting notices, moves and cancellations", notice_text,
+	notice_options, NULL, sizeof(struct notice_opts), NULL, notice_subs,
+	nitems(notice_subs)
+};

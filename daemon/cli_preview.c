@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +17,13 @@
 
 #include "cli.h"
 
-static const char preview_usage[] =
-    "usage: clarion item preview ITEM [--subscriber ADDRESS] "
-    "[--text | --html | --raw]\n"
-    "       clarion item test ITEM --to ADDRESS [--subscriber ADDRESS]\n\n"
+const char cli_preview_text[] =
     "preview prints the next due issue of ITEM (its date and its events)\n"
     "as one member will get it (by default the first member the item's\n"
     "segment selects): the text part (--text, the default), the HTML part\n"
     "(--html) or the whole message as sent (--raw). It records nothing.\n"
     "test sends one copy, marked as a test, to ADDRESS through the\n"
     "configured transport.\n";
-
-struct preview_opts {
-	const char	*subscriber;
-	const char	*to;
-	int		 mode;	/* 't' text, 'h' html, 'r' raw */
-};
 
 /* The issue a preview shows: the next due, else the last one. */
 static time_t
@@ -275,53 +265,11 @@ send_test(struct cli *cli, struct composer *c, int64_t run,
 	return rc == 0 ? EX_OK : EX_UNAVAILABLE;
 }
 
-static int
-preview_parse(int argc, char **argv, struct preview_opts *o, int test)
-{
-	static const struct option opts[] = {
-		{ "subscriber", required_argument, NULL, 's' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "text", no_argument, NULL, 't' },
-		{ "html", no_argument, NULL, 'h' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
-
-	memset(o, 0, sizeof *o);
-	o->mode = 't';
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			o->subscriber = optarg;
-			break;
-		case 'T':
-			o->to = optarg;
-			break;
-		case 't':
-		case 'h':
-		case 'r':
-			o->mode = ch;
-			break;
-		case 'H':
-			return cli_usage(preview_usage, NULL) == EX_OK ? -2 : -1;
-		default:
-			return -1;
-		}
-	}
-	if (optind + 1 != argc || (test && o->to == NULL) || (!test &&
-	    o->to != NULL))
-		return -1;
-	return optind;
-}
-
-/* argv[0] is "preview" or "test"; argv[1..] its arguments. */
+/* The item key's next issue previewed, or (test) sent to o->to. */
 int
-cli_item_preview(struct cli *cli, int argc, char **argv)
+cli_item_preview(struct cli *cli, const char *key,
+    const struct preview_opts *o, int test)
 {
-	struct preview_opts o;
 	struct item	 item;
 	struct recipient r;
 	struct composer	*c;
@@ -330,14 +278,14 @@ cli_item_preview(struct cli *cli, int argc, char **argv)
 	time_t		 due;
 	char		*addr = NULL, *name = NULL;
 	json_t		*attrs = NULL;
-	int		 i, rc, test = strcmp(argv[0], "test") == 0;
+	int		 rc;
 
-	if ((i = preview_parse(argc, argv, &o, test)) < 0)
-		return i == -2 ? EX_OK : cli_usage(preview_usage, "bad usage");
+	if (test && o->to == NULL)
+		return cli_misuse(cli, "test needs --to ADDRESS");
 	db = cli_db(cli);
 	item_init(&item);
-	if (db_item_find(db, argv[i], &item) == -1)
-		return cli_error(EX_NOINPUT, "%s: no such item", argv[i]);
+	if (db_item_find(db, key, &item) == -1)
+		return cli_error(EX_NOINPUT, "%s: no such item", key);
 	due = preview_due(cli, &item);
 	/* A preview's run is built in this transaction and rolled back. */
 	if (!test && db_begin(db) == -1) {
@@ -345,7 +293,7 @@ cli_item_preview(struct cli *cli, int argc, char **argv)
 		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
 	}
 	if ((rc = preview_run(cli, &item, test, due, &run)) != EX_OK ||
-	    (rc = pick_member(cli, &item, o.subscriber, &r, &addr, &name,
+	    (rc = pick_member(cli, &item, o->subscriber, &r, &addr, &name,
 	    &attrs)) != EX_OK) {
 		if (!test)
 			db_rollback(db);
@@ -355,10 +303,10 @@ cli_item_preview(struct cli *cli, int argc, char **argv)
 	cli_keys(cli, &cli->keys);
 	c = composer_new(db, cli->conf, &cli->keys);
 	if (test)
-		rc = send_test(cli, c, run, &r, o.to);
+		rc = send_test(cli, c, run, &r, o->to);
 	else {
 		preview_note(cli, &item, due, &r);
-		rc = print_preview(c, run, &r, o.mode);
+		rc = print_preview(c, run, &r, o->mode);
 		db_rollback(db);
 	}
 	composer_free(c);

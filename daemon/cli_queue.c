@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +14,7 @@
 
 #include "cli.h"
 
-static const char queue_usage[] =
-    "usage: clarion queue [--run RUN] [--all] [--json]\n"
-    "       clarion queue resend [--run RUN]\n"
-    "       clarion queue cancel [--run RUN]\n\n"
+static const char queue_text[] =
     "Lists what is waiting to be sent: counts by state, why sending may be\n"
     "paused now (quiet hours, a rate limit, a failing server), then each\n"
     "deferred delivery (next try and last reply), each held one, and (with\n"
@@ -31,10 +27,8 @@ static const char queue_usage[] =
     "template, say) belong to a held run: fix the cause, then use\n"
     "clarion run release RUN, which checks the fix first.\n";
 
-#define QUEUE_HELP	(-1)	/* --help was printed */
-
 struct queue_opts {
-	int64_t		 run;
+	long long	 run;
 	int		 all;
 	int		 json;
 };
@@ -180,8 +174,9 @@ counts_print(const struct config *conf, const struct delivery_counts *c,
 }
 
 static int
-queue_show(struct cli *cli, const struct queue_opts *o)
+queue_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	struct queue_opts *o = vo;
 	const struct config *conf = cli_config(cli);
 	struct db	*db = cli_db(cli);
 	struct delivery_counts c;
@@ -189,6 +184,7 @@ queue_show(struct cli *cli, const struct queue_opts *o)
 	long		 sq = 0, sd = 0, sf = 0;
 	int		 rc = EX_OK;
 
+	o->json = cli->json;
 	if (db_run_delivery_counts(db, o->run, &c) == -1 ||
 	    (o->run == 0 && db_sysmail_counts(db, &sq, &sd, &sf) == -1)) {
 		json_decref(out);
@@ -219,8 +215,10 @@ queue_show(struct cli *cli, const struct queue_opts *o)
 }
 
 static int
-queue_release(struct cli *cli, const struct queue_opts *o, int cancel)
+queue_release(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct queue_opts *o = vo;
+	int		 cancel = strcmp(cli->sub->name, "cancel") == 0;
 	struct db	*db = cli_db(cli);
 	long		 n;
 
@@ -235,67 +233,23 @@ queue_release(struct cli *cli, const struct queue_opts *o, int cancel)
 	return EX_OK;
 }
 
-static int
-queue_opts_parse(int argc, char **argv, struct queue_opts *o)
-{
-	static const struct option opts[] = {
-		{ "run", required_argument, NULL, 'r' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char	*end;
-	int	 ch;
+static const struct cli_option queue_options[] = {
+	{ "run", 'r', CLI_NUM, offsetof(struct queue_opts, run), 1 },
+	{ "all", 'a', CLI_FLAG, offsetof(struct queue_opts, all), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+r:ajh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			o->run = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || o->run <= 0)
-				return cli_usage(queue_usage, "--run needs a run "
-				    "number");
-			break;
-		case 'a':
-			o->all = 1;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			cli_usage(queue_usage, NULL);
-			return QUEUE_HELP;
-		default:
-			return cli_usage(queue_usage, "unknown option");
-		}
-	}
-	return EX_OK;
-}
+static const struct cli_sub queue_subs[] = {
+	{ NULL, NULL, "ra", 1, 0, 0, queue_show,
+	    "queue [--run RUN] [--all] [--json]", NULL },
+	{ "resend", NULL, "r", 0, 0, 0, queue_release,
+	    "queue resend [--run RUN]", NULL },
+	{ "cancel", NULL, "r", 0, 0, 0, queue_release,
+	    "queue cancel [--run RUN]", NULL },
+};
 
-int
-cmd_queue(struct cli *cli, int argc, char **argv)
-{
-	struct queue_opts o;
-	const char	*sub = NULL;
-	int		 rc;
-
-	memset(&o, 0, sizeof o);
-	o.json = cli->json;
-	if (argc > 1 && argv[1][0] != '-') {
-		sub = argv[1];
-		argc--;
-		argv++;
-	}
-	if ((rc = queue_opts_parse(argc, argv, &o)) != EX_OK)
-		return rc == QUEUE_HELP ? EX_OK : rc;
-	if (optind != argc)
-		return cli_usage(queue_usage, "too many arguments");
-	if (sub == NULL)
-		return queue_show(cli, &o);
-	if (strcmp(sub, "resend") == 0)
-		return queue_release(cli, &o, 0);
-	if (strcmp(sub, "cancel") == 0)
-		return queue_release(cli, &o, 1);
-	return cli_unknown(queue_usage, "queue", sub);
-}
+const struct cli_group cli_group_queue = {
+	"queue", "what is waiting to be sent, and why", queue_text,
+	queue_options, "ra", sizeof(struct queue_opts), NULL, queue_subs,
+	nitems(queue_subs)
+};

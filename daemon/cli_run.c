@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +14,7 @@
 
 #include "cli.h"
 
-static const char run_usage[] =
-    "usage: clarion run list [--item ITEM] [--state STATE] [--limit N] "
-    "[--json]\n"
-    "       clarion run show RUN [--json]\n"
-    "       clarion run cancel RUN\n"
-    "       clarion run release RUN [--force]\n"
-    "       clarion run resend RUN --to-missed\n\n"
+static const char run_text[] =
     "list shows runs newest first (50 unless --limit; 0 = all) with their\n"
     "deliveries counted by state. STATE is planned, composing, sending,\n"
     "held, done, skipped or cancelled. A held run has deliveries that\n"
@@ -35,45 +28,25 @@ static const char run_usage[] =
 
 struct run_opts {
 	const char	*item, *state;
-	int		 limit, to_missed, force;
+	long long	 limit;
+	int		 to_missed, force;
 };
 
-static int
-run_parse(int argc, char **argv, struct run_opts *o)
-{
-	static const struct option opts[] = {
-		{ "item", required_argument, NULL, 'i' },
-		{ "state", required_argument, NULL, 's' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "to-missed", no_argument, NULL, 'm' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char	*end;
-	int	 ch;
+static const struct cli_option run_options[] = {
+	{ "item", 'i', CLI_STR, offsetof(struct run_opts, item), 0 },
+	{ "state", 's', CLI_STR, offsetof(struct run_opts, state), 0 },
+	{ "limit", 'l', CLI_NUM, offsetof(struct run_opts, limit), 0 },
+	{ "to-missed", 'm', CLI_FLAG, offsetof(struct run_opts, to_missed), 1 },
+	{ "force", 'f', CLI_FLAG, offsetof(struct run_opts, force), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
-	memset(o, 0, sizeof *o);
+static void
+run_opts_init(void *vo)
+{
+	struct run_opts	*o = vo;
+
 	o->limit = 50;
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i': o->item = optarg; break;
-		case 's': o->state = optarg; break;
-		case 'l':
-			o->limit = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || o->limit < 0)
-				return -1;
-			break;
-		case 'm': o->to_missed = 1; break;
-		case 'f': o->force = 1; break;
-		case 'j': break;
-		case 'h': return -2;
-		default: return -1;
-		}
-	}
-	return optind;
 }
 
 static char *
@@ -167,8 +140,9 @@ run_row(struct cli *cli, const struct run *r)
 }
 
 static int
-run_list(struct cli *cli, const struct run_opts *o)
+run_list(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct run_opts *o = vo;
 	struct item	 it;
 	struct run	*runs;
 	size_t		 i, n;
@@ -195,8 +169,7 @@ run_list(struct cli *cli, const struct run_opts *o)
 			run_row(cli, &runs[i]);
 	}
 	if (cli->json) {
-		json_dumpf(a, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(a);
 	}
 	json_decref(a);
 	runs_free(runs, n);
@@ -220,8 +193,9 @@ run_lookup(struct cli *cli, const char *arg, struct run *r)
 }
 
 static int
-run_show(struct cli *cli, const char *arg)
+run_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
 	struct run	 r;
 	json_t		*o, *v;
 	const char	*k;
@@ -230,8 +204,7 @@ run_show(struct cli *cli, const char *arg)
 		return EX_DATAERR;
 	o = run_json(cli, &r);
 	if (cli->json) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
+		cli_json_print(o);
 	} else {
 		json_object_foreach(o, k, v) {
 			if (json_is_string(v))
@@ -251,8 +224,9 @@ run_show(struct cli *cli, const char *arg)
 }
 
 static int
-run_cancel(struct cli *cli, const char *arg)
+run_cancel(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
@@ -302,8 +276,10 @@ run_release_check(struct cli *cli, const struct run *r, char **cause)
 }
 
 static int
-run_release(struct cli *cli, const char *arg, const struct run_opts *o)
+run_release(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
+	const struct run_opts *o = vo;
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
@@ -338,14 +314,16 @@ run_release(struct cli *cli, const char *arg, const struct run_opts *o)
 }
 
 static int
-run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
+run_resend(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *arg = argv[0];
+	const struct run_opts *o = vo;
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
 
 	if (!o->to_missed)
-		return cli_usage(run_usage, "resend needs --to-missed (only "
+		return cli_misuse(cli, "resend needs --to-missed (only "
 		    "those with no sent record are sent again)");
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
@@ -369,34 +347,19 @@ run_resend(struct cli *cli, const char *arg, const struct run_opts *o)
 	return EX_OK;
 }
 
-int
-cmd_run(struct cli *cli, int argc, char **argv)
-{
-	struct run_opts	 o;
-	const char	*sub;
-	int		 i, nargs;
+static const struct cli_sub run_subs[] = {
+	{ "list", "ls", "isl", 1, 0, 0, run_list,
+	    "run list [--item ITEM] [--state STATE] [--limit N] [--json]", NULL },
+	{ "show", NULL, "", 1, 1, 1, run_show, "run show RUN [--json]", NULL },
+	{ "cancel", NULL, "", 0, 1, 1, run_cancel, "run cancel RUN", NULL },
+	{ "release", NULL, "f", 0, 1, 1, run_release,
+	    "run release RUN [--force]", NULL },
+	{ "resend", NULL, "m", 0, 1, 1, run_resend,
+	    "run resend RUN --to-missed", NULL },
+};
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)
-		return cli_usage(run_usage, argc < 2 ? "give a subcommand" :
-		    NULL);
-	sub = argv[1];
-	if ((i = run_parse(argc - 1, argv + 1, &o)) == -2)
-		return cli_usage(run_usage, NULL);
-	if (i == -1)
-		return cli_usage(run_usage, "bad option");
-	i++;
-	nargs = argc - i;
-	if ((strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) &&
-	    nargs == 0)
-		return run_list(cli, &o);
-	if (strcmp(sub, "show") == 0 && nargs == 1)
-		return run_show(cli, argv[i]);
-	if (strcmp(sub, "cancel") == 0 && nargs == 1)
-		return run_cancel(cli, argv[i]);
-	if (strcmp(sub, "release") == 0 && nargs == 1)
-		return run_release(cli, argv[i], &o);
-	if (strcmp(sub, "resend") == 0 && nargs == 1)
-		return run_resend(cli, argv[i], &o);
-	return cli_unknown(run_usage, "run", sub);
-}
+const struct cli_group cli_group_run = {
+	"run", "issues of items: list, show, cancel, resend", run_text,
+	run_options, NULL, sizeof(struct run_opts), run_opts_init, run_subs,
+	nitems(run_subs)
+};

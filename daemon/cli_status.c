@@ -1,7 +1,6 @@
 /* clarion status: the daemon's health and what the database holds. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +9,7 @@
 
 #include "cli.h"
 
-static const char status_usage[] =
-    "usage: clarion status [--check] [--json]\n\n"
+static const char status_text[] =
     "Shows whether clariond is running, its last tick and last errors, the\n"
     "schema version, and counts of lists, subscribers, events, items, runs\n"
     "and deliveries by state. With --check, exits 69 (EX_UNAVAILABLE) when\n"
@@ -101,8 +99,7 @@ print_json(const struct db_status *s, const struct health *h)
 	    (json_int_t)s->events, "items", (json_int_t)s->items, "runs",
 	    counts_json(s->runs, s->nruns), "deliveries",
 	    counts_json(s->deliveries, s->ndeliveries));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
+	cli_json_print(o);
 	json_decref(o);
 }
 
@@ -174,36 +171,23 @@ print_text(const struct db_status *s, const struct health *h,
 	print_counts("deliveries:", s->deliveries, s->ndeliveries);
 }
 
-int
-cmd_status(struct cli *cli, int argc, char **argv)
+struct status_opts {
+	int		 check;
+};
+
+static const struct cli_option status_options[] = {
+	{ "check", 'k', CLI_FLAG, offsetof(struct status_opts, check), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
+static int
+status_show(struct cli *cli, void *vo, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "check", no_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct db_status s;
 	struct health	 h;
 	struct db	*db;
-	int		 ch, check = 0, faulty;
+	int		 check = ((struct status_opts *)vo)->check, faulty;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'k':
-			check = 1;
-			break;
-		case 'j':
-			cli->json = 1;
-			break;
-		case 'h':
-			return cli_usage(status_usage, NULL);
-		default:
-			return cli_usage(status_usage, "bad option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage(status_usage, "unexpected argument");
 	db = cli_db(cli);
 	if (db_status_get(db, &s) == -1)
 		return cli_error(EX_SOFTWARE, "%s: %s", cli->conf->database,
@@ -224,3 +208,14 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	return EX_OK;
 }
+
+static const struct cli_sub status_subs[] = {
+	{ NULL, NULL, "k", 1, 0, 0, status_show, "status [--check] [--json]",
+	    NULL },
+};
+
+const struct cli_group cli_group_status = {
+	"status", "show the daemon's health and the counts", status_text,
+	status_options, NULL, sizeof(struct status_opts), NULL, status_subs,
+	nitems(status_subs)
+};

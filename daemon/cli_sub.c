@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,24 +13,7 @@
 
 #include "cli.h"
 
-static const char sub_usage[] =
-    "usage: clarion sub add ADDRESS --list NAME [--name TEXT] [--attr KEY=VALUE]...\n"
-    "           [--consent TEXT]\n"
-    "       clarion sub show ADDRESS [--json]\n"
-    "       clarion sub edit ADDRESS [--name TEXT] [--attr KEY=VALUE]...\n"
-    "           [--address NEW-ADDRESS]\n"
-    "       clarion sub remove ADDRESS --list NAME\n"
-    "       clarion sub unsubscribe ADDRESS [--list NAME]\n"
-    "       clarion sub resubscribe ADDRESS --list NAME --consent TEXT\n"
-    "       clarion sub ls [--list NAME] [--segment EXPR] [--status STATUS] [--json]\n"
-    "       clarion sub search [TEXT] [--list NAME] [--attr KEY=VALUE] [--json]\n"
-    "       clarion sub import --list NAME FILE.csv [--map COLUMN=FIELD,...]\n"
-    "           [--consent TEXT] [--dry-run] [--strict] [--json]\n"
-    "       clarion sub export ADDRESS\n"
-    "       clarion sub export-all --list NAME [-o FILE]\n"
-    "       clarion sub erase ADDRESS\n"
-    "       clarion sub suppress ADDRESS [--reason TEXT]\n"
-    "       clarion sub unsuppress ADDRESS --consent TEXT\n\n"
+static const char sub_text[] =
     "Addresses are normalised (domain lower-cased, IDN to punycode). An\n"
     "attribute with an empty value (--attr ward=) is removed. unsubscribe\n"
     "without --list unsubscribes from every list and suppresses the address.\n"
@@ -42,59 +24,21 @@ static const char sub_usage[] =
     "Segments: ward = 'Hillside' and (union != 'GMB' or has branch),\n"
     "ward in ('a', 'b'), not ...; name and address are fields too.\n";
 
-#define HELP_SHOWN (-1)
-
-static int
-sub_parse(struct cli *cli, int argc, char **argv, struct sub_opts *o)
-{
-	static const struct option opts[] = {
-		{ "list", required_argument, NULL, 'l' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "attr", required_argument, NULL, 'a' },
-		{ "consent", required_argument, NULL, 'C' },
-		{ "address", required_argument, NULL, 'A' },
-		{ "segment", required_argument, NULL, 's' },
-		{ "status", required_argument, NULL, 'S' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "strict", no_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int	 ch;
-
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'l': o->list = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 'C': o->consent = optarg; break;
-		case 'A': o->address = optarg; break;
-		case 's': o->segment = optarg; break;
-		case 'S': o->status = optarg; break;
-		case 'm': o->map = optarg; break;
-		case 'r': o->reason = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'd': o->dry_run = 1; break;
-		case 'x': o->strict = 1; break;
-		case 'j': cli->json = 1; break;
-		case 'a':
-			o->attrs = xreallocarray(o->attrs, o->nattrs + 1,
-			    sizeof *o->attrs);
-			o->attrs[o->nattrs++] = optarg;
-			break;
-		case 'h':
-			cli_usage(sub_usage, NULL);
-			return HELP_SHOWN;
-		default:
-			return cli_usage(sub_usage, "bad option");
-		}
-	}
-	return EX_OK;
-}
+static const struct cli_option sub_options[] = {
+	{ "list", 'l', CLI_STR, offsetof(struct sub_opts, list), 0 },
+	{ "name", 'n', CLI_STR, offsetof(struct sub_opts, name), 0 },
+	{ "attr", 'a', CLI_ADD, offsetof(struct sub_opts, attrs), 0 },
+	{ "consent", 'C', CLI_STR, offsetof(struct sub_opts, consent), 0 },
+	{ "address", 'A', CLI_STR, offsetof(struct sub_opts, address), 0 },
+	{ "segment", 's', CLI_STR, offsetof(struct sub_opts, segment), 0 },
+	{ "status", 'S', CLI_STR, offsetof(struct sub_opts, status), 0 },
+	{ "map", 'm', CLI_STR, offsetof(struct sub_opts, map), 0 },
+	{ "reason", 'r', CLI_STR, offsetof(struct sub_opts, reason), 0 },
+	{ "output", 'o', CLI_STR, offsetof(struct sub_opts, output), 0 },
+	{ "dry-run", 'd', CLI_FLAG, offsetof(struct sub_opts, dry_run), 1 },
+	{ "strict", 'x', CLI_FLAG, offsetof(struct sub_opts, strict), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
 
 /* The normalised address, or an error printed and NULL. */
 char *
@@ -129,22 +73,22 @@ sub_attrs(const struct sub_opts *o, struct sub_record *r, char ***keys)
 	char		*k, *tmp;
 	size_t		 i;
 
-	*keys = xcalloc(o->nattrs + 1, sizeof **keys);
-	r->keys = xcalloc(o->nattrs + 1, sizeof *r->keys);
-	r->values = xcalloc(o->nattrs + 1, sizeof *r->values);
-	for (i = 0; i < o->nattrs; i++) {
-		if ((eq = strchr(o->attrs[i], '=')) == NULL) {
+	*keys = xcalloc(o->attrs.n + 1, sizeof **keys);
+	r->keys = xcalloc(o->attrs.n + 1, sizeof *r->keys);
+	r->values = xcalloc(o->attrs.n + 1, sizeof *r->values);
+	for (i = 0; i < o->attrs.n; i++) {
+		if ((eq = strchr(o->attrs.v[i], '=')) == NULL) {
 			cli_error(EX_USAGE, "--attr %s: give KEY=VALUE",
-			    o->attrs[i]);
+			    o->attrs.v[i]);
 			return -1;
 		}
-		tmp = xstrndup(o->attrs[i], eq - o->attrs[i]);
+		tmp = xstrndup(o->attrs.v[i], eq - o->attrs.v[i]);
 		k = attr_key_normalize(tmp);
 		free(tmp);
 		if (k == NULL || strcmp(k, "name") == 0 ||
 		    strcmp(k, "address") == 0 || strcmp(k, "email") == 0) {
 			cli_error(EX_USAGE, "--attr %s: not a usable attribute "
-			    "name", o->attrs[i]);
+			    "name", o->attrs.v[i]);
 			free(k);
 			return -1;
 		}
@@ -206,15 +150,17 @@ sub_write(struct cli *cli, int64_t list, const char *source,
 }
 
 static int
-sub_add(struct cli *cli, const char *in, const struct sub_opts *o)
+sub_add(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *in = argv[0];
+	const struct sub_opts *o = vo;
 	struct list_info	 l;
 	enum sub_result		 res;
 	char			*a, *detail = NULL;
 	int			 rc;
 
 	if (o->list == NULL)
-		return cli_usage(sub_usage, "add needs --list");
+		return cli_misuse(cli, "add needs --list");
 	if ((a = cli_sub_address(in)) == NULL)
 		return EX_DATAERR;
 	if (cli_list_lookup(cli, o->list, &l) == -1) {
@@ -264,8 +210,10 @@ sub_lookup(struct cli *cli, const char *a, int64_t *id)
 }
 
 static int
-sub_edit(struct cli *cli, const char *in, const struct sub_opts *o)
+sub_edit(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *in = argv[0];
+	const struct sub_opts *o = vo;
 	enum sub_result	 res;
 	char		*a, *na = NULL, *detail = NULL, *cause;
 	int64_t		 id;
@@ -373,13 +321,14 @@ show_human(const char *tz, json_t *o)
 static void
 json_out(json_t *o)
 {
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
+	cli_json_print(o);
 }
 
 static int
-sub_show(struct cli *cli, const char *in, int gdpr)
+sub_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char		*in = argv[0];
+	int			 gdpr = strcmp(cli->sub->name, "export") == 0;
 	struct token_keys	 keys;
 	json_t			*o, *part;
 	char			*a;
@@ -433,15 +382,18 @@ sub_is_member(struct cli *cli, int64_t id, const struct list_info *l,
 }
 
 static int
-sub_membership(struct cli *cli, const char *in, const struct sub_opts *o,
-    const char *verb)
+sub_membership(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct sub_opts	*o = vo;
+	const char		*in = argv[0], *verb = cli->sub->name;
 	struct list_info	 l;
 	struct token_keys	 keys;
 	char			*a;
 	int64_t			 id;
 	int			 rc = EX_DATAERR, r;
 
+	if (strcmp(verb, "remove") == 0 && o->list == NULL)
+		return cli_misuse(cli, "remove needs --list");
 	memset(&l, 0, sizeof l);
 	if ((a = cli_sub_address(in)) == NULL)
 		return EX_DATAERR;
@@ -483,8 +435,10 @@ out:
 }
 
 static int
-sub_resubscribe(struct cli *cli, const char *in, const struct sub_opts *o)
+sub_resubscribe(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *in = argv[0];
+	const struct sub_opts *o = vo;
 	struct list_info	 l;
 	struct token_keys	 keys;
 	char			*a, *reason = NULL;
@@ -492,7 +446,7 @@ sub_resubscribe(struct cli *cli, const char *in, const struct sub_opts *o)
 	int			 rc = EX_DATAERR;
 
 	if (o->list == NULL || o->consent == NULL || *o->consent == '\0')
-		return cli_usage(sub_usage, "resubscribe needs --list and "
+		return cli_misuse(cli, "resubscribe needs --list and "
 		    "--consent (what the person said, and when)");
 	if (!sub_text_ok("consent", o->consent) ||
 	    (a = cli_sub_address(in)) == NULL)
@@ -523,15 +477,17 @@ out:
 }
 
 static int
-sub_suppress(struct cli *cli, const char *in, const struct sub_opts *o,
-    int lift)
+sub_suppress(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct sub_opts	*o = vo;
+	const char		*in = argv[0];
+	int			 lift = strcmp(cli->sub->name, "unsuppress") == 0;
 	struct token_keys	 keys;
 	char			*a;
 	int			 rc = EX_OK, r;
 
 	if (lift && (o->consent == NULL || *o->consent == '\0'))
-		return cli_usage(sub_usage, "unsuppress needs --consent (what "
+		return cli_misuse(cli, "unsuppress needs --consent (what "
 		    "the person said, and when)");
 	if (!sub_text_ok("reason", o->reason) || !sub_text_ok("consent",
 	    o->consent) || (a = cli_sub_address(in)) == NULL)
@@ -558,8 +514,9 @@ sub_suppress(struct cli *cli, const char *in, const struct sub_opts *o,
 }
 
 static int
-sub_erase(struct cli *cli, const char *in)
+sub_erase(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const char *in = argv[0];
 	struct token_keys	 keys;
 	struct erase_result	 r;
 	char			*a, *cause;
@@ -666,8 +623,10 @@ ls_row(void *arg, const struct sub_row *r)
 }
 
 static int
-sub_ls(struct cli *cli, const struct sub_opts *o, const char *text)
+sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct sub_opts	*o = vo;
+	const char		*text = argc == 1 ? argv[0] : NULL;
 	struct list_info	 l;
 	struct token_keys	 keys;
 	struct ls_state		 s;
@@ -675,22 +634,25 @@ sub_ls(struct cli *cli, const struct sub_opts *o, const char *text)
 	char			**k = NULL, *cause = NULL;
 	int			 rc;
 
+	if (strcmp(cli->sub->name, "search") == 0 && text == NULL &&
+	    o->attrs.n != 1)
+		return cli_misuse(cli, "sub search: give TEXT or one --attr");
 	memset(&l, 0, sizeof l);
 	memset(&r, 0, sizeof r);
 	if (o->list != NULL && cli_list_lookup(cli, o->list, &l) == -1)
 		return EX_DATAERR;
 	if ((o->segment != NULL || o->status != NULL) && o->list == NULL)
-		return cli_usage(sub_usage, "--segment and --status need "
+		return cli_misuse(cli, "--segment and --status need "
 		    "--list");
 	if (o->status != NULL && strcmp(o->status, "subscribed") != 0 &&
 	    strcmp(o->status, "unsubscribed") != 0 &&
 	    strcmp(o->status, "held") != 0)
-		return cli_usage(sub_usage, "--status is subscribed, "
+		return cli_misuse(cli, "--status is subscribed, "
 		    "unsubscribed or held");
-	if (o->nattrs > 1 || sub_attrs(o, &r, &k) == -1) {
+	if (o->attrs.n > 1 || sub_attrs(o, &r, &k) == -1) {
 		sub_record_free(&r, k);
 		list_info_free(&l);
-		return o->nattrs > 1 ? cli_usage(sub_usage, "search takes one "
+		return o->attrs.n > 1 ? cli_misuse(cli, "search takes one "
 		    "--attr") : EX_USAGE;
 	}
 	/* A bad segment is reported before any output. */
@@ -770,8 +732,9 @@ csv_row(void *arg, const struct sub_row *r)
 }
 
 static int
-sub_export_all(struct cli *cli, const struct sub_opts *o)
+sub_export_all(struct cli *cli, void *vo, int argc, char **argv)
 {
+	const struct sub_opts *o = vo;
 	struct list_info	 l;
 	struct csv_out		 c;
 	char			*cause = NULL;
@@ -779,7 +742,7 @@ sub_export_all(struct cli *cli, const struct sub_opts *o)
 	int			 rc = EX_OK;
 
 	if (o->list == NULL)
-		return cli_usage(sub_usage, "export-all needs --list");
+		return cli_misuse(cli, "export-all needs --list");
 	if (cli_list_lookup(cli, o->list, &l) == -1)
 		return EX_DATAERR;
 	memset(&c, 0, sizeof c);
@@ -812,54 +775,42 @@ sub_export_all(struct cli *cli, const struct sub_opts *o)
 	return rc;
 }
 
-static int
-sub_dispatch(struct cli *cli, const char *sub, int argc, char **argv,
-    const struct sub_opts *o)
-{
-	if (strcmp(sub, "ls") == 0 && argc == 0)
-		return sub_ls(cli, o, NULL);
-	if (strcmp(sub, "search") == 0 && argc <= 1 && (argc == 1 ||
-	    o->nattrs == 1))
-		return sub_ls(cli, o, argc == 1 ? argv[0] : NULL);
-	if (strcmp(sub, "import") == 0 && argc == 1)
-		return cli_sub_import(cli, argv[0], o);
-	if (strcmp(sub, "export-all") == 0 && argc == 0)
-		return sub_export_all(cli, o);
-	if (argc != 1)
-		return cli_unknown(sub_usage, "sub", sub);
-	if (strcmp(sub, "add") == 0)
-		return sub_add(cli, argv[0], o);
-	if (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0)
-		return sub_show(cli, argv[0], strcmp(sub, "export") == 0);
-	if (strcmp(sub, "edit") == 0)
-		return sub_edit(cli, argv[0], o);
-	if (strcmp(sub, "remove") == 0 && o->list == NULL)
-		return cli_usage(sub_usage, "remove needs --list");
-	if (strcmp(sub, "remove") == 0 || strcmp(sub, "unsubscribe") == 0)
-		return sub_membership(cli, argv[0], o, sub);
-	if (strcmp(sub, "resubscribe") == 0)
-		return sub_resubscribe(cli, argv[0], o);
-	if (strcmp(sub, "suppress") == 0 || strcmp(sub, "unsuppress") == 0)
-		return sub_suppress(cli, argv[0], o, sub[0] == 'u');
-	if (strcmp(sub, "erase") == 0)
-		return sub_erase(cli, argv[0]);
-	return cli_unknown(sub_usage, "sub", sub);
-}
+static const struct cli_sub sub_subs[] = {
+	{ "add", NULL, "lnaC", 0, 1, 1, sub_add,
+	    "sub add ADDRESS --list NAME [--name TEXT] [--attr KEY=VALUE]...\n"
+	    "           [--consent TEXT]", NULL },
+	{ "show", NULL, "", 1, 1, 1, sub_show, "sub show ADDRESS [--json]",
+	    NULL },
+	{ "edit", NULL, "naA", 0, 1, 1, sub_edit,
+	    "sub edit ADDRESS [--name TEXT] [--attr KEY=VALUE]...\n"
+	    "           [--address NEW-ADDRESS]", NULL },
+	{ "remove", NULL, "l", 0, 1, 1, sub_membership,
+	    "sub remove ADDRESS --list NAME", NULL },
+	{ "unsubscribe", NULL, "l", 0, 1, 1, sub_membership,
+	    "sub unsubscribe ADDRESS [--list NAME]", NULL },
+	{ "resubscribe", NULL, "lC", 0, 1, 1, sub_resubscribe,
+	    "sub resubscribe ADDRESS --list NAME --consent TEXT", NULL },
+	{ "ls", NULL, "lsS", 1, 0, 0, sub_ls,
+	    "sub ls [--list NAME] [--segment EXPR] [--status STATUS] [--json]",
+	    NULL },
+	{ "search", NULL, "la", 1, 0, 1, sub_ls,
+	    "sub search [TEXT] [--list NAME] [--attr KEY=VALUE] [--json]",
+	    NULL },
+	{ "import", NULL, "lmCdx", 1, 1, 1, cli_sub_import,
+	    "sub import --list NAME FILE.csv [--map COLUMN=FIELD,...]\n"
+	    "           [--consent TEXT] [--dry-run] [--strict] [--json]", NULL },
+	{ "export", NULL, "", 0, 1, 1, sub_show, "sub export ADDRESS", NULL },
+	{ "export-all", NULL, "lo", 0, 0, 0, sub_export_all,
+	    "sub export-all --list NAME [-o FILE]", NULL },
+	{ "erase", NULL, "", 0, 1, 1, sub_erase, "sub erase ADDRESS", NULL },
+	{ "suppress", NULL, "r", 0, 1, 1, sub_suppress,
+	    "sub suppress ADDRESS [--reason TEXT]", NULL },
+	{ "unsuppress", NULL, "C", 0, 1, 1, sub_suppress,
+	    "sub unsuppress ADDRESS --consent TEXT", NULL },
+};
 
-int
-cmd_sub(struct cli *cli, int argc, char **argv)
-{
-	struct sub_opts	 o;
-	int		 rc;
-
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)
-		return cli_usage(sub_usage, argc < 2 ? "give a subcommand" :
-		    NULL);
-	memset(&o, 0, sizeof o);
-	if ((rc = sub_parse(cli, argc - 1, argv + 1, &o)) == EX_OK)
-		rc = sub_dispatch(cli, argv[1], argc - 1 - optind,
-		    argv + 1 + optind, &o);
-	free(o.attrs);
-	return rc == HELP_SHOWN ? EX_OK : rc;
-}
+const struct cli_group cli_group_sub = {
+	"sub", "subscribers: add, import, segments, GDPR export/erase",
+	sub_text, sub_options, "o", sizeof(struct sub_opts), NULL, sub_subs,
+	nitems(sub_subs)
+};

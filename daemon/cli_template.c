@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,7 @@
 
 #include "cli.h"
 
-static const char template_usage[] =
-    "usage: clarion template render TEMPLATE DATA.json [--partials DIR] "
-    "[--text]\n"
-    "       clarion template check TEMPLATE\n\n"
+static const char template_text[] =
     "render prints TEMPLATE filled in from DATA.json exactly, with no newline\n"
     "added. {{name}} is HTML-escaped unless --text is given; {{{name}}} and\n"
     "{{&name}} never are. A partial {{>name}} is read from DIR/name.mustache\n"
@@ -54,50 +50,41 @@ load_template(const char *path, struct tmpl **t)
 	return EX_OK;
 }
 
+struct template_opts {
+	const char	*dir;	/* --partials */
+	int		 text;
+};
+
+static const struct cli_option template_options[] = {
+	{ "partials", 'p', CLI_STR, offsetof(struct template_opts, dir), 0 },
+	{ "text", 't', CLI_FLAG, offsetof(struct template_opts, text), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
 static int
-template_render(int argc, char **argv)
+template_render(struct cli *cli, void *vo, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "partials", required_argument, NULL, 'p' },
-		{ "text", no_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
+	const struct template_opts *o = vo;
 	struct tmpl_partials	*ps = NULL;
 	struct tmpl		*t = NULL;
 	json_t			*data = NULL;
 	struct buf		 out;
-	const char		*dir = NULL;
+	const char		*dir = o->dir;
 	char			*cause;
-	int			 c, text = 0, rc;
+	int			 rc;
 
-	optind = 0;	/* glibc: start afresh for this argv */
-	while ((c = getopt_long(argc, argv, "p:t", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			dir = optarg;
-			break;
-		case 't':
-			text = 1;
-			break;
-		default:
-			return cli_usage(template_usage, "bad option");
-		}
-	}
-	if (argc - optind != 2)
-		return cli_usage(template_usage, "render needs TEMPLATE and "
-		    "DATA.json");
 	if (dir != NULL && access(dir, X_OK) == -1)
 		return cli_error(EX_NOINPUT, "%s: %s", dir, strerror(errno));
-	if ((rc = load_template(argv[optind], &t)) != EX_OK)
+	if ((rc = load_template(argv[0], &t)) != EX_OK)
 		return rc;
-	if ((rc = load_data(argv[optind + 1], &data)) != EX_OK) {
+	if ((rc = load_data(argv[1], &data)) != EX_OK) {
 		tmpl_free(t);
 		return rc;
 	}
 	ps = tmpl_partials_new(dir);
 	buf_init(&out);
-	if (tmpl_render(t, data, ps, !text, &out, &cause) == -1) {
-		rc = cli_error(EX_DATAERR, "%s: %s", argv[optind], cause);
+	if (tmpl_render(t, data, ps, !o->text, &out, &cause) == -1) {
+		rc = cli_error(EX_DATAERR, "%s: %s", argv[0], cause);
 		free(cause);
 	} else if (fwrite(out.data, 1, out.len, stdout) != out.len ||
 	    fflush(stdout) == EOF)
@@ -110,33 +97,27 @@ template_render(int argc, char **argv)
 }
 
 static int
-template_check(int argc, char **argv)
+template_check(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct tmpl	*t;
 	int		 rc;
 
-	if (argc != 2)
-		return cli_usage(template_usage, "check needs TEMPLATE");
-	if ((rc = load_template(argv[1], &t)) != EX_OK)
+	if ((rc = load_template(argv[0], &t)) != EX_OK)
 		return rc;
 	tmpl_free(t);
 	return EX_OK;
 }
 
-int
-cmd_template(struct cli *cli, int argc, char **argv)
-{
-	int	 i;
+static const struct cli_sub template_subs[] = {
+	{ "render", NULL, "pt", 0, 2, 2, template_render,
+	    "template render TEMPLATE DATA.json [--partials DIR] [--text]",
+	    NULL },
+	{ "check", NULL, "", 0, 1, 1, template_check,
+	    "template check TEMPLATE", NULL },
+};
 
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") ==
-		    0)
-			return cli_usage(template_usage, NULL);
-	if (argc < 2)
-		return cli_usage(template_usage, "missing subcommand");
-	if (strcmp(argv[1], "render") == 0)
-		return template_render(argc - 1, argv + 1);
-	if (strcmp(argv[1], "check") == 0)
-		return template_check(argc - 1, argv + 1);
-	return cli_unknown(template_usage, "template", argv[1]);
-}
+const struct cli_group cli_group_template = {
+	"template", "render a Mustache template", template_text,
+	template_options, NULL, sizeof(struct template_opts), NULL,
+	template_subs, nitems(template_subs)
+};

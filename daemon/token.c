@@ -126,6 +126,48 @@ token_keys_old_until(struct token_keys *k, time_t until)
 	k->old_until = until;
 }
 
+/*
+ * The keys from the configured secret files: the current secret and, during
+ * its grace period, the old one, so tokens in mail sent before a rotation
+ * and suppressions hashed with it still count. clariond and clarion both
+ * load them here.
+ */
+int
+token_keys_load(const struct config *conf, struct token_keys *keys,
+    char **cause)
+{
+	unsigned char	*secret, *old = NULL;
+	size_t		 len, oldlen = 0;
+	char		*s;
+	int		 rc;
+
+	if (config_load_secret(conf, &secret, &len, cause) == -1)
+		return -1;
+	if (conf->token_old_secret_file != NULL &&
+	    clock_now() < conf->token_old_until) {
+		if (secret_file_read(conf->token_old_secret_file, &s, &oldlen,
+		    cause) == -1) {
+			explicit_zero(secret, len);
+			free(secret);
+			return -1;
+		}
+		old = (unsigned char *)s;
+	}
+	rc = token_keys_init(keys, secret, len, old, oldlen);
+	token_keys_old_until(keys, conf->token_old_until);
+	explicit_zero(secret, len);
+	free(secret);
+	if (old != NULL) {
+		explicit_zero(old, oldlen);
+		free(old);
+	}
+	if (rc == -1)
+		xasprintf(cause, "%s: the token secret is too short (at least "
+		    "16 bytes); 'clarion init' makes a good one",
+		    conf->token_secret_file);
+	return rc;
+}
+
 const char *
 token_purpose_name(enum token_purpose purpose)
 {
