@@ -1,7 +1,9 @@
 /*
- * The mail Clarion writes in answer to inbound mail and for owners: the
- * unsubscribe confirmation, a member's reply forwarded to the list owner,
- * and the bounce digest. Each is rendered from a template in templates_dir
+ * System mail: what Clarion writes outside runs, in answer to inbound
+ * mail and for owners: the unsubscribe confirmation, a member's reply
+ * forwarded to the list owner, the bounce digest and the quarantine
+ * report. It is outbound mail (send.c delivers it from the sysmail
+ * table), whoever asks for it (inbound_apply.c, bounce.c). Each is rendered from a template in templates_dir
  * (NAME.txt.mustache, and NAME.html.mustache when present) and queued in
  * sysmail with a dedupe key, so a crash and a retry cannot queue it twice.
  * When a template file is missing, a short built-in text is used instead,
@@ -171,7 +173,7 @@ queue(struct db *db, const char *kind, int64_t list_id, const char *to,
  * with this dedupe key was queued before, -1 on error.
  */
 int
-inmail_unsubscribed(struct db *db, const struct config *conf,
+sysmail_unsubscribed(struct db *db, const struct config *conf,
     int64_t subscriber_id, int64_t list_id, const char *in_reply_to,
     const char *dedupe, char **cause)
 {
@@ -205,6 +207,8 @@ inmail_unsubscribed(struct db *db, const struct config *conf,
 	m.subject = subject;
 	m.message_id = mid;
 	m.in_reply_to = in_reply_to;
+	/* It says a person will put a mistake right: a reply reaches one. */
+	m.reply_to = l.owner_addr;
 	m.auto_submitted = "auto-replied";
 	if (build(conf, "unsubscribed", data, &m, &out, cause) == 0) {
 		rc = queue(db, "unsubscribed", list_id, addr, &out, dedupe,
@@ -221,9 +225,44 @@ inmail_unsubscribed(struct db *db, const struct config *conf,
 	return rc;
 }
 
+/*
+ * The subject the member saw: the item's subject rendered with the run's
+ * frozen context (not "week of {{run.date}}"); the item's own if the run
+ * has none.
+ */
+static char *
+forward_subject(struct db *db, const struct sysmail_forward *f)
+{
+	struct tmpl	*t;
+	struct buf	 b;
+	json_t		*ctx = NULL;
+	char		*text, *cause = NULL;
+	const char	*raw = f->ref->item_subject != NULL ?
+			    f->ref->item_subject : "";
+
+	if ((text = db_run_context(db, f->ref->run_id)) != NULL) {
+		ctx = json_loads(text, 0, NULL);
+		free(text);
+	}
+	buf_init(&b);
+	if (ctx != NULL && (t = tmpl_parse(raw, strlen(raw), &cause)) !=
+	    NULL) {
+		if (tmpl_render(t, ctx, NULL, 0, &b, &cause) == -1)
+			buf_reset(&b);
+		tmpl_free(t);
+	}
+	free(cause);
+	json_decref(ctx);
+	if (b.len == 0) {
+		buf_free(&b);
+		return xstrdup(raw);
+	}
+	return buf_steal(&b);
+}
+
 static json_t *
-forward_data(const struct list_info *l, const struct inmail_forward *f,
-    const char *name, const char *addr)
+forward_data(const struct list_info *l, const struct sysmail_forward *f,
+    const char *name, const char *addr, const char *subject)
 {
 	const struct classify_result *cr = f->cr;
 
@@ -233,8 +272,7 @@ forward_data(const struct list_info *l, const struct inmail_forward *f,
 	    "from", "name", cr->from_name != NULL ? cr->from_name : "",
 	    "address", cr->from != NULL ? cr->from : "",
 	    "item", "name", f->ref->item_name != NULL ? f->ref->item_name : "",
-	    "subject", f->ref->item_subject != NULL ?
-	    f->ref->item_subject : "",
+	    "subject", subject,
 	    "reply", "subject", cr->subject != NULL ? cr->subject : "",
 	    "text", cr->new_text != NULL ? cr->new_text : "",
 	    "message_id", cr->message_id != NULL ? cr->message_id : "",
@@ -246,7 +284,7 @@ forward_data(const struct list_info *l, const struct inmail_forward *f,
  * (name and address as stored), else whoever the From header names.
  */
 static void
-forward_who(struct db *db, const struct inmail_forward *f, char **name,
+forward_who(struct db *db, const struct sysmail_forward *f, char **name,
     char **addr)
 {
 	json_t	*attrs = NULL;
@@ -268,14 +306,14 @@ forward_who(struct db *db, const struct inmail_forward *f, char **name,
 
 /* A member's reply, forwarded to the list owner with Reply-To the member. */
 int
-inmail_forward(struct db *db, const struct config *conf,
-    const struct inmail_forward *f, const char *dedupe, char **cause)
+sysmail_forward(struct db *db, const struct config *conf,
+    const struct sysmail_forward *f, const char *dedupe, char **cause)
 {
 	struct list_info l;
 	struct message	 m;
 	struct buf	 out;
 	json_t		*data;
-	char		*addr, *name, *subject, *mid;
+	char		*addr, *name, *subject, *mid, *isubject;
 	int		 rc = -1;
 
 	if (db_list_get(db, f->ref->list_id, &l) == -1) {
@@ -284,7 +322,10 @@ inmail_forward(struct db *db, const struct config *conf,
 		return -1;
 	}
 	forward_who(db, f, &name, &addr);
-	data = forward_data(&l, f, *name != '\0' ? name : addr, addr);
+	isubject = forward_subject(db, f);
+	data = forward_data(&l, f, *name != '\0' ? name : addr, addr,
+	    isubject);
+	free(isubject);
 	xasprintf(&subject, "[%s] Reply from %s: %s", l.name,
 	    *name != '\0' ? name : addr, f->cr->subject != NULL ?
 	    f->cr->subject : "(no subject)");
@@ -337,7 +378,7 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
  * composed (refused).
  */
 int
-inmail_digest(struct db *db, const struct config *conf,
+sysmail_digest(struct db *db, const struct config *conf,
     const struct list_info *l, const struct bounce_row *rows, size_t n,
     long refused, const char *dedupe, char **cause)
 {
@@ -375,7 +416,7 @@ inmail_digest(struct db *db, const struct config *conf,
 /* One owner's report of a quarantined message. 0 queued, 1 queued before. */
 static int
 quarantined_one(struct db *db, const struct config *conf,
-    const struct list_info *l, const struct inmail_quarantine *q,
+    const struct list_info *l, const struct sysmail_quarantine *q,
     char **cause)
 {
 	struct message	 m;
@@ -419,8 +460,8 @@ quarantined_one(struct db *db, const struct config *conf,
  * none could be.
  */
 int
-inmail_quarantined(struct db *db, const struct config *conf,
-    const struct inmail_quarantine *q, char **cause)
+sysmail_quarantined(struct db *db, const struct config *conf,
+    const struct sysmail_quarantine *q, char **cause)
 {
 	struct list_info *v;
 	size_t		 n, i, j;
