@@ -776,6 +776,8 @@ int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);
+int	 db_subscriber_last_delivery(struct db *, int64_t, int64_t *,
+	     int64_t *);
 int	 db_subscriber_set_address(struct db *, int64_t, const char *,
 	     char **);
 int	 db_suppressed(struct db *, const struct token_keys *, const char *);
@@ -1174,6 +1176,11 @@ int	 sysmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 sysmail_forward(struct db *, const struct config *,
 	     const struct sysmail_forward *, const char *, char **);
+int	 sysmail_forward_owners(struct db *, const struct config *,
+	     const struct classify_result *, const char *, char **);
+int	 sysmail_unsubscribe_request(struct db *, const struct config *,
+	     const struct token_keys *, int64_t, const char *, const char *,
+	     char **);
 int	 sysmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
 	     long, const char *, char **);
