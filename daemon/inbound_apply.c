@@ -355,8 +355,22 @@ apply_reply(struct effect *e)
 static int
 from_person(const struct effect *e)
 {
-	return !e->cr->no_reply && !classify_is_loop(e->cr,
-	    e->in->conf->domain);
+	struct classify_result	 r = *e->cr;
+
+	/*
+	 * classify_is_loop() never answers unknown mail; forwarding it to
+	 * an owner is no answer, so judge its sender as a reply's. Mail
+	 * too large or too complex to read stays where it is.
+	 */
+	if (r.class == INBOUND_UNKNOWN) {
+		if (r.from == NULL || (r.reason != NULL &&
+		    strcmp(r.reason, "empty message") != 0 &&
+		    strcmp(r.reason, "not recognised") != 0))
+			return 0;
+		r.class = INBOUND_REPLY;
+		r.no_reply = 0;
+	}
+	return !r.no_reply && !classify_is_loop(&r, e->in->conf->domain);
 }
 
 /*

@@ -121,6 +121,14 @@ mail question 'Member 4 <m4@members.test>' 'news@example.org' \
 once question
 expect_eq "unknown from a person: forwarded to the owner, once" "$(forwards question)" 1
 
+# 4b: a member's message with nothing but an attachment: unknown.
+printf 'From: Member 4 <m4@members.test>\r\nTo: news@example.org\r\nSubject: minutes\r\nMessage-ID: <attachment@members.test>\r\nMIME-Version: 1.0\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n' > "$T/attachment.eml"
+$CURL "$URL/INBOX" -T "$T/attachment.eml" || fail "APPEND attachment"
+once attachment
+expect_eq "an attachment alone is classified unknown" \
+    "$(q "SELECT class FROM inbound WHERE message_id = 'attachment@members.test'")" unknown
+expect_eq "unknown from a person: forwarded to the owner, once" "$(forwards attachment)" 1
+
 # 5: an auto-reply is not from a person: no forward.
 mail away 'Member 5 <m5@members.test>' 'news@example.org' \
     'Out of office' 'I am away until Monday.' 'Auto-Submitted: auto-replied'
