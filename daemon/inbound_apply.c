@@ -351,6 +351,35 @@ apply_reply(struct effect *e)
 	return 0;
 }
 
+/*
+ * A meeting reply: only the reply token of the member's own invite (in
+ * the address it was sent to) names the member, and the UID must be
+ * that invite's meeting; the ATTENDEE and From lines prove nothing.
+ */
+static int
+apply_rsvp(struct effect *e)
+{
+	int64_t	 ev = 0;
+	int	 rc;
+
+	if (!e->verified || e->tok.purpose != TOKEN_REPLY)
+		return token_refused(e, "a meeting reply");
+	rc = db_rsvp_record(e->in->db, e->ref.delivery_id, e->cr->rsvp_uid,
+	    e->in->conf->domain, e->cr->rsvp_answer, &ev);
+	if (rc == -1)
+		return -1;
+	if (rc == 1) {
+		effect_set(e, IMAP_UNKNOWN, "nothing: the reply's UID is not "
+		    "that of the meeting delivery %lld invited to",
+		    (long long)e->ref.delivery_id);
+		effect_reason(e, "unknown meeting");
+		return 0;
+	}
+	effect_set(e, IMAP_RSVP, "%s recorded for meeting %lld",
+	    e->cr->rsvp_answer, (long long)ev);
+	return 0;
+}
+
 /* Written by a person (not a program, not our own mail coming back). */
 static int
 from_person(const struct effect *e)
@@ -468,6 +497,8 @@ effect_apply(struct effect *e)
 		return apply_complaint(e);
 	case INBOUND_UNSUBSCRIBE:
 		return apply_unsubscribe(e);
+	case INBOUND_RSVP:
+		return apply_rsvp(e);
 	default:
 		return apply_reply(e);
 	}
