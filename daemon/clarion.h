@@ -656,6 +656,13 @@ struct rsvp_row {
 	char		*address, *name;
 	char		*answer;	/* "": no answer */
 };
+struct inbound_row {		/* clarion inbound run's report */
+	uint32_t	 uid;
+	char		*class, *folder, *action;
+};
+int64_t	 db_inbound_last_id(struct db *);
+int	 db_inbound_since(struct db *, int64_t, struct inbound_row **,
+	     size_t *);
 int	 db_rsvp_record(struct db *, int64_t, const char *, const char *,
 	     const char *, int64_t *);
 int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *);

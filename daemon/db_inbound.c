@@ -430,3 +430,48 @@ db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
 	sqlite3_finalize(st);
 	return 0;
 }
+
+/* The newest inbound row's id (0 if none): where a pass's rows begin. */
+int64_t
+db_inbound_last_id(struct db *db)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id = 0;
+
+	if ((st = db_prep(db, "SELECT coalesce(max(id), 0) FROM inbound")) ==
+	    NULL)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
+/* The rows recorded after id: uid, class, folder and action of each. */
+int
+db_inbound_since(struct db *db, int64_t id, struct inbound_row **out,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = db_prep(db, "SELECT uid, class, folder, coalesce(action, '') "
+	    "FROM inbound WHERE id > ? ORDER BY id")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		(*out)[*n].class = db_col_dup(st, 1);
+		(*out)[*n].folder = db_col_dup(st, 2);
+		(*out)[*n].action = db_col_dup(st, 3);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -132,7 +132,18 @@ expect_eq "unknown from a person: forwarded to the owner, once" "$(forwards atta
 # 5: an auto-reply is not from a person: no forward.
 mail away 'Member 5 <m5@members.test>' 'news@example.org' \
     'Out of office' 'I am away until Monday.' 'Auto-Submitted: auto-replied'
-"$CLARION" -c "$C" inbound run --once >/dev/null 2>&1
+mail question2 'Member 4 <m4@members.test>' 'news@example.org' \
+    'Agenda' 'Can we add the leaflet round to the agenda?'
+out=$("$CLARION" -c "$C" inbound run --once 2>&1)
+expect_contains "inbound run --once: the count" "$out" "inbound: 2 messages processed"
+expect_contains "by class and folder" "$out" "1 auto-reply -> AutoReplies"
+expect_contains "and what was done with each" "$out" "reply -> Unknown: nothing: no token; forwarded to the list owners"
+mail question3 'Member 4 <m4@members.test>' 'news@example.org' \
+    'Agenda again' 'And the treasurer report?'
+out=$("$CLARION" -c "$C" inbound run --once --json 2>&1)
+expect_contains "inbound run --once --json: the count" "$out" '"processed": 1'
+expect_contains "--json: by class" "$out" '"reply -> Unknown": 1'
+expect_contains "--json: each message's class" "$out" '"class": "reply"'
 expect_eq "an auto-reply is not forwarded" "$(forwards away)" 0
 expect_eq "and nothing was asked of member 5" \
     "$(q "SELECT count(*) FROM sysmail WHERE to_addr = 'm5@members.test'")" 0
