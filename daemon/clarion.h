@@ -666,6 +666,7 @@ int	 db_inbound_since(struct db *, int64_t, struct inbound_row **,
 int	 db_rsvp_record(struct db *, int64_t, const char *, const char *,
 	     const char *, int64_t *);
 int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *);
+int	 db_rsvp_counts(struct db *, int64_t, long[3]);
 void	 delivery_ref_free(struct delivery_ref *);
 int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int);
 int	 db_inbound_marked(struct db *, const char *, uint32_t, uint32_t);

@@ -475,3 +475,25 @@ db_inbound_since(struct db *db, int64_t id, struct inbound_row **out,
 	sqlite3_finalize(st);
 	return 0;
 }
+
+/* How many members accepted, are tentative, declined a meeting. */
+int
+db_rsvp_counts(struct db *db, int64_t event_id, long counts[3])
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	counts[0] = counts[1] = counts[2] = 0;
+	if ((st = db_prep(db, "SELECT coalesce(sum(answer = 'accepted'), 0), "
+	    "coalesce(sum(answer = 'tentative'), 0), coalesce(sum(answer = "
+	    "'declined'), 0) FROM rsvps WHERE event_id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		counts[0] = (long)sqlite3_column_int64(st, 0);
+		counts[1] = (long)sqlite3_column_int64(st, 1);
+		counts[2] = (long)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

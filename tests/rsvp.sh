@@ -142,6 +142,13 @@ expect_contains "notice show: no answer" "$s" "no answer (2):"
 expect_contains "member 7 has not answered" "$(printf '%s\n' "$s" | sed -n '/no answer/,$p')" "m7@members.test"
 j=$("$CLARION" -c "$C" notice show notice-1 --json)
 expect_contains "notice show --json" "$j" '"accepted": ['
+# The reminder can say how many are coming (meeting.coming).
+mkdir -p "$T/tpl"
+printf 'coming={{meeting.coming}} declined={{meeting.declined}}\n' > "$T/tpl/count.txt.mustache"
+sed "s|^templates_dir = .*|templates_dir = \"$T/tpl\";|" "$C" > "$T/count.conf"
+q "UPDATE items SET template = 'count' WHERE id = 1"
+expect_contains "a notice's template sees the counts" \
+    "$("$CLARION" -c "$T/count.conf" item preview notice-1 2>/dev/null)" "coming=2 declined=5"
 "$CLARION" -c "$C" notice show notice-99 >/dev/null 2>&1; rc=$?
 expect_eq "an unknown notice: exit 65" "$rc" 65
 done_testing
