@@ -68,7 +68,7 @@ const char *str_casefind(const char *, const char *);
 const char *str_casefind_any(const char *, const char *const *);
 int	 str_caseprefix_any(const char *, const char *const *);
 
-/* crypto.c: GnuTLS's door (HMAC, random bytes, certificate chains) */
+/* crypto.c: GnuTLS's door (HMAC, random bytes, certificate chains, keys) */
 #define CRYPTO_HMAC_LEN	32	/* SHA-256 */
 struct crypto_der {		/* one certificate as the server sent it */
 	const unsigned char	*data;
@@ -80,6 +80,16 @@ int	 crypto_random(void *, size_t);
 int	 crypto_nonce(void *, size_t);
 int	 crypto_verify_chain(const struct crypto_der *, size_t, const char *,
 	     const char *, char **);
+enum crypto_key_type {
+	CRYPTO_KEY_NONE,	/* not an unencrypted PEM private key */
+	CRYPTO_KEY_OTHER,	/* a key of some other algorithm */
+	CRYPTO_KEY_RSA,
+	CRYPTO_KEY_ED25519
+};
+int	 crypto_key_inspect(const char *, size_t, enum crypto_key_type *,
+	     unsigned int *, char **);
+int	 crypto_key_generate(enum crypto_key_type, char **, size_t *, char **,
+	     char **);
 
 /* log.c */
 enum log_level {
@@ -213,7 +223,7 @@ int	 config_load_secret(const struct config *, unsigned char **, size_t *,
 int	 config_password(const char *, const char *, char **, char **);
 const char *const *config_known_keys(void);
 
-/* dkim.c: DKIM signing (libopendkim) and keys (GnuTLS) */
+/* dkim.c: DKIM signing (libopendkim) and keys (through crypto.c) */
 struct dkim_signer;
 int	 dkim_signer_new(const struct config *, struct dkim_signer **,
 	     char **);
@@ -905,6 +915,7 @@ struct mail_hdr_iter {
 	const char	*end;
 };
 char	*mail_copy(const char *, size_t);
+size_t	 mail_mbox_line(const char *, size_t);
 char	*mail_utf8_clean(const char *, size_t);
 char	*mail_to_utf8(const char *, size_t, const char *);
 char	*mail_one_line(const char *, size_t);
@@ -946,11 +957,13 @@ struct arf_report {		/* the fields of an ARF report we use */
 	char	*mail_from;	/* Original-Mail-From, as written */
 };
 int	 dsn_is_hard(const char *, const char *);
+int	 dsn_after_data(const char *);
 int	 dsn_status_scan(const char *, char *, size_t);
 char	*dsn_addr(const char *);
 int	 dsn_parse(const char *, size_t, struct dsn_rcpt *);
 void	 dsn_rcpt_free(struct dsn_rcpt *);
 int	 dsn_action_is(const struct dsn_rcpt *, const char *);
+int	 dsn_action_failed(const struct dsn_rcpt *);
 const char *dsn_diag_text(const char *);
 char	*dsn_status(const struct dsn_rcpt *);
 char	*dsn_diag_line(const char *, size_t);
@@ -1066,6 +1079,7 @@ int	 send_step(struct daemon_ctx *);
 int	 send_recover(struct daemon_ctx *);
 void	 send_shutdown(void);
 void	 send_finish(struct daemon_ctx *);
+void	 send_drain(struct daemon_ctx *);
 long	 send_backoff(const struct config *, int64_t, int);
 int	 send_quiet(const struct config *, time_t);
 long	 send_rate_budget(struct db *, const struct config *, time_t);

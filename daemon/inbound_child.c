@@ -170,6 +170,12 @@ child_start(struct daemon_ctx *ctx)
 {
 	pid_t	 pid;
 
+	/*
+	 * The SMTP connections' threads must be idle at the fork: one in the
+	 * middle of a transfer may hold a lock (GnuTLS, libc) the child would
+	 * then wait for forever. Usually nothing is on the wire here.
+	 */
+	send_drain(ctx);
 	if ((pid = fork()) == -1) {
 		log_warn("inbound: fork");
 		return -1;
