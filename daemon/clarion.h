@@ -512,7 +512,7 @@ void	 runs_free(struct run *, size_t);
 int	 db_item_insert(struct db *, struct item *, time_t, char **);
 int	 db_item_update(struct db *, const struct item *, time_t, char **);
 int	 db_item_get(struct db *, int64_t, struct item *);
-int	 db_item_find(struct db *, const char *, struct item *);
+int	 db_item_find(struct db *, const char *, struct item *, char **);
 int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
 int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
 int	 db_list_id(struct db *, const char *, int64_t *);
@@ -704,7 +704,7 @@ int	 db_inbound_since(struct db *, int64_t, struct inbound_row **,
 	     size_t *);
 int	 db_rsvp_record(struct db *, int64_t, const char *, const char *,
 	     const char *, int64_t *);
-int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *);
+int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *, char **);
 int	 db_rsvp_counts(struct db *, int64_t, long[3]);
 void	 delivery_ref_free(struct delivery_ref *);
 int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int, char **);

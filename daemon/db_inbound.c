@@ -459,8 +459,8 @@ db_rsvp_record(struct db *db, int64_t delivery_id, const char *uid,
  * Everyone a meeting's invite went to (a delivery of a run of an item
  * for it), with their answer or "": for `clarion notice show`.
  */
-int
-db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
+static int
+db_rsvp_list_store(struct db *db, int64_t event_id, struct rsvp_row **out,
     size_t *n)
 {
 	sqlite3_stmt	*st;
@@ -481,13 +481,25 @@ db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
 			cap = cap == 0 ? 16 : cap * 2;
 			*out = xreallocarray(*out, cap, sizeof **out);
 		}
-		(*out)[*n].address = db_col_dup(st, 0);
-		(*out)[*n].name = db_col_dup(st, 1);
-		(*out)[*n].answer = db_col_dup(st, 2);
+		(*out)[*n].address = db_col_text_or_empty(st, 0);
+		(*out)[*n].name = db_col_text_or_empty(st, 1);
+		(*out)[*n].answer = db_col_text_or_empty(st, 2);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+int
+db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
+    size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_rsvp_list_store(db, event_id, out,
+	    n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* The newest inbound row's id (0 if none): where a pass's rows begin. */
@@ -526,9 +538,9 @@ db_inbound_since(struct db *db, int64_t id, struct inbound_row **out,
 			*out = xreallocarray(*out, cap, sizeof **out);
 		}
 		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 0);
-		(*out)[*n].class = db_col_dup(st, 1);
-		(*out)[*n].folder = db_col_dup(st, 2);
-		(*out)[*n].action = db_col_dup(st, 3);
+		(*out)[*n].class = db_col_text_or_empty(st, 1);
+		(*out)[*n].folder = db_col_text_or_empty(st, 2);
+		(*out)[*n].action = db_col_text_or_empty(st, 3);
 		(*n)++;
 	}
 	sqlite3_finalize(st);

@@ -381,10 +381,8 @@ sysmail_forward_owners(struct db *db, const struct config *conf,
 	char		*key;
 	int		 rc, queued = 0, failed = 0;
 
-	if (db_list_all(db, &v, &n) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+	if (db_list_all(db, &v, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n && failed == 0; i++) {
 		for (j = 0; j < i; j++)
 			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
