@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 /*
  * A read-only, immutable view of a backup: no locks, and no -wal or -shm
@@ -162,7 +163,7 @@ db_restore(struct db *db, const char *path, char **cause)
 		return -1;
 	}
 	/* The pid the backup recorded is not a daemon of this database. */
-	if (db_state_set(db, "pid", "0") == -1) {
+	if (db_state_set(db, "pid", "0", NULL) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		return -1;
 	}

@@ -183,7 +183,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	expect_recipients(db, other, NULL, "dan@x.org", "the other list");
 
 	ok(db_suppressed(db, &keys, "cat@x.org") == 0, "cat not suppressed");
-	ok(db_suppress(db, &keys, "cat@x.org", "complaint", "ARF") == 0,
+	ok(db_suppress(db, &keys, "cat@x.org", "complaint", "ARF", NULL) == 0,
 	    "suppress cat");
 	ok(db_suppressed(db, &keys, "CAT@X.ORG") == 1,
 	    "suppressed, whatever the case");
@@ -199,7 +199,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "bob is gone from the list");
 	is_int(put(db, members, "bob@x.org", NULL), SUB_REFUSED_UNSUBSCRIBED,
 	    "the writer does not re-subscribe him");
-	ok(db_resubscribe(db, &keys, id, members, "asked again", "cli") == 0,
+	ok(db_resubscribe(db, &keys, id, members, "asked again", "cli", NULL) == 0,
 	    "resubscribe bob");
 	{
 		json_t	*e = db_subscriber_export(db, &keys, "bob@x.org");
@@ -262,7 +262,7 @@ test_erase(struct db *db, int64_t members)
 	ok(db_suppression_reason(db, &keys, "cat@x.org", &reason) == 1 &&
 	    strcmp(reason, "erased") == 0, "her hash remains, reason erased");
 	free(reason);
-	ok(db_suppress(db, &keys, "cat@x.org", "hard-bounce", "5.1.1") == 0,
+	ok(db_suppress(db, &keys, "cat@x.org", "hard-bounce", "5.1.1", NULL) == 0,
 	    "a later bounce for her address");
 	reason = NULL;
 	ok(db_suppression_reason(db, &keys, "cat@x.org", &reason) == 1 &&
@@ -280,7 +280,7 @@ test_erase(struct db *db, int64_t members)
 		    "his record and consent log are gone");
 		json_decref(e);
 	}
-	ok(db_unsuppress(db, &keys, "nobody@x.org", "x") == 0,
+	ok(db_unsuppress(db, &keys, "nobody@x.org", "x", NULL) == 0,
 	    "unsuppress of an address never suppressed: 0");
 }
 
