@@ -433,8 +433,6 @@ struct run {
 };
 void	 item_init(struct item *);
 void	 item_clear(struct item *);
-void	 run_clear(struct run *);
-void	 runs_free(struct run *, size_t);
 int	 db_item_insert(struct db *, struct item *, time_t, char **);
 int	 db_item_update(struct db *, const struct item *, time_t, char **);
 int	 db_item_get(struct db *, int64_t, struct item *);
@@ -455,10 +453,20 @@ int	 db_run_cancel_pending(struct db *, int64_t, const char *,
 int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
 int	 db_run_cancel(struct db *, int64_t, time_t, long *);
 int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
-/* run.c: what an officer may do to a run */
-int	 run_cancel_unsent(struct db *, int64_t, long *, char **);
+/* run.c: what an officer may do to a run, and in which states */
+struct run_release_env {	/* what composing a held delivery needs */
+	const struct config *conf;
+	const struct token_keys *(*keys)(void *);	/* loaded if needed */
+	void		*arg;
+};
+void	 run_clear(struct run *);
+void	 runs_free(struct run *, size_t);
+char	*run_held_why(struct db *, const struct run *);
+int	 run_cancel(struct db *, const struct run *, long *, char **);
+int	 run_release(struct db *, const struct run_release_env *,
+	     const struct run *, int, long *, char **);
+int	 run_resend(struct db *, const struct run *, long *, char **);
 int	 run_held_release(struct db *, int64_t, int, long *, char **);
-int	 run_missed_resend(struct db *, int64_t, long *, char **);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);

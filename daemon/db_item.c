@@ -274,26 +274,6 @@ db_list_id(struct db *db, const char *name, int64_t *id)
 	return rc;
 }
 
-void
-run_clear(struct run *r)
-{
-	if (r == NULL)
-		return;
-	free(r->reason);
-	free(r->item_name);
-	memset(r, 0, sizeof *r);
-}
-
-void
-runs_free(struct run *v, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		run_clear(&v[i]);
-	free(v);
-}
-
 /* The text of the store as the enums of the code (the CHECKs keep it sane). */
 static enum run_purpose
 db_col_run_purpose(sqlite3_stmt *st, int i)
