@@ -431,8 +431,6 @@ struct run {
 	time_t	 finished;
 	char	*item_name;
 };
-void	 item_init(struct item *);
-void	 item_clear(struct item *);
 int	 db_item_insert(struct db *, struct item *, time_t, char **);
 int	 db_item_update(struct db *, const struct item *, time_t, char **);
 int	 db_item_get(struct db *, int64_t, struct item *);
@@ -453,6 +451,24 @@ int	 db_run_cancel_pending(struct db *, int64_t, const char *,
 int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
 int	 db_run_cancel(struct db *, int64_t, time_t, long *);
 int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
+/* item.c: an item's rules (what may be stored, when it is next due) */
+void	 item_init(struct item *);
+void	 item_clear(struct item *);
+int	 item_name_check(const char *, char **);
+int	 item_kind_check(const char *, char **);
+int	 item_kinds_check(const char *, char **);
+int	 item_subject_check(const char *, char **);
+int	 item_at_too_old(const struct config *, time_t, int);
+int	 item_segment_check(struct db *, struct item *, int, char **,
+	     char **);
+int	 item_complete(const struct item *, char **);
+int	 item_template_check(const struct config *, const struct item *,
+	     char **);
+int	 item_store(struct db *, struct item *, int, char **);
+int	 item_set_status(struct db *, const struct item *, enum item_status,
+	     int *, char **);
+time_t	 item_next(struct db *, const struct config *, const struct item *);
+
 /* run.c: what an officer may do to a run, and in which states */
 struct run_release_env {	/* what composing a held delivery needs */
 	const struct config *conf;

@@ -29,32 +29,6 @@
 #define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, " RUN_STATE ", " \
 	"r.reason, r.sequence, r.created, r.started, r.finished, i.name"
 
-void
-item_init(struct item *it)
-{
-	memset(it, 0, sizeof *it);
-	it->days_ahead = 7;
-	it->skip_empty = 1;
-}
-
-void
-item_clear(struct item *it)
-{
-	if (it == NULL)
-		return;
-	free(it->name);
-	free(it->segment);
-	free(it->kind);
-	free(it->template);
-	free(it->subject);
-	free(it->content_file);
-	free(it->event_kinds);
-	free(it->union_filter);
-	free(it->rrule);
-	free(it->status);
-	item_init(it);
-}
-
 static void
 item_from_row(sqlite3_stmt *st, struct item *it)
 {
