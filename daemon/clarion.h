@@ -511,6 +511,9 @@ int	 schedule_events(struct db *, const struct item *, time_t, time_t,
 struct json_t;
 int	 run_context_build(struct db *, const struct config *, int64_t,
 	     struct json_t **, int *, char **);
+enum rctx_freeze { RCTX_FROZEN, RCTX_EMPTY, RCTX_UNBUILT, RCTX_UNSTORED };
+enum rctx_freeze run_context_freeze(struct db *, const struct config *,
+	     const struct item *, int64_t, int, time_t, int *, char **);
 
 /* notice.c: meeting notices, reminders, moves and cancellations */
 struct notice_req {
