@@ -216,6 +216,7 @@ int	 db_user_version(struct db *);
 int	 db_atomic(struct db *, int (*)(struct db *, void *), void *,
 	     char **);
 int	 db_trial(struct db *, int (*)(struct db *, void *), void *, char **);
+#define DB_UNDO	(-3)	/* from fn: roll back, and it is not an error */
 int	 db_state_set(struct db *, const char *, const char *, char **);
 char	*db_state_get(struct db *, const char *);
 int	 db_checkpoint(struct db *);
@@ -786,11 +787,11 @@ struct sub_record {
 	size_t		 nattrs;
 };
 struct sub_writer;
-struct sub_writer *db_sub_writer_begin(struct db *, const struct token_keys *,
+struct sub_writer *db_sub_writer_new(struct db *, const struct token_keys *,
 	     int64_t, const char *, const char *, char **);
 int	 db_sub_writer_put(struct sub_writer *, const struct sub_record *,
 	     enum sub_result *, char **, char **);
-int	 db_sub_writer_end(struct sub_writer *, int, char **);
+void	 db_sub_writer_free(struct sub_writer *);
 
 /*
  * journal.c, db_journal.c: the privacy journal beside the database, which

@@ -116,12 +116,36 @@ sub_record_free(struct sub_record *r, char **keys)
 	free(r->values);
 }
 
+struct sub_put {
+	const struct token_keys	*keys;
+	int64_t			 list;
+	const char		*source, *consent;
+	const struct sub_record	*r;
+	enum sub_result		*res;
+	char			**detail, **cause;
+};
+
+static int
+sub_put_one(struct db *db, void *arg)
+{
+	struct sub_put		*p = arg;
+	struct sub_writer	*w;
+	int			 rc;
+
+	if ((w = db_sub_writer_new(db, p->keys, p->list, p->source,
+	    p->consent, p->cause)) == NULL)
+		return -1;
+	rc = db_sub_writer_put(w, p->r, p->res, p->detail, p->cause);
+	db_sub_writer_free(w);
+	return rc;
+}
+
 static int
 sub_write(struct cli *cli, int64_t list, const char *source,
     const struct sub_opts *o, const char *address, enum sub_result *res,
     char **detail)
 {
-	struct sub_writer	*w;
+	struct sub_put		 p;
 	struct sub_record	 r;
 	struct token_keys	 keys;
 	char			**k = NULL, *cause = NULL;
@@ -136,15 +160,16 @@ sub_write(struct cli *cli, int64_t list, const char *source,
 		return EX_DATAERR;
 	}
 	cli_keys(cli, &keys);
-	if ((w = db_sub_writer_begin(cli_db(cli), &keys, list, source,
-	    o->consent, &cause)) == NULL ||
-	    db_sub_writer_put(w, &r, res, detail, &cause) == -1 ||
-	    db_sub_writer_end(w, 1, &cause) == -1) {
-		if (w != NULL && cause != NULL)
-			db_sub_writer_end(w, 0, NULL);
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-	}
+	p.keys = &keys;
+	p.list = list;
+	p.source = source;
+	p.consent = o->consent;
+	p.r = &r;
+	p.res = res;
+	p.detail = detail;
+	p.cause = &cause;
+	if (db_atomic(cli_db(cli), sub_put_one, &p, &cause) == -1)
+		rc = cli_fail(EX_SOFTWARE, &cause);
 	sub_record_free(&r, k);
 	return rc;
 }

@@ -346,8 +346,8 @@ db_rollback(struct db *db)
 /*
  * The one way to run a unit of work: fn runs inside a transaction, its
  * own BEGIN IMMEDIATE when none is open, else a savepoint in the caller's
- * (so the outer unit decides). A negative return from fn rolls back and
- * is passed on; anything else commits and is returned. When fn fails
+ * (so the outer unit decides). A negative return from fn (DB_UNDO for a
+ * dry run) rolls back and is passed on; anything else commits and is returned. When fn fails
  * and says nothing, the cause is the store's own error, read before the
  * rollback clears it.
  */
@@ -365,7 +365,7 @@ db_atomic(struct db *db, int (*fn)(struct db *, void *), void *arg,
 			    db->path, db_errmsg(db));
 		return -1;
 	}
-	if ((rc = fn(db, arg)) < 0)
+	if ((rc = fn(db, arg)) < 0 && rc != DB_UNDO)
 		db_cause(db, cause);
 	if (own) {
 		if (rc < 0)

@@ -1094,11 +1094,13 @@ writer_free(struct sub_writer *w)
 }
 
 /*
- * Starts a write. list 0: only the subscriber's own fields change (no
- * membership, no suppression check), as for `sub edit`.
+ * A writer of subscribers, to use inside one unit of work (db_atomic),
+ * which decides whether its writes are kept. list 0: only the
+ * subscriber's own fields change (no membership, no suppression check),
+ * as for `sub edit`.
  */
 struct sub_writer *
-db_sub_writer_begin(struct db *db, const struct token_keys *keys,
+db_sub_writer_new(struct db *db, const struct token_keys *keys,
     int64_t list, const char *source, const char *consent, char **cause)
 {
 	struct sub_writer	*w;
@@ -1119,38 +1121,15 @@ db_sub_writer_begin(struct db *db, const struct token_keys *keys,
 			return NULL;
 		}
 	}
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "%s: cannot start a transaction: %s",
-		    db->path, db_errmsg(db));
-		writer_free(w);
-		return NULL;
-	}
 	return w;
 }
 
-int
-db_sub_writer_end(struct sub_writer *w, int commit, char **cause)
+/* Before the unit of work ends: a pending statement would hold it. */
+void
+db_sub_writer_free(struct sub_writer *w)
 {
-	size_t	 i;
-	int	 rc = 0;
-
-	if (w == NULL)
-		return 0;
-	/* Statements first: a pending one would hold the transaction. */
-	for (i = 0; i < W_NSTMT; i++) {
-		sqlite3_finalize(w->st[i]);
-		w->st[i] = NULL;
-	}
-	if (commit) {
-		if (db_commit(w->db) == -1) {
-			xasprintf(cause, "%s: cannot commit: %s", w->db->path,
-			    db_errmsg(w->db));
-			rc = -1;
-		}
-	} else
-		db_rollback(w->db);
-	writer_free(w);
-	return rc;
+	if (w != NULL)
+		writer_free(w);
 }
 
 /* Runs st to its first row; 1 row, 0 none, -1 error. Caller resets. */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 static char		 dir[] = "/tmp/clarion-sub-XXXXXX";
@@ -81,7 +82,7 @@ diag_cause(char *cause)
 static int
 put(struct db *db, int64_t list, const char *address, const char *ward)
 {
-	struct sub_writer	*w;
+	struct sub_writer	*w = NULL;
 	struct sub_record	 r;
 	enum sub_result		 res = -1;
 	const char		*k[] = { "ward" }, *v[] = { ward };
@@ -92,12 +93,17 @@ put(struct db *db, int64_t list, const char *address, const char *ward)
 	r.keys = k;
 	r.values = v;
 	r.nattrs = ward != NULL;
-	if ((w = db_sub_writer_begin(db, &keys, list, "test", "consent",
-	    &cause)) == NULL || db_sub_writer_put(w, &r, &res, &detail,
-	    &cause) == -1 || db_sub_writer_end(w, 1, &cause) == -1) {
+	if (db_begin(db) == -1 || (w = db_sub_writer_new(db, &keys, list,
+	    "test", "consent", &cause)) == NULL || db_sub_writer_put(w, &r,
+	    &res, &detail, &cause) == -1) {
+		db_sub_writer_free(w);
+		db_rollback(db);
 		diag_cause(cause);
 		return -1;
 	}
+	db_sub_writer_free(w);
+	if (db_commit(db) == -1)
+		return -1;
 	free(detail);
 	return (int)res;
 }
@@ -153,10 +159,13 @@ test_writer(struct db *db, int64_t members, int64_t other)
 	/* A rolled-back writer leaves nothing behind. */
 	memset(&r, 0, sizeof r);
 	r.address = "eve@x.org";
-	w = db_sub_writer_begin(db, &keys, members, "test", "", &cause);
+	db_begin(db);
+	w = db_sub_writer_new(db, &keys, members, "test", "", &cause);
 	ok(w != NULL && db_sub_writer_put(w, &r, &res, &detail, &cause) == 0 &&
 	    res == SUB_ADDED, "eve would be added");
-	ok(db_sub_writer_end(w, 0, &cause) == 0, "rolled back");
+	db_sub_writer_free(w);
+	db_rollback(db);
+	ok(1, "rolled back");
 	ok(db_subscriber_find(db, "eve@x.org", &id) == -1,
 	    "and eve is not there");
 }
