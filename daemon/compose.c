@@ -5,8 +5,8 @@
  * The shared part of a run (its events, its newsletter text, a meeting's
  * invite) is built once and frozen into the run as JSON before any
  * delivery exists, by run_context_freeze() (the call a preview makes
- * too), so every member gets the same
- * content, however long the run takes and across restarts. The message
+ * too), so every member gets the same content, however long the run
+ * takes and across restarts. The message
  * itself is not stored: it is rendered again from the frozen context,
  * which gives the same bytes (and the same Message-ID) on a resend.
  */
