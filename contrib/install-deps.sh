@@ -10,8 +10,10 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential autoconf automake libtool pkg-config clang libclang-rt-14-dev llvm-14 \
-  libcurl4-gnutls-dev libetpan-dev libsqlite3-dev libconfig-dev libcmark-dev \
+  libcurl4-gnutls-dev libetpan-dev libsqlite3-dev libconfig-dev libcmark-gfm-dev libcmark-gfm-extensions-dev \
   libical-dev libgnutls28-dev libidn2-dev libjansson-dev libsystemd-dev \
+  libopendkim-dev python3-dkim python3-icalendar \
+  chromium chromium-driver python3-selenium \
   sqlite3 ca-certificates curl openssl python3 python3-aiosmtpd \
   dovecot-core dovecot-imapd postfix swaks libnet-ssleay-perl libio-socket-ssl-perl \
   spamassassin mlmmj time mandoc systemd procps iproute2 git

@@ -287,6 +287,70 @@ checker_finish(struct checker *ck, char **cause)
  * line. db may be NULL (no database yet): the shipped kinds' templates
  * are still checked.
  */
+/* A list From at a free-mail provider fails DMARC for every message. */
+static void
+lists_check(struct checker *ck, struct db *db)
+{
+	struct list_info	*v;
+	size_t			 n, i;
+	char			*cause;
+
+	if (db_list_all(db, &v, &n, NULL) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		cause = NULL;
+		if (align_from_check(ck->conf, v[i].from_addr, &cause) == -1)
+			check_error(ck, "list %s: %s", v[i].name, cause);
+		free(cause);
+		list_info_free(&v[i]);
+	}
+	free(v);
+}
+
+/*
+ * What check-config and clariond's start-up say but do not refuse: lists
+ * whose From is not aligned with the domain. NULL when there is nothing.
+ */
+char *
+check_warnings(const struct config *conf, struct db *db)
+{
+	struct list_info	*v;
+	struct buf		 b;
+	size_t			 n, i;
+	char			*cause;
+
+	buf_init(&b);
+	if (db != NULL && db_list_all(db, &v, &n, NULL) == 0) {
+		for (i = 0; i < n; i++) {
+			cause = NULL;
+			if (align_from_check(conf, v[i].from_addr, &cause) == 1)
+				buf_addf(&b, "%slist %s: %s", b.len > 0 ? "\n" :
+				    "", v[i].name, cause);
+			free(cause);
+			list_info_free(&v[i]);
+		}
+		free(v);
+	}
+	if (b.len > 0)
+		return buf_steal(&b);
+	buf_free(&b);
+	return NULL;
+}
+
+/* A DKIM key that cannot sign would hold every message at send time. */
+static void
+dkim_check(struct checker *ck)
+{
+	struct dkim_signer	*s;
+	char			*cause;
+
+	if (dkim_signer_new(ck->conf, &s, &cause) == -1) {
+		check_error(ck, "dkim.key_file: %s", cause);
+		free(cause);
+	}
+	dkim_signer_free(s);
+}
+
 int
 check_setup(const struct config *conf, struct db *db, char **cause)
 {
@@ -296,8 +360,11 @@ check_setup(const struct config *conf, struct db *db, char **cause)
 	checker_init(&ck, conf);
 	for (i = 0; i < nitems(shipped); i++)
 		template_check(&ck, shipped[i].name, shipped[i].use);
-	if (db != NULL)
+	if (db != NULL) {
 		items_check(&ck, db);
+		lists_check(&ck, db);
+	}
+	dkim_check(&ck);
 	return checker_finish(&ck, cause);
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,9 +174,14 @@ init_all(struct cli *cli, void *vo, int argc, char **argv)
 	return EX_OK;
 }
 
+struct check_opts {
+	int		 dns;
+};
+
 static int
 check_config(struct cli *cli, void *vo, int argc, char **argv)
 {
+	struct check_opts *o = vo;
 	struct config	*conf;
 	struct db	*db = NULL;
 	unsigned char	*secret;
@@ -202,9 +208,15 @@ check_config(struct cli *cli, void *vo, int argc, char **argv)
 		free(cause);
 		bad = 1;
 	}
+	if ((cause = check_warnings(conf, db)) != NULL) {
+		lines_print(stderr, "clarion: warning: ", cause);
+		free(cause);
+	}
 	if (bad)
 		return EX_CONFIG;
 	printf("%s: OK\n", conf->path);
+	if (o->dns && dns_check(conf, db, stdout) == 1)
+		return 1;
 	return EX_OK;
 }
 
@@ -219,16 +231,27 @@ static const struct cli_group init_group = {
 	NULL, 0, NULL, init_subs, nitems(init_subs)
 };
 
+static const struct cli_option check_options[] = {
+	{ "dns", 'D', CLI_FLAG, offsetof(struct check_opts, dns), 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
 static const struct cli_sub check_subs[] = {
-	{ NULL, NULL, "", 0, 0, 0, check_config, "check-config", NULL },
+	{ NULL, NULL, "D", 0, 0, 0, check_config, "check-config [--dns]",
+	    NULL },
 };
 
 static const struct cli_group check_group = {
 	"check-config", "validate the configuration",
 	"Reads and validates the configuration, the templates every item\n"
-	"kind needs and the items' segments; exits 0 if all is good,\n"
-	"78 (EX_CONFIG) with every error, each with the file, line and key,\n"
-	"if not.\n", NULL, NULL, 0, NULL, check_subs, nitems(check_subs)
+	"kind needs, the items' segments and the lists' From addresses;\n"
+	"exits 0 if all is good, 78 (EX_CONFIG) with every error, each with\n"
+	"the file, line and key, if not. A list From outside the domain is\n"
+	"a warning; one at a free-mail provider is an error.\n"
+	"--dns also looks up SPF for the domain, the DKIM key for\n"
+	"dkim.selector and DMARC for each From domain, and exits 1 if one is\n"
+	"missing; offline, it says it skipped them.\n", check_options, "",
+	sizeof(struct check_opts), NULL, check_subs, nitems(check_subs)
 };
 
 static const struct cli_group *const commands[] = {
@@ -236,7 +259,7 @@ static const struct cli_group *const commands[] = {
 	&cli_group_restore, &cli_group_list, &cli_group_sub,
 	&cli_group_template, &cli_group_event, &cli_group_item,
 	&cli_group_notice, &cli_group_run, &cli_group_queue,
-	&cli_group_bounces, &cli_group_inbound,
+	&cli_group_bounces, &cli_group_inbound, &cli_group_dkim,
 };
 
 static void

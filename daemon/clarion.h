@@ -132,6 +132,13 @@ struct imap_config {
 	long	 max_message_size;
 };
 
+/* dkim = { ... }: signing for relays that do not sign for the domain */
+struct dkim_config {
+	char	*selector;
+	char	*domain;	/* d=; the config's domain when unset */
+	char	*key_file;	/* PEM, private like a password file */
+};
+
 struct config {
 	char	*path;		/* the file read */
 	char	*database;
@@ -152,6 +159,7 @@ struct config {
 
 	struct smtp_config smtp;
 	struct imap_config imap;
+	struct dkim_config dkim;
 
 	int	 rate_per_minute;	/* 0 = unlimited */
 	int	 rate_per_hour;
@@ -174,6 +182,7 @@ struct config {
 	int	 missed_grace;	/* seconds: a run missed by more is skipped */
 	int	 notice_days;	/* minimum notice for meetings */
 	int	 reminder_before;	/* seconds before a meeting */
+	int	 meeting_length;	/* seconds: DTEND of a meeting without end */
 
 	int	 bounce_threshold;	/* soft-bounce points that disable */
 	int	 bounce_window;	/* seconds over which points decay */
@@ -187,10 +196,31 @@ int	 config_load_secret(const struct config *, unsigned char **, size_t *,
 int	 config_password(const char *, const char *, char **, char **);
 const char *const *config_known_keys(void);
 
+/* dkim.c: DKIM signing (libopendkim) and keys (GnuTLS) */
+struct dkim_signer;
+int	 dkim_signer_new(const struct config *, struct dkim_signer **,
+	     char **);
+void	 dkim_signer_free(struct dkim_signer *);
+int	 dkim_sign_message(struct dkim_signer *, struct buf *, char **);
+int	 dkim_keygen(const char *, const char *, const char *, const char *,
+	     char **, char **);
+
+/* align.c: the lists' From domains against DMARC alignment */
+const char *align_domain(const char *);
+const char *align_org_domain(const char *);
+int	 align_freemail(const char *);
+int	 align_from_check(const struct config *, const char *, char **);
+
+/* dnscheck.c: check-config --dns */
+#include <stdio.h>
+struct db;
+int	 dns_check(const struct config *, struct db *, FILE *);
+
 /* check.c: templates and items against the setup (check-config) */
 struct db;
 int	 check_setup(const struct config *, struct db *, char **);
 int	 check_template(const struct config *, const char *, char **);
+char	*check_warnings(const struct config *, struct db *);
 
 /*
  * db.c: the store behind one seam. struct db is opaque; the SQLite backend
@@ -219,6 +249,9 @@ int	 db_trial(struct db *, int (*)(struct db *, void *), void *, char **);
 #define DB_UNDO	(-3)	/* from fn: roll back, and it is not an error */
 int	 db_state_set(struct db *, const char *, const char *, char **);
 char	*db_state_get(struct db *, const char *);
+char	*db_nonce(struct db *);
+int	 db_nonce_renew(struct db *);
+char	*db_delivery_nonce(struct db *, int64_t);
 int	 db_checkpoint(struct db *);
 int	 db_backup(struct db *, const char *, char **);
 int	 db_use_keys(struct db *, const struct token_keys *);
@@ -300,6 +333,13 @@ int	 token_check(const struct token_keys *, enum token_purpose,
 	     const char *, int64_t *);
 int	 token_verify(const struct token_keys *, enum token_purpose,
 	     const char *, struct token_ref *);
+#define TOKEN_NONCE_MAX	32	/* the database nonce, as text */
+void	 token_make_nonce(const struct token_keys *, enum token_purpose,
+	     int64_t, const char *, char *, size_t);
+int	 token_verify_nonce(const struct token_keys *, enum token_purpose,
+	     const char *, const char *, struct token_ref *);
+int	 token_parse(const char *, uint64_t *);
+void	 token_nonce_new(char *, size_t);
 const char *token_purpose_name(enum token_purpose);
 void	 token_hash_address(const struct token_keys *, const char *, char *,
 	     size_t);
@@ -311,6 +351,7 @@ struct daemon_ctx {
 	struct token_keys keys;
 	volatile int	 stopping;
 	struct composer	*composer;	/* compose.c's template and run cache */
+	struct dkim_signer *dkim;	/* NULL unless dkim is configured */
 };
 #include <signal.h>
 extern volatile sig_atomic_t daemon_got_term;
@@ -494,6 +535,8 @@ int	 ical_parse_events(const char *, const char *, struct event_list *,
 	     char **);
 char	*ical_invite(const struct event *, const char *, const char *, int,
 	     const char *, const char *, const char *, time_t);
+char	*ical_personal(const char *, const char *, const char *, const char *,
+	     const char *, int);
 
 /* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
 int	 feed_add(struct db *, const char *, int64_t *, char **);
@@ -907,6 +950,7 @@ struct message {
 	const char	*list_id;	/* "Members <members.example.org>" */
 	const char	*list_unsubscribe;	/* "<mailto:...>, <https://...>" */
 	int		 one_click;	/* List-Unsubscribe-Post (RFC 8058) */
+	const char	*feedback_id;	/* Gmail's feedback loop, or NULL */
 	int		 bulk;		/* Precedence: bulk */
 	const char	*auto_submitted;	/* auto-generated, auto-replied */
 	const char	*in_reply_to, *references;	/* ids without <> */

@@ -174,6 +174,8 @@ reload(struct daemon_ctx *ctx)
 	/* The composer's templates and the SMTP pool follow the new config. */
 	composer_free(ctx->composer);
 	ctx->composer = NULL;
+	dkim_signer_free(ctx->dkim);
+	ctx->dkim = NULL;
 	send_shutdown();
 	config_free(ctx->conf);
 	ctx->conf = conf;
@@ -299,6 +301,7 @@ setup(const char *path, int *code, char **cause)
 {
 	struct daemon_ctx *ctx;
 	struct config	*conf;
+	char		*w;
 	long		 holder;
 
 	*code = EX_CONFIG;
@@ -333,6 +336,10 @@ setup(const char *path, int *code, char **cause)
 		goto fail;
 	}
 	log_set_hash_key(ctx->keys.key, sizeof ctx->keys.key);
+	if ((w = check_warnings(conf, ctx->db)) != NULL) {
+		log_lines("warning: ", w);
+		free(w);
+	}
 	if (journal_catch_up(ctx, cause) == -1) {
 		db_close(ctx->db);
 		*code = EX_IOERR;
@@ -353,6 +360,7 @@ teardown(struct daemon_ctx *ctx)
 	send_finish(ctx);
 	send_shutdown();
 	composer_free(ctx->composer);
+	dkim_signer_free(ctx->dkim);
 	db_state_set(ctx->db, "pid", "0", NULL);
 	db_close(ctx->db);
 	config_free(ctx->conf);

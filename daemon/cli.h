@@ -136,4 +136,7 @@ time_t	 cli_item_next(struct cli *, const struct item *);
 /* send: cli_queue.c */
 extern const struct cli_group cli_group_queue;
 
+/* cli_dkim.c */
+extern const struct cli_group cli_group_dkim;
+
 #endif

@@ -120,6 +120,25 @@ static const struct cli_option list_options[] = {
 	{ NULL, 0, 0, 0, 0 },
 };
 
+/*
+ * The From address against DMARC alignment (align.c): a free-mail one
+ * is refused, one outside the domain is accepted with a warning.
+ */
+static int
+list_from_ok(struct cli *cli, const char *from)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = align_from_check(cli_config(cli), from, &cause);
+	if (rc == -1)
+		cli_error(EX_DATAERR, "%s", cause);
+	else if (rc == 1)
+		fprintf(stderr, "clarion: warning: %s\n", cause);
+	free(cause);
+	return rc == -1 ? -1 : 0;
+}
+
 static int
 list_create(struct cli *cli, void *vo, int argc, char **argv)
 {
@@ -137,7 +156,7 @@ list_create(struct cli *cli, void *vo, int argc, char **argv)
 		return cli_misuse(cli, "create needs --from and --owner");
 	memset(&l, 0, sizeof l);
 	l.name = xstrdup(name);
-	if (list_apply(o, &l) == 0) {
+	if (list_apply(o, &l) == 0 && list_from_ok(cli, l.from_addr) == 0) {
 		if (db_list_create(cli_db(cli), &l, &cause) == -1) {
 			cli_error(EX_DATAERR, "%s", cause);
 			free(cause);
@@ -171,7 +190,8 @@ list_edit(struct cli *cli, void *vo, int argc, char **argv)
 		free(l.name);
 		l.name = xstrdup(newname);
 	}
-	if (list_apply(o, &l) == 0) {
+	if (list_apply(o, &l) == 0 && (o->from == NULL ||
+	    list_from_ok(cli, l.from_addr) == 0)) {
 		if (db_list_update(cli_db(cli), &l, &cause) == -1) {
 			cli_error(EX_DATAERR, "%s", cause);
 			free(cause);

@@ -219,14 +219,25 @@ run_get(struct composer *c, int64_t id, char **cause)
 	return r;
 }
 
+/* The database nonce frozen with the run; NULL for runs made before. */
+static const char *
+run_nonce(const struct cached_run *r)
+{
+	const char	*n;
+
+	n = json_string_value(json_object_get(r->context, "nonce"));
+	return n != NULL && *n != '\0' ? n : NULL;
+}
+
 /* local+TOKEN@domain */
 static char *
 token_address(const struct config *conf, const struct token_keys *keys,
-    const char *local, enum token_purpose purpose, int64_t delivery)
+    const char *local, enum token_purpose purpose, int64_t delivery,
+    const char *nonce)
 {
 	char	 tok[TOKEN_MAX], *s;
 
-	token_make(keys, purpose, delivery, tok, sizeof tok);
+	token_make_nonce(keys, purpose, delivery, nonce, tok, sizeof tok);
 	xasprintf(&s, "%s%c%s@%s", local, conf->delimiter, tok, conf->domain);
 	return s;
 }
@@ -247,6 +258,8 @@ struct personal {
 	char	*list_unsubscribe;
 	char	*list_id;
 	char	*message_id;
+	char	*feedback_id;
+	char	*ics;		/* the invite with this member in it */
 };
 
 static void
@@ -259,6 +272,25 @@ personal_free(struct personal *p)
 	free(p->list_unsubscribe);
 	free(p->list_id);
 	free(p->message_id);
+	free(p->feedback_id);
+	free(p->ics);
+}
+
+/*
+ * Feedback-ID (Gmail's feedback loop): KIND:LIST:SENDER, the sender our
+ * domain, so complaint rates are reported per list and kind of mail.
+ */
+static char *
+feedback_id(const struct cached_run *r, const char *domain)
+{
+	char	*s, *p;
+
+	xasprintf(&s, "%s:%s:%s", r->item.kind, r->list.name, domain);
+	for (p = s; *p != '\0'; p++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-_:", *p) == NULL)
+			*p = '-';
+	return s;
 }
 
 static void
@@ -266,15 +298,16 @@ personal_make(struct composer *c, const struct cached_run *r,
     int64_t delivery, struct personal *p)
 {
 	const struct config	*conf = c->conf;
+	const char		*nonce = run_nonce(r);
 	char			*unsub, tok[TOKEN_MAX];
 
 	memset(p, 0, sizeof *p);
 	unsub = token_address(conf, c->keys, conf->unsubscribe_local,
-	    TOKEN_UNSUBSCRIBE, delivery);
+	    TOKEN_UNSUBSCRIBE, delivery, nonce);
 	xasprintf(&p->unsub_mailto, "mailto:%s?subject=unsubscribe", unsub);
 	if (conf->unsubscribe_url != NULL) {
-		token_make(c->keys, TOKEN_UNSUBSCRIBE, delivery, tok,
-		    sizeof tok);
+		token_make_nonce(c->keys, TOKEN_UNSUBSCRIBE, delivery, nonce,
+		    tok, sizeof tok);
 		xasprintf(&p->unsub_url, "%s%st=%s", conf->unsubscribe_url,
 		    strchr(conf->unsubscribe_url, '?') ? "&" : "?", tok);
 		xasprintf(&p->list_unsubscribe, "<%s>, <%s>", p->unsub_url,
@@ -283,14 +316,86 @@ personal_make(struct composer *c, const struct cached_run *r,
 		xasprintf(&p->list_unsubscribe, "<%s>", p->unsub_mailto);
 	free(unsub);
 	p->reply = token_address(conf, c->keys, conf->reply_local, TOKEN_REPLY,
-	    delivery);
+	    delivery, nonce);
 	p->bounce = token_address(conf, c->keys, conf->bounce_local,
-	    TOKEN_BOUNCE, delivery);
+	    TOKEN_BOUNCE, delivery, nonce);
 	xasprintf(&p->list_id, "%s <%s.%s>", r->list.display_name[0] != '\0' ?
 	    r->list.display_name : r->list.name, r->list.name, conf->domain);
-	/* Derived from the delivery: a resend carries the same Message-ID. */
-	xasprintf(&p->message_id, "clarion.%lld.%lld@%s", (long long)r->id,
-	    (long long)delivery, conf->domain);
+	/*
+	 * Derived from the delivery and the run's frozen nonce: a resend
+	 * carries the same Message-ID, a restored database's new run does not.
+	 */
+	p->feedback_id = feedback_id(r, conf->domain);
+	if (nonce != NULL)
+		xasprintf(&p->message_id, "clarion.%lld.%lld.%s@%s",
+		    (long long)r->id, (long long)delivery, nonce, conf->domain);
+	else
+		xasprintf(&p->message_id, "clarion.%lld.%lld@%s",
+		    (long long)r->id, (long long)delivery, conf->domain);
+}
+
+/* A meeting's invite names the member and Clarion's reply address. */
+static void
+personal_invite(const struct cached_run *r, const struct recipient *rcpt,
+    struct personal *p)
+{
+	const char	*ics, *method;
+
+	if ((ics = json_string_value(json_object_get(r->context,
+	    "ics"))) == NULL)
+		return;
+	method = json_string_value(json_object_get(r->context, "ics_method"));
+	p->ics = ical_personal(ics, p->reply, r->list.display_name[0] !=
+	    '\0' ? r->list.display_name : r->list.name, rcpt->address,
+	    rcpt->name, method == NULL || strcmp(method, "CANCEL") != 0);
+}
+
+/*
+ * Only plain variable tags ({{subscriber.first_name}}) may be merged into
+ * an officer's Markdown: no sections, partials or unescaped {{{ }}}, which
+ * would put a member's own name into the HTML raw.
+ */
+static int
+content_merge_ok(const char *s)
+{
+	const char	*p;
+	size_t		 n;
+
+	for (p = s; (p = strstr(p, "{{")) != NULL; p += n) {
+		p += 2;
+		p += strspn(p, " ");
+		if ((n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+		    "OPQRSTUVWXYZ0123456789_.")) == 0)
+			return 0;
+		n += strspn(p + n, " ");
+		if (strncmp(p + n, "}}", 2) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Merge fields in the item's content, rendered (escaped) like templates. */
+static void
+content_merge(json_t *d, const char *key, int html)
+{
+	const char	*src;
+	struct tmpl	*t;
+	struct buf	 b;
+	char		*cause = NULL;
+
+	if ((src = json_string_value(json_object_get(d, key))) == NULL ||
+	    strstr(src, "{{") == NULL || !content_merge_ok(src))
+		return;
+	if ((t = tmpl_parse(src, strlen(src), &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	buf_init(&b);
+	if (tmpl_render(t, d, NULL, html, &b, &cause) == 0 && b.data != NULL)
+		json_object_set_new(d, key, json_string(b.data));
+	free(cause);
+	buf_free(&b);
+	tmpl_free(t);
 }
 
 /* The per-recipient data layered over a copy of the run's context. */
@@ -318,6 +423,9 @@ data_make(const struct cached_run *r, const struct recipient *rcpt,
 	    json_string(p->unsub_url != NULL ? p->unsub_url : ""));
 	json_object_set_new(d, "reply_address", json_string(p->reply));
 	json_object_set_new(d, "test", json_boolean(test));
+	content_merge(d, "content_html", 1);
+	content_merge(d, "content_text", 0);
+	content_merge(d, "preheader", 0);
 	return d;
 }
 
@@ -353,11 +461,12 @@ message_fill(struct message *m, const struct cached_run *r,
 	m->list_id = p->list_id;
 	m->list_unsubscribe = p->list_unsubscribe;
 	m->one_click = p->unsub_url != NULL;
+	m->feedback_id = p->feedback_id;
 	m->bulk = 1;
 	m->boundary_seed = p->message_id;
 	if ((ics = json_object_get(r->context, "ics")) != NULL &&
 	    json_is_string(ics)) {
-		m->ics = json_string_value(ics);
+		m->ics = p->ics != NULL ? p->ics : json_string_value(ics);
 		m->ics_method = json_string_value(json_object_get(r->context,
 		    "ics_method"));
 		if (m->ics_method == NULL)
@@ -399,11 +508,13 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 	struct message		 m;
 	struct buf		 subject, text, html;
 	json_t			*data;
+	char			*tsubject = NULL;
 	int			 rc = -1;
 
 	if ((r = run_get(c, run, cause)) == NULL)
 		return -1;
 	personal_make(c, r, delivery, &p);
+	personal_invite(r, rcpt, &p);
 	data = data_make(r, rcpt, &p, test);
 	buf_init(&subject);
 	buf_init(&text);
@@ -411,6 +522,15 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 	if (render_parts(c, r, data, &subject, &text, &html, cause) == 0) {
 		message_fill(&m, r, rcpt, &p, clock_now());
 		m.subject = subject.data != NULL ? subject.data : "";
+		if (test) {
+			/*
+			 * A test goes to an officer: marked in the subject, and
+			 * To: without the name of the member it was rendered for.
+			 */
+			xasprintf(&tsubject, "[TEST] %s", m.subject);
+			m.subject = tsubject;
+			m.to_name = NULL;
+		}
 		m.text = text.data != NULL ? text.data : "";
 		m.html = html.data;
 		m.test = test;
@@ -426,6 +546,7 @@ composer_render(struct composer *c, int64_t run, int64_t delivery,
 			buf_free(&out->data);
 	}
 	json_decref(data);
+	free(tsubject);
 	buf_free(&subject);
 	buf_free(&text);
 	buf_free(&html);
@@ -505,9 +626,14 @@ static int
 add_notified(void *arg, int64_t sub, const char *address)
 {
 	struct adder	*a = arg;
+	char		*reason = NULL;
 	int		 suppressed;
 
-	suppressed = db_suppressed(a->ctx->db, &a->ctx->keys, address) == 1;
+	/* Leaving the list is no bar to this mail: the claim decides. */
+	suppressed = db_suppression_reason(a->ctx->db, &a->ctx->keys, address,
+	    &reason) == 1 && (reason == NULL ||
+	    strcmp(reason, "unsubscribed") != 0);
+	free(reason);
 	a->suppressed += suppressed;
 	return db_delivery_batch_add(a->batch, sub, address, suppressed);
 }

@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,11 @@ static const struct key keys[] = {
 	{ "imap.max_message_size", K_INT, O(imap.max_message_size), 1024,
 	    1L << 30, NULL },
 
+	{ "dkim", K_GROUP, NOFF, 0, 0, NULL },
+	{ "dkim.selector", K_STR, O(dkim.selector), 0, 0, NULL },
+	{ "dkim.domain", K_STR, O(dkim.domain), 0, 0, NULL },
+	{ "dkim.key_file", K_PATH, O(dkim.key_file), 0, 0, NULL },
+
 	{ "rate", K_GROUP, NOFF, 0, 0, NULL },
 	{ "rate.per_minute", K_INT, O(rate_per_minute), 0, 1000000, NULL },
 	{ "rate.per_hour", K_INT, O(rate_per_hour), 0, 10000000, NULL },
@@ -120,6 +126,8 @@ static const struct key keys[] = {
 	{ "schedule.missed_grace", K_DUR, O(missed_grace), 0, 30 * 86400,
 	    NULL },
 	{ "schedule.notice_days", K_INT, O(notice_days), 0, 365, NULL },
+	{ "schedule.meeting_length", K_DUR, O(meeting_length), 300,
+	    86400, NULL },
 	{ "schedule.reminder_before", K_DUR, O(reminder_before), 0,
 	    30 * 86400, NULL },
 
@@ -177,6 +185,7 @@ config_defaults(struct config *c)
 	c->missed_grace = 6 * 3600;
 	c->notice_days = 7;
 	c->reminder_before = 86400;
+	c->meeting_length = 7200;
 	c->bounce_threshold = 5;
 	c->bounce_window = 30 * 86400;
 	c->digest_interval = 7 * 86400;
@@ -590,6 +599,35 @@ check_inbound(struct loader *l)
 		    "Clarion reads the replies, but imap.enabled is true");
 }
 
+/*
+ * A selector is a DNS label (or dotted labels); the key is a secret, so
+ * its file must be private like a password file.
+ */
+static void
+check_dkim(struct loader *l)
+{
+	const struct dkim_config *d = &l->conf->dkim;
+	const char		*p;
+
+	if (key_setting(l, "dkim") == NULL)
+		return;
+	if (d->selector == NULL || d->key_file == NULL) {
+		fail_key(l, "dkim", "selector and key_file are required");
+		return;
+	}
+	for (p = d->selector; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' &&
+		    *p != '_')
+			break;
+	if (*d->selector == '\0' || *p != '\0')
+		fail_key(l, "dkim.selector", "\"%s\" is not a DNS label",
+		    d->selector);
+	if (d->domain != NULL && (*d->domain == '\0' ||
+	    strpbrk(d->domain, "@ \t") != NULL))
+		fail_key(l, "dkim.domain", "\"%s\" is not a domain", d->domain);
+	check_file_key(l, "dkim.key_file", d->key_file, 1);
+}
+
 /* Dates are read once the zone they are in is known. */
 static void
 date_keys_load(struct loader *l)
@@ -642,6 +680,7 @@ config_validate(struct loader *l)
 	check_templates_dir(l);
 	check_unsubscribe_url(l);
 	check_inbound(l);
+	check_dkim(l);
 	if (c->token_secret_file == NULL)
 		c->token_secret_file = path_resolve(c->database, "token.key");
 	if (c->outbox == NULL)
@@ -761,6 +800,9 @@ config_free(struct config *c)
 	free(c->reply_local);
 	free(c->unsubscribe_local);
 	free(c->unsubscribe_url);
+	free(c->dkim.selector);
+	free(c->dkim.domain);
+	free(c->dkim.key_file);
 	free(c);
 }
 

@@ -804,6 +804,54 @@ db_state_get(struct db *db, const char *key)
 	return v;
 }
 
+/*
+ * The database's nonce, made on first use. It goes into each run's frozen
+ * context, so into its Message-IDs and token MACs: a restored backup
+ * hands out run and delivery ids again, and with a new nonce (see
+ * db_nonce_renew) what it sends cannot repeat what was sent before.
+ */
+char *
+db_nonce(struct db *db)
+{
+	char	*v, n[TOKEN_NONCE_MAX + 1];
+
+	if ((v = db_state_get(db, "nonce")) != NULL && *v != '\0')
+		return v;
+	free(v);
+	token_nonce_new(n, sizeof n);
+	if (db_state_set(db, "nonce", n, NULL) == -1)
+		return NULL;
+	return xstrdup(n);
+}
+
+int
+db_nonce_renew(struct db *db)
+{
+	char	 n[TOKEN_NONCE_MAX + 1];
+
+	token_nonce_new(n, sizeof n);
+	return db_state_set(db, "nonce", n, NULL);
+}
+
+/* The nonce of the run a delivery belongs to; NULL if none or no row. */
+char *
+db_delivery_nonce(struct db *db, int64_t delivery)
+{
+	sqlite3_stmt	*st;
+	char		*v = NULL;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT json_extract(r.context, "
+	    "'$.nonce') FROM deliveries d JOIN runs r ON r.id = d.run_id "
+	    "WHERE d.id = ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, delivery);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
 int
 db_checkpoint(struct db *db)
 {

@@ -199,8 +199,11 @@ db_run_set_sending(struct db *db, int64_t run)
 }
 
 /*
- * Who got a meeting's notice (or an earlier update) and is still on the
- * list: an update or cancellation goes to the same people.
+ * Who got a meeting's notice (or an earlier update): an update or
+ * cancellation goes to the same people, also to those who left the list
+ * after it was sent (the meeting is in their calendar; the claim's
+ * NOTICE_HELD exception lets that mail, and only it, through). Mail still
+ * waiting when they left is not followed up.
  */
 static int
 db_notice_recipients_store(struct db *db, int64_t item, int64_t list,
@@ -213,9 +216,9 @@ db_notice_recipients_store(struct db *db, int64_t item, int64_t list,
 	    "s.address FROM deliveries d JOIN runs r ON r.id = d.run_id "
 	    "JOIN subscribers s ON s.id = d.subscriber_id JOIN memberships m "
 	    "ON m.subscriber_id = s.id AND m.list_id = ? WHERE r.item_id = ? "
-	    "AND r.purpose IN ('notice', 'update') AND d.state IN ('queued', "
-	    "'sending', 'sent', 'deferred') AND m.status = 'subscribed' "
-	    "ORDER BY d.subscriber_id", -1, &st, NULL) != SQLITE_OK)
+	    "AND r.purpose IN ('notice', 'update') AND (d.state = 'sent' OR "
+	    "(d.state IN ('queued', 'sending', 'deferred') AND m.status = "
+	    "'subscribed')) ORDER BY d.subscriber_id", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, list);
 	sqlite3_bind_int64(st, 2, item);

@@ -71,16 +71,31 @@ static const char *const claim_select[] = {
  * one index look-up each). Test sends
  * to an officer (clarion item test) never pass through a claim.
  */
+/*
+ * The one exception (issue 20): the update or cancellation of a meeting
+ * goes to a member who was sent its notice (or an update), even after
+ * they left the list or unsubscribed, because the meeting is in their
+ * calendar. Only that mail: still not once erased or suppressed for
+ * another reason (a bounce, a complaint, an officer's decision).
+ */
+#define NOTICE_HELD \
+	"EXISTS (SELECT 1 FROM runs r JOIN runs r0 ON r0.item_id = r.item_id " \
+	"JOIN deliveries d0 ON d0.run_id = r0.id WHERE r.id = d.run_id AND " \
+	"r.purpose IN ('update', 'cancel') AND r0.purpose IN ('notice', " \
+	"'update') AND d0.subscriber_id = d.subscriber_id AND d0.state = " \
+	"'sent')"
 #define DELIVERY_REFUSAL \
 	"CASE WHEN d.address IS NULL OR d.subscriber_id IS NULL THEN " \
 	"'the member was erased' WHEN NOT EXISTS (SELECT 1 FROM runs r JOIN " \
 	"items i ON i.id = r.item_id JOIN memberships m ON m.list_id = " \
 	"i.list_id WHERE r.id = d.run_id AND m.subscriber_id = " \
-	"d.subscriber_id AND m.status = 'subscribed') THEN 'not subscribed " \
+	"d.subscriber_id AND m.status = 'subscribed') AND NOT " NOTICE_HELD \
+	" THEN 'not subscribed " \
 	"to the list (any more)' ELSE (SELECT 'the address is suppressed (' " \
 	"|| s.reason || ')' FROM suppressions s WHERE s.address_hash IN " \
 	"(clarion_address_hash(d.address, 0), clarion_address_hash(" \
-	"d.address, 1)) LIMIT 1) END"
+	"d.address, 1)) AND (s.reason != 'unsubscribed' OR NOT " NOTICE_HELD \
+	") LIMIT 1) END"
 
 /*
  * System mail to a member is the confirmation of their own unsubscribe:

@@ -162,8 +162,13 @@ db_restore(struct db *db, const char *path, char **cause)
 		    path, sqlite3_errstr(rc));
 		return -1;
 	}
-	/* The pid the backup recorded is not a daemon of this database. */
-	if (db_state_set(db, "pid", "0", NULL) == -1) {
+	/*
+	 * The pid the backup recorded is not a daemon of this database; and
+	 * ids are handed out again from the backup's: a new nonce keeps new
+	 * Message-IDs and tokens from repeating those sent since.
+	 */
+	if (db_state_set(db, "pid", "0", NULL) == -1 ||
+	    db_nonce_renew(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		return -1;
 	}

@@ -543,3 +543,54 @@ ical_invite(const struct event *ev, const char *uid, const char *method,
 	icalcomponent_free(cal);
 	return s;
 }
+
+/*
+ * The frozen invite made personal (RFC 5546): ORGANIZER is the member's
+ * reply address (with its token), so Accept and Decline come back to
+ * Clarion and name the delivery, and ATTENDEE is the member, which a
+ * REQUEST and a CANCEL must carry. NULL if ics does not parse.
+ */
+char *
+ical_personal(const char *ics, const char *organizer, const char *org_name,
+    const char *attendee, const char *att_name, int rsvp)
+{
+	icalcomponent	*cal, *ve;
+	icalproperty	*p;
+	char		*mailto, *s;
+
+	if ((cal = icalparser_parse_string(ics)) == NULL)
+		return NULL;
+	if ((ve = icalcomponent_get_first_component(cal,
+	    ICAL_VEVENT_COMPONENT)) == NULL) {
+		icalcomponent_free(cal);
+		return NULL;
+	}
+	while ((p = icalcomponent_get_first_property(ve,
+	    ICAL_ORGANIZER_PROPERTY)) != NULL ||
+	    (p = icalcomponent_get_first_property(ve,
+	    ICAL_ATTENDEE_PROPERTY)) != NULL) {
+		icalcomponent_remove_property(ve, p);
+		icalproperty_free(p);
+	}
+	xasprintf(&mailto, "mailto:%s", organizer);
+	p = icalproperty_new_organizer(mailto);
+	if (org_name != NULL && *org_name != '\0')
+		icalproperty_add_parameter(p, icalparameter_new_cn(org_name));
+	icalcomponent_add_property(ve, p);
+	free(mailto);
+	xasprintf(&mailto, "mailto:%s", attendee);
+	p = icalproperty_new_attendee(mailto);
+	if (att_name != NULL && *att_name != '\0')
+		icalproperty_add_parameter(p, icalparameter_new_cn(att_name));
+	icalproperty_add_parameter(p, icalparameter_new_role(
+	    ICAL_ROLE_REQPARTICIPANT));
+	icalproperty_add_parameter(p, icalparameter_new_partstat(
+	    ICAL_PARTSTAT_NEEDSACTION));
+	icalproperty_add_parameter(p, icalparameter_new_rsvp(rsvp ?
+	    ICAL_RSVP_TRUE : ICAL_RSVP_FALSE));
+	icalcomponent_add_property(ve, p);
+	free(mailto);
+	s = xstrdup(icalcomponent_as_ical_string(cal));
+	icalcomponent_free(cal);
+	return s;
+}

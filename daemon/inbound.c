@@ -125,21 +125,64 @@ effect_reason(struct effect *e, const char *reason)
 	e->rec.reason = e->reason;
 }
 
-/* clarion.RUN.DELIVERY@domain: one of our own Message-IDs. */
+/*
+ * clarion.RUN.DELIVERY.NONCE@domain (clarion.RUN.DELIVERY@domain before
+ * nonces): one of our own Message-IDs. *nonce gets the nonce or NULL.
+ */
 static int64_t
-msgid_delivery(const char *id, const char *domain, int64_t *run)
+msgid_delivery(const char *id, const char *domain, int64_t *run,
+    char **nonce)
 {
 	long long	 r, delivery;
-	char		 at[256];
+	char		 at[256], nc[TOKEN_NONCE_MAX + 1];
 	int		 n = 0;
 
+	*nonce = NULL;
 	if (id == NULL || strncmp(id, "clarion.", 8) != 0 ||
-	    !isdigit((unsigned char)id[8]) || sscanf(id, "clarion.%lld.%lld@"
-	    "%255s%n", &r, &delivery, at, &n) != 3 || id[n] != '\0' ||
-	    delivery <= 0)
+	    !isdigit((unsigned char)id[8]))
 		return 0;
+	if (sscanf(id, "clarion.%lld.%lld.%32[0-9a-f]@%255s%n", &r, &delivery,
+	    nc, at, &n) == 4 && id[n] == '\0')
+		*nonce = xstrdup(nc);
+	else if (sscanf(id, "clarion.%lld.%lld@%255s%n", &r, &delivery, at,
+	    &n) != 3 || id[n] != '\0')
+		return 0;
+	if (delivery <= 0 || strcasecmp(at, domain) != 0) {
+		free(*nonce);
+		*nonce = NULL;
+		return 0;
+	}
 	*run = r;
-	return strcasecmp(at, domain) == 0 ? delivery : 0;
+	return delivery;
+}
+
+/* Both without a nonce (mail from before nonces), or the same one. */
+static int
+nonce_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Checks a token against the nonce of the run its delivery belongs to:
+ * after a restore the same delivery id may belong to another member.
+ */
+static int
+token_check_run(struct effect *e, enum token_purpose purpose,
+    const char *token)
+{
+	uint64_t	 v;
+	char		*nonce;
+	int		 rc;
+
+	if (token_parse(token, &v) == -1)
+		return TOKEN_BAD;
+	nonce = db_delivery_nonce(e->in->db, (int64_t)v);
+	rc = token_verify_nonce(e->in->keys, purpose, token, nonce, &e->tok);
+	free(nonce);
+	return rc;
 }
 
 /* A Message-ID we can quote in In-Reply-To: local@domain, printable. */
@@ -179,11 +222,12 @@ effect_delivery(struct effect *e)
 {
 	struct classify_result *cr = e->cr;
 	int64_t		 id = 0, run = 0;
+	char		*nonce = NULL, *run_nonce = NULL;
 	int		 rc;
 
 	if (cr->token != NULL) {
-		if ((rc = token_verify(e->in->keys,
-		    token_purpose_of(cr->token_purpose), cr->token, &e->tok)) ==
+		if ((rc = token_check_run(e,
+		    token_purpose_of(cr->token_purpose), cr->token)) ==
 		    TOKEN_EXPIRED) {
 			effect_set(e, IMAP_UNKNOWN, "nothing: the token was "
 			    "signed with the old secret, whose grace period "
@@ -201,23 +245,34 @@ effect_delivery(struct effect *e)
 		id = e->tok.delivery_id;
 	} else if (cr->class == INBOUND_REPLY) {
 		if ((id = msgid_delivery(cr->in_reply_to,
-		    e->in->conf->domain, &run)) == 0)
+		    e->in->conf->domain, &run, &nonce)) == 0)
 			id = msgid_delivery(cr->original_message_id,
-			    e->in->conf->domain, &run);
+			    e->in->conf->domain, &run, &nonce);
 	}
 	if (id == 0) {
 		effect_set(e, IMAP_UNKNOWN, "nothing: no token");
 		effect_reason(e, "no token");
 		return -1;
 	}
-	/* Unverified, the run must match too: guessing is a little harder. */
+	/*
+	 * Unverified, the run and its nonce must match too: guessing is a
+	 * little harder, and a reply to mail sent before a restore is not
+	 * taken for one to the run that now has its ids.
+	 */
+	if (!e->verified)
+		run_nonce = db_delivery_nonce(e->in->db, id);
 	if (db_inbound_delivery(e->in->db, id, &e->ref) == -1 ||
-	    (!e->verified && e->ref.run_id != run)) {
+	    (!e->verified && (e->ref.run_id != run ||
+	    !nonce_same(nonce, run_nonce)))) {
+		free(nonce);
+		free(run_nonce);
 		effect_set(e, IMAP_UNKNOWN, "nothing: delivery %lld not found",
 		    (long long)id);
 		effect_reason(e, "unknown delivery");
 		return -1;
 	}
+	free(nonce);
+	free(run_nonce);
 	e->rec.delivery_id = e->ref.delivery_id;
 	e->rec.subscriber_id = e->ref.subscriber_id;
 	e->rec.list_id = e->ref.list_id;

@@ -206,6 +206,8 @@ inmail_unsubscribed(struct db *db, const struct config *conf,
 	m.subject = subject;
 	m.message_id = mid;
 	m.in_reply_to = in_reply_to;
+	/* It says a person will put a mistake right: a reply reaches one. */
+	m.reply_to = l.owner_addr;
 	m.auto_submitted = "auto-replied";
 	if (build(conf, "unsubscribed", data, &m, &out, cause) == 0) {
 		rc = queue(db, "unsubscribed", list_id, addr, &out, dedupe,
@@ -222,9 +224,44 @@ inmail_unsubscribed(struct db *db, const struct config *conf,
 	return rc;
 }
 
+/*
+ * The subject the member saw: the item's subject rendered with the run's
+ * frozen context (not "week of {{run.date}}"); the item's own if the run
+ * has none.
+ */
+static char *
+forward_subject(struct db *db, const struct inmail_forward *f)
+{
+	struct tmpl	*t;
+	struct buf	 b;
+	json_t		*ctx = NULL;
+	char		*text, *cause = NULL;
+	const char	*raw = f->ref->item_subject != NULL ?
+			    f->ref->item_subject : "";
+
+	if ((text = db_run_context(db, f->ref->run_id)) != NULL) {
+		ctx = json_loads(text, 0, NULL);
+		free(text);
+	}
+	buf_init(&b);
+	if (ctx != NULL && (t = tmpl_parse(raw, strlen(raw), &cause)) !=
+	    NULL) {
+		if (tmpl_render(t, ctx, NULL, 0, &b, &cause) == -1)
+			buf_reset(&b);
+		tmpl_free(t);
+	}
+	free(cause);
+	json_decref(ctx);
+	if (b.len == 0) {
+		buf_free(&b);
+		return xstrdup(raw);
+	}
+	return buf_steal(&b);
+}
+
 static json_t *
 forward_data(const struct list_info *l, const struct inmail_forward *f,
-    const char *name, const char *addr)
+    const char *name, const char *addr, const char *subject)
 {
 	const struct classify_result *cr = f->cr;
 
@@ -234,8 +271,7 @@ forward_data(const struct list_info *l, const struct inmail_forward *f,
 	    "from", "name", cr->from_name != NULL ? cr->from_name : "",
 	    "address", cr->from != NULL ? cr->from : "",
 	    "item", "name", f->ref->item_name != NULL ? f->ref->item_name : "",
-	    "subject", f->ref->item_subject != NULL ?
-	    f->ref->item_subject : "",
+	    "subject", subject,
 	    "reply", "subject", cr->subject != NULL ? cr->subject : "",
 	    "text", cr->new_text != NULL ? cr->new_text : "",
 	    "message_id", cr->message_id != NULL ? cr->message_id : "",
@@ -276,7 +312,7 @@ inmail_forward(struct db *db, const struct config *conf,
 	struct message	 m;
 	struct buf	 out;
 	json_t		*data;
-	char		*addr, *name, *subject, *mid;
+	char		*addr, *name, *subject, *mid, *isubject;
 	int		 rc = -1;
 
 	if (db_list_get(db, f->ref->list_id, &l) == -1) {
@@ -285,7 +321,10 @@ inmail_forward(struct db *db, const struct config *conf,
 		return -1;
 	}
 	forward_who(db, f, &name, &addr);
-	data = forward_data(&l, f, *name != '\0' ? name : addr, addr);
+	isubject = forward_subject(db, f);
+	data = forward_data(&l, f, *name != '\0' ? name : addr, addr,
+	    isubject);
+	free(isubject);
 	xasprintf(&subject, "[%s] Reply from %s: %s", l.name,
 	    *name != '\0' ? name : addr, f->cr->subject != NULL ?
 	    f->cr->subject : "(no subject)");

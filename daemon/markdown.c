@@ -1,21 +1,53 @@
 /*
- * Markdown to the two bodies of a message, with cmark. HTML uses cmark's
- * safe default (raw HTML and javascript:/vbscript:/file:/data: links
- * dropped; CMARK_OPT_UNSAFE is never passed: officers paste text from
- * anywhere). The text part is our own walk of the same tree: headings
- * underlined, "- " and "1. " lists, links as "text <url>", emphasis as
- * plain words, paragraphs wrapped at 72 columns, no HTML at all.
+ * Markdown to the two bodies of a message, with cmark-gfm and its table,
+ * strikethrough and autolink extensions. HTML uses cmark's safe default
+ * (raw HTML and javascript:/vbscript:/file:/data: links dropped;
+ * CMARK_OPT_UNSAFE is never passed: officers paste text from anywhere),
+ * with headings one level down (the template's <h1> is the title) and the
+ * inline styles mail clients need, since many drop <style>: images that
+ * shrink to the column, tables, links, quotes and lists. The text part is
+ * our own walk of the same tree: headings underlined, "- " and "1. "
+ * lists, tables as "a | b" rows, links as "text <url>", emphasis as plain
+ * words, paragraphs wrapped at 72 columns, no HTML at all.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark.h>
+#include <cmark-gfm.h>
+#include <cmark-gfm-core-extensions.h>
 
 #include "clarion.h"
 
 #define MD_WIDTH	72
+#define MD_IMG_WIDTH	"560"	/* the template's column, less padding */
+#define MD_OPTS		(CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8)
+
+static const char *md_extensions[] = { "table", "strikethrough", "autolink" };
+
+/* Inline styles for what cmark-gfm writes: tag prefix, its replacement. */
+static const struct {
+	const char	*tag, *styled;
+} md_styles[] = {
+	{ "<img ", "<img width=\"" MD_IMG_WIDTH "\" style=\"display:block;"
+	    "max-width:100%;height:auto;border:0;\" " },
+	{ "<table>", "<table style=\"border-collapse:collapse;width:100%;"
+	    "margin:0 0 16px;\">" },
+	{ "<th", "<th style=\"border:1px solid #cccccc;padding:6px 8px;"
+	    "text-align:left;background:#f2f2f2;\"" },
+	{ "<td", "<td style=\"border:1px solid #cccccc;padding:6px 8px;"
+	    "vertical-align:top;\"" },
+	{ "<a href", "<a style=\"color:#0b57d0;text-decoration:underline;\" "
+	    "href" },
+	{ "<blockquote>", "<blockquote style=\"margin:0 0 16px;padding:0 0 0 "
+	    "12px;border-left:4px solid #cccccc;color:#555555;\">" },
+	{ "<ul>", "<ul style=\"margin:0 0 16px;padding:0 0 0 24px;\">" },
+	{ "<ol>", "<ol style=\"margin:0 0 16px;padding:0 0 0 24px;\">" },
+	{ "<ol start", "<ol style=\"margin:0 0 16px;padding:0 0 0 24px;\" "
+	    "start" },
+	{ "<p>", "<p style=\"margin:0 0 16px;\">" },
+};
 
 struct md_text {
 	struct buf	*out;
@@ -24,16 +56,96 @@ struct md_text {
 static void	md_blocks(struct md_text *, cmark_node *, const char *,
 		    const char *, int);
 
+/* The document with the extensions; *parser is kept for rendering. */
+static cmark_node *
+md_parse(const char *md, cmark_parser **parser)
+{
+	cmark_parser		*p;
+	cmark_syntax_extension	*e;
+	cmark_node		*doc;
+	size_t			 i;
+
+	cmark_gfm_core_extensions_ensure_registered();
+	if ((p = cmark_parser_new(MD_OPTS)) == NULL)
+		return NULL;
+	for (i = 0; i < nitems(md_extensions); i++)
+		if ((e = cmark_find_syntax_extension(md_extensions[i])) != NULL)
+			cmark_parser_attach_syntax_extension(p, e);
+	cmark_parser_feed(p, md, strlen(md));
+	doc = cmark_parser_finish(p);
+	*parser = p;
+	return doc;
+}
+
+/* Headings one level down: the template's own <h1> is the title. */
+static void
+md_headings_down(cmark_node *doc)
+{
+	cmark_iter		*it;
+	cmark_event_type	 ev;
+	cmark_node		*n;
+	int			 level;
+
+	it = cmark_iter_new(doc);
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		n = cmark_iter_get_node(it);
+		if (ev == CMARK_EVENT_ENTER &&
+		    cmark_node_get_type(n) == CMARK_NODE_HEADING &&
+		    (level = cmark_node_get_heading_level(n)) < 6)
+			cmark_node_set_heading_level(n, level + 1);
+	}
+	cmark_iter_free(it);
+}
+
+/*
+ * The styles go on the tags cmark-gfm writes; text that looks like a tag
+ * was escaped by cmark ("&lt;img"), so only real tags match.
+ */
+static void
+md_style(const char *html, struct buf *out)
+{
+	const char	*p = html;
+	size_t		 i, n;
+
+	while (*p != '\0') {
+		n = strcspn(p, "<");
+		buf_add(out, p, n);
+		if (p[n] == '\0')
+			break;
+		p += n;
+		for (i = 0; i < nitems(md_styles); i++) {
+			n = strlen(md_styles[i].tag);
+			if (strncmp(p, md_styles[i].tag, n) == 0 &&
+			    (md_styles[i].tag[n - 1] != 'h' &&
+			    md_styles[i].tag[n - 1] != 'd' ? 1 :
+			    p[n] == '>' || p[n] == ' '))
+				break;
+		}
+		if (i < nitems(md_styles)) {
+			buf_adds(out, md_styles[i].styled);
+			p += strlen(md_styles[i].tag);
+		} else
+			buf_addc(out, *p++);
+	}
+}
+
 int
 md_to_html(const char *md, struct buf *out)
 {
-	char	*html;
+	cmark_parser	*p;
+	cmark_node	*doc;
+	char		*html;
 
-	html = cmark_markdown_to_html(md, strlen(md),
-	    CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8);
+	if ((doc = md_parse(md, &p)) == NULL)
+		return -1;
+	md_headings_down(doc);
+	html = cmark_render_html(doc, MD_OPTS,
+	    cmark_parser_get_syntax_extensions(p));
+	cmark_node_free(doc);
+	cmark_parser_free(p);
 	if (html == NULL)
 		return -1;
-	buf_adds(out, html);
+	md_style(html, out);
 	free(html);
 	return 0;
 }
@@ -203,6 +315,35 @@ md_list(struct md_text *t, cmark_node *list, const char *first,
 	}
 }
 
+/* A table as rows of "cell | cell", the header row underlined. */
+static void
+md_table(struct md_text *t, cmark_node *table, const char *first,
+    const char *rest)
+{
+	cmark_node	*row, *cell;
+	struct buf	 line;
+	const char	*prefix = first;
+
+	for (row = cmark_node_first_child(table); row != NULL;
+	    row = cmark_node_next(row)) {
+		buf_init(&line);
+		buf_add(&line, "", 0);
+		for (cell = cmark_node_first_child(row); cell != NULL;
+		    cell = cmark_node_next(cell)) {
+			if (cell != cmark_node_first_child(row))
+				buf_adds(&line, " | ");
+			md_inlines(cell, &line);
+		}
+		buf_adds(t->out, prefix);
+		buf_adds(t->out, line.data);
+		buf_addc(t->out, '\n');
+		if (row == cmark_node_first_child(table))
+			md_underline(t->out, rest, line.data, '-');
+		prefix = rest;
+		buf_free(&line);
+	}
+}
+
 static void
 md_block(struct md_text *t, cmark_node *n, const char *first,
     const char *rest)
@@ -241,7 +382,10 @@ md_block(struct md_text *t, cmark_node *n, const char *first,
 		buf_adds(t->out, first);
 		buf_adds(t->out, "----------------------------------------\n");
 		break;
-	default:	/* raw HTML blocks are never shown */
+	default:
+		/* raw HTML blocks are never shown */
+		if (strcmp(cmark_node_get_type_string(n), "table") == 0)
+			md_table(t, n, first, rest);
 		break;
 	}
 	buf_free(&b);
@@ -281,15 +425,15 @@ int
 md_to_text(const char *md, struct buf *out)
 {
 	struct md_text	 t;
+	cmark_parser	*p;
 	cmark_node	*doc;
 
-	doc = cmark_parse_document(md, strlen(md), CMARK_OPT_DEFAULT |
-	    CMARK_OPT_VALIDATE_UTF8);
-	if (doc == NULL)
+	if ((doc = md_parse(md, &p)) == NULL)
 		return -1;
 	t.out = out;
 	buf_add(out, "", 0);
 	md_blocks(&t, doc, "", "", 0);
 	cmark_node_free(doc);
+	cmark_parser_free(p);
 	return 0;
 }

@@ -569,6 +569,15 @@ write_headers(const struct message *m, struct buf *out, char **cause)
 	if (m->one_click && m->list_unsubscribe != NULL)
 		hdr_simple(out, "List-Unsubscribe-Post",
 		    "List-Unsubscribe=One-Click");
+	if (m->feedback_id != NULL) {
+		if (m->feedback_id[strspn(m->feedback_id, "abcdefghijklmnopqrstu"
+		    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:")] != '\0') {
+			xasprintf(cause, "Feedback-ID: bad value \"%s\"",
+			    m->feedback_id);
+			return -1;
+		}
+		hdr_simple(out, "Feedback-ID", m->feedback_id);
+	}
 	if (m->bulk)
 		hdr_simple(out, "Precedence", "bulk");
 	if (m->auto_submitted != NULL && hdr_fixed_choice(out,
@@ -694,11 +703,11 @@ part_new(struct mime_part *p)
  * a random boundary (calling uname and getpid) for us to throw away.
  */
 static struct mailmime *
-root_new(const char *boundary)
+root_new(const char *type, const char *boundary)
 {
 	struct mailmime_content	*ct;
 
-	ct = mailmime_content_new_with_str("multipart/alternative");
+	ct = mailmime_content_new_with_str(type);
 	clist_append(ct->ct_parameters, mailmime_param_new_with_data(
 	    (char *)"boundary", (char *)boundary));
 	return mailmime_new(MAILMIME_MULTIPLE, NULL, 0,
@@ -706,19 +715,56 @@ root_new(const char *boundary)
 	    NULL, NULL);
 }
 
+/*
+ * The invite again as an attachment, invite.ics (application/ics), for
+ * clients that show only one part of an alternative (RFC 5546 and the
+ * way Outlook and Apple Mail offer "add to calendar").
+ */
+static struct mailmime *
+attachment_new(const char *ics, struct buf *b)
+{
+	struct mailmime_content	*ct;
+	struct mailmime		*mm;
+	const char		*p;
+
+	/* iCalendar lines end in CRLF (RFC 5545), as in the QP part. */
+	for (p = ics; *p != '\0'; p++) {
+		if (*p == '\r' && p[1] == '\n')
+			continue;
+		if (*p == '\r' || *p == '\n')
+			buf_adds(b, "\r\n");
+		else
+			buf_addc(b, *p);
+	}
+
+	ct = mailmime_content_new_with_str("application/ics");
+	clist_append(ct->ct_parameters, mailmime_param_new_with_data(
+	    (char *)"name", (char *)"invite.ics"));
+	mm = mailmime_new_empty(ct, mailmime_fields_new_filename(
+	    MAILMIME_DISPOSITION_TYPE_ATTACHMENT, xstrdup("invite.ics"),
+	    MAILMIME_MECHANISM_BASE64));
+	/* Not encoded yet: libetpan writes it as base64. */
+	mm->mm_data.mm_single = mailmime_data_new_data(
+	    MAILMIME_MECHANISM_BASE64, 0, b->data != NULL ? b->data : "",
+	    b->len);
+	return mm;
+}
+
 static int
 write_body(struct mime_part *parts, size_t n, const char *boundary,
-    struct buf *out, char **cause)
+    const char *attach, struct buf *out, char **cause)
 {
-	struct mailmime	*root, *mm;
+	struct mailmime	*root, *mm, *alt = NULL;
 	MMAPString	*s;
+	struct buf	 ab;
+	char		*mixed;
 	size_t		 i;
 	int		 col = 0, r = MAILIMF_NO_ERROR;
 
 	if (n == 1)
 		root = part_new(&parts[0]);
 	else {
-		root = root_new(boundary);
+		root = root_new("multipart/alternative", boundary);
 		for (i = 0; i < n; i++) {
 			mm = part_new(&parts[i]);
 			if (mailmime_smart_add_part(root, mm) !=
@@ -728,11 +774,24 @@ write_body(struct mime_part *parts, size_t n, const char *boundary,
 			}
 		}
 	}
+	buf_init(&ab);
+	if (attach != NULL) {
+		/* "=_mixed..." is no prefix of the inner boundary, nor it of it. */
+		xasprintf(&mixed, "=_mixed%s", boundary + 2);
+		alt = root;
+		root = root_new("multipart/mixed", mixed);
+		free(mixed);
+		if (mailmime_smart_add_part(root, alt) != MAILIMF_NO_ERROR ||
+		    mailmime_smart_add_part(root, (mm = attachment_new(
+		    attach, &ab))) != MAILIMF_NO_ERROR)
+			r = MAILIMF_ERROR_MEMORY;
+	}
 	s = mmap_string_new("");
 	/* The root's own fields go in the message header. */
 	if (r == MAILIMF_NO_ERROR)
 		r = mailmime_content_write_mem(s, &col, root->mm_content_type);
-	if (r == MAILIMF_NO_ERROR && root->mm_mime_fields != NULL && n == 1)
+	if (r == MAILIMF_NO_ERROR && root->mm_mime_fields != NULL && n == 1 &&
+	    attach == NULL)
 		r = mailmime_fields_write_mem(s, &col, root->mm_mime_fields);
 	if (r == MAILIMF_NO_ERROR && mmap_string_append(s, "\r\n") == NULL)
 		r = MAILIMF_ERROR_MEMORY;
@@ -745,6 +804,7 @@ write_body(struct mime_part *parts, size_t n, const char *boundary,
 		    r);
 	mmap_string_free(s);
 	mailmime_free(root);
+	buf_free(&ab);
 	return r == MAILIMF_NO_ERROR ? 0 : -1;
 }
 
@@ -842,7 +902,7 @@ mime_build(const struct message *m, struct buf *out, char **cause)
 	choose_boundary(m, parts, n, boundary, sizeof boundary);
 	buf_init(&msg);
 	if (write_headers(m, &msg, cause) == 0 &&
-	    write_body(parts, n, boundary, &msg, cause) == 0 &&
+	    write_body(parts, n, boundary, m->ics, &msg, cause) == 0 &&
 	    check_lines(&msg, cause) == 0) {
 		buf_add(out, msg.data, msg.len);
 		rc = 0;

@@ -178,10 +178,38 @@ markdown_load(const char *path, char **html, char **text, char **cause)
 	return 0;
 }
 
+/*
+ * The inbox snippet: the content's first line of text (not its heading's
+ * underline), cut at a word before 140 characters. Without it clients
+ * show the list name, the date and "Dear Alice".
+ */
+static char *
+preheader(const char *text)
+{
+	const char	*p = text, *nl;
+	size_t		 len, cut;
+
+	for (; *p != '\0'; p = *nl == '\0' ? nl : nl + 1) {
+		nl = p + strcspn(p, "\n");
+		len = (size_t)(nl - p);
+		if (len == 0 || strspn(p, "=-") == len)
+			continue;
+		if (len > 140) {
+			for (cut = 140; cut > 0 && p[cut] != ' '; cut--)
+				;
+			len = cut > 0 ? cut : 140;
+			while (len > 0 && ((unsigned char)p[len] & 0xc0) == 0x80)
+				len--;
+		}
+		return xstrndup(p, len);
+	}
+	return NULL;
+}
+
 static int
 add_content(const struct rctx *c, json_t *ctx, char **cause)
 {
-	char	*html, *text;
+	char	*html, *text, *pre;
 
 	if (c->item.content_file == NULL || strcmp(c->item.kind, "notice") == 0)
 		return 0;
@@ -189,6 +217,9 @@ add_content(const struct rctx *c, json_t *ctx, char **cause)
 		return -1;
 	json_object_set_new(ctx, "content_html", json_string(html));
 	json_object_set_new(ctx, "content_text", json_string(text));
+	if ((pre = preheader(text)) != NULL)
+		json_object_set_new(ctx, "preheader", json_string(pre));
+	free(pre);
 	free(html);
 	free(text);
 	return 0;
@@ -206,22 +237,55 @@ invite_uid(const struct rctx *c, const struct event *ev)
 	return uid;
 }
 
+/*
+ * The agenda as DESCRIPTION text: the text form without the underlines
+ * of its headings ("Agenda" then "======"), which calendars show as they
+ * are.
+ */
+static char *
+agenda_plain(const char *text)
+{
+	struct buf	 b;
+	const char	*p = text, *nl;
+	size_t		 len;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (; *p != '\0'; p = *nl == '\0' ? nl : nl + 1) {
+		nl = p + strcspn(p, "\n");
+		len = (size_t)(nl - p);
+		if (len >= 3 && p >= text + 2 && p[-2] != '\n' &&
+		    (strspn(p, "=") == len || strspn(p, "-") == len))
+			continue;
+		buf_add(&b, p, len);
+		if (*nl == '\n')
+			buf_addc(&b, '\n');
+	}
+	return buf_steal(&b);
+}
+
 static void
-add_invite(const struct rctx *c, json_t *ctx, const struct event *ev,
+add_invite(const struct rctx *c, json_t *ctx, const struct event *meeting,
     const char *agenda_text)
 {
+	struct event	 e = *meeting, *ev = &e;
 	const char	*method;
-	char		*uid, *ics;
+	char		*uid, *ics, *desc;
 	int		 seq, cancel;
 
+	/* Without an end calendars show a zero-length meeting. */
+	if (ev->ends_at == 0)
+		ev->ends_at = ev->starts_at + c->conf->meeting_length;
 	cancel = c->run.purpose == PURPOSE_CANCEL ||
 	    event_status_parse(ev->status) == EVENT_CANCELLED;
 	method = cancel ? "CANCEL" : "REQUEST";
 	seq = c->run.sequence > ev->sequence ? c->run.sequence : ev->sequence;
 	uid = invite_uid(c, ev);
+	desc = agenda_text != NULL ? agenda_plain(agenda_text) : NULL;
 	ics = ical_invite(ev, uid, method, seq, c->has_list ?
 	    c->list.from_addr : NULL, c->has_list ? c->list.display_name :
-	    NULL, agenda_text, c->now);
+	    NULL, desc, c->now);
+	free(desc);
 	json_object_set_new(ctx, "ics", json_string(ics));
 	json_object_set_new(ctx, "ics_method", json_string(method));
 	json_object_set_new(ctx, "ics_uid", json_string(uid));
@@ -397,6 +461,7 @@ run_context_build(struct db *db, const struct config *conf, int64_t run_id,
 {
 	struct rctx	 c;
 	json_t		*ctx;
+	char		*nonce;
 	int		 rc = 0;
 
 	memset(&c, 0, sizeof c);
@@ -410,6 +475,10 @@ run_context_build(struct db *db, const struct config *conf, int64_t run_id,
 		return -1;
 	}
 	ctx = json_object();
+	/* Frozen with the run: its resends keep their Message-ID and tokens. */
+	if ((nonce = db_nonce(db)) != NULL)
+		json_object_set_new(ctx, "nonce", json_string(nonce));
+	free(nonce);
 	json_object_set_new(ctx, "item", item_json(&c));
 	json_object_set_new(ctx, "run", run_json(&c));
 	json_object_set_new(ctx, "list", list_json(&c));

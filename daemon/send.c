@@ -228,6 +228,31 @@ send_submit(struct sender *s, int64_t pid, const char *from,
 	return 0;
 }
 
+/*
+ * Signs at the last moment, list mail and Clarion's own alike, so the
+ * signature covers exactly the bytes the relay gets.
+ */
+static int
+send_sign(struct sender *s, char **data, size_t *len, char **cause)
+{
+	struct daemon_ctx	*ctx = s->ctx;
+	struct buf		 b;
+
+	if (ctx->conf->dkim.key_file == NULL)
+		return 0;
+	if (ctx->dkim == NULL && dkim_signer_new(ctx->conf, &ctx->dkim,
+	    cause) == -1)
+		return -1;
+	b.data = *data;
+	b.len = *len;
+	b.cap = *len + 1;
+	if (dkim_sign_message(ctx->dkim, &b, cause) == -1)
+		return -1;
+	*data = b.data;
+	*len = b.len;
+	return 0;
+}
+
 /* The message of one claim, handed over; -1 (and *cause) if it has none. */
 static int
 send_start(struct sender *s, struct delivery_claim *c, char **cause)
@@ -241,6 +266,8 @@ send_start(struct sender *s, struct delivery_claim *c, char **cause)
 			xasprintf(cause, "no recipient or message");
 			return -1;
 		}
+		if (send_sign(s, &c->message, &c->len, cause) == -1)
+			return -1;
 		from = send_sysmail_from(s->ctx->conf, c->kind);
 		data = c->message;
 		c->message = NULL;
@@ -252,6 +279,10 @@ send_start(struct sender *s, struct delivery_claim *c, char **cause)
 	memset(&m, 0, sizeof m);
 	if (compose_message(s->ctx, c->id, &m, cause) == -1)
 		return -1;
+	if (send_sign(s, &m.data.data, &m.data.len, cause) == -1) {
+		outmsg_free(&m);
+		return -1;
+	}
 	data = m.data.data;
 	rc = send_submit(s, c->id, m.envelope_from, m.rcpt, data, m.data.len,
 	    cause);

@@ -47,18 +47,29 @@ token_keys_init(struct token_keys *k, const unsigned char *secret,
 	return 0;
 }
 
+/*
+ * The MAC covers the purpose, the delivery id and the nonce of the
+ * database the delivery's run was made in (none for runs made before
+ * nonces): after a restore, delivery ids are handed out again, and a
+ * token for the old holder of an id must not act on the new one.
+ */
 static void
 mac_digits(const unsigned char *key, enum token_purpose purpose,
-    int64_t id, char *out)
+    int64_t id, const char *nonce, char *out)
 {
-	unsigned char	 msg[9], mac[32];
+	unsigned char	 msg[9 + TOKEN_NONCE_MAX], mac[32];
 	uint64_t	 bits;
+	size_t		 n = 0;
 	int		 i;
 
 	msg[0] = (unsigned char)purpose;
 	for (i = 0; i < 8; i++)
 		msg[1 + i] = (unsigned char)((uint64_t)id >> (56 - 8 * i));
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, msg, sizeof msg, mac);
+	if (nonce != NULL && (n = strlen(nonce)) > TOKEN_NONCE_MAX)
+		n = TOKEN_NONCE_MAX;
+	if (n > 0)
+		memcpy(msg + 9, nonce, n);
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, msg, 9 + n, mac);
 	/* 80 bits: the first ten bytes, five bits at a time. */
 	for (i = 0; i < MAC_DIGITS; i++) {
 		int	 bit = i * 5, byte = bit / 8, shift = bit % 8;
@@ -69,9 +80,29 @@ mac_digits(const unsigned char *key, enum token_purpose purpose,
 	out[MAC_DIGITS] = '\0';
 }
 
+/* A new database nonce: 64 random bits in hex. */
+void
+token_nonce_new(char *out, size_t size)
+{
+	unsigned char	 raw[8];
+	size_t		 i;
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof raw) != 0)
+		fatalx("cannot get random bytes for the database nonce");
+	for (i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
 void
 token_make(const struct token_keys *k, enum token_purpose purpose,
     int64_t id, char *out, size_t size)
+{
+	token_make_nonce(k, purpose, id, NULL, out, size);
+}
+
+void
+token_make_nonce(const struct token_keys *k, enum token_purpose purpose,
+    int64_t id, const char *nonce, char *out, size_t size)
 {
 	char		 digits[ID_DIGITS_MAX + 1], mac[MAC_DIGITS + 1];
 	uint64_t	 v = (uint64_t)id;
@@ -81,7 +112,7 @@ token_make(const struct token_keys *k, enum token_purpose purpose,
 		digits[n++] = B32[v & 31];
 		v >>= 5;
 	} while (v != 0 && n < ID_DIGITS_MAX);
-	mac_digits(k->key, purpose, id, mac);
+	mac_digits(k->key, purpose, id, nonce, mac);
 	if (size < (size_t)n + MAC_DIGITS + 1) {
 		if (size > 0)
 			out[0] = '\0';
@@ -183,7 +214,7 @@ token_purpose_name(enum token_purpose purpose)
 }
 
 /* The delivery id in a token's leading digits; -1 on a bad shape. */
-static int
+int
 token_parse(const char *token, uint64_t *v)
 {
 	size_t		 len, n, i;
@@ -218,17 +249,25 @@ int
 token_verify(const struct token_keys *k, enum token_purpose purpose,
     const char *token, struct token_ref *ref)
 {
+	return token_verify_nonce(k, purpose, token, NULL, ref);
+}
+
+/* token_verify() for a delivery whose run carries a database nonce. */
+int
+token_verify_nonce(const struct token_keys *k, enum token_purpose purpose,
+    const char *token, const char *nonce, struct token_ref *ref)
+{
 	char		 mac[MAC_DIGITS + 1];
 	uint64_t	 v;
 	int		 old = 0;
 
 	if (token_parse(token, &v) == -1)
 		return TOKEN_BAD;
-	mac_digits(k->key, purpose, (int64_t)v, mac);
+	mac_digits(k->key, purpose, (int64_t)v, nonce, mac);
 	if (!mac_equal(token + strlen(token) - MAC_DIGITS, mac)) {
 		if (!k->has_old)
 			return TOKEN_BAD;
-		mac_digits(k->old_key, purpose, (int64_t)v, mac);
+		mac_digits(k->old_key, purpose, (int64_t)v, nonce, mac);
 		if (!mac_equal(token + strlen(token) - MAC_DIGITS, mac))
 			return TOKEN_BAD;
 		if (clock_now() >= k->old_until)

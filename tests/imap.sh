@@ -64,8 +64,8 @@ q "INSERT INTO lists (id, name, display_name, from_addr, owner_addr, created, up
   (1, 'members', 'Hillside CLP', 'news@example.org', 'owner@example.org', 0, 0),
   (2, 'picket', 'Picket line', 'picket@example.org', 'rep@example.org', 0, 0);
 INSERT INTO items (id, name, list_id, kind, template, subject, created, updated)
-  VALUES (1, 'december-news', 1, 'newsletter', 'newsletter', 'Hillside ward newsletter: December', 0, 0);
-INSERT INTO runs (id, item_id, due_at, state, created) VALUES (1, 1, 0, 'done', 0);"
+  VALUES (1, 'december-news', 1, 'newsletter', 'newsletter', 'Hillside ward newsletter: {{run.month}}', 0, 0);
+INSERT INTO runs (id, item_id, due_at, state, created, context) VALUES (1, 1, 0, 'done', 0, '{\"run\":{\"month\":\"December\"}}');"
 for i in 1 2 3 4 5 6 7 8 9; do
 	q "INSERT INTO subscribers (id, address, name, created, updated) VALUES ($i, 'm$i@members.test', 'Member $i', 0, 0);
 	INSERT INTO memberships (subscriber_id, list_id, created, updated) VALUES ($i, 1, 0, 0), ($i, 2, 0, 0);
@@ -141,6 +141,7 @@ expect_eq "unsubscribe: one confirmation queued" "$(q "SELECT count(*) FROM sysm
 conf_msg=$(q "SELECT message FROM sysmail WHERE kind = 'unsubscribed'")
 expect_contains "the confirmation answers the member's message" "$conf_msg" "In-Reply-To: <reply-unsubscribe-please@isp.test>"
 expect_contains "and is marked as an automatic reply" "$conf_msg" "Auto-Submitted: auto-replied"
+expect_contains "a reply to it reaches the list's owner" "$conf_msg" "Reply-To: <owner@example.org>"
 
 check "'unsubscribe' only in quoted text: in Replies" in_folder Replies "reply-quoted-unsubscribe-only@isp.test"
 expect_eq "quoted unsubscribe: member 5 still on both lists" "$(members 5)" "1,2"
@@ -150,6 +151,8 @@ fwd=$(q "SELECT message FROM sysmail WHERE kind = 'forward' ORDER BY id DESC LIM
 expect_contains "the forward has Reply-To the member" "$fwd" "Reply-To: <frank@isp.test>"
 expect_contains "and names the member" "$fwd" "Member 6"
 expect_contains "and the item it answers" "$fwd" "december-news"
+expect_contains "with the subject the member saw (rendered for the run)" "$fwd" "Hillside ward newsletter: December"
+expect_not_contains "not the item's template" "$fwd" "{{run.month}}"
 expect_contains "and carries the question" "$fwd" "What time does the picket start on Friday?"
 expect_eq "replies: members 5 and 6 not suppressed" "$(q "SELECT count(*) FROM suppressions WHERE address IN ('m5@members.test', 'm6@members.test')")" 0
 

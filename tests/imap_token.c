@@ -2,6 +2,7 @@
  * imap_token CONFIG PURPOSE DELIVERY: prints the token Clarion would put
  * in bounces+T@ (PURPOSE b), reply+T@ (r) or unsubscribe+T@ (u) for a
  * delivery, so the IMAP integration tests can address real mail to it.
+ * The MAC covers the nonce of the delivery's run, read from the database.
  */
 #include "config.h"
 
@@ -16,9 +17,11 @@ main(int argc, char **argv)
 {
 	struct config	*conf;
 	struct token_keys keys;
+	struct db	*db;
 	unsigned char	*secret;
 	size_t		 len;
-	char		*cause, token[TOKEN_MAX];
+	char		*cause, *nonce = NULL, token[TOKEN_MAX];
+	int64_t		 id;
 
 	if (argc != 4 || strlen(argv[2]) != 1 || strchr("bru", *argv[2]) ==
 	    NULL) {
@@ -34,8 +37,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "imap_token: secret too short\n");
 		return EX_CONFIG;
 	}
-	token_make(&keys, (enum token_purpose)*argv[2],
-	    strtoll(argv[3], NULL, 10), token, sizeof token);
+	id = strtoll(argv[3], NULL, 10);
+	if ((db = db_open(conf->database, 0, &cause)) != NULL) {
+		nonce = db_delivery_nonce(db, id);
+		db_close(db);
+	} else
+		free(cause);
+	token_make_nonce(&keys, (enum token_purpose)*argv[2], id, nonce,
+	    token, sizeof token);
+	free(nonce);
 	printf("%s\n", token);
 	free(secret);
 	config_free(conf);

@@ -7,7 +7,7 @@ command -v spamassassin >/dev/null 2>&1 ||
 	skip "spamassassin is not installed (apt-get install spamassassin)"
 HOME="$T"	# keeps SpamAssassin's per-user files out of the real home
 export HOME
-for n in bulletin newsletter notice reminder; do
+for n in bulletin bulletin-15 newsletter newsletter-image notice reminder; do
 	if ! "$top_builddir/tests/mime_dump" \
 	    "$top_srcdir/tests/data/compose/$n.json" > "$T/$n.eml"; then
 		fail "$n: message built"

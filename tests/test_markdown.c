@@ -53,30 +53,58 @@ max_width(const char *s)
 	return max;
 }
 
+#define P	"<p style=\"margin:0 0 16px;\">"
+#define A	"<a style=\"color:#0b57d0;text-decoration:underline;\" "
+
 static void
 test_html(void)
 {
 	is_str(html("# Strike\n\nWalk out at *six*, **all** of us.\n"),
-	    "<h1>Strike</h1>\n<p>Walk out at <em>six</em>, <strong>all</strong> "
-	    "of us.</p>\n", "headings, emphasis and paragraphs");
+	    "<h2>Strike</h2>\n" P "Walk out at <em>six</em>, <strong>all"
+	    "</strong> of us.</p>\n", "headings one level down, emphasis and "
+	    "paragraphs");
 	is_str(html("Hi <script>alert(1)</script> there\n\n<div onclick=x>"
-	    "raw</div>\n"), "<p>Hi <!-- raw HTML omitted -->alert(1)<!-- raw "
+	    "raw</div>\n"), P "Hi <!-- raw HTML omitted -->alert(1)<!-- raw "
 	    "HTML omitted --> there</p>\n<!-- raw HTML omitted -->\n",
 	    "raw HTML, inline or block, is dropped");
 	is_str(html("[click](javascript:alert(1)) [x](vbscript:y) "
 	    "[ok](https://example.org/a?b=1&c=2)\n"),
-	    "<p><a href=\"\">click</a> <a href=\"\">x</a> "
-	    "<a href=\"https://example.org/a?b=1&amp;c=2\">ok</a></p>\n",
+	    P A "href=\"\">click</a> " A "href=\"\">x</a> "
+	    A "href=\"https://example.org/a?b=1&amp;c=2\">ok</a></p>\n",
 	    "javascript: and vbscript: links lose their target");
-	is_str(html("- a\n- b\n"), "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n",
-	    "lists");
-	is_str(html("Fish & chips < £5\n"), "<p>Fish &amp; chips &lt; £5</p>\n",
+	is_str(html("- a\n- b\n"), "<ul style=\"margin:0 0 16px;padding:0 0 "
+	    "0 24px;\">\n<li>a</li>\n<li>b</li>\n</ul>\n", "lists");
+	is_str(html("Fish & chips < £5\n"), P "Fish &amp; chips &lt; £5</p>\n",
 	    "text is escaped, UTF-8 kept");
+	is_str(html("Say <img src=x> and <td>\n"), P "Say <!-- raw HTML "
+	    "omitted --> and <!-- raw HTML omitted --></p>\n",
+	    "tags typed in the text are dropped, not styled");
+	is_str(html("`<img src=x>`\n"), P "<code>&lt;img src=x&gt;</code>"
+	    "</p>\n", "and code showing a tag stays text");
+	is_str(html("![Picket](https://example.org/p.jpg)\n"), P "<img "
+	    "width=\"560\" style=\"display:block;max-width:100%;height:auto;"
+	    "border:0;\" src=\"https://example.org/p.jpg\" alt=\"Picket\" />"
+	    "</p>\n", "an image shrinks to the column and has a width");
+	ok(strstr(html("| Ward | Turnout |\n|---|--:|\n| Hill | 41% |\n"),
+	    "<table style=\"border-collapse:collapse;width:100%;") != NULL &&
+	    strstr(res, "<td style=\"border:1px solid #cccccc;padding:6px 8px;"
+	    "vertical-align:top;\" align=\"right\">41%</td>") != NULL &&
+	    strstr(res, "<thead>") != NULL, "tables (GFM), styled cells");
+	is_str(html("~~old~~ new, www.example.org\n"), P "<del>old</del> new, "
+	    A "href=\"http://www.example.org\">www.example.org</a></p>\n",
+	    "strikethrough and autolinks (GFM)");
+	is_str(html("###### Six\n"), "<h6>Six</h6>\n",
+	    "a sixth-level heading stays at six");
 }
 
 static void
 test_text(void)
 {
+	is_str(text("| Ward | Turnout |\n|---|--:|\n| Hill | 41% |\n"),
+	    "Ward | Turnout\n--------------\nHill | 41%\n",
+	    "a table in text: rows of cells, the header underlined");
+	is_str(text("~~old~~ new\n"), "old new\n",
+	    "strikethrough in text: the words");
 	is_str(text("# Weekly bulletin\n\n## Pickets\n\n### Gate A\n\nText.\n"),
 	    "Weekly bulletin\n===============\n\nPickets\n-------\n\nGate A\n\n"
 	    "Text.\n", "headings underlined (level 1 and 2) or plain");

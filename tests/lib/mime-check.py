@@ -102,9 +102,23 @@ def roundtrip(name, **fields):
         want.append(("text/html", desc["html"]))
     if "ics" in desc:
         want.append(("text/calendar", desc["ics"]))
-    check([p.get_content_type() for p in parts] == [w[0] for w in want],
+    types = [w[0] for w in want]
+    if "ics" in desc:
+        # The invite again as invite.ics, for clients that ignore the
+        # calendar alternative: multipart/mixed around the alternative.
+        types.append("application/ics")
+    check([p.get_content_type() for p in parts] == types,
           f"{name}: parts {[p.get_content_type() for p in parts]}")
-    if len(want) > 1:
+    if "ics" in desc and len(parts) == len(types):
+        a = parts[-1]
+        check(msg.get_content_type() == "multipart/mixed",
+              f"{name}: multipart/mixed")
+        check(a.get_content_disposition() == "attachment" and
+              a.get_filename() == "invite.ics",
+              f"{name}: invite.ics is an attachment")
+        check(a.get_content().decode("utf-8") == crlf(desc["ics"]),
+              f"{name}: invite.ics holds the invite")
+    elif len(want) > 1:
         check(msg.get_content_type() == "multipart/alternative",
               f"{name}: multipart/alternative")
     for p, (ctype, body) in zip(parts, want):
@@ -173,7 +187,7 @@ evil = f"--{boundary}\nContent-Type: text/html\n\n<script>\n--{boundary}--\n=_ =
 msg, d = roundtrip("boundary", text=evil, html=evil,
                    ics=evil, ics_method="REQUEST")
 if msg:
-    check(len(leaves(msg)) == 3, "boundary: still three parts")
+    check(len(leaves(msg)) == 4, "boundary: still three parts and invite.ics")
 
 # Header injection: people's text is cleaned, anything else refused.
 msg, d = roundtrip("inject-text",

@@ -37,7 +37,8 @@ for path in sorted(glob.glob(f"{DATA}/*.json")):
         continue
     msg = BytesParser(policy=policy.default).parsebytes(r.stdout)
     parts = {p.get_content_type(): p.get_content().replace("\r\n", "\n")
-             for p in msg.walk() if not p.is_multipart()}
+             for p in msg.walk() if not p.is_multipart() and
+             p.get_content_maintype() == "text"}
     text, html = parts.get("text/plain", ""), parts.get("text/html", "")
     check("{{" not in text and "{{" not in html, f"{name}: no tag left")
     for want in desc.get("expect_text", []):
@@ -56,6 +57,11 @@ for path in sorted(glob.glob(f"{DATA}/*.json")):
     check("max-width:600px" in html and 'name="viewport"' in html,
           f"{name}: one column, at most 600px, phone viewport")
     for bad in ("<img", "<script", "<style", "<link", "<font", "<center"):
+        # Images come only from the officer's Markdown, never a template.
+        if bad == "<img" and "![" in desc.get("markdown", ""):
+            check(html.count("<img") == desc["markdown"].count("!["),
+                  f"{name}: only the content's images")
+            continue
         check(bad not in html, f"{name}: HTML has no {bad}")
     check(html.count("<div") == html.count("</div>"),
           f"{name}: HTML divs balance")
