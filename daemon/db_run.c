@@ -322,28 +322,6 @@ db_run_resend_missed(struct db *db, int64_t run_id, time_t now, long *n)
 	return db_step_done(db, st, NULL);
 }
 
-/* Runs due by now that are planned, or were being composed at a crash. */
-int
-db_compose_pending(struct db *db, time_t now, int64_t **ids, size_t *n)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*ids = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(db->sql, "SELECT id FROM runs WHERE (state = "
-	    "'planned' AND due_at <= ?) OR state = 'composing' ORDER BY "
-	    "due_at, id", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /*
  * Moves a run to composing and freezes its context, unless another
  * process already did (then the stored context is the one to use).
@@ -426,6 +404,7 @@ db_run_set_sending(struct db *db, int64_t run)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The ids of the runs a statement with one time (?) returns. */
 static int
 runs_returning(struct db *db, const char *sql, time_t now, int64_t **ids,
     size_t *n)
@@ -444,6 +423,15 @@ runs_returning(struct db *db, const char *sql, time_t now, int64_t **ids,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs due by now that are planned, or were being composed at a crash. */
+int
+db_compose_pending(struct db *db, time_t now, int64_t **ids, size_t *n)
+{
+	return runs_returning(db, "SELECT id FROM runs WHERE (state = "
+	    "'planned' AND due_at <= ?) OR state = 'composing' ORDER BY "
+	    "due_at, id", now, ids, n);
 }
 
 /*
