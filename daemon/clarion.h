@@ -496,6 +496,10 @@ int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
 /* item.c: an item's rules (what may be stored, when it is next due) */
 void	 item_init(struct item *);
 void	 item_clear(struct item *);
+void	 item_new(struct item *, const char *);
+int	 item_is_notice(const struct item *);
+void	 item_defaults(struct item *, int);
+int	 item_edit_check(const struct item *, int, char **);
 int	 item_name_check(const char *, char **);
 int	 item_kind_check(const char *, char **);
 int	 item_kinds_check(const char *, char **);

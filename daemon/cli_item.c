@@ -307,25 +307,17 @@ item_add(struct cli *cli, void *vo, int argc, char **argv)
 
 	if ((rc = item_name_check(name, &cause)) != 0)
 		return cli_fail(rc, &cause);
-	item_init(&it);
-	it.name = xstrdup(name);
-	it.segment = xstrdup("");
-	it.event_kinds = xstrdup("");
-	it.union_filter = xstrdup("");
-	it.status = xstrdup("active");
+	item_new(&it, name);
 	if ((rc = fields_apply(cli, o, &it)) != EX_OK ||
 	    (rc = item_complete_cli(&it)) != EX_OK) {
 		item_clear(&it);
 		return rc;
 	}
-	if (it.template == NULL)
-		it.template = xstrdup(it.kind);
+	item_defaults(&it, o->skip_empty != -1);
 	if (!template_usable(cli, &it)) {
 		item_clear(&it);
 		return EX_CONFIG;
 	}
-	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
-		it.skip_empty = 0;
 	if ((rc = item_store_cli(cli, &it, 1)) == EX_OK) {
 		due = cli_item_next(cli, &it);
 		next = cli_local(cli, due);
@@ -354,19 +346,18 @@ item_edit(struct cli *cli, void *vo, int argc, char **argv)
 	const char *key = argv[0];
 	const struct item_opts *o = vo;
 	struct item	 it;
+	char		*cause = NULL;
 	int		 rc;
 
 	if (item_lookup(cli, key, &it) == -1)
 		return EX_DATAERR;
-	if (strcmp(it.kind, "notice") == 0 && (o->kind != NULL ||
-	    o->at != NULL || o->rrule != NULL)) {
+	if ((rc = item_edit_check(&it, o->kind != NULL || o->at != NULL ||
+	    o->rrule != NULL, &cause)) != 0) {
 		item_clear(&it);
-		return cli_error(EX_USAGE, "a meeting notice is changed with "
-		    "clarion notice move or cancel");
+		return cli_fail(rc, &cause);
 	}
 	if ((rc = fields_apply(cli, o, &it)) != EX_OK ||
-	    (strcmp(it.kind, "notice") != 0 &&
-	    (rc = item_complete_cli(&it)) != EX_OK)) {
+	    (rc = item_complete_cli(&it)) != EX_OK) {
 		item_clear(&it);
 		return rc;
 	}
@@ -376,7 +367,7 @@ item_edit(struct cli *cli, void *vo, int argc, char **argv)
 	}
 	if ((rc = item_store_cli(cli, &it, 0)) == EX_OK) {
 		printf("item %lld: %s updated\n", (long long)it.id, it.name);
-		if (strcmp(it.kind, "notice") != 0)
+		if (!item_is_notice(&it))
 			reach_print(cli, &it);
 	}
 	item_clear(&it);

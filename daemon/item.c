@@ -37,6 +37,49 @@ item_clear(struct item *it)
 	item_init(it);
 }
 
+/* A new item named name, active, with nothing chosen yet. */
+void
+item_new(struct item *it, const char *name)
+{
+	item_init(it);
+	it->name = xstrdup(name);
+	it->segment = xstrdup("");
+	it->event_kinds = xstrdup("");
+	it->union_filter = xstrdup("");
+	it->status = xstrdup("active");
+}
+
+/* Meeting notices are items made and changed by notice.c. */
+int
+item_is_notice(const struct item *it)
+{
+	return strcmp(it->kind, "notice") == 0;
+}
+
+/*
+ * What an added item leaves unsaid: its kind's template, and only a
+ * bulletin skips an empty issue unless told (skip_empty_given).
+ */
+void
+item_defaults(struct item *it, int skip_empty_given)
+{
+	if (it->template == NULL)
+		it->template = xstrdup(it->kind);
+	if (strcmp(it->kind, "bulletin") != 0 && !skip_empty_given)
+		it->skip_empty = 0;
+}
+
+/* A notice's kind and time are the meeting's: notice move or cancel. */
+int
+item_edit_check(const struct item *it, int reschedules, char **cause)
+{
+	if (!item_is_notice(it) || !reschedules)
+		return 0;
+	*cause = xstrdup("a meeting notice is changed with clarion notice "
+	    "move or cancel");
+	return EX_USAGE;
+}
+
 /* A name needs a letter: a number is taken for an item's id. */
 int
 item_name_check(const char *name, char **cause)
@@ -139,10 +182,12 @@ item_segment_check(struct db *db, struct item *it, int force, char **warning,
 	return rc;
 }
 
-/* What every item needs before it is stored. */
+/* What every item but a notice (notice.c's) needs before it is stored. */
 int
 item_complete(const struct item *it, char **cause)
 {
+	if (it->kind != NULL && item_is_notice(it))
+		return 0;
 	if (it->list_id == 0 || it->kind == NULL || it->subject == NULL)
 		*cause = xstrdup("an item needs --list, --kind and --subject");
 	else if (it->send_at == 0 && it->rrule == NULL)
