@@ -811,8 +811,11 @@ int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
 int	 subscriber_unsubscribe(struct db *, const struct token_keys *,
 	     int64_t, int64_t, const char *, const char *, char **);
 #define DB_HASH_HEX 65
-int	 db_address_hash(const struct token_keys *, const char *, int,
+char	*subscriber_address_norm(const char *);
+void	 subscriber_hash_norm(const struct token_keys *, const char *,
 	     char *);
+int	 subscriber_address_hash(const struct token_keys *, const char *,
+	     int, char *);
 int	 db_resubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 db_membership_remove(struct db *, int64_t, int64_t);

@@ -32,65 +32,6 @@ step_done(struct db *db, sqlite3_stmt *st)
 	return 0;
 }
 
-/*
- * The keyed hash of a normalised address, as stored in suppressions. The
- * local part is lower-cased for the hash only: no mail provider in use
- * treats Bob@ and bob@ as two people, so suppressing one stops both.
- */
-static void
-sup_hash(const struct token_keys *keys, const char *address, char *out)
-{
-	char	*lower, *p;
-
-	lower = xstrdup(address);
-	for (p = lower; *p != '\0'; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p += 'a' - 'A';
-	}
-	memset(out, 0, HASH_HEX);
-	token_hash_address(keys, lower, out, HASH_HEX);
-	explicit_zero(lower, strlen(lower));
-	free(lower);
-}
-
-/* The normalised form if the address is valid, else a copy as given. */
-static char *
-norm_or_copy(const char *address)
-{
-	char	*out, *cause;
-
-	if (addr_normalize(address, &out, &cause) == -1) {
-		free(cause);
-		return xstrdup(address);
-	}
-	return out;
-}
-
-/*
- * The suppression hash of an address (normalised here) with the current
- * key, or with old the previous key during its grace period: -1 if there
- * is none. out holds DB_HASH_HEX bytes.
- */
-int
-db_address_hash(const struct token_keys *keys, const char *address, int old,
-    char *out)
-{
-	struct token_keys	 k;
-	char			*a;
-
-	if (old && !keys->has_old)
-		return -1;
-	k = *keys;
-	if (old)
-		memcpy(k.key, keys->old_key, sizeof k.key);
-	a = norm_or_copy(address);
-	sup_hash(&k, a, out);
-	explicit_zero(&k, sizeof k);
-	explicit_zero(a, strlen(a));
-	free(a);
-	return 0;
-}
-
 /* Lists. */
 
 void
@@ -348,7 +289,7 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 	int	 rc;
 
 	if (keys != NULL) {
-		sup_hash(keys, address, hash);
+		subscriber_hash_norm(keys, address, hash);
 		db_bind_text_or_null(st, 1, hash);
 	} else
 		db_bind_text_or_null(st, 1, address);
@@ -363,7 +304,7 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 		 */
 		memcpy(old.key, keys->old_key, sizeof old.key);
 		sqlite3_reset(st);
-		sup_hash(&old, address, hash);
+		subscriber_hash_norm(&old, address, hash);
 		explicit_zero(&old, sizeof old);
 		db_bind_text_or_null(st, 1, hash);
 		rc = sqlite3_step(st);
@@ -385,7 +326,7 @@ db_suppression_reason(struct db *db, const struct token_keys *keys,
 
 	if ((st = sup_prep(db, keys)) == NULL)
 		return -1;
-	a = norm_or_copy(address);
+	a = subscriber_address_norm(address);
 	rc = sup_check(st, keys, a, reason);
 	free(a);
 	sqlite3_finalize(st);
@@ -423,8 +364,8 @@ suppress_one(struct db *db, void *arg)
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
 		return -1;
-	a = norm_or_copy(x->address);
-	sup_hash(x->keys, a, hash);
+	a = subscriber_address_norm(x->address);
+	subscriber_hash_norm(x->keys, a, hash);
 	db_bind_text_or_null(st, 1, hash);
 	db_bind_text_or_null(st, 2, a);
 	db_bind_text_or_null(st, 3, x->reason);
@@ -501,8 +442,8 @@ db_unsuppress_store(struct db *db, const struct token_keys *keys,
 	if ((st = db_prep(db, "DELETE FROM suppressions WHERE address_hash = ?"))
 	    == NULL)
 		return -1;
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	free(a);
 	db_bind_text_or_null(st, 1, hash);
 	if ((rc = db_begin(db)) == 0 && (rc = step_done(db, st)) == 0 &&
@@ -585,7 +526,7 @@ db_resubscribe_store(struct db *db, const struct token_keys *keys, int64_t sub,
 
 	if (db_subscriber_get(db, sub, &address, NULL, NULL) == -1)
 		return -1;
-	sup_hash(keys, address, hash);
+	subscriber_hash_norm(keys, address, hash);
 	free(address);
 	if (db_begin(db) == -1)
 		return -1;
@@ -1452,8 +1393,8 @@ db_subscriber_export(struct db *db, const struct token_keys *keys,
 	int64_t	 id = 0;
 	size_t	 i;
 
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	if (db_subscriber_find(db, a, &id) == -1)
 		id = 0;
 	now = time_format_iso(clock_now());
@@ -1545,8 +1486,8 @@ db_erase_rows(struct db *db, const struct token_keys *keys, int64_t id,
 	int	 rc;
 
 	memset(r, 0, sizeof *r);
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	r->subscriber = id != 0;
 	rc = erase_run(db, id, a, hash, r);
 	explicit_zero(a, strlen(a));
@@ -1580,8 +1521,8 @@ db_subscriber_erase(struct db *db, const struct token_keys *keys,
 	memset(r, 0, sizeof *r);
 	if (db_exec(db, "PRAGMA secure_delete = ON", cause) == -1)
 		return -1;
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	if (db_begin(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		free(a);

@@ -1,12 +1,74 @@
 /*
  * Subscribers: the rules about people and their memberships, above the
- * store (db_subscriber.c holds only the queries).
+ * store (db_subscriber.c holds only the queries): the form an address is
+ * suppressed under, and its keyed hash.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "clarion.h"
+
+/*
+ * The keyed hash of a normalised address, as stored in suppressions. The
+ * local part is lower-cased for the hash only: no mail provider in use
+ * treats Bob@ and bob@ as two people, so suppressing one stops both.
+ */
+void
+subscriber_hash_norm(const struct token_keys *keys, const char *address,
+    char *out)
+{
+	char	*lower, *p;
+
+	lower = xstrdup(address);
+	for (p = lower; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	}
+	memset(out, 0, DB_HASH_HEX);
+	token_hash_address(keys, lower, out, DB_HASH_HEX);
+	explicit_zero(lower, strlen(lower));
+	free(lower);
+}
+
+/* The normalised form if the address is valid, else a copy as given. */
+char *
+subscriber_address_norm(const char *address)
+{
+	char	*out, *cause;
+
+	if (addr_normalize(address, &out, &cause) == -1) {
+		free(cause);
+		return xstrdup(address);
+	}
+	return out;
+}
+
+/*
+ * The suppression hash of an address (normalised here) with the current
+ * key, or with old the previous key during its grace period: -1 if there
+ * is none. out holds DB_HASH_HEX bytes.
+ */
+int
+subscriber_address_hash(const struct token_keys *keys, const char *address,
+    int old, char *out)
+{
+	struct token_keys	 k;
+	char			*a;
+
+	if (old && !keys->has_old)
+		return -1;
+	k = *keys;
+	if (old)
+		memcpy(k.key, keys->old_key, sizeof k.key);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(&k, a, out);
+	explicit_zero(&k, sizeof k);
+	explicit_zero(a, strlen(a));
+	free(a);
+	return 0;
+}
 
 struct unsub_work {
 	const struct token_keys *keys;
