@@ -434,7 +434,7 @@ int	 db_feed_update(struct db *, int64_t, const char *, const char *,
 	     time_t, const char *);
 int	 db_feed_remove(struct db *, int64_t, int, time_t, long *);
 
-/* db_item.c: items (what to send, when) and runs (one issue of an item) */
+/* item.c, db_item.c: items (what to send, when): rules, then rows */
 struct item {
 	int64_t	 id;
 	char	*name;
@@ -460,40 +460,6 @@ struct item {
 	char	*status;	/* active paused cancelled done */
 	time_t	 created;
 };
-struct run {
-	int64_t	 id;
-	int64_t	 item_id;
-	time_t	 due_at;
-	enum run_purpose purpose;
-	enum run_state	 state;	/* held is derived, never stored */
-	char	*reason;
-	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
-	time_t	 created;
-	time_t	 started;
-	time_t	 finished;
-	char	*item_name;
-};
-int	 db_item_insert(struct db *, struct item *, time_t, char **);
-int	 db_item_update(struct db *, const struct item *, time_t, char **);
-int	 db_item_get(struct db *, int64_t, struct item *);
-int	 db_item_find(struct db *, const char *, struct item *);
-int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
-int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
-int	 db_list_id(struct db *, const char *, int64_t *);
-int	 db_run_insert(struct db *, int64_t, time_t, enum run_purpose,
-	     enum run_state, const char *, int, int64_t *, char **);
-int	 db_run_get(struct db *, int64_t, struct run *);
-int	 db_run_list(struct db *, int64_t, const char *, int, struct run **,
-	     size_t *, char **);
-int	 db_run_last_due(struct db *, int64_t, const char *, time_t *, char **);
-int	 db_run_set_state(struct db *, int64_t, enum run_state, const char *,
-	     time_t);
-int	 db_run_cancel_pending(struct db *, int64_t, const char *,
-	     const char *, time_t);
-int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
-int	 db_run_cancel(struct db *, int64_t, time_t, long *);
-int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
-/* item.c: an item's rules (what may be stored, when it is next due) */
 void	 item_init(struct item *);
 void	 item_clear(struct item *);
 void	 item_new(struct item *, const char *);
@@ -514,8 +480,28 @@ int	 item_store(struct db *, struct item *, int, char **);
 int	 item_set_status(struct db *, const struct item *, enum item_status,
 	     int *, char **);
 time_t	 item_next(struct db *, const struct config *, const struct item *);
+int	 db_item_insert(struct db *, struct item *, time_t, char **);
+int	 db_item_update(struct db *, const struct item *, time_t, char **);
+int	 db_item_get(struct db *, int64_t, struct item *);
+int	 db_item_find(struct db *, const char *, struct item *);
+int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
+int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
+int	 db_list_id(struct db *, const char *, int64_t *);
 
-/* run.c: what an officer may do to a run, and in which states */
+/* run.c, db_run.c: runs (one issue of an item): rules, then rows */
+struct run {
+	int64_t	 id;
+	int64_t	 item_id;
+	time_t	 due_at;
+	enum run_purpose purpose;
+	enum run_state	 state;	/* held is derived, never stored */
+	char	*reason;
+	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
+	time_t	 created;
+	time_t	 started;
+	time_t	 finished;
+	char	*item_name;
+};
 struct run_release_env {	/* what composing a held delivery needs */
 	const struct config *conf;
 	const struct token_keys *(*keys)(void *);	/* loaded if needed */
@@ -529,6 +515,29 @@ int	 run_release(struct db *, const struct run_release_env *,
 	     const struct run *, int, long *, char **);
 int	 run_resend(struct db *, const struct run *, long *, char **);
 int	 run_held_release(struct db *, int64_t, int, long *, char **);
+int	 db_run_insert(struct db *, int64_t, time_t, enum run_purpose,
+	     enum run_state, const char *, int, int64_t *, char **);
+int	 db_run_get(struct db *, int64_t, struct run *);
+int	 db_run_list(struct db *, int64_t, const char *, int, struct run **,
+	     size_t *, char **);
+int	 db_run_last_due(struct db *, int64_t, const char *, time_t *, char **);
+int	 db_run_set_state(struct db *, int64_t, enum run_state, const char *,
+	     time_t);
+int	 db_run_cancel_pending(struct db *, int64_t, const char *,
+	     const char *, time_t);
+int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
+int	 db_run_cancel(struct db *, int64_t, time_t, long *);
+int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
+char	*db_run_context(struct db *, int64_t);
+int	 db_run_freeze(struct db *, int64_t, const char *, char **);
+int	 db_run_set_sending(struct db *, int64_t);
+int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
+int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
+char	*db_run_hold_reason(struct db *, int64_t);
+int64_t	 db_run_held_one(struct db *, int64_t);
+int	 db_run_thaw_test(struct db *, int64_t, char **);
+int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
+int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);
@@ -548,7 +557,7 @@ int	 feed_remove(struct db *, int64_t, int, time_t, long *, char **);
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
 	     int *, int *, char **);
 
-/* schedule.c: items -> runs, and the shared data of each run */
+/* schedule.c: items -> runs */
 int	 schedule_step(struct daemon_ctx *);
 int	 schedule_plan(struct db *, const struct config *, time_t, int *,
 	     char **);
@@ -556,6 +565,8 @@ int	 schedule_expire(struct db *, const struct config *, time_t, int *,
 	     char **);
 int	 schedule_events(struct db *, const struct item *, time_t, time_t,
 	     struct event_list *, char **);
+
+/* run_context.c: the shared data of a run, built once and frozen */
 struct json_t;
 int	 run_context_build(struct db *, const struct config *, int64_t,
 	     struct json_t **, int *, char **);
@@ -696,25 +707,15 @@ int	 compose_step(struct daemon_ctx *);
 int	 compose_message(struct daemon_ctx *, int64_t, struct outmsg *,
 	     char **);
 void	 outmsg_free(struct outmsg *);
-int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
-int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
-char	*db_run_context(struct db *, int64_t);
-int	 db_run_freeze(struct db *, int64_t, const char *, char **);
 struct db_delivery_batch *db_delivery_batch_new(struct db *, int64_t, int,
 	     time_t);
 int	 db_delivery_batch_add(struct db_delivery_batch *, int64_t,
 	     const char *, int);
 long	 db_delivery_batch_finish(struct db_delivery_batch *, int);
-int	 db_run_set_sending(struct db *, int64_t);
 int	 db_notice_recipients(struct db *, int64_t, int64_t,
 	     int (*)(void *, int64_t, const char *), void *, char **);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
-int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
-int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
-char	*db_run_hold_reason(struct db *, int64_t);
-int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
-int	 db_run_thaw_test(struct db *, int64_t, char **);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *, char **);
 
