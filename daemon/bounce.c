@@ -331,7 +331,7 @@ digest_list(struct db *db, const struct config *conf, int64_t list_id,
 	xasprintf(&dedupe, "digest:%lld:%lld", (long long)list_id,
 	    (long long)now);
 	refused = db_delivery_refused_since(db, list_id, since);
-	rc = n == 0 ? 0 : inmail_digest(db, conf, &l, rows, n, refused, dedupe,
+	rc = n == 0 ? 0 : sysmail_digest(db, conf, &l, rows, n, refused, dedupe,
 	    cause);
 	if (rc != -1 && n > 0)
 		log_info("bounce digest: %zu disabled address%s for the owner "
@@ -395,4 +395,18 @@ bounce_digest(struct db *db, const struct config *conf, time_t now,
 	d.now = now;
 	d.cause = cause;
 	return db_atomic(db, digest_all, &d, cause);
+}
+
+/* The daemon loop's step: the owners' digests, when one is due. */
+int
+bounce_digest_step(struct daemon_ctx *ctx)
+{
+	char	*cause = NULL;
+
+	if (bounce_digest(ctx->db, ctx->conf, clock_now(), &cause) == -1) {
+		log_warnx("bounce digest: %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
 }

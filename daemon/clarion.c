@@ -16,9 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "cli.h"
 
 
@@ -112,7 +109,7 @@ init_secret(const char *path)
 		printf("token secret: %s (kept)\n", path);
 		return EX_OK;
 	}
-	if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof raw) != 0)
+	if (crypto_random(raw, sizeof raw) == -1)
 		return cli_error(EX_SOFTWARE, "cannot get random bytes");
 	for (i = 0; i < sizeof raw; i++)
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);

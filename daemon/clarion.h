@@ -63,6 +63,33 @@ int	 duration_parse(const char *, long *, char **);
 char	*str_trim(char *);
 int	 str_has_ctl(const char *);
 int	 str_casecmp_prefix(const char *, const char *);
+const char *str_casemem(const char *, size_t, const char *);
+const char *str_casefind(const char *, const char *);
+const char *str_casefind_any(const char *, const char *const *);
+int	 str_caseprefix_any(const char *, const char *const *);
+
+/* crypto.c: GnuTLS's door (HMAC, random bytes, certificate chains, keys) */
+#define CRYPTO_HMAC_LEN	32	/* SHA-256 */
+struct crypto_der {		/* one certificate as the server sent it */
+	const unsigned char	*data;
+	size_t			 len;
+};
+void	 crypto_hmac_sha256(const void *, size_t, const void *, size_t,
+	     unsigned char *);
+int	 crypto_random(void *, size_t);
+int	 crypto_nonce(void *, size_t);
+int	 crypto_verify_chain(const struct crypto_der *, size_t, const char *,
+	     const char *, char **);
+enum crypto_key_type {
+	CRYPTO_KEY_NONE,	/* not an unencrypted PEM private key */
+	CRYPTO_KEY_OTHER,	/* a key of some other algorithm */
+	CRYPTO_KEY_RSA,
+	CRYPTO_KEY_ED25519
+};
+int	 crypto_key_inspect(const char *, size_t, enum crypto_key_type *,
+	     unsigned int *, char **);
+int	 crypto_key_generate(enum crypto_key_type, char **, size_t *, char **,
+	     char **);
 
 /* log.c */
 enum log_level {
@@ -196,7 +223,7 @@ int	 config_load_secret(const struct config *, unsigned char **, size_t *,
 int	 config_password(const char *, const char *, char **, char **);
 const char *const *config_known_keys(void);
 
-/* dkim.c: DKIM signing (libopendkim) and keys (GnuTLS) */
+/* dkim.c: DKIM signing (libopendkim) and keys (through crypto.c) */
 struct dkim_signer;
 int	 dkim_signer_new(const struct config *, struct dkim_signer **,
 	     char **);
@@ -344,7 +371,12 @@ const char *token_purpose_name(enum token_purpose);
 void	 token_hash_address(const struct token_keys *, const char *, char *,
 	     size_t);
 
-/* clariond.c: the daemon loop's steps, one file each */
+/*
+ * clariond.c: the daemon loop. Its steps, in order, and their files:
+ * housekeeping (clariond.c), schedule_step (schedule.c), compose_step
+ * (compose.c), send_step (send.c), bounce_digest_step (bounce.c),
+ * inbound_step (inbound_child.c). daemon.c: what the steps share.
+ */
 struct daemon_ctx {
 	struct config	*conf;
 	struct db	*db;
@@ -551,11 +583,28 @@ char	*ical_invite(const struct event *, const char *, const char *, int,
 char	*ical_personal(const char *, const char *, const char *, const char *,
 	     const char *, int);
 
-/* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (libcurl) */
+/* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (http.c) */
 int	 feed_add(struct db *, const char *, int64_t *, char **);
 int	 feed_remove(struct db *, int64_t, int, time_t, long *, char **);
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
 	     int *, int *, char **);
+
+/* http.c: fetching by HTTP(S) (libcurl's other door, with smtp.c) */
+struct http_get {
+	const char	*url;
+	const char	*etag;		/* If-None-Match, or NULL */
+	const char	*last_modified;	/* If-Modified-Since, or NULL */
+	long		 max_size;	/* bytes */
+	long		 timeout;	/* seconds */
+};
+struct http_result {
+	struct buf	 body;
+	char		*etag;		/* of the final response */
+	char		*last_modified;
+	int		 not_modified;	/* 304 */
+};
+int	 http_fetch(const struct http_get *, struct http_result *, char **);
+void	 http_result_free(struct http_result *);
 
 /* schedule.c: items -> runs */
 int	 schedule_step(struct daemon_ctx *);
@@ -602,7 +651,7 @@ enum notice_result notice_move(struct db *, const struct config *, int64_t,
 int	 notice_cancel(struct db *, const struct config *, int64_t, time_t,
 	     char **);
 
-/* imap.c: the IMAP client (libetpan), TLS checked with GnuTLS */
+/* imap.c: the IMAP client (libetpan), its TLS chain checked by crypto.c */
 enum imap_folder {
 	IMAP_BOUNCES,
 	IMAP_COMPLAINTS,
@@ -897,6 +946,67 @@ int	 db_subscriber_erase(struct db *, const struct token_keys *,
 int	 db_erase_rows(struct db *, const struct token_keys *, int64_t,
 	     const char *, struct erase_result *);
 
+/* mailparse.c: reading mail (headers, charsets, MIME; libetpan's reader) */
+#define MAIL_TEXT_MAX	(512 * 1024)	/* decoded text examined */
+struct mail_msg;		/* a parsed MIME tree */
+struct mail_part;		/* one of its parts */
+struct mail_hdr_iter {
+	const char	*p;
+	const char	*end;
+};
+char	*mail_copy(const char *, size_t);
+char	*mail_utf8_clean(const char *, size_t);
+char	*mail_to_utf8(const char *, size_t, const char *);
+char	*mail_one_line(const char *, size_t);
+const char *mail_line_end(const char *, const char *);
+int	 mail_blank_line(const char *, const char *);
+int	 mail_hdr_next(struct mail_hdr_iter *, const char **, size_t *,
+	     const char **, size_t *);
+size_t	 mail_hdr_block_len(const char *, size_t, size_t *);
+char	*mail_hdr_value(const char *, size_t);
+char	*mail_hdr_get(const char *, size_t, const char *);
+int	 mail_hdr_has(const char *, size_t, const char *);
+char	*mail_strip_comments(char *);
+char	*mail_msgid(const char *);
+char	*mail_decode_words(const char *);
+int	 mail_mailbox(const char *, char **, char **);
+int	 mail_depth_bound(const char *, size_t, int);
+struct mail_msg *mail_parse(const char *, size_t, const char **);
+void	 mail_msg_free(struct mail_msg *);
+const struct mail_part *mail_body(const struct mail_msg *);
+const struct mail_part *mail_find(const struct mail_msg *, const char *,
+	     const char *);
+const struct mail_part *mail_text_part(const struct mail_msg *, int);
+int	 mail_part_is(const struct mail_part *, const char *, const char *);
+const char *mail_part_raw(const struct mail_part *, size_t *);
+char	*mail_part_decoded(const struct mail_part *, size_t *);
+const char *mail_part_charset(const struct mail_part *);
+
+/* dsn.c: DSN and ARF reports, status codes, the one hard/soft rule */
+struct dsn_rcpt {		/* one per-recipient block of a DSN */
+	char	*final;
+	char	*original;
+	char	*action;
+	char	*status;
+	char	*diag;
+};
+struct arf_report {		/* the fields of an ARF report we use */
+	char	*recipient;	/* Original-Rcpt-To address */
+	char	*type;		/* Feedback-Type, comments stripped */
+	char	*mail_from;	/* Original-Mail-From, as written */
+};
+int	 dsn_is_hard(const char *, const char *);
+int	 dsn_status_scan(const char *, char *, size_t);
+char	*dsn_addr(const char *);
+int	 dsn_parse(const char *, size_t, struct dsn_rcpt *);
+void	 dsn_rcpt_free(struct dsn_rcpt *);
+int	 dsn_action_is(const struct dsn_rcpt *, const char *);
+const char *dsn_diag_text(const char *);
+char	*dsn_status(const struct dsn_rcpt *);
+char	*dsn_diag_line(const char *, size_t);
+void	 arf_parse(const char *, size_t, struct arf_report *);
+void	 arf_report_free(struct arf_report *);
+
 /* classify.c, classify_text.c: inbound mail classification (pure parsing) */
 enum inbound_class {
 	INBOUND_BOUNCE_HARD,
@@ -936,9 +1046,7 @@ int	 inbound_class_parse(const char *, enum inbound_class *);
 int	 classify_message(const char *, size_t, const struct classify_opts *,
 	     struct classify_result *);
 int	 classify_is_loop(const struct classify_result *, const char *);
-int	 classify_mime_depth_bound(const char *, size_t, int);
 void	 classify_result_free(struct classify_result *);
-int	 classify_bounce_is_hard(const char *, const char *);
 char	*classify_html_to_text(const char *, size_t, int);
 char	*classify_reply_text(const char *);
 int	 classify_unsubscribe_intent(const char *);
@@ -1005,6 +1113,7 @@ int	 send_step(struct daemon_ctx *);
 int	 send_recover(struct daemon_ctx *);
 void	 send_shutdown(void);
 void	 send_finish(struct daemon_ctx *);
+void	 send_drain(struct daemon_ctx *);
 long	 send_backoff(const struct config *, int64_t, int);
 int	 send_quiet(const struct config *, time_t);
 long	 send_rate_budget(struct db *, const struct config *, time_t);
@@ -1118,14 +1227,16 @@ int	 bounce_complaint(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const struct token_ref *, const char *);
 int	 bounce_success(struct db *, int64_t);
 int	 bounce_digest(struct db *, const struct config *, time_t, char **);
+int	 bounce_digest_step(struct daemon_ctx *);
 
-/* inbound_mail.c: confirmations, forwards and digests, queued in sysmail */
-struct inmail_forward {
+/* sysmail.c: mail Clarion writes outside runs (confirmations, forwards,
+ * digests, quarantine reports), rendered and queued in sysmail */
+struct sysmail_forward {
 	const struct classify_result *cr;
 	const struct delivery_ref *ref;
 	int		 verified;	/* by token, not only In-Reply-To */
 };
-struct inmail_quarantine {
+struct sysmail_quarantine {
 	const char	*mailbox;
 	const char	*folder;
 	uint32_t	 uidvalidity;
@@ -1134,20 +1245,53 @@ struct inmail_quarantine {
 	int		 attempts;	/* processes it stopped */
 };
 struct list_info;
-int	 inmail_quarantined(struct db *, const struct config *,
-	     const struct inmail_quarantine *, char **);
-int	 inmail_unsubscribed(struct db *, const struct config *, int64_t,
+int	 sysmail_quarantined(struct db *, const struct config *,
+	     const struct sysmail_quarantine *, char **);
+int	 sysmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
-int	 inmail_forward(struct db *, const struct config *,
-	     const struct inmail_forward *, const char *, char **);
-int	 inmail_digest(struct db *, const struct config *,
+int	 sysmail_forward(struct db *, const struct config *,
+	     const struct sysmail_forward *, const char *, char **);
+int	 sysmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
 	     long, const char *, char **);
 
-/* inbound.c: the inbound child process and the daemon step */
+/* inbound_apply.c: the effect of one classified message */
+struct inbound_env {		/* what applying needs from the pass */
+	const struct config	*conf;
+	struct db		*db;
+	const struct token_keys	*keys;
+	const char		*mailbox;
+	uint32_t		 uidvalidity;
+};
+struct effect {			/* what one message did: its inbound row */
+	const struct inbound_env *in;
+	uint32_t		 uid;
+	struct classify_result	*cr;
+	struct inbound_rec	 rec;
+	struct delivery_ref	 ref;
+	char			*action;
+	char			*reason;
+	char			*error;		/* why applying failed */
+	int			 verified;	/* the token checked out */
+	struct token_ref	 tok;		/* when verified */
+	const struct sysmail_quarantine *quarantine;	/* report it */
+};
+void	 effect_init(struct effect *, const struct inbound_env *, uint32_t,
+	     struct classify_result *);
+void	 effect_free(struct effect *);
+int	 effect_apply(struct effect *);
+void	 effect_set(struct effect *, enum imap_folder, const char *, ...)
+	     PRINTFLIKE(3, 4);
+void	 effect_reason(struct effect *, const char *);
+void	 effect_quarantine_report(struct effect *);
+
+/* inbound.c: the exactly-once IMAP pass (the inbound child's work) */
+#define INBOUND_BACKOFF_MAX	300	/* seconds between reconnects */
 int	 inbound_run(const struct config *, struct db *,
 	     const struct token_keys *, int, long *, char **);
 void	 inbound_signals(void);
+
+/* inbound_child.c: the daemon's inbound step, supervising the child */
 int	 inbound_step(struct daemon_ctx *);
 void	 inbound_stop(struct daemon_ctx *);
 

@@ -45,6 +45,7 @@ static const struct step steps[] = {
 	{ "schedule", schedule_step },
 	{ "compose", compose_step },
 	{ "send", send_step },
+	{ "digest", bounce_digest_step },
 	{ "inbound", inbound_step },
 };
 
@@ -174,6 +175,7 @@ reload(struct daemon_ctx *ctx)
 	/* The composer's templates and the SMTP pool follow the new config. */
 	composer_free(ctx->composer);
 	ctx->composer = NULL;
+	send_drain(ctx);	/* what is on the wire ends on the old pool */
 	dkim_signer_free(ctx->dkim);
 	ctx->dkim = NULL;
 	send_shutdown();

@@ -3,9 +3,10 @@
  * non-standard formats), complaints (RFC 5965 ARF), auto-replies
  * (RFC 3834 and vacation heuristics), unsubscribe requests and human
  * replies. Pure parsing: no I/O, no database; the caller verifies the
- * token and acts. libetpan's MIME parser is used here and only here on
- * the inbound side; it does not look inside message/delivery-status or
- * message/feedback-report bodies, so those field blocks are read by hand.
+ * token and acts. This file decides; it reads the message through
+ * mailparse.c (headers, charsets, MIME parts), the reports through dsn.c
+ * (DSN and ARF field blocks, and the hard/soft rule the send side uses
+ * too), and judges texts with classify_text.c.
  *
  * Decisions worth knowing (see also classify.h section in clarion.h):
  * - A DSN whose recipients were only delayed, relayed, delivered or
@@ -22,27 +23,14 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
-
 #include <ctype.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <libetpan/libetpan.h>
-
 #include "clarion.h"
 
-#define CLASSIFY_MAX_DEPTH	16	/* MIME nesting we walk */
-#define CLASSIFY_MAX_BOUNDARIES	64	/* more: do not hand it to libetpan */
-#define CLASSIFY_MAX_CTYPES	1000
 #define CLASSIFY_HDR_MAX	(256 * 1024)
-#define CLASSIFY_TEXT_MAX	(512 * 1024)	/* decoded text examined */
-#define CLASSIFY_REASON_MAX	200
-#define CLASSIFY_MAX_COMMENT	32	/* "(" nesting handed to libetpan */
-#define CLASSIFY_STACK_LEVEL	2048	/* stack for one libetpan level */
-#define CLASSIFY_STACK_SPARE	(256 * 1024)
 
 /* Work state for one message. */
 struct cls {
@@ -52,8 +40,7 @@ struct cls {
 	size_t				 len;
 	size_t				 hlen;	/* top-level header block */
 	size_t				 body_off;	/* where its body starts */
-	struct mailmime			*mime;	/* NULL when not parsed */
-	struct mailmime			*body;	/* the root message's body */
+	struct mail_msg			*mime;	/* NULL when not parsed */
 	char				*text;	/* main text, UTF-8, lazily */
 	int				 text_done;
 };
@@ -83,405 +70,6 @@ inbound_class_parse(const char *s, enum inbound_class *class)
 		}
 	}
 	return -1;
-}
-
-/* ---- small string helpers ---- */
-
-/*
- * Case-insensitive memmem. Candidates are found with memchr on both cases
- * of the first byte, a window at a time so that the work stays in
- * proportion to the distance to the match: this runs over whole bodies
- * for dozens of phrases, and callers loop over successive matches.
- */
-static const char *
-ci_memmem(const char *h, size_t hlen, const char *n)
-{
-	size_t		 nlen = strlen(n);
-	const char	*end, *w, *c, *p, *q;
-	int		 cl, cu;
-
-	if (nlen == 0 || nlen > hlen)
-		return NULL;
-	end = h + (hlen - nlen + 1);	/* last start + 1 */
-	cl = tolower((unsigned char)n[0]);
-	cu = toupper((unsigned char)n[0]);
-	for (p = h; p < end;) {
-		w = end - p > 256 ? p + 256 : end;
-		c = memchr(p, cl, (size_t)(w - p));
-		if (cu != cl && (q = memchr(p, cu, (size_t)((c != NULL ? c :
-		    w) - p))) != NULL)
-			c = q;
-		if (c == NULL) {
-			p = w;
-			continue;
-		}
-		if (strncasecmp(c + 1, n + 1, nlen - 1) == 0)
-			return c;
-		p = c + 1;
-	}
-	return NULL;
-}
-
-static const char *
-ci_find(const char *h, const char *n)
-{
-	return h == NULL ? NULL : ci_memmem(h, strlen(h), n);
-}
-
-/* The first of a NULL-terminated list of phrases found in s. */
-static const char *
-ci_find_any(const char *s, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (ci_find(s, *list) != NULL)
-			return *list;
-	return NULL;
-}
-
-static int
-ci_prefix_any(const char *s, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strncasecmp(s, *list, strlen(*list)) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * Valid UTF-8 copy: invalid sequences become U+FFFD (counted in *bad when
- * bad is not NULL), NULs are dropped, CRLF becomes LF.
- */
-static char *
-utf8_clean_count(const char *s, size_t len, size_t *bad)
-{
-	struct buf	 b;
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	size_t		 n, i;
-	uint32_t	 cp;
-
-	buf_init(&b);
-	buf_add(&b, "", 0);
-	while (p < end) {
-		if (*p < 0x80) {
-			if (*p != '\0' && !(*p == '\r' && p + 1 < end &&
-			    p[1] == '\n'))
-				buf_addc(&b, (char)*p);
-			p++;
-			continue;
-		}
-		if (*p >= 0xc2 && *p <= 0xdf) {
-			n = 1;
-			cp = *p & 0x1f;
-		} else if (*p >= 0xe0 && *p <= 0xef) {
-			n = 2;
-			cp = *p & 0x0f;
-		} else if (*p >= 0xf0 && *p <= 0xf4) {
-			n = 3;
-			cp = *p & 0x07;
-		} else
-			goto bad;
-		if ((size_t)(end - p) <= n)
-			goto bad;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 &&
-		    cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 ||
-		    cp > 0x10ffff)))
-			goto bad;
-		buf_add(&b, p, n + 1);
-		p += n + 1;
-		continue;
-bad:
-		buf_adds(&b, "\xef\xbf\xbd");
-		if (bad != NULL)
-			(*bad)++;
-		p++;
-	}
-	return buf_steal(&b);
-}
-
-static char *
-utf8_clean(const char *s, size_t len)
-{
-	return utf8_clean_count(s, len, NULL);
-}
-
-static int
-text_is_utf8(const char *s, size_t len)
-{
-	size_t	 bad = 0;
-
-	free(utf8_clean_count(s, len, &bad));
-	return bad == 0;
-}
-
-static char *
-latin1_to_utf8(const char *s, size_t len)
-{
-	struct buf	 b;
-	size_t		 i;
-	unsigned char	 c;
-
-	buf_init(&b);
-	buf_add(&b, "", 0);
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c == '\0' || (c == '\r' && i + 1 < len && s[i + 1] == '\n'))
-			continue;
-		if (c < 0x80)
-			buf_addc(&b, (char)c);
-		else {
-			buf_addc(&b, (char)(0xc0 | (c >> 6)));
-			buf_addc(&b, (char)(0x80 | (c & 0x3f)));
-		}
-	}
-	return buf_steal(&b);
-}
-
-/*
- * Text in a declared charset to clean UTF-8. An unknown charset, or
- * undeclared 8-bit text that is not UTF-8, is read as Latin-1 so every
- * byte still shows as something.
- */
-static char *
-text_to_utf8(const char *s, size_t len, const char *charset)
-{
-	char	*conv = NULL, *out;
-
-	if (charset == NULL || strcasecmp(charset, "us-ascii") == 0 ||
-	    strcasecmp(charset, "utf-8") == 0 ||
-	    strcasecmp(charset, "utf8") == 0) {
-		if (text_is_utf8(s, len))
-			return utf8_clean(s, len);
-		return latin1_to_utf8(s, len);
-	}
-	if (charconv("utf-8", charset, s, len, &conv) ==
-	    MAIL_CHARCONV_NO_ERROR && conv != NULL) {
-		out = utf8_clean(conv, strlen(conv));
-		free(conv);
-		return out;
-	}
-	free(conv);
-	if (text_is_utf8(s, len))
-		return utf8_clean(s, len);
-	return latin1_to_utf8(s, len);
-}
-
-/* One line for a person: controls become spaces, runs collapse, capped. */
-static char *
-one_line(const char *s, size_t len)
-{
-	struct buf	 b;
-	size_t		 i;
-	unsigned char	 c;
-	char		*u, *out;
-
-	u = utf8_clean(s, len);
-	buf_init(&b);
-	buf_add(&b, "", 0);
-	for (i = 0; u[i] != '\0'; i++) {
-		c = (unsigned char)u[i];
-		if (c < 0x20 || c == 0x7f)
-			c = ' ';
-		if (c == ' ' && (b.len == 0 || b.data[b.len - 1] == ' '))
-			continue;
-		if (b.len >= CLASSIFY_REASON_MAX && (c & 0xc0) != 0x80)
-			break;
-		buf_addc(&b, (char)c);
-	}
-	free(u);
-	while (b.len > 0 && b.data[b.len - 1] == ' ')
-		b.data[--b.len] = '\0';
-	out = buf_steal(&b);
-	if (*out == '\0') {
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* ---- raw header blocks (RFC 5322 fields, also DSN/ARF blocks) ---- */
-
-struct hdr_iter {
-	const char	*p;
-	const char	*end;
-};
-
-static const char *
-line_end(const char *p, const char *end)
-{
-	const char	*nl = memchr(p, '\n', (size_t)(end - p));
-
-	return nl == NULL ? end : nl;
-}
-
-static int
-is_blank_line(const char *p, const char *end)
-{
-	return p < end && (*p == '\n' || (*p == '\r' && p + 1 < end &&
-	    p[1] == '\n'));
-}
-
-static int
-field_name_ok(const char *p, size_t n)
-{
-	size_t	 i;
-
-	if (n == 0 || n > 76)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/*
- * Next field of a block: name and raw (folded) value. Stops at a blank
- * line, leaving it->p on it. Lines that are not fields are skipped.
- */
-static int
-hdr_next(struct hdr_iter *it, const char **name, size_t *nlen,
-    const char **val, size_t *vlen)
-{
-	const char	*p, *eol, *next, *colon;
-
-	while ((p = it->p) < it->end && !is_blank_line(p, it->end)) {
-		eol = line_end(p, it->end);
-		next = eol < it->end ? eol + 1 : eol;
-		while (next < it->end && (*next == ' ' || *next == '\t')) {
-			eol = line_end(next, it->end);
-			next = eol < it->end ? eol + 1 : eol;
-		}
-		it->p = next;
-		colon = memchr(p, ':', (size_t)(eol - p));
-		if (colon == NULL)
-			continue;
-		*nlen = (size_t)(colon - p);
-		while (*nlen > 0 && (p[*nlen - 1] == ' ' || p[*nlen - 1] == '\t'))
-			(*nlen)--;
-		if (!field_name_ok(p, *nlen))
-			continue;
-		*name = p;
-		*val = colon + 1;
-		*vlen = (size_t)(eol - *val);
-		return 1;
-	}
-	return 0;
-}
-
-/* Length of the header block at s (up to, not including, the blank line). */
-static size_t
-hdr_block_len(const char *s, size_t len, size_t *body)
-{
-	const char	*p = s, *end = s + len, *eol;
-
-	while (p < end && !is_blank_line(p, end)) {
-		eol = line_end(p, end);
-		p = eol < end ? eol + 1 : eol;
-	}
-	*body = (size_t)(p - s);
-	if (p < end)
-		*body += *p == '\r' ? 2 : 1;
-	return (size_t)(p - s);
-}
-
-/* Unfolded value, comments kept, control characters as spaces, trimmed. */
-static char *
-hdr_value(const char *v, size_t len)
-{
-	char	*s, *u;
-	size_t	 i;
-
-	u = utf8_clean(v, len);
-	for (i = 0; u[i] != '\0'; i++)
-		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
-			u[i] = ' ';
-	s = xstrdup(str_trim(u));
-	free(u);
-	return s;
-}
-
-static char *
-hdr_get(const char *block, size_t len, const char *name)
-{
-	struct hdr_iter	 it = { block, block + len };
-	const char	*n, *v;
-	size_t		 nl, vl;
-
-	while (hdr_next(&it, &n, &nl, &v, &vl))
-		if (nl == strlen(name) && strncasecmp(n, name, nl) == 0)
-			return hdr_value(v, vl);
-	return NULL;
-}
-
-static int
-hdr_has(const char *block, size_t len, const char *name)
-{
-	char	*v = hdr_get(block, len, name);
-
-	free(v);
-	return v != NULL;
-}
-
-/* Drop RFC 5322 comments "(...)" in place (nested), then trim. */
-static char *
-strip_comments(char *s)
-{
-	char	*r, *w;
-	int	 depth = 0, quoted = 0;
-
-	for (r = w = s; *r != '\0'; r++) {
-		if (*r == '"' && depth == 0)
-			quoted = !quoted;
-		if (!quoted && *r == '(')
-			depth++;
-		else if (!quoted && *r == ')' && depth > 0)
-			depth--;
-		else if (depth == 0)
-			*w++ = *r;
-	}
-	*w = '\0';
-	return str_trim(s);
-}
-
-/* "<id@host>" or "id@host" -> malloced id without the brackets. */
-static char *
-msgid_clean(const char *v)
-{
-	const char	*lt, *gt;
-	size_t		 n;
-
-	if (v == NULL)
-		return NULL;
-	if ((lt = strchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
-		if (gt - lt < 2)
-			return NULL;
-		return one_line(lt + 1, (size_t)(gt - lt - 1));
-	}
-	while (*v == ' ')
-		v++;
-	n = strcspn(v, " \t");
-	return n == 0 ? NULL : one_line(v, n);
-}
-
-/* RFC 2047 decoded header text (Subject, display names) as UTF-8. */
-static char *
-decode_words(const char *v)
-{
-	size_t	 idx = 0;
-	char	*out = NULL, *clean;
-
-	if (v == NULL)
-		return NULL;
-	if (mailmime_encoded_phrase_parse("iso-8859-1", v, strlen(v), &idx,
-	    "utf-8", &out) != MAILIMF_NO_ERROR || out == NULL)
-		return one_line(v, strlen(v));
-	clean = one_line(out, strlen(out));
-	free(out);
-	return clean;
 }
 
 /* ---- addresses and tokens ---- */
@@ -615,327 +203,23 @@ addr_scan(const char *s, const char *end, const char *domain,
 	return NULL;
 }
 
-/* Address out of a DSN/ARF address field: "rfc822; <a@b> (comment)". */
-static char *
-dsn_addr(const char *v)
-{
-	char	*s, *p, *q, *out;
-
-	if (v == NULL)
-		return NULL;
-	s = xstrdup(v);
-	p = strchr(s, ';');
-	p = strip_comments(p != NULL ? p + 1 : s);
-	if (*p == '<' && (q = strchr(p, '>')) != NULL) {
-		*q = '\0';
-		p++;
-	}
-	p = str_trim(p);
-	out = *p == '\0' || strchr(p, '@') == NULL ? NULL :
-	    one_line(p, strcspn(p, " \t<>"));
-	free(s);
-	return out;
-}
-
-/* ---- status codes and hard/soft ---- */
-
-/* The first enhanced status code "c.s.d" in s, copied to out[16]. */
-static int
-status_scan(const char *s, char *out, size_t outlen)
-{
-	const char	*p;
-	size_t		 a, b, c;
-
-	if (s == NULL)
-		return 0;
-	for (p = s; *p != '\0'; p++) {
-		if ((*p != '2' && *p != '4' && *p != '5') || p[1] != '.')
-			continue;
-		if (p > s && (isdigit((unsigned char)p[-1]) || p[-1] == '.'))
-			continue;
-		a = strspn(p + 2, "0123456789");
-		if (a < 1 || a > 3 || p[2 + a] != '.')
-			continue;
-		b = strspn(p + 3 + a, "0123456789");
-		if (b < 1 || b > 3)
-			continue;
-		c = 3 + a + b;
-		if (isdigit((unsigned char)p[c]) || (p[c] == '.' &&
-		    isdigit((unsigned char)p[c + 1])))
-			continue;
-		if (c >= outlen)
-			continue;
-		memcpy(out, p, c);
-		out[c] = '\0';
-		return 1;
-	}
-	return 0;
-}
-
-/* Class digit of the first basic SMTP reply code ("550 ", "451-"). */
-static int
-smtp_class(const char *s)
-{
-	const char	*p;
-
-	for (p = s; *p != '\0'; p++) {
-		if ((*p != '4' && *p != '5') || (p > s &&
-		    (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
-			continue;
-		if (isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) && (p[3] == ' ' ||
-		    p[3] == '-'))
-			return *p;
-	}
-	return 0;
-}
-
-static const char *const hard_words[] = {
-	"user unknown", "unknown user", "no such user", "no such recipient",
-	"no such mailbox", "no mailbox", "does not exist", "doesn't exist",
-	"does not exists", "not exist", "unknown recipient",
-	"recipient unknown", "recipient not found", "mailbox not found",
-	"user not found", "address not found", "invalid recipient",
-	"invalid mailbox", "address rejected", "no such domain",
-	"domain not found", "host not found", "couldn't find any host",
-	"could not be found", "couldn't be found", "unrouteable address",
-	"unroutable address", "null mx", "does not accept mail",
-	"user doesn't have a", "account has been deleted",
-	"no longer exists", "has moved", "unknown or illegal alias",
-	"not a valid mailbox", "invalid address", "recipnotfound",
-	"recipientnotfound", NULL
-};
-
-/* Words that make a failure about something other than the address. */
-static const char *const soft_words[] = {
-	"quota", "mailbox full", "mailbox is full", "insufficient",
-	"spam", "blocked", "blacklist", "blocklist", "policy", "denied",
-	"too large", "too big", "size limit", "exceeds", "rate limit",
-	"too many", "temporar", "try again", "disabled", "suspended",
-	"inactive", "greylist", "sender address rejected", "reputation",
-	NULL
-};
-
-int
-classify_bounce_is_hard(const char *status, const char *text)
-{
-	int	 cl, sub, det;
-
-	if (status != NULL && sscanf(status, "%d.%d.%d", &cl, &sub, &det)
-	    == 3) {
-		if (cl != 5)
-			return 0;
-		if (sub == 1 && (det == 1 || det == 2 || det == 6 ||
-		    det == 10))
-			return 1;
-		if (sub == 2 || sub == 3 || sub == 6 || sub == 7)
-			return 0;
-		if (sub == 1 && (det == 7 || det == 8))
-			return 0;	/* our sender address, not theirs */
-	}
-	if (text == NULL || ci_find_any(text, soft_words) != NULL)
-		return 0;
-	if (status == NULL && smtp_class(text) == '4')
-		return 0;
-	return ci_find_any(text, hard_words) != NULL;
-}
-
-/* ---- MIME walking ---- */
-
-static const char *
-mime_type(const struct mailmime *m)
-{
-	const struct mailmime_content	*ct = m->mm_content_type;
-	const struct mailmime_type	*t;
-
-	if (ct == NULL || (t = ct->ct_type) == NULL)
-		return m->mm_type == MAILMIME_MESSAGE ? "message" : "text";
-	if (t->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
-		switch (t->tp_data.tp_discrete_type->dt_type) {
-		case MAILMIME_DISCRETE_TYPE_TEXT:
-			return "text";
-		case MAILMIME_DISCRETE_TYPE_IMAGE:
-			return "image";
-		case MAILMIME_DISCRETE_TYPE_AUDIO:
-			return "audio";
-		case MAILMIME_DISCRETE_TYPE_VIDEO:
-			return "video";
-		case MAILMIME_DISCRETE_TYPE_APPLICATION:
-			return "application";
-		default:
-			return t->tp_data.tp_discrete_type->dt_extension ?
-			    t->tp_data.tp_discrete_type->dt_extension : "";
-		}
-	}
-	switch (t->tp_data.tp_composite_type->ct_type) {
-	case MAILMIME_COMPOSITE_TYPE_MESSAGE:
-		return "message";
-	case MAILMIME_COMPOSITE_TYPE_MULTIPART:
-		return "multipart";
-	default:
-		return t->tp_data.tp_composite_type->ct_token ?
-		    t->tp_data.tp_composite_type->ct_token : "";
-	}
-}
-
-static int
-mime_is(const struct mailmime *m, const char *type, const char *sub)
-{
-	const char	*s;
-
-	if (m == NULL || strcasecmp(mime_type(m), type) != 0)
-		return 0;
-	if (sub == NULL)
-		return 1;
-	s = m->mm_content_type != NULL ? m->mm_content_type->ct_subtype : NULL;
-	return s != NULL && strcasecmp(s, sub) == 0;
-}
-
-static int
-mime_is_attachment(const struct mailmime *m)
-{
-	clistiter			*it;
-	const struct mailmime_field	*f;
-
-	if (m->mm_mime_fields == NULL)
-		return 0;
-	for (it = clist_begin(m->mm_mime_fields->fld_list); it != NULL;
-	    it = clist_next(it)) {
-		f = clist_content(it);
-		if (f->fld_type == MAILMIME_FIELD_DISPOSITION &&
-		    f->fld_data.fld_disposition != NULL &&
-		    f->fld_data.fld_disposition->dsp_type != NULL &&
-		    f->fld_data.fld_disposition->dsp_type->dsp_type ==
-		    MAILMIME_DISPOSITION_TYPE_ATTACHMENT)
-			return 1;
-	}
-	return 0;
-}
-
-/* Depth-first search for type/sub (sub NULL: any), not inside skip_msg. */
-static struct mailmime *
-mime_find(struct mailmime *m, const char *type, const char *sub,
-    int into_messages, int depth)
-{
-	clistiter	*it;
-	struct mailmime	*r;
-
-	if (m == NULL || depth > CLASSIFY_MAX_DEPTH)
-		return NULL;
-	if (mime_is(m, type, sub))
-		return m;
-	if (m->mm_type == MAILMIME_MULTIPLE) {
-		for (it = clist_begin(m->mm_data.mm_multipart.mm_mp_list);
-		    it != NULL; it = clist_next(it))
-			if ((r = mime_find(clist_content(it), type, sub,
-			    into_messages, depth + 1)) != NULL)
-				return r;
-	} else if (m->mm_type == MAILMIME_MESSAGE && into_messages &&
-	    depth > 0)
-		return mime_find(m->mm_data.mm_message.mm_msg_mime, type, sub,
-		    into_messages, depth + 1);
-	return NULL;
-}
-
-/* Raw bytes of a part as transmitted (for message/ parts: the message). */
-static const char *
-mime_raw(const struct mailmime *m, size_t *len)
-{
-	const struct mailmime_data	*d = m->mm_body;
-
-	if (m->mm_type == MAILMIME_SINGLE)
-		d = m->mm_data.mm_single;
-	if (d != NULL && d->dt_type == MAILMIME_DATA_TEXT &&
-	    d->dt_data.dt_text.dt_data != NULL) {
-		*len = d->dt_data.dt_text.dt_length;
-		return d->dt_data.dt_text.dt_data;
-	}
-	*len = 0;
-	return NULL;
-}
-
-/* Transfer-decoded body of a single part, NULs replaced; malloced. */
-static char *
-mime_decoded(const struct mailmime *m, size_t *len)
-{
-	const struct mailmime_data	*d;
-	const char			*raw;
-	char				*res = NULL, *out;
-	size_t				 rawlen, idx = 0, rl = 0, i;
-
-	*len = 0;
-	if (m->mm_type != MAILMIME_SINGLE ||
-	    (raw = mime_raw(m, &rawlen)) == NULL)
-		return NULL;
-	if (rawlen > CLASSIFY_TEXT_MAX)
-		rawlen = CLASSIFY_TEXT_MAX;
-	d = m->mm_data.mm_single;
-	if (d->dt_encoded && (d->dt_encoding == MAILMIME_MECHANISM_BASE64 ||
-	    d->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE)) {
-		if (mailmime_part_parse(raw, rawlen, &idx, d->dt_encoding,
-		    &res, &rl) != MAILIMF_NO_ERROR || res == NULL)
-			return NULL;
-		out = xmalloc(rl + 1);
-		memcpy(out, res, rl);
-		mmap_string_unref(res);
-	} else {
-		rl = rawlen;
-		out = xmalloc(rl + 1);
-		memcpy(out, raw, rl);
-	}
-	for (i = 0; i < rl; i++)
-		if (out[i] == '\0')
-			out[i] = ' ';
-	out[rl] = '\0';
-	*len = rl;
-	return out;
-}
-
 /* Decoded text of a text/ part in UTF-8. */
 static char *
-mime_text(const struct mailmime *m)
+mime_text(const struct mail_part *m)
 {
 	char		*raw, *out;
-	const char	*cs = NULL;
 	size_t		 len;
 
-	if ((raw = mime_decoded(m, &len)) == NULL)
+	if ((raw = mail_part_decoded(m, &len)) == NULL)
 		return NULL;
-	if (m->mm_content_type != NULL)
-		cs = mailmime_content_param_get(m->mm_content_type,
-		    (char *)"charset");
-	out = text_to_utf8(raw, len, cs);
+	out = mail_to_utf8(raw, len, mail_part_charset(m));
 	free(raw);
-	if (mime_is(m, "text", "html")) {
+	if (mail_part_is(m, "text", "html")) {
 		raw = classify_html_to_text(out, strlen(out), 0);
 		free(out);
 		out = raw;
 	}
 	return out;
-}
-
-/* The best human text part: text/plain preferred, then text/html. */
-static struct mailmime *
-mime_text_part(struct mailmime *m, int html, int depth)
-{
-	clistiter	*it;
-	struct mailmime	*r;
-
-	if (m == NULL || depth > CLASSIFY_MAX_DEPTH)
-		return NULL;
-	if (m->mm_type == MAILMIME_SINGLE) {
-		if (mime_is_attachment(m))
-			return NULL;
-		return mime_is(m, "text", html ? "html" : "plain") ? m : NULL;
-	}
-	if (m->mm_type != MAILMIME_MULTIPLE)
-		return NULL;
-	for (it = clist_begin(m->mm_data.mm_multipart.mm_mp_list); it != NULL;
-	    it = clist_next(it))
-		if ((r = mime_text_part(clist_content(it), html, depth + 1))
-		    != NULL)
-			return r;
-	return NULL;
 }
 
 /*
@@ -946,29 +230,25 @@ mime_text_part(struct mailmime *m, int html, int depth)
 static char *
 main_text(struct cls *c, int strip, int *from_html)
 {
-	struct mailmime	*p;
+	const struct mail_part *p;
 	char		*raw, *out;
-	const char	*cs = NULL;
 	size_t		 len;
 
 	*from_html = 0;
 	if (c->mime == NULL) {
 		len = c->len - c->body_off;
-		if (len > CLASSIFY_TEXT_MAX)
-			len = CLASSIFY_TEXT_MAX;
-		return text_to_utf8(c->data + c->body_off, len, NULL);
+		if (len > MAIL_TEXT_MAX)
+			len = MAIL_TEXT_MAX;
+		return mail_to_utf8(c->data + c->body_off, len, NULL);
 	}
-	if ((p = mime_text_part(c->body, 0, 0)) != NULL)
+	if ((p = mail_text_part(c->mime, 0)) != NULL)
 		return mime_text(p);
-	if ((p = mime_text_part(c->body, 1, 0)) == NULL)
+	if ((p = mail_text_part(c->mime, 1)) == NULL)
 		return NULL;
 	*from_html = 1;
-	if ((raw = mime_decoded(p, &len)) == NULL)
+	if ((raw = mail_part_decoded(p, &len)) == NULL)
 		return NULL;
-	if (p->mm_content_type != NULL)
-		cs = mailmime_content_param_get(p->mm_content_type,
-		    (char *)"charset");
-	out = text_to_utf8(raw, len, cs);
+	out = mail_to_utf8(raw, len, mail_part_charset(p));
 	free(raw);
 	raw = classify_html_to_text(out, strlen(out), strip);
 	free(out);
@@ -990,20 +270,20 @@ cls_text(struct cls *c)
 
 /* ---- the returned original message (bounces, complaints) ---- */
 
-static struct mailmime *
+static const struct mail_part *
 returned_part(struct cls *c)
 {
 	static const char *const subs[] = { "rfc822", "rfc822-headers",
 	    "global", "global-headers", NULL };
 	const char *const *s;
-	struct mailmime	*m;
+	const struct mail_part *m;
 
 	for (s = subs; *s != NULL; s++) {
-		if ((m = mime_find(c->body, "message", *s, 0, 0)) != NULL &&
-		    m != c->body)
+		if ((m = mail_find(c->mime, "message", *s)) != NULL &&
+		    m != mail_body(c->mime))
 			return m;
 	}
-	return mime_find(c->body, "text", "rfc822-headers", 0, 0);
+	return mail_find(c->mime, "text", "rfc822-headers");
 }
 
 /* Token and Message-ID from the returned message's headers, if any. */
@@ -1011,18 +291,18 @@ static void
 returned_headers(struct cls *c)
 {
 	const struct classify_opts	*o = c->opts;
-	struct mailmime			*m;
+	const struct mail_part		*m;
 	const char			*raw;
 	size_t				 len, body;
 	char				*v;
 
-	if ((m = returned_part(c)) == NULL || (raw = mime_raw(m, &len)) ==
+	if ((m = returned_part(c)) == NULL || (raw = mail_part_raw(m, &len)) ==
 	    NULL)
 		return;
-	len = hdr_block_len(raw, len, &body);
+	len = mail_hdr_block_len(raw, len, &body);
 	if (c->res->original_message_id == NULL) {
-		v = hdr_get(raw, len, "Message-ID");
-		c->res->original_message_id = msgid_clean(v);
+		v = mail_hdr_get(raw, len, "Message-ID");
+		c->res->original_message_id = mail_msgid(v);
 		free(v);
 	}
 	token_try(c, raw, len, o->bounce_local, 'b');
@@ -1041,10 +321,10 @@ original_id_scan(struct cls *c)
 	if (c->res->original_message_id != NULL || c->opts->domain == NULL)
 		return;
 	for (p = c->data + c->hlen; p < end &&
-	    (p = ci_memmem(p, (size_t)(end - p), "message-id:")) != NULL;
+	    (p = str_casemem(p, (size_t)(end - p), "message-id:")) != NULL;
 	    p += 11) {
-		e = line_end(p, end);
-		if ((id = msgid_clean(p + 11)) == NULL)
+		e = mail_line_end(p, end);
+		if ((id = mail_msgid(p + 11)) == NULL)
 			continue;
 		if (strlen(id) < (size_t)(e - p) && addr_is_ours(id,
 		    c->opts->domain)) {
@@ -1075,135 +355,10 @@ bounce_token(struct cls *c)
 	original_id_scan(c);
 }
 
-/* ---- (a) RFC 3464 delivery status notifications ---- */
-
-struct dsn_rcpt {
-	char	*final;
-	char	*original;
-	char	*action;
-	char	*status;
-	char	*diag;
-};
-
-static void
-dsn_rcpt_free(struct dsn_rcpt *r)
-{
-	free(r->final);
-	free(r->original);
-	free(r->action);
-	free(r->status);
-	free(r->diag);
-	memset(r, 0, sizeof(*r));
-}
-
-static void
-dsn_field(struct dsn_rcpt *r, const char *n, size_t nl, const char *v,
-    size_t vl)
-{
-	char	**dst = NULL;
-
-	if (nl == 15 && strncasecmp(n, "Final-Recipient", nl) == 0)
-		dst = &r->final;
-	else if (nl == 18 && strncasecmp(n, "Original-Recipient", nl) == 0)
-		dst = &r->original;
-	else if (nl == 6 && strncasecmp(n, "Action", nl) == 0)
-		dst = &r->action;
-	else if (nl == 6 && strncasecmp(n, "Status", nl) == 0)
-		dst = &r->status;
-	else if (nl == 15 && strncasecmp(n, "Diagnostic-Code", nl) == 0)
-		dst = &r->diag;
-	if (dst != NULL && *dst == NULL)
-		*dst = hdr_value(v, vl);
-}
-
-static int
-dsn_action_is(const struct dsn_rcpt *r, const char *action)
-{
-	char	*a;
-	int	 is;
-
-	if (r->action == NULL)
-		return 0;
-	a = strip_comments(xstrdup(r->action));
-	is = strncasecmp(a, action, strlen(action)) == 0;
-	free(a);
-	return is;
-}
-
-/*
- * Read the per-recipient blocks; keep the first failed recipient, else
- * the first one at all. Returns the number of recipient blocks.
- */
-static int
-dsn_parse(const char *s, size_t len, struct dsn_rcpt *pick)
-{
-	struct hdr_iter	 it = { s, s + len };
-	struct dsn_rcpt	 r;
-	const char	*n, *v;
-	size_t		 nl, vl;
-	int		 blocks = 0;
-
-	memset(pick, 0, sizeof(*pick));
-	while (it.p < it.end) {
-		memset(&r, 0, sizeof(r));
-		while (hdr_next(&it, &n, &nl, &v, &vl))
-			dsn_field(&r, n, nl, v, vl);
-		while (it.p < it.end && is_blank_line(it.p, it.end))
-			it.p = line_end(it.p, it.end) + 1;
-		if (r.final == NULL && r.original == NULL && r.action ==
-		    NULL) {
-			dsn_rcpt_free(&r);
-			continue;
-		}
-		blocks++;
-		if (pick->action == NULL || (!dsn_action_is(pick, "failed") &&
-		    dsn_action_is(&r, "failed"))) {
-			dsn_rcpt_free(pick);
-			*pick = r;
-		} else
-			dsn_rcpt_free(&r);
-	}
-	return blocks;
-}
-
-/* Diagnostic text without the "smtp;" type prefix. */
-static const char *
-dsn_diag_text(const char *d)
-{
-	const char	*semi;
-
-	if (d == NULL)
-		return NULL;
-	semi = strchr(d, ';');
-	if (semi != NULL && semi - d < 16)
-		d = semi + 1;
-	while (*d == ' ')
-		d++;
-	return d;
-}
-
-/* Status: the Status field, made more precise by the diagnostic code. */
-static void
-dsn_status(struct classify_result *res, const struct dsn_rcpt *r)
-{
-	char	 st[16], dg[16];
-	int	 have = 0;
-
-	if (r->status != NULL)
-		have = status_scan(r->status, st, sizeof(st));
-	if (r->diag != NULL && status_scan(r->diag, dg, sizeof(dg)) &&
-	    (!have || (strcmp(st + 1, ".0.0") == 0 && dg[0] == st[0]))) {
-		memcpy(st, dg, sizeof(st));
-		have = 1;
-	}
-	if (have)
-		res->status = xstrdup(st);
-}
-
 static void
 bounce_set_class(struct classify_result *res, const char *text)
 {
-	res->class = classify_bounce_is_hard(res->status, text) ?
+	res->class = dsn_is_hard(res->status, text) ?
 	    INBOUND_BOUNCE_HARD : INBOUND_BOUNCE_SOFT;
 }
 
@@ -1211,17 +366,17 @@ static int
 try_dsn(struct cls *c)
 {
 	struct classify_result	*res = c->res;
-	struct mailmime		*m;
+	const struct mail_part	*m;
 	struct dsn_rcpt		 r;
 	char			*body, *a;
 	const char		*diag;
 	size_t			 len;
 
-	if ((m = mime_find(c->body, "message", "delivery-status", 0, 0)) ==
-	    NULL && (m = mime_find(c->body, "message",
-	    "global-delivery-status", 0, 0)) == NULL)
+	if ((m = mail_find(c->mime, "message", "delivery-status")) == NULL &&
+	    (m = mail_find(c->mime, "message", "global-delivery-status")) ==
+	    NULL)
 		return 0;
-	body = mime_decoded(m, &len);
+	body = mail_part_decoded(m, &len);
 	if (body == NULL || dsn_parse(body, len, &r) == 0) {
 		free(body);
 		return 0;	/* unreadable: let the heuristics try */
@@ -1230,17 +385,17 @@ try_dsn(struct cls *c)
 	res->recipient = dsn_addr(r.final != NULL ? r.final : r.original);
 	if (res->recipient == NULL)
 		res->recipient = dsn_addr(r.original);
-	dsn_status(res, &r);
+	res->status = dsn_status(&r);
 	diag = dsn_diag_text(r.diag);
 	bounce_token(c);
 	if (dsn_action_is(&r, "failed") || (r.action == NULL &&
 	    res->status != NULL && res->status[0] == '5')) {
 		bounce_set_class(res, diag);
-		res->reason = one_line(diag != NULL ? diag : "failed",
+		res->reason = mail_one_line(diag != NULL ? diag : "failed",
 		    strlen(diag != NULL ? diag : "failed"));
 	} else {
 		res->class = INBOUND_AUTOREPLY;
-		a = strip_comments(xstrdup(r.action != NULL ? r.action :
+		a = mail_strip_comments(xstrdup(r.action != NULL ? r.action :
 		    "unknown"));
 		if (strncasecmp(a, "delayed", 7) == 0)
 			res->reason = xstrdup("delayed");
@@ -1258,37 +413,33 @@ static int
 try_arf(struct cls *c)
 {
 	struct classify_result	*res = c->res;
-	struct mailmime		*m, *ret;
-	char			*body, *v, *type;
+	const struct mail_part	*m, *ret;
+	struct arf_report	 arf;
+	char			*body, *v;
 	const char		*raw;
 	size_t			 len, body_off;
 
-	if ((m = mime_find(c->body, "message", "feedback-report", 0, 0)) ==
-	    NULL)
+	if ((m = mail_find(c->mime, "message", "feedback-report")) == NULL)
 		return 0;
-	body = mime_decoded(m, &len);
+	body = mail_part_decoded(m, &len);
 	if (body == NULL)
 		body = xstrdup("");
-	res->class = INBOUND_COMPLAINT;
-	v = hdr_get(body, len, "Original-Rcpt-To");
-	res->recipient = dsn_addr(v);
-	free(v);
-	type = hdr_get(body, len, "Feedback-Type");
-	if (type != NULL)
-		strip_comments(type);
-	xasprintf(&res->reason, "complaint: %.40s", type != NULL && *type ?
-	    type : "abuse");
-	free(type);
-	v = hdr_get(body, len, "Original-Mail-From");
-	if (v != NULL)
-		token_try(c, v, strlen(v), c->opts->bounce_local, 'b');
-	free(v);
+	arf_parse(body, len, &arf);
 	free(body);
+	res->class = INBOUND_COMPLAINT;
+	res->recipient = arf.recipient;
+	arf.recipient = NULL;
+	xasprintf(&res->reason, "complaint: %.40s", arf.type != NULL &&
+	    *arf.type ? arf.type : "abuse");
+	if (arf.mail_from != NULL)
+		token_try(c, arf.mail_from, strlen(arf.mail_from),
+		    c->opts->bounce_local, 'b');
+	arf_report_free(&arf);
 	bounce_token(c);
 	if (res->recipient == NULL && (ret = returned_part(c)) != NULL &&
-	    (raw = mime_raw(ret, &len)) != NULL) {
-		len = hdr_block_len(raw, len, &body_off);
-		if ((v = hdr_get(raw, len, "To")) != NULL)
+	    (raw = mail_part_raw(ret, &len)) != NULL) {
+		len = mail_hdr_block_len(raw, len, &body_off);
+		if ((v = mail_hdr_get(raw, len, "To")) != NULL)
 			res->recipient = addr_scan(v, v + strlen(v),
 			    c->opts->domain, NULL, NULL);
 		free(v);
@@ -1314,7 +465,7 @@ rcpt_token(struct cls *c, const char *local, int purpose)
 	int		 found = 0;
 
 	for (f = rcpt_fields; *f != NULL && !found; f++) {
-		if ((v = hdr_get(c->data, c->hlen, *f)) == NULL)
+		if ((v = mail_hdr_get(c->data, c->hlen, *f)) == NULL)
 			continue;
 		found = token_try(c, v, strlen(v), local, purpose);
 		free(v);
@@ -1392,7 +543,7 @@ from_is_daemon(struct cls *c)
 	const char	*from = c->res->from, *name = c->res->from_name;
 	size_t		 n;
 
-	if (name != NULL && ci_find_any(name, daemon_names) != NULL)
+	if (name != NULL && str_casefind_any(name, daemon_names) != NULL)
 		return 1;
 	if (from == NULL)
 		return 0;
@@ -1406,9 +557,9 @@ from_is_daemon(struct cls *c)
 static int
 subject_is_bounce(const char *subject)
 {
-	if (subject == NULL || ci_prefix_any(subject, reply_prefixes))
+	if (subject == NULL || str_caseprefix_any(subject, reply_prefixes))
 		return 0;
-	return ci_find_any(subject, bounce_subjects) != NULL;
+	return str_casefind_any(subject, bounce_subjects) != NULL;
 }
 
 /* Lines from the anchor, up to where the returned message starts. */
@@ -1424,33 +575,9 @@ diag_region(const char *s)
 	const char	*best = NULL, *p;
 
 	for (const char *const *m = copy_markers; *m != NULL; m++)
-		if ((p = ci_find(s, *m)) != NULL && (best == NULL || p < best))
+		if ((p = str_casefind(s, *m)) != NULL && (best == NULL || p < best))
 			best = p;
 	return best == NULL ? strlen(s) : (size_t)(best - s);
-}
-
-/* A short reason: the line holding the status or the first hard word. */
-static char *
-diag_line(const char *s, size_t len)
-{
-	const char	*p = NULL, *b, *e, *end = s + len;
-	char		 st[16];
-	char		*r;
-
-	r = xstrndup(s, len);
-	if (status_scan(r, st, sizeof(st)))
-		p = s + (strstr(r, st) - r);
-	free(r);
-	for (const char *const *w = hard_words; p == NULL && *w; w++)
-		p = ci_memmem(s, len, *w);
-	for (const char *const *w = soft_words; p == NULL && *w; w++)
-		p = ci_memmem(s, len, *w);
-	if (p == NULL)
-		return NULL;
-	for (b = p; b > s && b[-1] != '\n'; b--)
-		;
-	e = line_end(p, end);
-	return one_line(b, (size_t)(e - b));
 }
 
 /* Recipient, status and reason from a human-readable bounce text. */
@@ -1463,12 +590,12 @@ bounce_text(struct cls *c, const char *text)
 	size_t			 n;
 
 	for (const char *const *f = failure_anchors; *f != NULL && !a; f++)
-		a = ci_find(text, *f);
+		a = str_casefind(text, *f);
 	if (a == NULL)
 		a = text;
 	n = diag_region(a);
 	region = xstrndup(a, n);
-	if ((v = hdr_get(c->data, c->hlen, "X-Failed-Recipients")) != NULL)
+	if ((v = mail_hdr_get(c->data, c->hlen, "X-Failed-Recipients")) != NULL)
 		res->recipient = addr_scan(v, v + strlen(v), c->opts->domain,
 		    NULL, NULL);
 	free(v);
@@ -1476,11 +603,11 @@ bounce_text(struct cls *c, const char *text)
 		res->recipient = addr_scan(region, region + n,
 		    c->opts->domain, res->from, &where);
 	p = region;
-	if (status_scan(p, st, sizeof(st)))
+	if (dsn_status_scan(p, st, sizeof(st)))
 		res->status = xstrdup(st);
-	res->reason = diag_line(region, n);
+	res->reason = dsn_diag_line(region, n);
 	if (res->reason == NULL)
-		res->reason = one_line(a, line_end(a, a + strlen(a)) - a);
+		res->reason = mail_one_line(a, mail_line_end(a, a + strlen(a)) - a);
 	bounce_set_class(res, region);
 	free(region);
 }
@@ -1492,7 +619,7 @@ delay_recipient(struct cls *c, const char *text)
 	const char	*a = NULL;
 
 	for (const char *const *f = delay_phrases; *f != NULL && !a; f++)
-		a = ci_find(text, *f);
+		a = str_casefind(text, *f);
 	if (a == NULL)
 		return;
 	c->res->recipient = addr_scan(a, a + diag_region(a), c->opts->domain,
@@ -1510,14 +637,14 @@ try_nonstandard_bounce(struct cls *c)
 	text = cls_text(c);
 	strong = from_is_daemon(c) || subject_is_bounce(res->subject);
 	if (!strong && !(to_bounce && text != NULL &&
-	    ci_find_any(text, failure_anchors) != NULL))
+	    str_casefind_any(text, failure_anchors) != NULL))
 		return 0;
 	if (text == NULL)
 		text = "";
 	bounce_token(c);
-	if ((res->subject != NULL && ci_find_any(res->subject,
-	    delay_phrases) != NULL) || (ci_find_any(text, delay_phrases) !=
-	    NULL && ci_find_any(text, failure_anchors + 3) == NULL)) {
+	if ((res->subject != NULL && str_casefind_any(res->subject,
+	    delay_phrases) != NULL) || (str_casefind_any(text, delay_phrases) !=
+	    NULL && str_casefind_any(text, failure_anchors + 3) == NULL)) {
 		res->class = INBOUND_AUTOREPLY;
 		res->reason = xstrdup("delayed");
 		delay_recipient(c, text);
@@ -1549,9 +676,9 @@ subject_is_vacation(const char *s)
 {
 	if (s == NULL)
 		return 0;
-	if (ci_find_any(s, vacation_any) != NULL)
-		return !ci_prefix_any(s, reply_prefixes);
-	return ci_prefix_any(s, vacation_prefix);
+	if (str_casefind_any(s, vacation_any) != NULL)
+		return !str_caseprefix_any(s, reply_prefixes);
+	return str_caseprefix_any(s, vacation_prefix);
 }
 
 /* Header evidence only: Auto-Submitted, X-Autoreply and friends. */
@@ -1561,8 +688,8 @@ auto_header(struct cls *c)
 	char		*v;
 	const char	*why = NULL;
 
-	if ((v = hdr_get(c->data, c->hlen, "Auto-Submitted")) != NULL) {
-		strip_comments(v);
+	if ((v = mail_hdr_get(c->data, c->hlen, "Auto-Submitted")) != NULL) {
+		mail_strip_comments(v);
 		v[strcspn(v, "; ")] = '\0';
 		if (*v != '\0' && strcasecmp(v, "no") != 0)
 			why = "Auto-Submitted";
@@ -1570,13 +697,13 @@ auto_header(struct cls *c)
 		if (why != NULL)
 			return why;
 	}
-	if (hdr_has(c->data, c->hlen, "X-Autoreply"))
+	if (mail_hdr_has(c->data, c->hlen, "X-Autoreply"))
 		return "X-Autoreply";
-	if (hdr_has(c->data, c->hlen, "X-Autorespond"))
+	if (mail_hdr_has(c->data, c->hlen, "X-Autorespond"))
 		return "X-Autorespond";
-	if (hdr_has(c->data, c->hlen, "X-Autoresponder"))
+	if (mail_hdr_has(c->data, c->hlen, "X-Autoresponder"))
 		return "X-Autoresponder";
-	if ((v = hdr_get(c->data, c->hlen, "Precedence")) != NULL) {
+	if ((v = mail_hdr_get(c->data, c->hlen, "Precedence")) != NULL) {
 		if (strcasecmp(v, "auto_reply") == 0)
 			why = "Precedence: auto_reply";
 		else if ((strcasecmp(v, "bulk") == 0 ||
@@ -1645,135 +772,37 @@ static void
 common_fields(struct cls *c)
 {
 	struct classify_result	*res = c->res;
-	struct mailimf_mailbox_list *mbl = NULL;
-	struct mailimf_mailbox	*mb;
 	char			*v;
-	size_t			 idx = 0;
 
-	v = hdr_get(c->data, c->hlen, "Message-ID");
-	res->message_id = msgid_clean(v);
+	v = mail_hdr_get(c->data, c->hlen, "Message-ID");
+	res->message_id = mail_msgid(v);
 	free(v);
-	v = hdr_get(c->data, c->hlen, "In-Reply-To");
-	res->in_reply_to = msgid_clean(v);
+	v = mail_hdr_get(c->data, c->hlen, "In-Reply-To");
+	res->in_reply_to = mail_msgid(v);
 	free(v);
-	v = hdr_get(c->data, c->hlen, "Subject");
-	res->subject = decode_words(v);
+	v = mail_hdr_get(c->data, c->hlen, "Subject");
+	res->subject = mail_decode_words(v);
 	free(v);
-	if ((v = hdr_get(c->data, c->hlen, "From")) == NULL)
+	if ((v = mail_hdr_get(c->data, c->hlen, "From")) == NULL)
 		return;
-	if (mailimf_mailbox_list_parse(v, strlen(v), &idx, &mbl) ==
-	    MAILIMF_NO_ERROR && mbl != NULL &&
-	    clist_begin(mbl->mb_list) != NULL) {
-		mb = clist_content(clist_begin(mbl->mb_list));
-		res->from = one_line(mb->mb_addr_spec, strlen(mb->mb_addr_spec));
-		if (mb->mb_display_name != NULL)
-			res->from_name = decode_words(mb->mb_display_name);
-	} else
+	if (mail_mailbox(v, &res->from, &res->from_name) == -1)
 		res->from = addr_scan(v, v + strlen(v), NULL, NULL, NULL);
-	if (mbl != NULL)
-		mailimf_mailbox_list_free(mbl);
 	free(v);
-}
-
-/*
- * How deep libetpan's mailmime_parse can recurse on this message, at most.
- * It recurses (mailmime_parse_with_default) once per message/rfc822 part
- * that is not QP or base64 encoded, and twice per multipart part with a
- * boundary; a part without a Content-Type field is text/plain, except
- * directly inside multipart/digest, where it is a message (one more
- * level). Each level's type comes from a Content-Type field in its own
- * header, after every ancestor's: libetpan takes a field name as one run
- * of non-blank bytes up to the colon and compares it with strcasecmp, so
- * however the rest is spelled ("Content-Type :", folds or comments before
- * the colon, an RFC 2047 value, RFC 2231 parameters), each level costs
- * its own case-insensitive "content-type" bytes. Counting those, and
- * nothing more specific, cannot be spelled around: the root, plus two
- * levels per field, bounds the depth. Counting stops past limit.
- */
-int
-classify_mime_depth_bound(const char *s, size_t len, int limit)
-{
-	const char	*p = s, *end = s + len;
-	int		 ctypes = 0;
-
-	while (ctypes <= limit && p < end && (p = ci_memmem(p,
-	    (size_t)(end - p), "content-type")) != NULL) {
-		ctypes++;
-		p += 12;
-	}
-	return 2 * ctypes + 2;
-}
-
-/*
- * Levels of libetpan recursion the stack has room for. One level took
- * about 320 bytes in a -O2 build (a 27,000-deep message overflowed 8 MB);
- * 2 KB a level leaves room for sanitizer builds, and 256 KB for the rest.
- */
-static int
-stack_levels(void)
-{
-	struct rlimit	 rl;
-
-	if (getrlimit(RLIMIT_STACK, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
-		return INT_MAX;
-	if (rl.rlim_cur <= CLASSIFY_STACK_SPARE)
-		return 0;
-	return (int)((rl.rlim_cur - CLASSIFY_STACK_SPARE) / CLASSIFY_STACK_LEVEL);
-}
-
-/*
- * Why a message must not go to libetpan's MIME parser, or NULL. Its
- * recursion is bounded above (and by CLASSIFY_MAX_CTYPES), and its
- * multipart parser is quadratic in nesting depth, so a message with more
- * boundaries than any real mail is read without it.
- */
-static const char *
-mime_too_complex(const char *s, size_t len)
-{
-	const char	*p;
-	int		 boundaries = 0, bound;
-
-	bound = classify_mime_depth_bound(s, len, CLASSIFY_MAX_CTYPES);
-	if (bound > 2 * CLASSIFY_MAX_CTYPES + 2)
-		return "too many MIME parts";
-	if (bound > stack_levels())
-		return "MIME parts nested too deep for the stack";
-	for (p = s; p < s + len && (p = ci_memmem(p, (size_t)(s + len - p),
-	    "boundary")) != NULL; p += 8)
-		if (++boundaries > CLASSIFY_MAX_BOUNDARIES)
-			return "too many MIME parts";
-	return NULL;
-}
-
-static void
-parse_mime(struct cls *c)
-{
-	const char	*why;
-	size_t		 idx = 0;
-
-	if ((why = mime_too_complex(c->data, c->len)) != NULL) {
-		c->res->reason = xstrdup(why);
-		return;
-	}
-	if (mailmime_parse(c->data, c->len, &idx, &c->mime) !=
-	    MAILIMF_NO_ERROR) {
-		c->mime = NULL;
-		return;
-	}
-	c->body = c->mime;
-	if (c->mime->mm_type == MAILMIME_MESSAGE)
-		c->body = c->mime->mm_data.mm_message.mm_msg_mime;
 }
 
 static void
 classify_run(struct cls *c)
 {
-	c->hlen = hdr_block_len(c->data, c->len < CLASSIFY_HDR_MAX ? c->len :
-	    CLASSIFY_HDR_MAX, &c->body_off);
+	const char	*why = NULL;
+
+	c->hlen = mail_hdr_block_len(c->data, c->len < CLASSIFY_HDR_MAX ?
+	    c->len : CLASSIFY_HDR_MAX, &c->body_off);
 	common_fields(c);
-	parse_mime(c);
-	if (c->res->reason != NULL)
+	if ((c->mime = mail_parse(c->data, c->len, &why)) == NULL &&
+	    why != NULL) {
+		c->res->reason = xstrdup(why);
 		return;		/* refused as too complex */
+	}
 	if (try_dsn(c) || try_arf(c) || try_unsubscribe_address(c) ||
 	    try_nonstandard_bounce(c) || try_autoreply(c))
 		return;
@@ -1786,33 +815,6 @@ classify_run(struct cls *c)
 		rcpt_token(c, c->opts->bounce_local, 'b');
 	if (c->res->reason == NULL)
 		c->res->reason = xstrdup("not recognised");
-}
-
-/*
- * The copy every parser works on. libetpan and our scanners take C
- * strings, so NULs become spaces; and libetpan parses RFC 5322 comments
- * recursively (a From: with 300,000 "(" overflows the stack), so a "("
- * nested deeper than CLASSIFY_MAX_COMMENT within one logical line (a
- * field with its folds) becomes a space.
- */
-static char *
-classify_copy(const char *data, size_t len)
-{
-	char	*copy = xmalloc(len + 1);
-	size_t	 i, depth = 0;
-
-	for (i = 0; i < len; i++) {
-		copy[i] = data[i] == '\0' ? ' ' : data[i];
-		if (data[i] == '\n' && (i + 1 >= len || (data[i + 1] != ' ' &&
-		    data[i + 1] != '\t')))
-			depth = 0;
-		else if (data[i] == '(' && ++depth > CLASSIFY_MAX_COMMENT)
-			copy[i] = ' ';
-		else if (data[i] == ')' && depth > 0)
-			depth--;
-	}
-	copy[len] = '\0';
-	return copy;
 }
 
 int
@@ -1831,7 +833,7 @@ classify_message(const char *data, size_t len,
 		res->no_reply = 1;
 		return 0;
 	}
-	copy = classify_copy(data, len);
+	copy = mail_copy(data, len);
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;
 	c.res = res;
@@ -1839,8 +841,7 @@ classify_message(const char *data, size_t len,
 	c.len = len;
 	classify_run(&c);
 	res->no_reply = classify_is_loop(res, opts->domain);
-	if (c.mime != NULL)
-		mailmime_free(c.mime);
+	mail_msg_free(c.mime);
 	free(c.text);
 	free(copy);
 	return 0;
@@ -1892,3 +893,4 @@ classify_result_free(struct classify_result *res)
 	free(res->original_message_id);
 	memset(res, 0, sizeof(*res));
 }
+

@@ -1,6 +1,6 @@
 /*
  * The text side of inbound classification, kept apart from the MIME
- * walking in classify.c: crude HTML to text, the member's own new text
+ * reading in mailparse.c and the decisions in classify.c: crude HTML to text, the member's own new text
  * of a reply (quotes, attributions, signatures and phone trailers cut),
  * and the rule that decides whether that text asks to unsubscribe.
  *

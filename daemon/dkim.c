@@ -5,8 +5,8 @@
  * the signature to cover List-Unsubscribe and List-Unsubscribe-Post.
  *
  * The key is a PEM private key (RSA, at least 1024 bits, 2048 made by
- * keygen; or Ed25519) in a private file, like the passwords. GnuTLS reads
- * it to learn its kind (and makes new ones); libopendkim signs.
+ * keygen; or Ed25519) in a private file, like the passwords. crypto.c
+ * reads it to learn its kind (and makes new ones); libopendkim signs.
  * relaxed/relaxed, so a relay that refolds headers does not break it.
  */
 #include "config.h"
@@ -19,9 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <opendkim/dkim.h>
 
 #include "clarion.h"
@@ -49,38 +46,35 @@ static int
 dkim_key_alg(const char *path, const char *pem, size_t len, dkim_alg_t *alg,
     char **cause)
 {
-	gnutls_x509_privkey_t	 k;
-	gnutls_datum_t		 d;
-	unsigned int		 bits = 0;
-	int			 pk, rc = -1;
+	enum crypto_key_type	 type;
+	unsigned int		 bits;
+	char			*c;
 
-	d.data = (unsigned char *)pem;
-	d.size = (unsigned int)len;
-	if (gnutls_x509_privkey_init(&k) < 0) {
-		xasprintf(cause, "%s: out of memory", path);
+	if (crypto_key_inspect(pem, len, &type, &bits, &c) == -1) {
+		xasprintf(cause, "%s: %s", path, c);
+		free(c);
 		return -1;
 	}
-	if (gnutls_x509_privkey_import2(k, &d, GNUTLS_X509_FMT_PEM, NULL,
-	    GNUTLS_PKCS_PLAIN) < 0) {
+	switch (type) {
+	case CRYPTO_KEY_NONE:
 		xasprintf(cause, "%s: not an unencrypted PEM private key "
 		    "(make one with clarion dkim keygen)", path);
-		goto out;
-	}
-	pk = gnutls_x509_privkey_get_pk_algorithm2(k, &bits);
-	if (pk == GNUTLS_PK_RSA && bits >= RSA_BITS_MIN) {
-		*alg = DKIM_SIGN_RSASHA256;
-		rc = 0;
-	} else if (pk == GNUTLS_PK_EDDSA_ED25519) {
-		*alg = DKIM_SIGN_ED25519SHA256;
-		rc = 0;
-	} else if (pk == GNUTLS_PK_RSA)
+		return -1;
+	case CRYPTO_KEY_RSA:
+		if (bits >= RSA_BITS_MIN) {
+			*alg = DKIM_SIGN_RSASHA256;
+			return 0;
+		}
 		xasprintf(cause, "%s: a %u-bit RSA key is too weak for DKIM "
 		    "(RFC 8301); use 2048 bits", path, bits);
-	else
+		return -1;
+	case CRYPTO_KEY_ED25519:
+		*alg = DKIM_SIGN_ED25519SHA256;
+		return 0;
+	default:
 		xasprintf(cause, "%s: the key must be RSA or Ed25519", path);
-out:
-	gnutls_x509_privkey_deinit(k);
-	return rc;
+		return -1;
+	}
 }
 
 void
@@ -211,40 +205,6 @@ dkim_txt_strings(struct buf *b, const char *txt)
 	}
 }
 
-/* The public half as DKIM's p= wants it: SPKI for RSA, raw for Ed25519. */
-static int
-dkim_public(gnutls_x509_privkey_t k, int ed25519, char **b64, char **cause)
-{
-	gnutls_pubkey_t		 pub;
-	gnutls_privkey_t	 priv;
-	gnutls_datum_t		 der = { NULL, 0 }, x = { NULL, 0 }, enc;
-	gnutls_ecc_curve_t	 curve;
-	int			 rc = -1;
-
-	gnutls_privkey_init(&priv);
-	gnutls_pubkey_init(&pub);
-	if (gnutls_privkey_import_x509(priv, k, 0) < 0 ||
-	    gnutls_pubkey_import_privkey(pub, priv, 0, 0) < 0)
-		goto out;
-	if (ed25519 ? gnutls_pubkey_export_ecc_raw(pub, &curve, &x,
-	    NULL) < 0 : gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER,
-	    &der) < 0)
-		goto out;
-	if (gnutls_base64_encode2(ed25519 ? &x : &der, &enc) < 0)
-		goto out;
-	*b64 = xstrndup((const char *)enc.data, enc.size);
-	gnutls_free(enc.data);
-	rc = 0;
-out:
-	if (rc == -1)
-		xasprintf(cause, "dkim: cannot export the public key");
-	gnutls_free(der.data);
-	gnutls_free(x.data);
-	gnutls_pubkey_deinit(pub);
-	gnutls_privkey_deinit(priv);
-	return rc;
-}
-
 /*
  * Makes a new key ("rsa" 2048 bits or "ed25519") in path, mode 0600, never
  * over an existing file (the published record would stop matching), and
@@ -254,11 +214,10 @@ int
 dkim_keygen(const char *path, const char *type, const char *selector,
     const char *domain, char **record, char **cause)
 {
-	gnutls_x509_privkey_t	 k;
-	gnutls_datum_t		 pem = { NULL, 0 };
-	struct buf		 b;
-	char			*p64 = NULL, *txt;
-	int			 ed, rc = -1;
+	struct buf	 b;
+	char		*pem = NULL, *p64 = NULL, *txt, *c;
+	size_t		 pemlen = 0;
+	int		 ed, rc = -1;
 
 	ed = strcmp(type, "ed25519") == 0;
 	if (!ed && strcmp(type, "rsa") != 0) {
@@ -270,16 +229,13 @@ dkim_keygen(const char *path, const char *type, const char *selector,
 		    "may be published", path);
 		return -1;
 	}
-	gnutls_x509_privkey_init(&k);
-	if (gnutls_x509_privkey_generate(k, ed ? GNUTLS_PK_EDDSA_ED25519 :
-	    GNUTLS_PK_RSA, ed ? 256 : 2048, 0) < 0 ||
-	    gnutls_x509_privkey_export2_pkcs8(k, GNUTLS_X509_FMT_PEM, NULL,
-	    GNUTLS_PKCS_PLAIN, &pem) < 0) {
-		xasprintf(cause, "dkim: cannot make a %s key", type);
-		goto out;
+	if (crypto_key_generate(ed ? CRYPTO_KEY_ED25519 : CRYPTO_KEY_RSA,
+	    &pem, &pemlen, &p64, &c) == -1) {
+		xasprintf(cause, "dkim: %s", c);
+		free(c);
+		return -1;
 	}
-	if (dkim_public(k, ed, &p64, cause) == -1 ||
-	    file_write_atomic(path, pem.data, pem.size, 0600, cause) == -1)
+	if (file_write_atomic(path, pem, pemlen, 0600, cause) == -1)
 		goto out;
 	xasprintf(&txt, "v=DKIM1; k=%s; p=%s", ed ? "ed25519" : "rsa", p64);
 	buf_init(&b);
@@ -290,11 +246,8 @@ dkim_keygen(const char *path, const char *type, const char *selector,
 	*record = buf_steal(&b);
 	rc = 0;
 out:
-	if (pem.data != NULL) {
-		explicit_zero(pem.data, pem.size);
-		gnutls_free(pem.data);
-	}
+	explicit_zero(pem, pemlen);
+	free(pem);
 	free(p64);
-	gnutls_x509_privkey_deinit(k);
 	return rc;
 }

@@ -4,154 +4,18 @@
  * costs one small request. New events are added, changed ones updated
  * (SEQUENCE bumped), and events that vanished from the feed cancelled, so
  * a called-off strike does not stay in the bulletin. Recurring events
- * arrive expanded (ical.c), one event per occurrence. The only libcurl use
- * on the schedule side.
+ * arrive expanded (ical.c), one event per occurrence. The fetch itself
+ * goes through http.c.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "clarion.h"
 
 #define FEED_MAX_SIZE	(10L * 1024 * 1024)
 #define FEED_TIMEOUT	30L
-
-struct fetch {
-	struct buf	 body;
-	char		*etag;
-	char		*last_modified;
-	int		 not_modified;
-	int		 too_big;
-};
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct fetch	*f = arg;
-
-	if (f->body.len + size * n > (size_t)FEED_MAX_SIZE) {
-		f->too_big = 1;
-		return 0;
-	}
-	buf_add(&f->body, p, size * n);
-	return size * n;
-}
-
-/* Keeps the validators of the final response (after any redirect). */
-static size_t
-on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct fetch	*f = arg;
-	size_t		 len = size * n;
-	char		*line, *v, **slot = NULL;
-
-	line = xstrndup(p, len);
-	if (str_casecmp_prefix(line, "HTTP/")) {
-		free(f->etag);
-		free(f->last_modified);
-		f->etag = f->last_modified = NULL;
-	} else if (str_casecmp_prefix(line, "ETag:"))
-		slot = &f->etag;
-	else if (str_casecmp_prefix(line, "Last-Modified:"))
-		slot = &f->last_modified;
-	if (slot != NULL) {
-		v = str_trim(strchr(line, ':') + 1);
-		free(*slot);
-		*slot = *v != '\0' && !str_has_ctl(v) ? xstrdup(v) : NULL;
-	}
-	free(line);
-	return len;
-}
-
-static struct curl_slist *
-validators(const struct feed *fd)
-{
-	struct curl_slist *h = NULL;
-	char		*s;
-
-	if (fd->etag != NULL) {
-		xasprintf(&s, "If-None-Match: %s", fd->etag);
-		h = curl_slist_append(h, s);
-		free(s);
-	}
-	if (fd->last_modified != NULL) {
-		xasprintf(&s, "If-Modified-Since: %s", fd->last_modified);
-		h = curl_slist_append(h, s);
-		free(s);
-	}
-	return h;
-}
-
-static void
-fetch_setup(CURL *c, const struct feed *fd, struct fetch *f,
-    struct curl_slist *h, char *err)
-{
-	curl_easy_setopt(c, CURLOPT_URL, fd->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, FEED_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE, FEED_MAX_SIZE);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "Clarion/" CLARION_VERSION);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-}
-
-static int
-fetch(const struct feed *fd, struct fetch *f, char **cause)
-{
-	struct curl_slist *h;
-	CURL		*c;
-	CURLcode	 rc;
-	char		 err[CURL_ERROR_SIZE] = "";
-	long		 code = 0;
-
-	memset(f, 0, sizeof *f);
-	buf_init(&f->body);
-	if ((c = curl_easy_init()) == NULL) {
-		xasprintf(cause, "%s: cannot start libcurl", fd->url);
-		return -1;
-	}
-	h = validators(fd);
-	fetch_setup(c, fd, f, h, err);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
-	if (rc != CURLE_OK) {
-		xasprintf(cause, "%s: %s", fd->url, f->too_big ?
-		    "larger than 10 MB" : *err != '\0' ? err :
-		    curl_easy_strerror(rc));
-		return -1;
-	}
-	if (code == 304) {
-		f->not_modified = 1;
-		return 0;
-	}
-	/* file:// has no status; HTTP must say 200. */
-	if (code != 0 && code != 200) {
-		xasprintf(cause, "%s: the server answered %ld", fd->url, code);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-fetch_free(struct fetch *f)
-{
-	buf_free(&f->body);
-	free(f->etag);
-	free(f->last_modified);
-}
 
 struct feed_counts {
 	int	 added;
@@ -360,7 +224,8 @@ feed_refresh(struct db *db, const struct config *conf, int64_t feed_id,
 	struct feed_counts n = { 0, 0, 0 };
 	struct event_list l = { NULL, 0 };
 	struct feed	 fd;
-	struct fetch	 f;
+	struct http_get	 req;
+	struct http_result f;
 	time_t		 now = clock_now();
 	int		 rc = 0;
 
@@ -368,7 +233,13 @@ feed_refresh(struct db *db, const struct config *conf, int64_t feed_id,
 		xasprintf(cause, "no feed %lld", (long long)feed_id);
 		return -1;
 	}
-	if (fetch(&fd, &f, cause) == -1 || (!f.not_modified &&
+	memset(&req, 0, sizeof req);
+	req.url = fd.url;
+	req.etag = fd.etag;
+	req.last_modified = fd.last_modified;
+	req.max_size = FEED_MAX_SIZE;
+	req.timeout = FEED_TIMEOUT;
+	if (http_fetch(&req, &f, cause) == -1 || (!f.not_modified &&
 	    (ical_parse_events(f.body.data != NULL ? f.body.data : "",
 	    conf->timezone, &l, cause) == -1 ||
 	    feed_apply(db, feed_id, &l, now, &n, cause) == -1))) {
@@ -377,7 +248,7 @@ feed_refresh(struct db *db, const struct config *conf, int64_t feed_id,
 	} else
 		feed_note(db, feed_id, f.etag, f.last_modified, now, NULL);
 	event_list_free(&l);
-	fetch_free(&f);
+	http_result_free(&f);
 	feed_clear(&fd);
 	if (added != NULL)
 		*added = n.added;

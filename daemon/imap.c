@@ -22,8 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
 #include "clarion.h"
@@ -163,98 +161,13 @@ tls_callback(struct mailstream_ssl_context *ssl, void *arg)
 }
 
 static int
-chain_import(carray *chain, gnutls_x509_crt_t *crts, unsigned int *n,
-    char **cause)
-{
-	MMAPString	*der;
-	gnutls_datum_t	 d;
-	unsigned int	 i;
-
-	*n = 0;
-	for (i = 0; i < carray_count(chain) && i < IMAP_CHAIN_MAX; i++) {
-		der = carray_get(chain, i);
-		d.data = (unsigned char *)der->str;
-		d.size = (unsigned int)der->len;
-		if (gnutls_x509_crt_init(&crts[i]) < 0)
-			break;
-		(*n)++;
-		if (gnutls_x509_crt_import(crts[i], &d,
-		    GNUTLS_X509_FMT_DER) < 0) {
-			xasprintf(cause, "IMAP TLS: the server sent an "
-			    "unreadable certificate");
-			return -1;
-		}
-	}
-	if (*n == 0) {
-		xasprintf(cause, "IMAP TLS: the server sent no certificate");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-trust_load(gnutls_x509_trust_list_t tl, const char *ca_file, char **cause)
-{
-	int	 r;
-
-	if (ca_file != NULL)
-		r = gnutls_x509_trust_list_add_trust_file(tl, ca_file, NULL,
-		    GNUTLS_X509_FMT_PEM, 0, 0);
-	else
-		r = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
-	if (r <= 0) {
-		xasprintf(cause, "IMAP TLS: no trusted certificates in %s%s%s",
-		    ca_file != NULL ? ca_file : "the system store",
-		    r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-chain_check(gnutls_x509_crt_t *crts, unsigned int n, const char *ca_file,
-    const char *host, char **cause)
-{
-	gnutls_x509_trust_list_t tl;
-	gnutls_datum_t	 out;
-	unsigned int	 status = 0;
-	int		 r;
-
-	if (gnutls_x509_trust_list_init(&tl, 0) < 0) {
-		xasprintf(cause, "IMAP TLS: cannot make a trust list");
-		return -1;
-	}
-	if (trust_load(tl, ca_file, cause) == -1) {
-		gnutls_x509_trust_list_deinit(tl, 1);
-		return -1;
-	}
-	r = gnutls_x509_trust_list_verify_crt(tl, crts, n, 0, &status, NULL);
-	gnutls_x509_trust_list_deinit(tl, 1);
-	if (r < 0 || status != 0) {
-		if (r >= 0 && gnutls_certificate_verification_status_print(
-		    status, GNUTLS_CRT_X509, &out, 0) == 0) {
-			xasprintf(cause, "IMAP TLS: %s: certificate refused: "
-			    "%s", host, (char *)out.data);
-			gnutls_free(out.data);
-		} else
-			xasprintf(cause, "IMAP TLS: %s: certificate refused",
-			    host);
-		return -1;
-	}
-	if (!gnutls_x509_crt_check_hostname2(crts[0], host, 0)) {
-		xasprintf(cause, "IMAP TLS: the certificate does not name %s",
-		    host);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 tls_verify(struct imap_conn *c, const char *ca_file, char **cause)
 {
-	gnutls_x509_crt_t crts[IMAP_CHAIN_MAX];
+	struct crypto_der der[IMAP_CHAIN_MAX];
+	MMAPString	*m;
 	carray		*chain;
 	unsigned int	 i, n = 0;
+	char		*why = NULL;
 	int		 rc;
 
 	chain = mailstream_get_certificate_chain(c->imap->imap_stream);
@@ -263,11 +176,15 @@ tls_verify(struct imap_conn *c, const char *ca_file, char **cause)
 		    "connection?)");
 		return -1;
 	}
-	rc = chain_import(chain, crts, &n, cause);
-	if (rc == 0)
-		rc = chain_check(crts, n, ca_file, c->host, cause);
-	for (i = 0; i < n; i++)
-		gnutls_x509_crt_deinit(crts[i]);
+	for (i = 0; i < carray_count(chain) && i < IMAP_CHAIN_MAX; i++) {
+		m = carray_get(chain, i);
+		der[n].data = (const unsigned char *)m->str;
+		der[n++].len = m->len;
+	}
+	if ((rc = crypto_verify_chain(der, n, ca_file, c->host, &why)) == -1) {
+		xasprintf(cause, "IMAP TLS: %s", why);
+		free(why);
+	}
 	mailstream_certificate_chain_free(chain);
 	return rc;
 }

@@ -11,9 +11,6 @@
 #include <string.h>
 #include <syslog.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "clarion.h"
 
 static const char	*log_name = "clarion";
@@ -64,8 +61,7 @@ log_level_parse(const char *s, enum log_level *out)
 void
 log_set_hash_key(const unsigned char *key, size_t len)
 {
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, "clarion-log", 11, key, len,
-	    log_key);
+	crypto_hmac_sha256("clarion-log", 11, key, len, log_key);
 	log_has_key = 1;
 }
 
@@ -94,8 +90,8 @@ log_addr(const char *address)
 	}
 	if (!log_has_key)
 		memset(log_key, 0, sizeof log_key);
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, log_key, sizeof log_key, address,
-	    strlen(address), mac);
+	crypto_hmac_sha256(log_key, sizeof log_key, address, strlen(address),
+	    mac);
 	strcpy(p, "addr:");
 	for (i = 0; i < 5; i++)
 		snprintf(p + 5 + i * 2, 3, "%02x", mac[i]);

@@ -9,6 +9,12 @@
  * the transactions that were on the wire, at most smtp.connections of
  * them; send_recover() reports them and resends or holds them.
  *
+ * Each connection sends on its own thread (smtp.c); only this loop, on
+ * the main thread, touches the database. A step that has run its time
+ * leaves the transactions still on the wire to finish on their threads
+ * and collects them in the next step, so one stalled relay connection
+ * never keeps the others (or the daemon's other steps) waiting.
+ *
  * A result that cannot be written (another process holds the write lock
  * past the busy timeout, a full disk) is kept in memory and written again,
  * with backoff, until it is: left in 'sending' it would be sent twice
@@ -64,6 +70,8 @@ struct send_state {
 	long		 claim_ms;
 	time_t		 fault_since;	/* wall clock: first failed write */
 	char		*fault;		/* why it failed */
+	struct delivery_claim *flight;	/* on the wire between steps */
+	size_t		 nflight;
 };
 static struct send_state ss;
 
@@ -391,22 +399,27 @@ send_take(struct sender *s, time_t now, int max)
 
 /*
  * Claims up to max rows, just before sending them, and starts each.
- * Returns how many were claimed (0: nothing is due), or -1.
+ * Returns how many were claimed (0: nothing is due), or -1. It reads
+ * ahead again as often as needed to fill every free connection: one left
+ * idle would wait for the next reply, which a slow relay gives late.
  */
 static long
 send_claim(struct sender *s, time_t now, int max)
 {
-	long	 got = 0, r;
+	long	 got = 0, r = 0;
 
 	if (s->budget >= 0 && s->budget < max)
 		max = (int)s->budget;
-	while (got == 0 && max > 0) {
+	while (got < max) {
 		if (s->iahead == s->nahead &&
 		    (r = send_read_ahead(s, now)) <= 0)
-			return r;
-		if ((got = send_take(s, now, max)) == -1)
-			return -1;
+			break;
+		if ((r = send_take(s, now, (int)(max - got))) == -1)
+			break;
+		got += r;
 	}
+	if (r == -1 && got == 0)
+		return -1;
 	if (s->budget > 0)
 		s->budget -= got;
 	return got;
@@ -549,8 +562,8 @@ send_bounce(struct daemon_ctx *ctx, const struct send_pending *p)
 	if (p->class != SEND_PERMFAIL || p->c.sysmail ||
 	    p->c.subscriber_id == 0)
 		return;
-	hard = classify_bounce_is_hard(p->status[0] != '\0' ? p->status :
-	    NULL, p->reply);
+	hard = dsn_is_hard(p->status[0] != '\0' ? p->status : NULL,
+	    p->reply);
 	if (bounce_record(ctx->db, ctx->conf, &ctx->keys, p->c.subscriber_id,
 	    p->c.id, hard, p->status, p->reply, NULL) == -1)
 		log_warnx("send: delivery %lld: cannot record the bounce",
@@ -767,6 +780,10 @@ send_loop(struct sender *s)
 		if (claiming && s->budget == 0)
 			claiming = 0;
 		send_flush(s->ctx);
+		/* The step's time is up: what is on the wire carries on. */
+		if (more && s->pool != NULL && s->ndone == 0 &&
+		    ss.npending == 0 && !daemon_stopping(s->ctx))
+			break;
 		if (claiming && !send_more(s, now))
 			claiming = 0;
 		if (s->nflight == 0 && s->ndone == 0) {
@@ -784,7 +801,7 @@ send_loop(struct sender *s)
 		if (send_collect(s, send_wait_ms()) == -1)
 			return -1;
 	}
-	return more || ss.npending > 0;
+	return more || ss.npending > 0 || s->nflight > 0;
 }
 
 /*
@@ -828,9 +845,10 @@ send_step(struct daemon_ctx *ctx)
 	if (!ss.recovered && send_recover(ctx) == -1)
 		return -1;
 	send_pause_load(ctx);
-	if (ss.paused_until > now)
+	/* Paused, but results from the last step may still come in. */
+	if (ss.paused_until > now && ss.nflight == 0)
 		return 0;
-	if (ss.paused_until != 0) {
+	if (ss.paused_until != 0 && ss.paused_until <= now) {
 		ss.paused_until = 0;
 		send_pause_record(ctx);
 	}
@@ -841,6 +859,8 @@ send_step(struct daemon_ctx *ctx)
 			return -1;
 		s.pool = ss.pool;
 	}
+	s.flight = ss.flight;
+	s.nflight = ss.nflight;
 	s.budget = send_rate_budget(ctx->db, ctx->conf, now);
 	/* With mail on the wire, a write must not wait out the relay. */
 	if (s.pool != NULL)
@@ -848,8 +868,40 @@ send_step(struct daemon_ctx *ctx)
 	rc = send_loop(&s);
 	db_busy_timeout(ctx->db, DB_BUSY_TIMEOUT);
 	delivery_claims_free(s.ahead, s.nahead);
-	free(s.flight);
+	ss.flight = s.flight;
+	ss.nflight = s.nflight;
+	if (ss.nflight == 0) {
+		free(ss.flight);
+		ss.flight = NULL;
+	}
 	return rc;
+}
+
+/*
+ * Waits for the transactions a step left on the wire and records their
+ * results (before the pool is closed: at exit, on SIGHUP). A result that
+ * cannot be written stays pending, as in the loop.
+ */
+void
+send_drain(struct daemon_ctx *ctx)
+{
+	struct sender	 s;
+
+	if (ss.nflight == 0 || ss.pool == NULL)
+		return;
+	memset(&s, 0, sizeof s);
+	s.ctx = ctx;
+	s.pool = ss.pool;
+	s.flight = ss.flight;
+	s.nflight = ss.nflight;
+	db_busy_timeout(ctx->db, SEND_BUSY_MS);
+	while (s.nflight > 0 && smtp_pool_busy(s.pool) > 0)
+		if (send_collect(&s, 1000) == -1)
+			break;
+	db_busy_timeout(ctx->db, DB_BUSY_TIMEOUT);
+	delivery_claims_free(s.flight, s.nflight);
+	ss.flight = NULL;
+	ss.nflight = 0;
 }
 
 /*
@@ -863,6 +915,7 @@ send_finish(struct daemon_ctx *ctx)
 {
 	int	 i;
 
+	send_drain(ctx);
 	for (i = 0; i < SEND_FINISH_TRIES && ss.npending > 0; i++) {
 		ss.retry_ms = 0;
 		if (send_flush(ctx) == 0)

@@ -1,38 +1,65 @@
 /*
- * The SMTP client: a pool of N connections driven by libcurl's multi
- * interface. Each slot keeps one easy handle, so its connection is reused
- * from one message to the next; a connection that fails is closed by curl
- * and the next message on that slot opens a new one. One recipient per
- * transaction, so each result belongs to one delivery. curl is used only
- * in this file.
+ * The SMTP client: a pool of N connections, each an easy handle driven by
+ * its own worker thread with curl_easy_perform. libcurl waits for the
+ * reply to the final dot with a blocking loop (smtp_block_statemach, curl
+ * issue #8555), so in a multi handle one slow reply held up every other
+ * connection; here a slow or hung relay holds up only its own thread. Each
+ * easy handle keeps its connection from one message to the next; a
+ * connection that fails is closed by curl and the next message on that
+ * slot opens a new one. One recipient per transaction, so each result
+ * belongs to one delivery.
+ *
+ * The threads touch nothing but their own slot: results go back through a
+ * queue under the pool's lock, and the caller (the daemon's main loop)
+ * records them. No thread ever sees the database. curl is used only in
+ * this file.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
 #include "clarion.h"
 
+struct smtp_pool;
+
 struct smtp_slot {
+	struct smtp_pool *pool;
 	CURL		*easy;
-	int		 busy;
+	pthread_t	 thread;
+	int		 started;	/* the thread runs */
+	pthread_cond_t	 wake;		/* a job, or quit */
+	int		 job;		/* set by the caller, under the lock */
+	int		 busy;		/* the caller's view: job or result */
 	int64_t		 id;
 	char		*data;		/* the message, owned */
 	size_t		 len, off;
 	struct curl_slist *rcpt;
 	char		*from;
-	int		 retried;	/* once, on a fresh connection */
 	struct buf	 cur;		/* the reply being read */
 	struct buf	 last;		/* the last complete reply */
 	char		 err[CURL_ERROR_SIZE];
 };
 
+struct smtp_done {
+	struct smtp_result r;
+	int		 slot;
+};
+
 struct smtp_pool {
-	CURLM		*multi;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 done_cond;	/* a result was queued */
+	struct smtp_done *done;		/* finished, not yet returned */
+	size_t		 ndone, donesz;
+	int		 quit;
 	struct smtp_slot *slots;
 	int		 nslots;
 	int		 busy;
@@ -113,7 +140,6 @@ smtp_slot_init(struct smtp_pool *p, struct smtp_slot *s,
 		curl_easy_setopt(e, CURLOPT_USERNAME, sc->user);
 	if (p->password != NULL)
 		curl_easy_setopt(e, CURLOPT_PASSWORD, p->password);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
 	return 0;
 }
 
@@ -140,6 +166,7 @@ smtp_global_init(char **cause)
 {
 	static int	 done;
 
+	/* Once, before any thread exists: curl_global_init is not thread-safe. */
 	if (done)
 		return 0;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -148,44 +175,6 @@ smtp_global_init(char **cause)
 	}
 	done = 1;
 	return 0;
-}
-
-struct smtp_pool *
-smtp_pool_new(const struct smtp_config *sc, char **cause)
-{
-	struct smtp_pool *p;
-	int		 i;
-
-	if (sc->url == NULL) {
-		xasprintf(cause, "smtp.url is not set");
-		return NULL;
-	}
-	if (smtp_global_init(cause) == -1)
-		return NULL;
-	p = xcalloc(1, sizeof *p);
-	p->url = smtp_url(sc);
-	if (config_password(sc->password, sc->password_file, &p->password,
-	    cause) == -1) {
-		smtp_pool_free(p);
-		return NULL;
-	}
-	p->nslots = sc->connections > 0 ? sc->connections : 1;
-	p->slots = xcalloc(p->nslots, sizeof *p->slots);
-	if ((p->multi = curl_multi_init()) == NULL) {
-		xasprintf(cause, "cannot create a curl multi handle");
-		smtp_pool_free(p);
-		return NULL;
-	}
-	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->nslots);
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-	    (long)p->nslots);
-	for (i = 0; i < p->nslots; i++) {
-		if (smtp_slot_init(p, &p->slots[i], sc, cause) == -1) {
-			smtp_pool_free(p);
-			return NULL;
-		}
-	}
-	return p;
 }
 
 static void
@@ -201,88 +190,6 @@ smtp_slot_clear(struct smtp_slot *s)
 	buf_reset(&s->cur);
 	buf_reset(&s->last);
 	s->err[0] = '\0';
-	s->busy = 0;
-	if (s->retried)
-		curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 0L);
-	s->retried = 0;
-}
-
-void
-smtp_pool_free(struct smtp_pool *p)
-{
-	int	 i;
-
-	if (p == NULL)
-		return;
-	for (i = 0; p->slots != NULL && i < p->nslots; i++) {
-		if (p->slots[i].easy == NULL)
-			continue;
-		if (p->slots[i].busy)
-			curl_multi_remove_handle(p->multi, p->slots[i].easy);
-		curl_easy_cleanup(p->slots[i].easy);
-		smtp_slot_clear(&p->slots[i]);
-		buf_free(&p->slots[i].cur);
-		buf_free(&p->slots[i].last);
-	}
-	if (p->multi != NULL)
-		curl_multi_cleanup(p->multi);
-	free(p->slots);
-	free(p->url);
-	if (p->password != NULL) {
-		explicit_zero(p->password, strlen(p->password));
-		free(p->password);
-	}
-	free(p);
-}
-
-int
-smtp_pool_idle(struct smtp_pool *p)
-{
-	return p->nslots - p->busy;
-}
-
-int
-smtp_pool_busy(struct smtp_pool *p)
-{
-	return p->busy;
-}
-
-/*
- * Starts one transaction on a free slot. The pool takes data (freed when
- * the result is returned). from "" is the null sender <>.
- */
-int
-smtp_pool_submit(struct smtp_pool *p, int64_t id, const char *from,
-    const char *rcpt, char *data, size_t len, char **cause)
-{
-	struct smtp_slot *s = NULL;
-	int		 i;
-
-	for (i = 0; i < p->nslots && s == NULL; i++)
-		if (!p->slots[i].busy)
-			s = &p->slots[i];
-	if (s == NULL) {
-		xasprintf(cause, "no free SMTP connection");
-		return -1;
-	}
-	s->id = id;
-	s->data = data;
-	s->len = len;
-	s->off = 0;
-	s->from = xstrdup(from);
-	s->rcpt = curl_slist_append(NULL, rcpt);
-	curl_easy_setopt(s->easy, CURLOPT_MAIL_FROM, s->from);
-	curl_easy_setopt(s->easy, CURLOPT_MAIL_RCPT, s->rcpt);
-	curl_easy_setopt(s->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	if (curl_multi_add_handle(p->multi, s->easy) != CURLM_OK) {
-		xasprintf(cause, "cannot start an SMTP transaction");
-		s->data = NULL;		/* still the caller's */
-		smtp_slot_clear(s);
-		return -1;
-	}
-	s->busy = 1;
-	p->busy++;
-	return 0;
 }
 
 /* "550 5.1.1 <x>: ..." -> "5.1.1"; empty if the reply has none. */
@@ -353,69 +260,277 @@ smtp_result_fill(struct smtp_slot *s, CURLcode rc, struct smtp_result *r)
 		smtp_enhanced(last, r->status, sizeof r->status);
 }
 
+
 /*
  * A transfer that failed before the server said anything at all cannot
- * have delivered the message: it was a cached connection the server had
+ * have delivered the message: it was a kept connection the server had
  * already closed (curl keeps one open after some failures). Run it again
  * once, on a new connection, instead of deferring the member's mail.
  */
-static int
-smtp_slot_retry(struct smtp_pool *p, struct smtp_slot *s, CURLcode rc)
+static CURLcode
+smtp_slot_send(struct smtp_slot *s)
 {
-	if (rc == CURLE_OK || s->last.len > 0 || s->cur.len > 0 || s->retried)
-		return 0;
-	curl_multi_remove_handle(p->multi, s->easy);
-	s->retried = 1;
+	CURLcode	 rc;
+
+	curl_easy_setopt(s->easy, CURLOPT_MAIL_FROM, s->from);
+	curl_easy_setopt(s->easy, CURLOPT_MAIL_RCPT, s->rcpt);
+	curl_easy_setopt(s->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)s->len);
+	rc = curl_easy_perform(s->easy);
+	if (rc == CURLE_OK || s->last.len > 0 || s->cur.len > 0)
+		return rc;
 	s->off = 0;
 	s->err[0] = '\0';
 	curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
-	return curl_multi_add_handle(p->multi, s->easy) == CURLM_OK;
+	rc = curl_easy_perform(s->easy);
+	curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 0L);
+	return rc;
 }
 
+/* Queues a result for the caller and wakes it. Called with the lock held. */
 static void
-smtp_pool_collect(struct smtp_pool *p, struct smtp_result **out, size_t *nout)
+smtp_done_add(struct smtp_pool *p, struct smtp_slot *s,
+    const struct smtp_result *r)
 {
-	struct smtp_slot *s;
-	CURLMsg		*m;
-	char		*priv;
-	int		 left;
-
-	while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-		s = (struct smtp_slot *)(void *)priv;
-		if (smtp_slot_retry(p, s, m->data.result))
-			continue;
-		*out = xreallocarray(*out, *nout + 1, sizeof **out);
-		smtp_result_fill(s, m->data.result, &(*out)[(*nout)++]);
-		curl_multi_remove_handle(p->multi, s->easy);
-		smtp_slot_clear(s);
-		p->busy--;
+	if (p->ndone == p->donesz) {
+		p->donesz = p->donesz == 0 ? (size_t)p->nslots : p->donesz * 2;
+		p->done = xreallocarray(p->done, p->donesz, sizeof *p->done);
 	}
+	p->done[p->ndone].r = *r;
+	p->done[p->ndone].slot = (int)(s - p->slots);
+	p->ndone++;
+	pthread_cond_signal(&p->done_cond);
+}
+
+/* One connection's thread: waits for a message, sends it, queues the result. */
+static void *
+smtp_worker(void *arg)
+{
+	struct smtp_slot *s = arg;
+	struct smtp_pool *p = s->pool;
+	struct smtp_result r;
+	CURLcode	 rc;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!s->job && !p->quit)
+			pthread_cond_wait(&s->wake, &p->lock);
+		if (p->quit)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		rc = smtp_slot_send(s);
+		smtp_result_fill(s, rc, &r);
+		smtp_slot_clear(s);
+		pthread_mutex_lock(&p->lock);
+		s->job = 0;
+		smtp_done_add(p, s, &r);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Starts the slots' threads with every signal blocked: the main loop's. */
+static int
+smtp_pool_start(struct smtp_pool *p, char **cause)
+{
+	sigset_t	 all, old;
+	int		 i, e = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < p->nslots && e == 0; i++) {
+		if ((e = pthread_create(&p->slots[i].thread, NULL, smtp_worker,
+		    &p->slots[i])) == 0)
+			p->slots[i].started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		xasprintf(cause, "cannot start an SMTP connection thread: %s",
+		    strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+struct smtp_pool *
+smtp_pool_new(const struct smtp_config *sc, char **cause)
+{
+	struct smtp_pool *p;
+	pthread_condattr_t ca;
+	int		 i;
+
+	if (sc->url == NULL) {
+		xasprintf(cause, "smtp.url is not set");
+		return NULL;
+	}
+	if (smtp_global_init(cause) == -1)
+		return NULL;
+	p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->done_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	p->url = smtp_url(sc);
+	p->nslots = sc->connections > 0 ? sc->connections : 1;
+	p->slots = xcalloc(p->nslots, sizeof *p->slots);
+	for (i = 0; i < p->nslots; i++) {
+		p->slots[i].pool = p;
+		pthread_cond_init(&p->slots[i].wake, NULL);
+	}
+	if (config_password(sc->password, sc->password_file, &p->password,
+	    cause) == -1) {
+		smtp_pool_free(p);
+		return NULL;
+	}
+	for (i = 0; i < p->nslots; i++) {
+		if (smtp_slot_init(p, &p->slots[i], sc, cause) == -1) {
+			smtp_pool_free(p);
+			return NULL;
+		}
+	}
+	if (smtp_pool_start(p, cause) == -1) {
+		smtp_pool_free(p);
+		return NULL;
+	}
+	return p;
 }
 
 /*
- * Runs the transfers and returns the finished ones in *out (the caller
- * frees them with smtp_results_free). It waits (up to timeout_ms) only
- * when none has finished, so a free connection is refilled at once.
+ * Stops the threads. A thread still sending finishes its transaction
+ * first (at most smtp.timeout): the caller waits for what is on the wire
+ * before it frees the pool, so that is rare.
+ */
+void
+smtp_pool_free(struct smtp_pool *p)
+{
+	struct smtp_slot *s;
+	size_t		 j;
+	int		 i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->quit = 1;
+	for (i = 0; i < p->nslots; i++)
+		pthread_cond_signal(&p->slots[i].wake);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->nslots; i++) {
+		s = &p->slots[i];
+		if (s->started)
+			pthread_join(s->thread, NULL);
+		if (s->easy != NULL)
+			curl_easy_cleanup(s->easy);
+		smtp_slot_clear(s);
+		buf_free(&s->cur);
+		buf_free(&s->last);
+		pthread_cond_destroy(&s->wake);
+	}
+	for (j = 0; j < p->ndone; j++)
+		free(p->done[j].r.reply);
+	free(p->done);
+	pthread_cond_destroy(&p->done_cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->slots);
+	free(p->url);
+	if (p->password != NULL) {
+		explicit_zero(p->password, strlen(p->password));
+		free(p->password);
+	}
+	free(p);
+}
+
+int
+smtp_pool_idle(struct smtp_pool *p)
+{
+	return p->nslots - p->busy;
+}
+
+int
+smtp_pool_busy(struct smtp_pool *p)
+{
+	return p->busy;
+}
+
+/*
+ * Hands one transaction to a free connection's thread. The pool takes
+ * data (freed when the result is returned). from "" is the null sender <>.
+ */
+int
+smtp_pool_submit(struct smtp_pool *p, int64_t id, const char *from,
+    const char *rcpt, char *data, size_t len, char **cause)
+{
+	struct smtp_slot *s = NULL;
+	int		 i;
+
+	for (i = 0; i < p->nslots && s == NULL; i++)
+		if (!p->slots[i].busy)
+			s = &p->slots[i];
+	if (s == NULL) {
+		xasprintf(cause, "no free SMTP connection");
+		return -1;
+	}
+	/* The thread is waiting: nothing else touches the slot now. */
+	s->id = id;
+	s->data = data;
+	s->len = len;
+	s->off = 0;
+	s->from = xstrdup(from);
+	s->rcpt = curl_slist_append(NULL, rcpt);
+	pthread_mutex_lock(&p->lock);
+	s->job = 1;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&p->lock);
+	s->busy = 1;
+	p->busy++;
+	return 0;
+}
+
+/* Moves the queued results to *out. Called with the lock held. */
+static void
+smtp_pool_take(struct smtp_pool *p, struct smtp_result **out, size_t *nout)
+{
+	size_t	 i;
+
+	if (p->ndone == 0)
+		return;
+	*out = xreallocarray(NULL, p->ndone, sizeof **out);
+	for (i = 0; i < p->ndone; i++) {
+		(*out)[i] = p->done[i].r;
+		p->slots[p->done[i].slot].busy = 0;
+		p->busy--;
+	}
+	*nout = p->ndone;
+	p->ndone = 0;
+}
+
+/*
+ * Returns the finished transactions in *out (the caller frees them with
+ * smtp_results_free). It waits (up to timeout_ms) only when none has
+ * finished, so a free connection is refilled at once.
  */
 int
 smtp_pool_run(struct smtp_pool *p, int timeout_ms, struct smtp_result **out,
     size_t *nout)
 {
-	int	 running;
+	struct timespec	 ts;
+	int		 e = 0;
 
 	*out = NULL;
 	*nout = 0;
-	if (curl_multi_perform(p->multi, &running) != CURLM_OK)
-		return -1;
-	smtp_pool_collect(p, out, nout);
-	if (*nout > 0 || running == 0)
+	if (p->busy == 0)
 		return 0;
-	if (curl_multi_poll(p->multi, NULL, 0, timeout_ms, NULL) == CURLM_OK &&
-	    curl_multi_perform(p->multi, &running) == CURLM_OK)
-		smtp_pool_collect(p, out, nout);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (p->ndone == 0 && e != ETIMEDOUT)
+		e = pthread_cond_timedwait(&p->done_cond, &p->lock, &ts);
+	smtp_pool_take(p, out, nout);
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 

@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include "clarion.h"
 
 #define B32 "abcdefghijklmnopqrstuvwxyz234567"
@@ -28,8 +25,7 @@ static void
 derive(const unsigned char *secret, size_t len, const char *label,
     unsigned char *out)
 {
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, len, label, strlen(label),
-	    out);
+	crypto_hmac_sha256(secret, len, label, strlen(label), out);
 }
 
 int
@@ -69,7 +65,7 @@ mac_digits(const unsigned char *key, enum token_purpose purpose,
 		n = TOKEN_NONCE_MAX;
 	if (n > 0)
 		memcpy(msg + 9, nonce, n);
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, msg, 9 + n, mac);
+	crypto_hmac_sha256(key, 32, msg, 9 + n, mac);
 	/* 80 bits: the first ten bytes, five bits at a time. */
 	for (i = 0; i < MAC_DIGITS; i++) {
 		int	 bit = i * 5, byte = bit / 8, shift = bit % 8;
@@ -87,7 +83,7 @@ token_nonce_new(char *out, size_t size)
 	unsigned char	 raw[8];
 	size_t		 i;
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof raw) != 0)
+	if (crypto_nonce(raw, sizeof raw) == -1)
 		fatalx("cannot get random bytes for the database nonce");
 	for (i = 0; i < sizeof raw && 2 * i + 2 < size; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
@@ -304,8 +300,8 @@ token_hash_address(const struct token_keys *k, const char *address,
 	unsigned char	 mac[32];
 	size_t		 i;
 
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, k->key, sizeof k->key, address,
-	    strlen(address), mac);
+	crypto_hmac_sha256(k->key, sizeof k->key, address, strlen(address),
+	    mac);
 	for (i = 0; i < sizeof mac && 2 * i + 2 < size; i++)
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
 }

@@ -604,3 +604,63 @@ str_casecmp_prefix(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/*
+ * Case-insensitive memmem. Candidates are found with memchr on both cases
+ * of the first byte, a window at a time so that the work stays in
+ * proportion to the distance to the match: this runs over whole bodies
+ * for dozens of phrases, and callers loop over successive matches.
+ */
+const char *
+str_casemem(const char *h, size_t hlen, const char *n)
+{
+	size_t		 nlen = strlen(n);
+	const char	*end, *w, *c, *p, *q;
+	int		 cl, cu;
+
+	if (nlen == 0 || nlen > hlen)
+		return NULL;
+	end = h + (hlen - nlen + 1);	/* last start + 1 */
+	cl = tolower((unsigned char)n[0]);
+	cu = toupper((unsigned char)n[0]);
+	for (p = h; p < end;) {
+		w = end - p > 256 ? p + 256 : end;
+		c = memchr(p, cl, (size_t)(w - p));
+		if (cu != cl && (q = memchr(p, cu, (size_t)((c != NULL ? c :
+		    w) - p))) != NULL)
+			c = q;
+		if (c == NULL) {
+			p = w;
+			continue;
+		}
+		if (strncasecmp(c + 1, n + 1, nlen - 1) == 0)
+			return c;
+		p = c + 1;
+	}
+	return NULL;
+}
+
+const char *
+str_casefind(const char *h, const char *n)
+{
+	return h == NULL ? NULL : str_casemem(h, strlen(h), n);
+}
+
+/* The first of a NULL-terminated list of phrases found in s. */
+const char *
+str_casefind_any(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (str_casefind(s, *list) != NULL)
+			return *list;
+	return NULL;
+}
+
+int
+str_caseprefix_any(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strncasecmp(s, *list, strlen(*list)) == 0)
+			return 1;
+	return 0;
+}

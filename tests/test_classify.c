@@ -375,33 +375,33 @@ test_html(void)
 static void
 test_hard_soft(void)
 {
-	is_int(classify_bounce_is_hard("5.1.1", NULL), 1, "5.1.1 hard");
-	is_int(classify_bounce_is_hard("5.1.2", NULL), 1, "5.1.2 hard");
-	is_int(classify_bounce_is_hard("5.1.10", NULL), 1, "5.1.10 hard");
-	is_int(classify_bounce_is_hard("5.1.6", NULL), 1, "5.1.6 hard");
-	is_int(classify_bounce_is_hard("5.1.0", "550 user unknown"), 1,
+	is_int(dsn_is_hard("5.1.1", NULL), 1, "5.1.1 hard");
+	is_int(dsn_is_hard("5.1.2", NULL), 1, "5.1.2 hard");
+	is_int(dsn_is_hard("5.1.10", NULL), 1, "5.1.10 hard");
+	is_int(dsn_is_hard("5.1.6", NULL), 1, "5.1.6 hard");
+	is_int(dsn_is_hard("5.1.0", "550 user unknown"), 1,
 	    "5.1.0 with user unknown hard");
-	is_int(classify_bounce_is_hard("5.1.0", "550 sender denied"), 0,
+	is_int(dsn_is_hard("5.1.0", "550 sender denied"), 0,
 	    "5.1.0 otherwise soft");
-	is_int(classify_bounce_is_hard("5.2.2", "user unknown"), 0,
+	is_int(dsn_is_hard("5.2.2", "user unknown"), 0,
 	    "5.2.2 soft whatever the text");
-	is_int(classify_bounce_is_hard("5.2.1", NULL), 0, "5.2.1 soft");
-	is_int(classify_bounce_is_hard("5.7.1", "554 5.7.1 rejected"), 0,
+	is_int(dsn_is_hard("5.2.1", NULL), 0, "5.2.1 soft");
+	is_int(dsn_is_hard("5.7.1", "554 5.7.1 rejected"), 0,
 	    "5.7.1 soft");
-	is_int(classify_bounce_is_hard("5.3.4", NULL), 0, "5.3.4 soft");
-	is_int(classify_bounce_is_hard("4.4.7", "user unknown"), 0,
+	is_int(dsn_is_hard("5.3.4", NULL), 0, "5.3.4 soft");
+	is_int(dsn_is_hard("4.4.7", "user unknown"), 0,
 	    "4.x soft");
-	is_int(classify_bounce_is_hard("5.1.8", NULL), 0,
+	is_int(dsn_is_hard("5.1.8", NULL), 0,
 	    "5.1.8 (our sender domain) soft");
-	is_int(classify_bounce_is_hard(NULL, "550 No such user here"), 1,
+	is_int(dsn_is_hard(NULL, "550 No such user here"), 1,
 	    "text only: no such user hard");
-	is_int(classify_bounce_is_hard(NULL, "Unrouteable address"), 1,
+	is_int(dsn_is_hard(NULL, "Unrouteable address"), 1,
 	    "text only: unrouteable hard");
-	is_int(classify_bounce_is_hard(NULL, "450 mailbox does not exist"),
+	is_int(dsn_is_hard(NULL, "450 mailbox does not exist"),
 	    0, "text only 4xx soft");
-	is_int(classify_bounce_is_hard(NULL, "552 mailbox over quota"), 0,
+	is_int(dsn_is_hard(NULL, "552 mailbox over quota"), 0,
 	    "text only: quota soft");
-	is_int(classify_bounce_is_hard(NULL, "connection timed out"), 0,
+	is_int(dsn_is_hard(NULL, "connection timed out"), 0,
 	    "text only: unknown soft");
 }
 

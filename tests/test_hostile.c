@@ -372,15 +372,15 @@ test_depth_bound(void)
 
 	for (i = 0; i < nitems(spellings); i++) {
 		s = spellings[i];
-		ok(classify_mime_depth_bound(s, strlen(s), 10) == 4,
+		ok(mail_depth_bound(s, strlen(s), 10) == 4,
 		    "one level counted for \"%.*s\"", (int)strcspn(s, "\r"),
 		    s);
 	}
 	s = "Subject: no type\r\n\r\nbody\r\n";
-	ok(classify_mime_depth_bound(s, strlen(s), 10) == 2,
+	ok(mail_depth_bound(s, strlen(s), 10) == 2,
 	    "a message without Content-Type: the root and its body");
 	s = "content-type content-type content-type content-type";
-	ok(classify_mime_depth_bound(s, strlen(s), 2) == 2 * 3 + 2,
+	ok(mail_depth_bound(s, strlen(s), 2) == 2 * 3 + 2,
 	    "counting stops past the limit");
 }
 

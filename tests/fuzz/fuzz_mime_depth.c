@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the MIME depth bound (classify.c): for any input
+ * libFuzzer harness for the MIME depth bound (mailparse.c): for any input
  * the bound lets through to libetpan, the tree libetpan builds must be no
  * deeper than the bound said. An input nesting parts with a spelling of
  * Content-Type the bound does not count fails here at once, long before
@@ -17,7 +17,7 @@
 #include "clarion.h"
 #include "fuzz.h"
 
-#define FUZZ_MAX_CTYPES	500	/* more: classify.c would not parse it */
+#define FUZZ_MAX_CTYPES	500	/* more: mail_parse() would refuse it */
 
 /* The depth of the tree libetpan built (it is no deeper than its parse). */
 static int
@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		if (s[i] == '\0')
 			s[i] = ' ';
-	bound = classify_mime_depth_bound(s, size, FUZZ_MAX_CTYPES);
+	bound = mail_depth_bound(s, size, FUZZ_MAX_CTYPES);
 	if (bound > 2 * FUZZ_MAX_CTYPES + 2) {
 		free(s);
 		return 0;

@@ -1,7 +1,9 @@
 /*
- * The mail Clarion writes in answer to inbound mail and for owners: the
- * unsubscribe confirmation, a member's reply forwarded to the list owner,
- * and the bounce digest. Each is rendered from a template in templates_dir
+ * System mail: what Clarion writes outside runs, in answer to inbound
+ * mail and for owners: the unsubscribe confirmation, a member's reply
+ * forwarded to the list owner, the bounce digest and the quarantine
+ * report. It is outbound mail (send.c delivers it from the sysmail
+ * table), whoever asks for it (inbound_apply.c, bounce.c). Each is rendered from a template in templates_dir
  * (NAME.txt.mustache, and NAME.html.mustache when present) and queued in
  * sysmail with a dedupe key, so a crash and a retry cannot queue it twice.
  * When a template file is missing, a short built-in text is used instead,
@@ -172,7 +174,7 @@ queue(struct db *db, const char *kind, int64_t list_id, const char *to,
  * with this dedupe key was queued before, -1 on error.
  */
 int
-inmail_unsubscribed(struct db *db, const struct config *conf,
+sysmail_unsubscribed(struct db *db, const struct config *conf,
     int64_t subscriber_id, int64_t list_id, const char *in_reply_to,
     const char *dedupe, char **cause)
 {
@@ -230,7 +232,7 @@ inmail_unsubscribed(struct db *db, const struct config *conf,
  * has none.
  */
 static char *
-forward_subject(struct db *db, const struct inmail_forward *f)
+forward_subject(struct db *db, const struct sysmail_forward *f)
 {
 	struct tmpl	*t;
 	struct buf	 b;
@@ -260,7 +262,7 @@ forward_subject(struct db *db, const struct inmail_forward *f)
 }
 
 static json_t *
-forward_data(const struct list_info *l, const struct inmail_forward *f,
+forward_data(const struct list_info *l, const struct sysmail_forward *f,
     const char *name, const char *addr, const char *subject)
 {
 	const struct classify_result *cr = f->cr;
@@ -283,7 +285,7 @@ forward_data(const struct list_info *l, const struct inmail_forward *f,
  * (name and address as stored), else whoever the From header names.
  */
 static void
-forward_who(struct db *db, const struct inmail_forward *f, char **name,
+forward_who(struct db *db, const struct sysmail_forward *f, char **name,
     char **addr)
 {
 	json_t	*attrs = NULL;
@@ -305,8 +307,8 @@ forward_who(struct db *db, const struct inmail_forward *f, char **name,
 
 /* A member's reply, forwarded to the list owner with Reply-To the member. */
 int
-inmail_forward(struct db *db, const struct config *conf,
-    const struct inmail_forward *f, const char *dedupe, char **cause)
+sysmail_forward(struct db *db, const struct config *conf,
+    const struct sysmail_forward *f, const char *dedupe, char **cause)
 {
 	struct list_info l;
 	struct message	 m;
@@ -377,7 +379,7 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
  * composed (refused).
  */
 int
-inmail_digest(struct db *db, const struct config *conf,
+sysmail_digest(struct db *db, const struct config *conf,
     const struct list_info *l, const struct bounce_row *rows, size_t n,
     long refused, const char *dedupe, char **cause)
 {
@@ -415,7 +417,7 @@ inmail_digest(struct db *db, const struct config *conf,
 /* One owner's report of a quarantined message. 0 queued, 1 queued before. */
 static int
 quarantined_one(struct db *db, const struct config *conf,
-    const struct list_info *l, const struct inmail_quarantine *q,
+    const struct list_info *l, const struct sysmail_quarantine *q,
     char **cause)
 {
 	struct message	 m;
@@ -459,8 +461,8 @@ quarantined_one(struct db *db, const struct config *conf,
  * none could be.
  */
 int
-inmail_quarantined(struct db *db, const struct config *conf,
-    const struct inmail_quarantine *q, char **cause)
+sysmail_quarantined(struct db *db, const struct config *conf,
+    const struct sysmail_quarantine *q, char **cause)
 {
 	struct list_info *v;
 	size_t		 n, i, j;
