@@ -823,8 +823,7 @@ struct recipient {
 	int		 suppressed;
 };
 int	 db_list_recipients(struct db *, const struct token_keys *, int64_t,
-	     const char *, int (*)(void *, const struct recipient *), void *,
-	     char **);
+	     int (*)(void *, const struct recipient *), void *, char **);
 /* A row of `clarion sub ls` and search; status is NULL without a list. */
 struct sub_row {
 	int64_t		 id;
@@ -835,14 +834,12 @@ struct sub_row {
 	int		 suppressed;
 };
 int	 db_sub_iter(struct db *, const struct token_keys *, int64_t,
-	     const char *, const char *, int (*)(void *,
-	     const struct sub_row *), void *, char **);
+	     const char *, int (*)(void *, const struct sub_row *), void *,
+	     char **);
 int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
 	     const char *, const char *, const char *, int (*)(void *,
 	     const struct sub_row *), void *, char **);
 int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
-int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
-	     char **);
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);
@@ -866,6 +863,16 @@ void	 subscriber_hash_norm(const struct token_keys *, const char *,
 	     char *);
 int	 subscriber_address_hash(const struct token_keys *, const char *,
 	     int, char *);
+struct recipient;
+struct sub_row;
+int	 subscriber_recipients(struct db *, const struct token_keys *,
+	     int64_t, const char *, int (*)(void *, const struct recipient *),
+	     void *, char **);
+int	 subscriber_each(struct db *, const struct token_keys *, int64_t,
+	     const char *, const char *, int (*)(void *,
+	     const struct sub_row *), void *, char **);
+int	 subscriber_reach(struct db *, int64_t, const char *, long *, long *,
+	     char **);
 int	 db_resubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 db_membership_remove(struct db *, int64_t, int64_t);

@@ -207,7 +207,7 @@ reach_print(struct cli *cli, const struct item *it)
 	long	 reach, total;
 	char	*cause = NULL;
 
-	if (db_list_reach(cli_db(cli), it->list_id, it->segment, &reach,
+	if (subscriber_reach(cli_db(cli), it->list_id, it->segment, &reach,
 	    &total, &cause) == -1) {
 		free(cause);
 		return;

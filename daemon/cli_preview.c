@@ -101,7 +101,7 @@ segment_member(struct cli *cli, const struct item *item)
 
 	f.id = 0;
 	cli_keys(cli, &cli->keys);
-	db_list_recipients(cli_db(cli), &cli->keys, item->list_id,
+	subscriber_recipients(cli_db(cli), &cli->keys, item->list_id,
 	    item->segment, first_member_cb, &f, &cause);
 	free(cause);
 	return f.id;
@@ -177,7 +177,7 @@ preview_note(struct cli *cli, const struct item *item, time_t due,
 	fprintf(stderr, "clarion: preview of the issue due %s for %s", when,
 	    r->subscriber_id != 0 ? r->address : "a stand-in member");
 	free(when);
-	if (db_list_reach(cli_db(cli), item->list_id, item->segment, &reach,
+	if (subscriber_reach(cli_db(cli), item->list_id, item->segment, &reach,
 	    &total, &cause) == 0)
 		fprintf(stderr, "; %s reaches %ld of the list's %ld subscribed "
 		    "member%s", item->name, reach, total, total == 1 ? "" : "s");

@@ -688,7 +688,7 @@ add_deliveries(struct daemon_ctx *ctx, const struct run *run,
 		rc = db_notice_recipients(ctx->db, item->id, item->list_id,
 		    add_notified, &a, &cause);
 	else
-		rc = db_list_recipients(ctx->db, &ctx->keys, item->list_id,
+		rc = subscriber_recipients(ctx->db, &ctx->keys, item->list_id,
 		    item->segment, add_member, &a, &cause);
 	if (rc == -1) {
 		log_warnx("run %lld (%s): recipients: %s", (long long)run->id,

@@ -739,13 +739,12 @@ db_attr_keys(struct db *db, int64_t list, char ***keys, size_t *n)
 
 /*
  * Walking subscribers: one query joins the attributes (ordered by
- * subscriber), rows are folded into one sub_row per person, and the
- * segment is evaluated here, in C.
+ * subscriber), rows are folded into one sub_row per person; segments are
+ * subscriber.c's, evaluated over these rows.
  */
 struct sub_walk {
 	struct db		*db;
 	const struct token_keys	*keys;
-	const struct segment	*seg;
 	sqlite3_stmt		*sup;
 	int			(*cb)(void *, const struct sub_row *);
 	void			*arg;
@@ -761,12 +760,8 @@ walk_emit(struct sub_walk *w)
 	w->row.address = w->address;
 	w->row.name = w->name;
 	w->row.status = w->status;
-	if (w->seg == NULL || segment_match(w->seg, w->address, w->name,
-	    w->row.attrs)) {
-		w->row.suppressed = sup_check(w->sup, w->keys, w->address,
-		    NULL) == 1;
-		rc = w->cb(w->arg, &w->row) == 0 ? 0 : -1;
-	}
+	w->row.suppressed = sup_check(w->sup, w->keys, w->address, NULL) == 1;
+	rc = w->cb(w->arg, &w->row) == 0 ? 0 : -1;
 	json_decref(w->row.attrs);
 	free(w->address);
 	free(w->name);
@@ -847,29 +842,23 @@ like_pattern(const char *text)
 
 static int
 sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *status, const char *segment, const char *text,
-    const char *key, const char *value, int (*cb)(void *,
-    const struct sub_row *), void *arg, char **cause)
+    const char *status, const char *text, const char *key,
+    const char *value, int (*cb)(void *, const struct sub_row *), void *arg,
+    char **cause)
 {
 	struct sub_walk	 w;
 	sqlite3_stmt	*st;
-	struct segment	*seg = NULL;
 	char		*like = NULL;
 	int		 rc;
 
-	if (segment != NULL && *segment != '\0' &&
-	    (seg = segment_parse(segment, cause)) == NULL)
-		return -1;
 	memset(&w, 0, sizeof w);
 	w.db = db;
 	w.keys = keys;
-	w.seg = seg;
 	w.cb = cb;
 	w.arg = arg;
 	st = db_prep(db, list != 0 ? walk_list_sql : walk_all_sql);
 	if (st == NULL || (w.sup = sup_prep(db, keys)) == NULL) {
 		sqlite3_finalize(st);
-		segment_free(seg);
 		xasprintf(cause, "%s", db_errmsg(db));
 		return -1;
 	}
@@ -883,18 +872,17 @@ sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
 		db_cause(db, cause);
 	sqlite3_finalize(st);
 	sqlite3_finalize(w.sup);
-	segment_free(seg);
 	free(like);
 	return rc;
 }
 
 int
 db_sub_iter(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *status, const char *segment, int (*cb)(void *,
-    const struct sub_row *), void *arg, char **cause)
+    const char *status, int (*cb)(void *, const struct sub_row *), void *arg,
+    char **cause)
 {
-	return sub_walk(db, keys, list, status, segment, NULL, NULL, NULL, cb,
-	    arg, cause);
+	return sub_walk(db, keys, list, status, NULL, NULL, NULL, cb, arg,
+	    cause);
 }
 
 int
@@ -902,7 +890,7 @@ db_sub_search(struct db *db, const struct token_keys *keys, int64_t list,
     const char *text, const char *key, const char *value, int (*cb)(void *,
     const struct sub_row *), void *arg, char **cause)
 {
-	return sub_walk(db, keys, list, NULL, NULL, text, key, value, cb, arg,
+	return sub_walk(db, keys, list, NULL, text, key, value, cb, arg,
 	    cause);
 }
 
@@ -926,51 +914,20 @@ rcpt_cb(void *arg, const struct sub_row *row)
 }
 
 /*
- * Every subscribed member of the list selected by the segment ("" or NULL:
- * everyone), in subscriber order; suppressed ones are passed with
- * suppressed=1 so the caller can record why they got nothing.
+ * Every subscribed member of the list, in subscriber order; suppressed
+ * ones are passed with suppressed=1 so the caller can record why they got
+ * nothing. subscriber_recipients() selects by segment over these.
  */
 int
 db_list_recipients(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *segment, int (*cb)(void *, const struct recipient *),
-    void *arg, char **cause)
+    int (*cb)(void *, const struct recipient *), void *arg, char **cause)
 {
 	struct rcpt_arg	 a;
 
 	a.cb = cb;
 	a.arg = arg;
-	return sub_walk(db, keys, list, "subscribed", segment, NULL, NULL,
-	    NULL, rcpt_cb, &a, cause);
-}
-
-static int
-reach_cb(void *arg, const struct sub_row *row)
-{
-	long	*n = arg;
-
-	(*n)++;
-	return 0;
-}
-
-/*
- * How many subscribed members of the list the segment selects (*reach)
- * out of all subscribed (*total): what item add, item preview and the
- * daemon's plan report. Suppressed members are counted as members.
- */
-int
-db_list_reach(struct db *db, int64_t list, const char *segment, long *reach,
-    long *total, char **cause)
-{
-	*reach = *total = 0;
-	if (sub_walk(db, NULL, list, "subscribed", NULL, NULL, NULL, NULL,
-	    reach_cb, total, cause) == -1)
-		return -1;
-	if (segment == NULL || *segment == '\0') {
-		*reach = *total;
-		return 0;
-	}
-	return sub_walk(db, NULL, list, "subscribed", segment, NULL, NULL,
-	    NULL, reach_cb, reach, cause);
+	return sub_walk(db, keys, list, "subscribed", NULL, NULL, NULL,
+	    rcpt_cb, &a, cause);
 }
 
 /*

@@ -109,3 +109,120 @@ subscriber_unsubscribe(struct db *db, const struct token_keys *keys,
 	w.source = source;
 	return db_atomic(db, unsubscribe_one, &w, cause);
 }
+
+/*
+ * Segments select members by their attributes: evaluated here, over the
+ * rows the store walks, so the store holds no rule about who is selected.
+ */
+struct seg_filter {
+	const struct segment *seg;
+	int		(*rcpt)(void *, const struct recipient *);
+	int		(*row)(void *, const struct sub_row *);
+	void		*arg;
+};
+
+static int
+seg_parse(const char *segment, struct segment **seg, char **cause)
+{
+	*seg = NULL;
+	if (segment == NULL || *segment == '\0')
+		return 0;
+	return (*seg = segment_parse(segment, cause)) == NULL ? -1 : 0;
+}
+
+static int
+seg_recipient(void *arg, const struct recipient *r)
+{
+	struct seg_filter *f = arg;
+
+	if (f->seg != NULL && !segment_match(f->seg, r->address, r->name,
+	    r->attrs))
+		return 0;
+	return f->rcpt(f->arg, r);
+}
+
+static int
+seg_row(void *arg, const struct sub_row *r)
+{
+	struct seg_filter *f = arg;
+
+	if (f->seg != NULL && !segment_match(f->seg, r->address, r->name,
+	    r->attrs))
+		return 0;
+	return f->row(f->arg, r);
+}
+
+/*
+ * Every subscribed member of the list the segment selects ("" or NULL:
+ * everyone), in subscriber order, suppressed ones marked.
+ */
+int
+subscriber_recipients(struct db *db, const struct token_keys *keys,
+    int64_t list, const char *segment, int (*cb)(void *,
+    const struct recipient *), void *arg, char **cause)
+{
+	struct seg_filter f;
+	struct segment	*seg;
+	int		 rc;
+
+	if (seg_parse(segment, &seg, cause) == -1)
+		return -1;
+	memset(&f, 0, sizeof f);
+	f.seg = seg;
+	f.rcpt = cb;
+	f.arg = arg;
+	rc = db_list_recipients(db, keys, list, seg_recipient, &f, cause);
+	segment_free(seg);
+	return rc;
+}
+
+/* The list's members with this status (NULL: any) the segment selects. */
+int
+subscriber_each(struct db *db, const struct token_keys *keys, int64_t list,
+    const char *status, const char *segment, int (*cb)(void *,
+    const struct sub_row *), void *arg, char **cause)
+{
+	struct seg_filter f;
+	struct segment	*seg;
+	int		 rc;
+
+	if (seg_parse(segment, &seg, cause) == -1)
+		return -1;
+	memset(&f, 0, sizeof f);
+	f.seg = seg;
+	f.row = cb;
+	f.arg = arg;
+	rc = db_sub_iter(db, keys, list, status, seg_row, &f, cause);
+	segment_free(seg);
+	return rc;
+}
+
+static int
+reach_cb(void *arg, const struct sub_row *row)
+{
+	long	*n = arg;
+
+	(*n)++;
+	return 0;
+}
+
+/*
+ * How many subscribed members of the list the segment selects (*reach)
+ * out of all subscribed (*total): what item add, item preview and the
+ * daemon's plan report. Suppressed members are counted as members.
+ */
+int
+subscriber_reach(struct db *db, int64_t list, const char *segment,
+    long *reach, long *total, char **cause)
+{
+	*reach = *total = 0;
+	if (subscriber_each(db, NULL, list, "subscribed", NULL, reach_cb,
+	    total, cause) == -1)
+		return -1;
+	if (segment == NULL || *segment == '\0') {
+		*reach = *total;
+		return 0;
+	}
+	return subscriber_each(db, NULL, list, "subscribed", segment,
+	    reach_cb, reach, cause);
+}
