@@ -962,6 +962,7 @@ struct mail_hdr_iter {
 	const char	*end;
 };
 char	*mail_copy(const char *, size_t);
+size_t	 mail_mbox_line(const char *, size_t);
 char	*mail_utf8_clean(const char *, size_t);
 char	*mail_to_utf8(const char *, size_t, const char *);
 char	*mail_one_line(const char *, size_t);
@@ -1003,11 +1004,13 @@ struct arf_report {		/* the fields of an ARF report we use */
 	char	*mail_from;	/* Original-Mail-From, as written */
 };
 int	 dsn_is_hard(const char *, const char *);
+int	 dsn_after_data(const char *);
 int	 dsn_status_scan(const char *, char *, size_t);
 char	*dsn_addr(const char *);
 int	 dsn_parse(const char *, size_t, struct dsn_rcpt *);
 void	 dsn_rcpt_free(struct dsn_rcpt *);
 int	 dsn_action_is(const struct dsn_rcpt *, const char *);
+int	 dsn_action_failed(const struct dsn_rcpt *);
 const char *dsn_diag_text(const char *);
 char	*dsn_status(const struct dsn_rcpt *);
 char	*dsn_diag_line(const char *, size_t);

@@ -28,6 +28,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "clarion.h"
 
 #define CLASSIFY_HDR_MAX	(256 * 1024)
@@ -164,23 +166,73 @@ addr_is_ours(const char *addr, const char *domain)
 }
 
 /*
- * The first address-like word in [s, end) that is not ours and not
- * skip: "user@example.com". Returned in *at as a pointer into s.
+ * One of our own role addresses (bounces+TOKEN@, reply@, ...): never the
+ * recipient a bounce is about. Other addresses on our domain may be
+ * members' or officers' own.
+ */
+static int
+addr_is_role(const char *addr, const struct classify_opts *o)
+{
+	const char *const	 locals[] = { o->bounce_local, o->reply_local,
+	    o->unsubscribe_local };
+	size_t			 i, n;
+
+	if (!addr_is_ours(addr, o->domain))
+		return 0;
+	for (i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		if (locals[i] == NULL)
+			continue;
+		n = strlen(locals[i]);
+		if (strncasecmp(addr, locals[i], n) == 0 && (addr[n] == '@' ||
+		    addr[n] == o->delimiter))
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether p (in [s, ...)) is on a line of message identifiers. */
+static int
+addr_in_id_line(const char *s, const char *p)
+{
+	static const char *const ids[] = { "message-id:", "references:",
+	    "in-reply-to:", "x-message-id:", "original-envelope-id:",
+	    "x-original-message-id:", NULL };
+	const char	*b;
+
+	for (b = p; b > s && b[-1] != '\n'; b--)
+		;
+	for (const char *const *i = ids; *i != NULL; i++)
+		if (strncasecmp(b, *i, strlen(*i)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The first address-like word in [s, end) that is not one of our role
+ * addresses, not in the NULL-terminated list skip and not a message
+ * identifier: "user@example.com".
+ * Returned in *where as a pointer into s. Of a source route
+ * ("@relay:user@example.com") only the address is taken; a pipe or a
+ * file name never.
  */
 static char *
-addr_scan(const char *s, const char *end, const char *domain,
-    const char *skip, const char **where)
+addr_scan(const char *s, const char *end, const struct classify_opts *o,
+    const char *const *skip, const char **where)
 {
 	const char	*at, *l, *r;
 	char		*a;
+	int		 skipped;
 
 	for (at = s; at < end && (at = memchr(at, '@', (size_t)(end - at)))
 	    != NULL; at++) {
 		for (l = at; l > s && local_char((unsigned char)l[-1]) &&
 		    at - l < 64; l--)
 			;
-		while (l < at && (*l == '.' || *l == '\'' || *l == '`'))
+		while (l < at && (*l == '.' || *l == '\'' || *l == '`' ||
+		    *l == '|' || *l == '/'))
 			l++;
+		if (at - l > 5 && strncasecmp(l, "smtp=", 5) == 0)
+			l += 5;		/* X.400 "dda:SMTP=user@host" */
 		for (r = at + 1; r < end && domain_char((unsigned char)*r) &&
 		    r - at < 255; r++)
 			;
@@ -189,10 +241,17 @@ addr_scan(const char *s, const char *end, const char *domain,
 		if (l == at || r == at + 1 ||
 		    memchr(at + 1, '.', (size_t)(r - at - 1)) == NULL)
 			continue;
+		if (memchr(l, '/', (size_t)(at - l)) != NULL)
+			continue;	/* a file or program */
+		if (addr_in_id_line(s, l))
+			continue;
 		a = xstrndup(l, (size_t)(r - l));
-		if (addr_is_ours(a, domain) || (skip != NULL &&
-		    strcasecmp(a, skip) == 0) || strncasecmp(a, "mailto:", 7)
-		    == 0) {
+		skipped = (o != NULL && addr_is_role(a, o)) ||
+		    strncasecmp(a, "mailto:", 7) == 0;
+		for (const char *const *k = skip; k != NULL && *k != NULL &&
+		    !skipped; k++)
+			skipped = strcasecmp(a, *k) == 0;
+		if (skipped) {
 			free(a);
 			continue;
 		}
@@ -355,11 +414,59 @@ bounce_token(struct cls *c)
 	original_id_scan(c);
 }
 
+/*
+ * The recipient when the report names none we can use: the
+ * X-Failed-Recipients field, else the returned message's To: (Exchange
+ * 2003 and ARF reports without Original-Rcpt-To name it only there).
+ */
+static void
+failed_recipient(struct cls *c)
+{
+	const struct mail_part *ret;
+	const char	*raw;
+	size_t		 len, body_off;
+	char		*v;
+
+	if ((v = mail_hdr_get(c->data, c->hlen, "X-Failed-Recipients")) != NULL)
+		c->res->recipient = addr_scan(v, v + strlen(v), c->opts, NULL,
+		    NULL);
+	free(v);
+	if (c->res->recipient != NULL || c->mime == NULL ||
+	    (ret = returned_part(c)) == NULL ||
+	    (raw = mail_part_raw(ret, &len)) == NULL)
+		return;
+	len = mail_hdr_block_len(raw, len, &body_off);
+	if ((v = mail_hdr_get(raw, len, "To")) != NULL)
+		c->res->recipient = addr_scan(v, v + strlen(v), c->opts, NULL,
+		    NULL);
+	free(v);
+}
+
 static void
 bounce_set_class(struct classify_result *res, const char *text)
 {
 	res->class = dsn_is_hard(res->status, text) ?
 	    INBOUND_BOUNCE_HARD : INBOUND_BOUNCE_SOFT;
+}
+
+/* s with each run of white space (a folded field) as one space. */
+static char *
+ws_squeeze(const char *s)
+{
+	char		*out, *w;
+	const char	*r;
+
+	if (s == NULL)
+		return NULL;
+	out = w = xstrdup(s);
+	for (r = s; *r != '\0'; r++) {
+		if (!isspace((unsigned char)*r))
+			*w++ = *r;
+		else if (w > out && w[-1] != ' ')
+			*w++ = ' ';
+	}
+	*w = '\0';
+	return out;
 }
 
 static int
@@ -368,7 +475,7 @@ try_dsn(struct cls *c)
 	struct classify_result	*res = c->res;
 	const struct mail_part	*m;
 	struct dsn_rcpt		 r;
-	char			*body, *a;
+	char			*body, *a, *squeezed;
 	const char		*diag;
 	size_t			 len;
 
@@ -385,12 +492,25 @@ try_dsn(struct cls *c)
 	res->recipient = dsn_addr(r.final != NULL ? r.final : r.original);
 	if (res->recipient == NULL)
 		res->recipient = dsn_addr(r.original);
+	if (res->recipient == NULL)
+		failed_recipient(c);
 	res->status = dsn_status(&r);
 	diag = dsn_diag_text(r.diag);
 	bounce_token(c);
-	if (dsn_action_is(&r, "failed") || (r.action == NULL &&
+	if (dsn_action_failed(&r) || (r.action == NULL &&
 	    res->status != NULL && res->status[0] == '5')) {
-		bounce_set_class(res, diag);
+		squeezed = ws_squeeze(diag);
+		bounce_set_class(res, squeezed);
+		free(squeezed);
+		/*
+		 * Postfix says in its notice, not in the DSN, that the reply
+		 * came after DATA ("in reply to end of DATA command"): the
+		 * address was accepted, the message was not.
+		 */
+		if (res->class == INBOUND_BOUNCE_HARD &&
+		    dsn_after_data(cls_text(c)) && (res->status == NULL ||
+		    strcmp(res->status + 1, ".0.0") == 0))
+			res->class = INBOUND_BOUNCE_SOFT;
 		res->reason = mail_one_line(diag != NULL ? diag : "failed",
 		    strlen(diag != NULL ? diag : "failed"));
 	} else {
@@ -409,18 +529,50 @@ try_dsn(struct cls *c)
 
 /* ---- (b) RFC 5965 abuse reports ---- */
 
+/* Subject prefixes of a reply or a forward, written by a person. */
+static const char *const reply_prefixes[] = {
+	"re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "tr:", "rv:", NULL
+};
+
+static const char *const complaint_subjects[] = {
+	"complaint about message from", "abuse report", "spam report",
+	"spam complaint", "feedback report", NULL
+};
+
+/*
+ * A complaint in the older form some providers still send (Outlook.com's
+ * JMRP, some ISPs' feedback loops): no feedback-report part, only the
+ * complained-of message attached under a subject that says so. The
+ * recipient is the attached message's addressee.
+ */
+static int
+try_jmrp(struct cls *c)
+{
+	struct classify_result	*res = c->res;
+
+	if (res->subject == NULL || str_caseprefix_any(res->subject,
+	    reply_prefixes) || str_casefind_any(res->subject, complaint_subjects) ==
+	    NULL || returned_part(c) == NULL)
+		return 0;
+	res->class = INBOUND_COMPLAINT;
+	res->reason = xstrdup("complaint: abuse");
+	bounce_token(c);
+	failed_recipient(c);
+	return 1;
+}
+
+
 static int
 try_arf(struct cls *c)
 {
 	struct classify_result	*res = c->res;
-	const struct mail_part	*m, *ret;
+	const struct mail_part	*m;
 	struct arf_report	 arf;
-	char			*body, *v;
-	const char		*raw;
-	size_t			 len, body_off;
+	char			*body;
+	size_t			 len;
 
 	if ((m = mail_find(c->mime, "message", "feedback-report")) == NULL)
-		return 0;
+		return try_jmrp(c);
 	body = mail_part_decoded(m, &len);
 	if (body == NULL)
 		body = xstrdup("");
@@ -436,14 +588,131 @@ try_arf(struct cls *c)
 		    c->opts->bounce_local, 'b');
 	arf_report_free(&arf);
 	bounce_token(c);
-	if (res->recipient == NULL && (ret = returned_part(c)) != NULL &&
-	    (raw = mail_part_raw(ret, &len)) != NULL) {
-		len = mail_hdr_block_len(raw, len, &body_off);
-		if ((v = mail_hdr_get(raw, len, "To")) != NULL)
-			res->recipient = addr_scan(v, v + strlen(v),
-			    c->opts->domain, NULL, NULL);
-		free(v);
+	if (res->recipient == NULL)
+		failed_recipient(c);
+	return 1;
+}
+
+/* ---- (b2) Amazon SES notifications (JSON, by mail through SNS) ---- */
+
+/*
+ * The JSON object that starts at p, with the "!" CR LF SP line breaks
+ * SNS inserts into long lines taken out again.
+ */
+static json_t *
+ses_json(const char *p)
+{
+	json_error_t	 err;
+	json_t		*j;
+	char		*buf, *w;
+	const char	*r;
+
+	buf = w = xmalloc(strlen(p) + 1);
+	for (r = p; *r != '\0'; r++) {
+		if (r[0] == '!' && r[1] == '\r' && r[2] == '\n' && r[3] == ' ')
+			r += 3;
+		else if (r[0] == '!' && r[1] == '\n' && r[2] == ' ')
+			r += 2;
+		else
+			*w++ = *r;
 	}
+	*w = '\0';
+	j = json_loads(buf, JSON_DISABLE_EOF_CHECK, &err);
+	free(buf);
+	return j;
+}
+
+static const char *
+ses_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The first element of o.list[] as an object. */
+static json_t *
+ses_first(json_t *o, const char *key)
+{
+	return json_array_get(json_object_get(o, key), 0);
+}
+
+/*
+ * A bounce, complaint or delivery notification of Amazon SES: a JSON
+ * document as the whole text ({"notificationType": "Bounce", ...} or,
+ * from event publishing, "eventType"). Not a reply: nobody wrote it.
+ */
+static int
+try_ses(struct cls *c)
+{
+	struct classify_result	*res = c->res;
+	const char		*text, *p, *type, *addr, *st, *diag, *bt, *msg;
+	json_t			*j, *b, *r;
+	char			 code[16];
+
+	if ((text = cls_text(c)) == NULL)
+		return 0;
+	for (p = text; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n';
+	    p++)
+		;
+	if (*p != '{' || (str_casefind(p, "notificationType") == NULL &&
+	    str_casefind(p, "eventType") == NULL) || (j = ses_json(p)) == NULL)
+		return 0;
+	if ((msg = ses_str(j, "Message")) != NULL && *msg == '{') {
+		/* the SNS envelope of a notification sent as JSON */
+		b = json_loads(msg, JSON_DISABLE_EOF_CHECK, NULL);
+		json_decref(j);
+		if ((j = b) == NULL)
+			return 0;
+	}
+	if ((type = ses_str(j, "notificationType")) == NULL)
+		type = ses_str(j, "eventType");
+	if (type == NULL) {
+		json_decref(j);
+		return 0;
+	}
+	if (strcasecmp(type, "Bounce") == 0) {
+		b = json_object_get(j, "bounce");
+		r = ses_first(b, "bouncedRecipients");
+		addr = ses_str(r, "emailAddress");
+		st = ses_str(r, "status");
+		diag = ses_str(r, "diagnosticCode");
+		bt = ses_str(b, "bounceType");
+		if (st != NULL && dsn_status_scan(st, code, sizeof(code)))
+			res->status = xstrdup(code);
+		else if (diag != NULL && dsn_status_scan(diag, code, sizeof(code)))
+			res->status = xstrdup(code);
+		if (bt != NULL && strcasecmp(bt, "Transient") == 0)
+			res->class = INBOUND_BOUNCE_SOFT;
+		else
+			bounce_set_class(res, diag != NULL ? dsn_diag_text(diag) :
+			    bt);
+		diag = diag != NULL ? dsn_diag_text(diag) : bt != NULL ? bt :
+		    "failed";
+		res->reason = mail_one_line(diag, strlen(diag));
+	} else if (strcasecmp(type, "Complaint") == 0) {
+		b = json_object_get(j, "complaint");
+		addr = ses_str(ses_first(b, "complainedRecipients"),
+		    "emailAddress");
+		res->class = INBOUND_COMPLAINT;
+		bt = ses_str(b, "complaintFeedbackType");
+		xasprintf(&res->reason, "complaint: %.40s", bt != NULL ? bt :
+		    "abuse");
+	} else if (strcasecmp(type, "Delivery") == 0) {
+		b = json_object_get(j, "delivery");
+		addr = json_string_value(json_array_get(json_object_get(b,
+		    "recipients"), 0));
+		res->class = INBOUND_AUTOREPLY;
+		res->reason = xstrdup("delivery notice: delivered");
+	} else {
+		json_decref(j);
+		return 0;
+	}
+	if (addr == NULL)
+		addr = json_string_value(json_array_get(json_object_get(
+		    json_object_get(j, "mail"), "destination"), 0));
+	if (addr != NULL && strchr(addr, '@') != NULL)
+		res->recipient = mail_one_line(addr, strcspn(addr, " \t<>"));
+	json_decref(j);
+	bounce_token(c);
 	return 1;
 }
 
@@ -504,11 +773,11 @@ static const char *const bounce_subjects[] = {
 	"unzustellbar", "non remis", "nondeliverable", "mail system error",
 	"delivery failed", "message not delivered", "delivery notification",
 	"unable to deliver", "undeliverable mail", "returned to sender",
-	"warning: could not send", "delayed mail", "delivery delayed", NULL
-};
-
-static const char *const reply_prefixes[] = {
-	"re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "tr:", "rv:", NULL
+	"warning: could not send", "delayed mail", "delivery delayed",
+	/* Japanese: "mail error", "delivery error", "undelivered" (x2) */
+	"\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
+	"\xe6\x9c\xaa\xe9\x81\x94", "\xe4\xb8\x8d\xe9\x81\x94", NULL
 };
 
 /* Phrases that open the list of failed recipients in bounce texts. */
@@ -518,6 +787,9 @@ static const char *const failure_anchors[] = {
 	"I'm afraid I wasn't able to deliver your message",
 	"Sorry, we were unable to deliver your message",
 	"The following addresses had permanent fatal errors",
+	"The following addresses had", "following recipients",
+	"did not reach the following recipient",
+	"could not be delivered to the following user",
 	"following address(es) failed", "following addresses failed",
 	"could not be delivered to one or more of its recipients",
 	"Delivery to the following recipient failed",
@@ -564,10 +836,33 @@ subject_is_bounce(const char *subject)
 
 /* Lines from the anchor, up to where the returned message starts. */
 static const char *const copy_markers[] = {
-	"copy of the message", "original message", "Original message headers",
-	"Below this line is a copy", "returned message", "message follows",
+	"copy of the message", "original message follows",
+	"original message ---", "--- original message", "original message:",
+	"Original message headers",
+	"Below this line is a copy", "^returned message", "message follows",
 	"Received: ", "\nReturn-Path:", NULL
 };
+
+/*
+ * Where marker m first occurs in s; "^" before a marker: only as a line
+ * of its own (after dashes), not in prose ("delete your own text from
+ * the attached returned message").
+ */
+static const char *
+marker_find(const char *s, const char *m)
+{
+	const char	*p, *b;
+
+	if (*m != '^')
+		return str_casefind(s, m);
+	for (p = s; (p = str_casefind(p, m + 1)) != NULL; p++) {
+		for (b = p; b > s && strchr(" \t-=*", b[-1]) != NULL; b--)
+			;
+		if (b == s || b[-1] == '\n')
+			return p;
+	}
+	return NULL;
+}
 
 static size_t
 diag_region(const char *s)
@@ -575,9 +870,104 @@ diag_region(const char *s)
 	const char	*best = NULL, *p;
 
 	for (const char *const *m = copy_markers; *m != NULL; m++)
-		if ((p = str_casefind(s, *m)) != NULL && (best == NULL || p < best))
+		if ((p = marker_find(s, *m)) != NULL && (best == NULL ||
+		    p < best))
 			best = p;
 	return best == NULL ? strlen(s) : (size_t)(best - s);
+}
+
+static const char *const system_locals[] = {
+	"postmaster", "mailer-daemon", "mail-daemon", "abuse", "root", NULL
+};
+
+static int
+addr_is_system(const char *a)
+{
+	size_t	 n = strcspn(a, "@");
+
+	for (const char *const *l = system_locals; *l != NULL; l++)
+		if (strlen(*l) == n && strncasecmp(a, *l, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The failed recipient in a bounce text [s, end). MTAs list it at the
+ * start of a line ("<a@b>: reason", "a@b [User unknown]", ">>> a@b"),
+ * so an address that opens a line is taken first; then any address.
+ * Never the bounce's own sender or addressee (our envelope sender: a
+ * mailing list's bounce address) nor an address to contact, and the
+ * reporting system's postmaster only when nothing else is named.
+ */
+static char *
+text_recipient(struct cls *c, const char *s, const char *end)
+{
+	const char	*skip[3], *p, *e, *b, *where;
+	char		*to = NULL, *v, *a = NULL, *sys = NULL;
+	int		 pass;
+
+	if ((v = mail_hdr_get(c->data, c->hlen, "To")) != NULL)
+		to = addr_scan(v, v + strlen(v), NULL, NULL, NULL);
+	free(v);
+	skip[0] = c->res->from;
+	skip[1] = skip[0] != NULL ? to : NULL;
+	if (skip[0] == NULL)
+		skip[0] = to;
+	skip[2] = NULL;
+	for (pass = 0; pass < 2 && a == NULL; pass++) {
+		for (p = s; p < end && a == NULL; p = e + 1) {
+			e = mail_line_end(p, end);
+			b = p;
+			if (str_casemem(p, (size_t)(e - p), "contact") != NULL) {
+				if (e >= end)
+					break;
+				continue;	/* "please contact <support@...>" */
+			}
+			while (b < e && (*b == ' ' || *b == '\t' || *b == '>' ||
+			    *b == '<' || *b == '"' || *b == '-' || *b == '*'))
+				b++;
+			while ((v = addr_scan(b, e, c->opts, skip, &where)) !=
+			    NULL) {
+				if (pass == 0 && where != b) {
+					free(v);
+					break;
+				}
+				if (!addr_is_system(v)) {
+					a = v;
+					break;
+				}
+				b = where + strlen(v);
+				if (sys == NULL)
+					sys = v;
+				else
+					free(v);
+			}
+			if (e >= end)
+				break;
+		}
+	}
+	free(to);
+	if (a == NULL)
+		return sys;
+	free(sys);
+	return a;
+}
+
+/*
+ * The To: of an original returned inline in the text after the notice
+ * (no message/rfc822 part): the only place some MTAs name the address.
+ */
+static char *
+quoted_to(struct cls *c, const char *s)
+{
+	const char	*p, *e;
+
+	for (p = s; *p != '\0'; p = *e == '\0' ? e : e + 1) {
+		e = p + strcspn(p, "\n");
+		if (strncasecmp(p, "To:", 3) == 0)
+			return addr_scan(p + 3, e, c->opts, NULL, NULL);
+	}
+	return NULL;
 }
 
 /* Recipient, status and reason from a human-readable bounce text. */
@@ -585,23 +975,30 @@ static void
 bounce_text(struct cls *c, const char *text)
 {
 	struct classify_result	*res = c->res;
-	const char		*a = NULL, *p, *where;
+	const char		*a = NULL, *p;
 	char			*region, *v, st[16];
 	size_t			 n;
 
-	for (const char *const *f = failure_anchors; *f != NULL && !a; f++)
-		a = str_casefind(text, *f);
+	/* the earliest anchor: a later one may be in the returned message */
+	for (const char *const *f = failure_anchors; *f != NULL; f++)
+		if ((p = str_casefind(text, *f)) != NULL && (a == NULL || p < a))
+			a = p;
 	if (a == NULL)
 		a = text;
 	n = diag_region(a);
 	region = xstrndup(a, n);
 	if ((v = mail_hdr_get(c->data, c->hlen, "X-Failed-Recipients")) != NULL)
-		res->recipient = addr_scan(v, v + strlen(v), c->opts->domain,
+		res->recipient = addr_scan(v, v + strlen(v), c->opts,
 		    NULL, NULL);
 	free(v);
 	if (res->recipient == NULL)
-		res->recipient = addr_scan(region, region + n,
-		    c->opts->domain, res->from, &where);
+		res->recipient = text_recipient(c, region, region + n);
+	if (res->recipient == NULL && a != text)
+		res->recipient = text_recipient(c, text, a);
+	if (res->recipient == NULL)
+		failed_recipient(c);
+	if (res->recipient == NULL)
+		res->recipient = quoted_to(c, a + n);
 	p = region;
 	if (dsn_status_scan(p, st, sizeof(st)))
 		res->status = xstrdup(st);
@@ -621,9 +1018,8 @@ delay_recipient(struct cls *c, const char *text)
 	for (const char *const *f = delay_phrases; *f != NULL && !a; f++)
 		a = str_casefind(text, *f);
 	if (a == NULL)
-		return;
-	c->res->recipient = addr_scan(a, a + diag_region(a), c->opts->domain,
-	    c->res->from, NULL);
+		a = text;	/* the subject said it */
+	c->res->recipient = text_recipient(c, a, a + diag_region(a));
 }
 
 static int
@@ -636,7 +1032,15 @@ try_nonstandard_bounce(struct cls *c)
 	to_bounce = rcpt_token(c, c->opts->bounce_local, 'b');
 	text = cls_text(c);
 	strong = from_is_daemon(c) || subject_is_bounce(res->subject);
-	if (!strong && !(to_bounce && text != NULL &&
+	/*
+	 * Otherwise a failure phrase must come with other evidence: sent to
+	 * our bounce address, or the returned message attached (au/KDDI's
+	 * notices come from no-reply@ with the subject "Mail").
+	 */
+	if (!strong && !((to_bounce || (c->mime != NULL &&
+	    mail_find(c->mime, "message", "rfc822") != NULL &&
+	    !str_caseprefix_any(res->subject != NULL ? res->subject : "",
+	    reply_prefixes))) && text != NULL &&
 	    str_casefind_any(text, failure_anchors) != NULL))
 		return 0;
 	if (text == NULL)
@@ -803,7 +1207,8 @@ classify_run(struct cls *c)
 		c->res->reason = xstrdup(why);
 		return;		/* refused as too complex */
 	}
-	if (try_dsn(c) || try_arf(c) || try_unsubscribe_address(c) ||
+	if (try_dsn(c) || try_arf(c) || try_ses(c) ||
+	    try_unsubscribe_address(c) ||
 	    try_nonstandard_bounce(c) || try_autoreply(c))
 		return;
 	if (try_reply(c))
@@ -823,6 +1228,7 @@ classify_message(const char *data, size_t len,
 {
 	struct cls	 c;
 	char		*copy;
+	size_t		 skip;
 
 	memset(res, 0, sizeof(*res));
 	res->class = INBOUND_UNKNOWN;
@@ -833,6 +1239,9 @@ classify_message(const char *data, size_t len,
 		res->no_reply = 1;
 		return 0;
 	}
+	skip = mail_mbox_line(data, len);
+	data += skip;
+	len -= skip;
 	copy = mail_copy(data, len);
 	memset(&c, 0, sizeof(c));
 	c.opts = opts;

@@ -22,7 +22,11 @@
 
 /* ---- addresses in report fields ---- */
 
-/* Address out of a DSN/ARF address field: "rfc822; <a@b> (comment)". */
+/*
+ * Address out of a DSN/ARF address field: "rfc822; <a@b> (comment)".
+ * A source route ("@relay:user@example.com") gives its last hop; a
+ * pipe, a file or a bare "@host" is no address.
+ */
 char *
 dsn_addr(const char *v)
 {
@@ -38,8 +42,12 @@ dsn_addr(const char *v)
 		p++;
 	}
 	p = str_trim(p);
-	out = *p == '\0' || strchr(p, '@') == NULL ? NULL :
-	    mail_one_line(p, strcspn(p, " \t<>"));
+	if (*p == '@' && (q = strchr(p, ':')) != NULL)
+		p = q + 1;
+	p[strcspn(p, " \t<>")] = '\0';
+	q = strrchr(p, '@');
+	out = q == NULL || q == p || q[1] == '\0' || *p == '|' ||
+	    *p == '/' || strchr(q, '.') == NULL ? NULL : mail_one_line(p, strlen(p));
 	free(s);
 	return out;
 }
@@ -110,7 +118,69 @@ static const char *const hard_words[] = {
 	"user doesn't have a", "account has been deleted",
 	"no longer exists", "has moved", "unknown or illegal alias",
 	"not a valid mailbox", "invalid address", "recipnotfound",
-	"recipientnotfound", NULL
+	"recipientnotfound", "doesn't have an account",
+	"does not have an account", "no such person", "unknown local part",
+	"not our customer", "no valid recipients", "not listed in",
+	"recipient name is not recognized", "no smtp service",
+	"no mx record", "host unknown", "mail-box not found",
+	"not a known user", "no mailbox found", "no mail box",
+	"name or service not known", "bad_recipient", "bad recipient",
+	"not an active address", "invalid final delivery",
+	/* Japanese: "does not exist", "cannot be found", "not in the list",
+	 * "unknown addressee" */
+	"\xe5\xad\x98\xe5\x9c\xa8\xe3\x81\x97\xe3\x81\xbe"
+	    "\xe3\x81\x9b\xe3\x82\x93",
+	"\xe8\xa6\x8b\xe3\x81\xa4\xe3\x81\x8b\xe3\x82\x8a"
+	    "\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",
+	"\xe3\x83\xaa\xe3\x82\xb9\xe3\x83\x88\xe3\x81\xab"
+	    "\xe3\x81\x82\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x9b"
+	    "\xe3\x82\x93",
+	"\xe5\xae\x9b\xe5\x85\x88\xe4\xb8\x8d\xe6\x98\x8e",
+	NULL
+};
+
+/*
+ * Words that say the address is gone whatever status code came with
+ * them (MTAs put 5.2.1, 5.4.1, 5.5.0 or 5.7.1 on "user unknown", and
+ * Outlook.com says "Recipient address rejected: Access denied" for an
+ * address it does not have): they beat those statuses, but not a full
+ * mailbox or a 4xx. (Postfix's "Recipient address rejected: REASON" is
+ * only a prefix: the reason decides.)
+ */
+static const char *const gone_words[] = {
+	"user unknown", "unknown user", "no such user", "no such recipient",
+	"no such mailbox", "unknown recipient", "recipient unknown",
+	"recipient not found", "user not found", "mailbox not found",
+	"address rejected: access denied", "doesn't have an account",
+	"does not have an account", "user doesn't have a",
+	"does not exist", "doesn't exist", "no such person",
+	"recipnotfound", "recipientnotfound", "unrouteable address",
+	"not listed in", "recipient name is not recognized", "host unknown",
+	"invalid recipient", "mailbox unavailable", "mail-box not found",
+	"not a known user", "no mailbox found", "no mail box",
+	"bad_recipient", "not an active address", "invalid final delivery",
+	"domain is not reachable",
+	"unroutable address", "no such domain", "null mx", NULL
+};
+
+/*
+ * A full mailbox or a message too big, whatever else the text mentions
+ * (a 5.1.1 in passing): not the address.
+ */
+static const char *const full_words[] = {
+	"quota", "mailbox full", "mailbox is full", "mailbox size limit",
+	"insufficient storage", "mailbox has exceeded", "storage space",
+	"mailfolder is full", "is over the limit", "mail box full",
+	"message size exceeded", "size limit", "message too large",
+	"message is too large", NULL
+};
+
+/*
+ * A rejection in reply to the message's content (after DATA): the
+ * address was accepted first, so whatever the words, it is not gone.
+ */
+static const char *const after_data_words[] = {
+	"end of data", "after data", "our data", NULL
 };
 
 /* Words that make a failure about something other than the address. */
@@ -124,36 +194,78 @@ static const char *const soft_words[] = {
 };
 
 /*
- * The one hard/soft rule. status is an enhanced status code ("5.1.1") or
- * NULL, text the server's reply or the bounce's diagnostic. Hard: the
- * status says the address or its domain is gone (5.1.1, 5.1.2, 5.1.6,
- * 5.1.10), or, when the status does not decide (none, 5.0.x, 5.4.x,
- * 5.5.x, other 5.1.x), the text says so and names no other cause (quota,
- * policy, spam, a 4xx reply). Other statuses (4.x.x, 5.2.x, 5.3.x,
- * 5.6.x, 5.7.x, 5.1.7 and 5.1.8, our own sender) are soft.
+ * The one hard/soft rule; hard means the address itself is gone
+ * (design.md). status is an enhanced status code or NULL, text the
+ * server's reply or the bounce's diagnostic. In this order:
+ * - soft: a 2.x.x or 4.x.x status, a 4xx reply without one, a full
+ *   mailbox or a message too big whatever code it carries (some MTAs put
+ *   5.1.1 on a full mailbox), a refusal after DATA under a generic status
+ *   (the address was accepted, the message was not);
+ * - hard: 5.1.1, 5.1.2, 5.1.3 (bad address), 5.1.6, 5.1.10 and 5.7.27
+ *   (null MX), 5.4.4 (no host to route to) unless DNS itself failed;
+ * - soft: 5.1.7 and 5.1.8 (our own sender);
+ * - hard: Outlook.com's "Recipient address rejected: Access denied", and
+ *   the plain words for a gone address (gone_words) under a status that
+ *   does not decide: none, X.Y.0, other 5.1.x, 5.2.1 (MTAs put it on
+ *   "user unknown"), 5.4.x, 5.5.x, and 5.7.0 or 5.7.1 without spam or policy
+ *   words;
+ * - soft: any other 5.2.x, 5.3.x, 5.6.x or 5.7.x;
+ * - otherwise hard only if the text says the address is gone
+ *   (hard_words) and names no other cause (soft_words).
  */
 int
 dsn_is_hard(const char *status, const char *text)
 {
-	int	 cl, sub, det;
+	int	 cl = 0, sub = 0, det = 0, generic, override;
 
 	if (status != NULL && sscanf(status, "%d.%d.%d", &cl, &sub, &det)
-	    == 3) {
-		if (cl != 5)
-			return 0;
-		if (sub == 1 && (det == 1 || det == 2 || det == 6 ||
-		    det == 10))
-			return 1;
-		if (sub == 2 || sub == 3 || sub == 6 || sub == 7)
-			return 0;
-		if (sub == 1 && (det == 7 || det == 8))
-			return 0;	/* our sender address, not theirs */
-	}
-	if (text == NULL || str_casefind_any(text, soft_words) != NULL)
+	    != 3)
+		cl = 0;
+	if (cl == 4 || cl == 2)
 		return 0;
-	if (status == NULL && smtp_class(text) == '4')
+	if (status == NULL && text != NULL && smtp_class(text) == '4')
+		return 0;
+	if (text != NULL && str_casefind_any(text, full_words) != NULL)
+		return 0;
+	generic = cl == 0 || det == 0;	/* X.Y.0: "other" in its subject */
+	if (generic && text != NULL &&
+	    str_casefind_any(text, after_data_words) != NULL)
+		return 0;
+	if (cl == 5 && ((sub == 1 && (det == 1 || det == 2 || det == 3 ||
+	    det == 6 || det == 10)) || (sub == 7 && det == 27)))
+		return 1;
+	/* 5.4.4 unable to route: no such domain, unless DNS itself failed */
+	if (cl == 5 && sub == 4 && det == 4 && (text == NULL ||
+	    (str_casefind(text, "malformed") == NULL &&
+	    str_casefind_any(text, soft_words) == NULL)))
+		return 1;
+	if (cl == 5 && sub == 1 && (det == 7 || det == 8))
+		return 0;	/* our sender address, not theirs */
+	if (text == NULL)
+		return 0;
+	if (str_casefind(text, "address rejected: access denied") != NULL)
+		return 1;	/* Outlook.com: no such address, whatever the code */
+	if (sub == 7)
+		override = (det == 0 || det == 1) &&
+		    str_casefind_any(text, soft_words) == NULL;
+	else
+		override = generic || sub == 1 || (sub == 2 && det == 1) ||
+		    sub == 4 || sub == 5;
+	if (override && str_casefind_any(text, gone_words) != NULL)
+		return 1;
+	if (cl == 5 && (sub == 2 || sub == 3 || sub == 6 || sub == 7))
+		return 0;
+	if (str_casefind_any(text, soft_words) != NULL)
 		return 0;
 	return str_casefind_any(text, hard_words) != NULL;
+}
+
+/* Whether text says the failure came in reply to the message (DATA). */
+int
+dsn_after_data(const char *text)
+{
+	return text != NULL && str_casefind_any(text, after_data_words) !=
+	    NULL;
 }
 
 /* ---- (a) RFC 3464 delivery status notifications ---- */
@@ -204,6 +316,16 @@ dsn_action_is(const struct dsn_rcpt *r, const char *action)
 }
 
 /*
+ * "failed" (some MTAs write "failure"), or "expired": the queue gave up,
+ * also a final failure, though RFC 3464 has no such action.
+ */
+int
+dsn_action_failed(const struct dsn_rcpt *r)
+{
+	return dsn_action_is(r, "fail") || dsn_action_is(r, "expired");
+}
+
+/*
  * Read the per-recipient blocks; keep the first failed recipient, else
  * the first one at all. Returns the number of recipient blocks.
  */
@@ -229,8 +351,8 @@ dsn_parse(const char *s, size_t len, struct dsn_rcpt *pick)
 			continue;
 		}
 		blocks++;
-		if (pick->action == NULL || (!dsn_action_is(pick, "failed") &&
-		    dsn_action_is(&r, "failed"))) {
+		if (pick->action == NULL || (!dsn_action_failed(pick) &&
+		    dsn_action_failed(&r))) {
 			dsn_rcpt_free(pick);
 			*pick = r;
 		} else
@@ -255,7 +377,11 @@ dsn_diag_text(const char *d)
 	return d;
 }
 
-/* Status: the Status field, made more precise by the diagnostic code. */
+/*
+ * Status: the Status field, made more precise by the diagnostic code
+ * (the remote server's own code, where the reporting MTA wrote a
+ * generic one or its own guess of the same class).
+ */
 char *
 dsn_status(const struct dsn_rcpt *r)
 {
@@ -265,7 +391,7 @@ dsn_status(const struct dsn_rcpt *r)
 	if (r->status != NULL)
 		have = dsn_status_scan(r->status, st, sizeof(st));
 	if (r->diag != NULL && dsn_status_scan(r->diag, dg, sizeof(dg)) &&
-	    (!have || (strcmp(st + 1, ".0.0") == 0 && dg[0] == st[0]))) {
+	    (!have || dg[0] == st[0])) {
 		memcpy(st, dg, sizeof(st));
 		have = 1;
 	}

@@ -142,6 +142,14 @@ mail_to_utf8(const char *s, size_t len, const char *charset)
 {
 	char	*conv = NULL, *out;
 
+	/*
+	 * ISO-2022-JP is 7-bit and names itself with its escapes; Japanese
+	 * MTAs' notices often do not declare it.
+	 */
+	if ((charset == NULL || strcasecmp(charset, "us-ascii") == 0) &&
+	    (str_casemem(s, len, "\033$B") != NULL ||
+	    str_casemem(s, len, "\033$@") != NULL))
+		charset = "iso-2022-jp";
 	if (charset == NULL || strcasecmp(charset, "us-ascii") == 0 ||
 	    strcasecmp(charset, "utf-8") == 0 ||
 	    strcasecmp(charset, "utf8") == 0) {
@@ -281,7 +289,9 @@ mail_hdr_value(const char *v, size_t len)
 	char	*s, *u;
 	size_t	 i;
 
-	u = mail_utf8_clean(v, len);
+	/* ISO-2022-JP in a report field (a DSN's Diagnostic-Code) */
+	u = str_casemem(v, len, "\033$B") != NULL ? mail_to_utf8(v, len, NULL) :
+	    mail_utf8_clean(v, len);
 	for (i = 0; u[i] != '\0'; i++)
 		if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
 			u[i] = ' ';
@@ -362,7 +372,9 @@ mail_decode_words(const char *v)
 
 	if (v == NULL)
 		return NULL;
-	if (mailmime_encoded_phrase_parse("iso-8859-1", v, strlen(v), &idx,
+	/* raw 8-bit text is taken as UTF-8 where it is valid UTF-8 */
+	if (mailmime_encoded_phrase_parse(text_is_utf8(v, strlen(v)) ?
+	    "utf-8" : "iso-8859-1", v, strlen(v), &idx,
 	    "utf-8", &out) != MAILIMF_NO_ERROR || out == NULL)
 		return mail_one_line(v, strlen(v));
 	clean = mail_one_line(out, strlen(out));
@@ -620,6 +632,22 @@ mime_too_complex(const char *s, size_t len)
  * nested deeper than MAIL_MAX_COMMENT within one logical line (a
  * field with its folds) becomes a space.
  */
+/*
+ * Length of a leading mbox "From " separator line (a message saved from
+ * a mailbox, or handed over by an MDA that writes one), else 0. It is
+ * not a header field: left in place it ends the header block at once.
+ */
+size_t
+mail_mbox_line(const char *data, size_t len)
+{
+	const char	*nl;
+
+	if (len < 5 || memcmp(data, "From ", 5) != 0 ||
+	    (nl = memchr(data, '\n', len)) == NULL)
+		return 0;
+	return (size_t)(nl - data) + 1;
+}
+
 char *
 mail_copy(const char *data, size_t len)
 {
