@@ -50,7 +50,7 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
 	char		*cause = NULL;
 	int		 empty = 0;
 
-	purpose = test ? PURPOSE_TEST : strcmp(item->kind, "notice") == 0 ?
+	purpose = test ? PURPOSE_TEST : item_is_notice(item) ?
 	    PURPOSE_NOTICE : PURPOSE_ISSUE;
 	if (db_run_insert(db, item->id, due, purpose, test ? RUN_DONE :
 	    RUN_PLANNED, test ? "preview" : NULL, 0, run, &cause) == -1 ||
