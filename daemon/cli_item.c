@@ -334,7 +334,7 @@ item_add(struct cli *cli, void *vo, int argc, char **argv)
 static int
 item_lookup(struct cli *cli, const char *key, struct item *it)
 {
-	if (db_item_find(cli_db(cli), key, it) == 0)
+	if (db_item_find(cli_db(cli), key, it, NULL) == 0)
 		return 0;
 	cli_error(EX_DATAERR, "no item '%s' (see clarion item list)", key);
 	return -1;

@@ -318,7 +318,7 @@ cli_item_preview(struct cli *cli, const char *key,
 		return cli_misuse(cli, "test needs --to ADDRESS");
 	db = cli_db(cli);
 	item_init(&item);
-	if (db_item_find(db, key, &item) == -1)
+	if (db_item_find(db, key, &item, NULL) == -1)
 		return cli_error(EX_NOINPUT, "%s: no such item", key);
 	a.cli = cli;
 	a.o = o;

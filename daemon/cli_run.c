@@ -139,7 +139,7 @@ run_list(struct cli *cli, void *vo, int argc, char **argv)
 	json_t		*a;
 
 	if (o->item != NULL) {
-		if (db_item_find(cli_db(cli), o->item, &it) == -1)
+		if (db_item_find(cli_db(cli), o->item, &it, NULL) == -1)
 			return cli_error(EX_DATAERR, "no item '%s'", o->item);
 		item = it.id;
 		item_clear(&it);

@@ -154,8 +154,8 @@ db_item_get(struct db *db, int64_t id, struct item *it)
 }
 
 /* An item by name, or by number when no item has that name. */
-int
-db_item_find(struct db *db, const char *key, struct item *it)
+static int
+db_item_find_store(struct db *db, const char *key, struct item *it)
 {
 	char	*end;
 	long long id;
@@ -167,6 +167,16 @@ db_item_find(struct db *db, const char *key, struct item *it)
 	if (end == key || *end != '\0')
 		return -1;
 	return db_item_get(db, (int64_t)id, it);
+}
+
+int
+db_item_find(struct db *db, const char *key, struct item *it, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_item_find_store(db, key, it)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* Every item, or only the active ones, by id. */
