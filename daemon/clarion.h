@@ -466,7 +466,7 @@ int	 db_feed_update(struct db *, int64_t, const char *, const char *,
 	     time_t, const char *);
 int	 db_feed_remove(struct db *, int64_t, int, time_t, long *);
 
-/* db_item.c: items (what to send, when) and runs (one issue of an item) */
+/* item.c, db_item.c: items (what to send, when): rules, then rows */
 struct item {
 	int64_t	 id;
 	char	*name;
@@ -492,6 +492,35 @@ struct item {
 	char	*status;	/* active paused cancelled done */
 	time_t	 created;
 };
+void	 item_init(struct item *);
+void	 item_clear(struct item *);
+void	 item_new(struct item *, const char *);
+int	 item_is_notice(const struct item *);
+void	 item_defaults(struct item *, int);
+int	 item_edit_check(const struct item *, int, char **);
+int	 item_name_check(const char *, char **);
+int	 item_kind_check(const char *, char **);
+int	 item_kinds_check(const char *, char **);
+int	 item_subject_check(const char *, char **);
+int	 item_at_too_old(const struct config *, time_t, int);
+int	 item_segment_check(struct db *, struct item *, int, char **,
+	     char **);
+int	 item_complete(const struct item *, char **);
+int	 item_template_check(const struct config *, const struct item *,
+	     char **);
+int	 item_store(struct db *, struct item *, int, char **);
+int	 item_set_status(struct db *, const struct item *, enum item_status,
+	     int *, char **);
+time_t	 item_next(struct db *, const struct config *, const struct item *);
+int	 db_item_insert(struct db *, struct item *, time_t, char **);
+int	 db_item_update(struct db *, const struct item *, time_t, char **);
+int	 db_item_get(struct db *, int64_t, struct item *);
+int	 db_item_find(struct db *, const char *, struct item *, char **);
+int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
+int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
+int	 db_list_id(struct db *, const char *, int64_t *);
+
+/* run.c, db_run.c: runs (one issue of an item): rules, then rows */
 struct run {
 	int64_t	 id;
 	int64_t	 item_id;
@@ -505,17 +534,19 @@ struct run {
 	time_t	 finished;
 	char	*item_name;
 };
-void	 item_init(struct item *);
-void	 item_clear(struct item *);
+struct run_release_env {	/* what composing a held delivery needs */
+	const struct config *conf;
+	const struct token_keys *(*keys)(void *);	/* loaded if needed */
+	void		*arg;
+};
 void	 run_clear(struct run *);
 void	 runs_free(struct run *, size_t);
-int	 db_item_insert(struct db *, struct item *, time_t, char **);
-int	 db_item_update(struct db *, const struct item *, time_t, char **);
-int	 db_item_get(struct db *, int64_t, struct item *);
-int	 db_item_find(struct db *, const char *, struct item *, char **);
-int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
-int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
-int	 db_list_id(struct db *, const char *, int64_t *);
+char	*run_held_why(struct db *, const struct run *);
+int	 run_cancel(struct db *, const struct run *, long *, char **);
+int	 run_release(struct db *, const struct run_release_env *,
+	     const struct run *, int, long *, char **);
+int	 run_resend(struct db *, const struct run *, long *, char **);
+int	 run_held_release(struct db *, int64_t, int, long *, char **);
 int	 db_run_insert(struct db *, int64_t, time_t, enum run_purpose,
 	     enum run_state, const char *, int, int64_t *, char **);
 int	 db_run_get(struct db *, int64_t, struct run *);
@@ -529,10 +560,16 @@ int	 db_run_cancel_pending(struct db *, int64_t, const char *,
 int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
 int	 db_run_cancel(struct db *, int64_t, time_t, long *);
 int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
-/* run.c: what an officer may do to a run */
-int	 run_cancel_unsent(struct db *, int64_t, long *, char **);
-int	 run_held_release(struct db *, int64_t, int, long *, char **);
-int	 run_missed_resend(struct db *, int64_t, long *, char **);
+char	*db_run_context(struct db *, int64_t);
+int	 db_run_freeze(struct db *, int64_t, const char *, char **);
+int	 db_run_set_sending(struct db *, int64_t);
+int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
+int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
+char	*db_run_hold_reason(struct db *, int64_t);
+int64_t	 db_run_held_one(struct db *, int64_t);
+int	 db_run_thaw_test(struct db *, int64_t, char **);
+int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
+int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);
@@ -577,7 +614,7 @@ struct http_result {
 int	 http_fetch(const struct http_get *, struct http_result *, char **);
 void	 http_result_free(struct http_result *);
 
-/* schedule.c: items -> runs, and the shared data of each run */
+/* schedule.c: items -> runs */
 int	 schedule_step(struct daemon_ctx *);
 int	 schedule_plan(struct db *, const struct config *, time_t, int *,
 	     char **);
@@ -585,9 +622,14 @@ int	 schedule_expire(struct db *, const struct config *, time_t, int *,
 	     char **);
 int	 schedule_events(struct db *, const struct item *, time_t, time_t,
 	     struct event_list *, char **);
+
+/* run_context.c: the shared data of a run, built once and frozen */
 struct json_t;
 int	 run_context_build(struct db *, const struct config *, int64_t,
 	     struct json_t **, int *, char **);
+enum rctx_freeze { RCTX_FROZEN, RCTX_EMPTY, RCTX_UNBUILT, RCTX_UNSTORED };
+enum rctx_freeze run_context_freeze(struct db *, const struct config *,
+	     const struct item *, int64_t, int, time_t, int *, char **);
 
 /* notice.c: meeting notices, reminders, moves and cancellations */
 struct notice_req {
@@ -738,25 +780,15 @@ int	 compose_step(struct daemon_ctx *);
 int	 compose_message(struct daemon_ctx *, int64_t, struct outmsg *,
 	     char **);
 void	 outmsg_free(struct outmsg *);
-int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
-int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
-char	*db_run_context(struct db *, int64_t);
-int	 db_run_freeze(struct db *, int64_t, const char *, char **);
 struct db_delivery_batch *db_delivery_batch_new(struct db *, int64_t, int,
 	     time_t);
 int	 db_delivery_batch_add(struct db_delivery_batch *, int64_t,
 	     const char *, int);
 long	 db_delivery_batch_finish(struct db_delivery_batch *, int);
-int	 db_run_set_sending(struct db *, int64_t);
 int	 db_notice_recipients(struct db *, int64_t, int64_t,
 	     int (*)(void *, int64_t, const char *), void *, char **);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
-int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
-int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
-char	*db_run_hold_reason(struct db *, int64_t);
-int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
-int	 db_run_thaw_test(struct db *, int64_t, char **);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
 	     int64_t *, char **);
 
@@ -815,8 +847,7 @@ struct recipient {
 	int		 suppressed;
 };
 int	 db_list_recipients(struct db *, const struct token_keys *, int64_t,
-	     const char *, int (*)(void *, const struct recipient *), void *,
-	     char **);
+	     int (*)(void *, const struct recipient *), void *, char **);
 /* A row of `clarion sub ls` and search; status is NULL without a list. */
 struct sub_row {
 	int64_t		 id;
@@ -827,14 +858,12 @@ struct sub_row {
 	int		 suppressed;
 };
 int	 db_sub_iter(struct db *, const struct token_keys *, int64_t,
-	     const char *, const char *, int (*)(void *,
-	     const struct sub_row *), void *, char **);
+	     const char *, int (*)(void *, const struct sub_row *), void *,
+	     char **);
 int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
 	     const char *, const char *, const char *, int (*)(void *,
 	     const struct sub_row *), void *, char **);
 int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
-int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
-	     char **);
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);
@@ -855,8 +884,21 @@ int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
 int	 subscriber_unsubscribe(struct db *, const struct token_keys *,
 	     int64_t, int64_t, const char *, const char *, char **);
 #define DB_HASH_HEX 65
-int	 db_address_hash(const struct token_keys *, const char *, int,
+char	*subscriber_address_norm(const char *);
+void	 subscriber_hash_norm(const struct token_keys *, const char *,
 	     char *);
+int	 subscriber_address_hash(const struct token_keys *, const char *,
+	     int, char *);
+struct recipient;
+struct sub_row;
+int	 subscriber_recipients(struct db *, const struct token_keys *,
+	     int64_t, const char *, int (*)(void *, const struct recipient *),
+	     void *, char **);
+int	 subscriber_each(struct db *, const struct token_keys *, int64_t,
+	     const char *, const char *, int (*)(void *,
+	     const struct sub_row *), void *, char **);
+int	 subscriber_reach(struct db *, int64_t, const char *, long *, long *,
+	     char **);
 int	 db_resubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 db_membership_remove(struct db *, int64_t, int64_t);

@@ -105,26 +105,6 @@ int_arg(const char *what, const char *s, long lo, long hi, int *out)
 	return EX_OK;
 }
 
-static int
-kinds_check(const char *kinds)
-{
-	char	*s, *tok, *save;
-	int	 rc = EX_OK;
-
-	s = xstrdup(kinds);
-	for (tok = strtok_r(s, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (!event_kind_valid(tok)) {
-			rc = cli_error(EX_DATAERR, "--kinds: '%s' is not an "
-			    "event kind (strike, ballot, picket, demo, "
-			    "meeting, other)", tok);
-			break;
-		}
-	}
-	free(s);
-	return rc;
-}
-
 /* The Markdown file, kept as an absolute path: clariond reads it later. */
 static int
 content_arg(const char *path, char **field)
@@ -149,19 +129,12 @@ when_arg(struct cli *cli, const char *text, time_t *out)
 	return cli_when(cli, text, out) == -1 ? EX_DATAERR : EX_OK;
 }
 
-/*
- * An --at further back than schedule.missed_grace would never be sent
- * (the scheduler skips a run missed by more): refused unless --force.
- */
 static int
 at_too_old(struct cli *cli, time_t at, int force)
 {
-	time_t	 now = clock_now();
 	char	*when;
 
-	if (now - at <= cli_config(cli)->missed_grace)
-		return EX_OK;
-	if (force)
+	if (!item_at_too_old(cli_config(cli), at, force))
 		return EX_OK;
 	when = cli_local(cli, at);
 	cli_error(EX_DATAERR, "--at %s is past, by more than "
@@ -207,55 +180,24 @@ schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 	return EX_OK;
 }
 
+/* A rule's refusal from item.c: its message, its exit code. */
 static int
-kind_check(const char *kind)
+item_refused(int rc, char **cause)
 {
-	if (strcmp(kind, "bulletin") == 0 || strcmp(kind, "newsletter") == 0 ||
-	    strcmp(kind, "message") == 0)
-		return EX_OK;
-	return cli_error(EX_DATAERR, "'%s' is not an item kind (bulletin, "
-	    "newsletter, message; meeting notices are made by clarion notice "
-	    "add)", kind);
+	return rc == 0 ? EX_OK : cli_fail(rc, cause);
 }
 
-/*
- * A segment must parse, and name only attributes some member of the
- * list has (unless forced): "wrad != 'Hillside'" would match everyone.
- * A forced one is marked so check-config and the daemon's start-up
- * leave it to the officer who forced it.
- */
 static int
 segment_ok(struct cli *cli, struct item *it, int force)
 {
-	struct segment	*seg;
-	char		**keys = NULL, *cause = NULL;
-	size_t		 i, n = 0;
-	int		 rc = EX_OK;
+	char	*warning = NULL, *cause = NULL;
+	int	 rc;
 
-	it->segment_forced = 0;
-	if (it->segment == NULL || *it->segment == '\0')
-		return EX_OK;
-	if ((seg = segment_parse(it->segment, &cause)) == NULL) {
-		rc = cli_error(EX_DATAERR, "%s", cause);
-		free(cause);
-		return rc;
-	}
-	if (it->list_id != 0 && db_attr_keys(cli_db(cli), it->list_id, &keys,
-	    &n) == 0 && segment_check_attrs(seg, keys, n, &cause) == -1) {
-		if (force) {
-			fprintf(stderr, "clarion: warning: %s (kept: --force)\n",
-			    cause);
-			it->segment_forced = 1;
-		} else
-			rc = cli_error(EX_DATAERR, "%s; --force keeps it",
-			    cause);
-		free(cause);
-	}
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
-	segment_free(seg);
-	return rc;
+	rc = item_segment_check(cli_db(cli), it, force, &warning, &cause);
+	if (warning != NULL)
+		fprintf(stderr, "clarion: warning: %s\n", warning);
+	free(warning);
+	return item_refused(rc, &cause);
 }
 
 /* "reaches 12 of 40 members", and a warning when that is none. */
@@ -265,7 +207,7 @@ reach_print(struct cli *cli, const struct item *it)
 	long	 reach, total;
 	char	*cause = NULL;
 
-	if (db_list_reach(cli_db(cli), it->list_id, it->segment, &reach,
+	if (subscriber_reach(cli_db(cli), it->list_id, it->segment, &reach,
 	    &total, &cause) == -1) {
 		free(cause);
 		return;
@@ -280,18 +222,19 @@ reach_print(struct cli *cli, const struct item *it)
 static int
 fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 {
+	char	*cause = NULL;
 	int	 rc;
 
 	if (o->list != NULL && db_list_id(cli_db(cli), o->list,
 	    &it->list_id) == -1)
 		return cli_error(EX_DATAERR, "no list named '%s' (see clarion "
 		    "list ls)", o->list);
-	if ((o->kind != NULL && (rc = kind_check(o->kind)) != EX_OK) ||
-	    (o->kinds != NULL && (rc = kinds_check(o->kinds)) != EX_OK))
-		return rc;
-	if (o->subject != NULL && str_has_ctl(o->subject))
-		return cli_error(EX_DATAERR, "the subject may not hold line "
-		    "breaks");
+	if ((o->kind != NULL && (rc = item_kind_check(o->kind,
+	    &cause)) != 0) || (o->kinds != NULL &&
+	    (rc = item_kinds_check(o->kinds, &cause)) != 0) ||
+	    (o->subject != NULL && (rc = item_subject_check(o->subject,
+	    &cause)) != 0))
+		return cli_fail(rc, &cause);
 	set_str(&it->kind, o->kind);
 	set_str(&it->segment, o->segment);
 	set_str(&it->template, o->template);
@@ -313,108 +256,36 @@ fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 }
 
 static int
-item_complete(const struct item *it)
+item_complete_cli(const struct item *it)
 {
-	if (it->list_id == 0 || it->kind == NULL || it->subject == NULL)
-		return cli_error(EX_USAGE, "an item needs --list, --kind and "
-		    "--subject");
-	if (it->send_at == 0 && it->rrule == NULL)
-		return cli_error(EX_USAGE, "an item needs --at or --rrule");
-	if (strcmp(it->kind, "bulletin") != 0 && it->content_file == NULL)
-		return cli_error(EX_USAGE, "a %s needs --content FILE.md",
-		    it->kind);
-	return EX_OK;
-}
+	char	*cause = NULL;
 
-struct item_write {
-	struct item	*it;
-	int		 insert;
-	enum item_status status;
-	int		 cancelled;
-	char		**cause;
-};
-
-static int
-item_store_one(struct db *db, void *arg)
-{
-	struct item_write *w = arg;
-
-	return w->insert ? db_item_insert(db, w->it, clock_now(), w->cause) :
-	    db_item_update(db, w->it, clock_now(), w->cause);
+	return item_refused(item_complete(it, &cause), &cause);
 }
 
 static int
-item_store(struct cli *cli, struct item *it, int insert)
+item_store_cli(struct cli *cli, struct item *it, int insert)
 {
-	struct item_write w;
-	char		*cause = NULL;
-	int		 rc;
+	char	*cause = NULL;
 
-	memset(&w, 0, sizeof w);
-	w.it = it;
-	w.insert = insert;
-	w.cause = &cause;
-	if (db_atomic(cli_db(cli), item_store_one, &w, &cause) == -1) {
-		rc = cli_error(insert ? EX_DATAERR : EX_SOFTWARE, "%s", cause);
-		free(cause);
-		return rc;
-	}
-	return EX_OK;
-}
-
-/*
- * A one-off item is due at --at until its run is made, even if --at is
- * a moment ago ("--at now"): the scheduler takes it within the grace.
- */
-static time_t
-one_off_next(struct cli *cli, const struct item *it, time_t now)
-{
-	time_t	 last;
-
-	if (it->send_at > now)
-		return it->send_at;
-	if (it->send_at == 0 || now - it->send_at >
-	    cli_config(cli)->missed_grace || it->id == 0 ||
-	    db_run_last_due(cli_db(cli), it->id, "issue", &last, NULL) == -1 ||
-	    last >= it->send_at)
-		return 0;
-	return it->send_at;
+	return item_refused(item_store(cli_db(cli), it, insert, &cause),
+	    &cause);
 }
 
 /* The next time the item is due, or 0. */
 time_t
 cli_item_next(struct cli *cli, const struct item *it)
 {
-	time_t	*occ, next = 0, now = clock_now();
-	size_t	 n;
-	char	*cause;
-
-	if (item_status_parse(it->status) != ITEM_ACTIVE)
-		return 0;
-	if (it->rrule == NULL)
-		return one_off_next(cli, it, now);
-	if (ical_rrule_expand(it->rrule, it->dtstart,
-	    cli_config(cli)->timezone, now, now + 800L * 86400, 1, &occ, &n,
-	    &cause) == -1) {
-		free(cause);
-		return 0;
-	}
-	if (n > 0 && (it->expires_at == 0 || occ[0] < it->expires_at))
-		next = occ[0];
-	free(occ);
-	return next;
+	return item_next(cli_db(cli), cli_config(cli), it);
 }
 
-/*
- * An item whose template is missing would have every delivery held:
- * refuse it now, saying which file is missing.
- */
+/* A template that cannot be used: say which file is missing. */
 static int
 template_usable(struct cli *cli, const struct item *it)
 {
 	char	*cause;
 
-	if (check_template(cli_config(cli), it->template, &cause) == 0)
+	if (item_template_check(cli_config(cli), it, &cause) == 0)
 		return 1;
 	fprintf(stderr, "clarion: item '%s' not saved: its template '%s' "
 	    "cannot be used, so every delivery would be held\n", it->name,
@@ -431,33 +302,23 @@ item_add(struct cli *cli, void *vo, int argc, char **argv)
 	const struct item_opts *o = vo;
 	struct item	 it;
 	time_t		 due;
-	char		*next;
+	char		*next, *cause = NULL;
 	int		 rc;
 
-	if (*name == '\0' || str_has_ctl(name) || strspn(name,
-	    "0123456789") == strlen(name))
-		return cli_error(EX_DATAERR, "'%s': an item name needs a "
-		    "letter and no control characters", name);
-	item_init(&it);
-	it.name = xstrdup(name);
-	it.segment = xstrdup("");
-	it.event_kinds = xstrdup("");
-	it.union_filter = xstrdup("");
-	it.status = xstrdup("active");
+	if ((rc = item_name_check(name, &cause)) != 0)
+		return cli_fail(rc, &cause);
+	item_new(&it, name);
 	if ((rc = fields_apply(cli, o, &it)) != EX_OK ||
-	    (rc = item_complete(&it)) != EX_OK) {
+	    (rc = item_complete_cli(&it)) != EX_OK) {
 		item_clear(&it);
 		return rc;
 	}
-	if (it.template == NULL)
-		it.template = xstrdup(it.kind);
+	item_defaults(&it, o->skip_empty != -1);
 	if (!template_usable(cli, &it)) {
 		item_clear(&it);
 		return EX_CONFIG;
 	}
-	if (strcmp(it.kind, "bulletin") != 0 && o->skip_empty == -1)
-		it.skip_empty = 0;
-	if ((rc = item_store(cli, &it, 1)) == EX_OK) {
+	if ((rc = item_store_cli(cli, &it, 1)) == EX_OK) {
 		due = cli_item_next(cli, &it);
 		next = cli_local(cli, due);
 		printf("item %lld: %s (%s), next due %s%s\n", (long long)it.id,
@@ -485,19 +346,18 @@ item_edit(struct cli *cli, void *vo, int argc, char **argv)
 	const char *key = argv[0];
 	const struct item_opts *o = vo;
 	struct item	 it;
+	char		*cause = NULL;
 	int		 rc;
 
 	if (item_lookup(cli, key, &it) == -1)
 		return EX_DATAERR;
-	if (strcmp(it.kind, "notice") == 0 && (o->kind != NULL ||
-	    o->at != NULL || o->rrule != NULL)) {
+	if ((rc = item_edit_check(&it, o->kind != NULL || o->at != NULL ||
+	    o->rrule != NULL, &cause)) != 0) {
 		item_clear(&it);
-		return cli_error(EX_USAGE, "a meeting notice is changed with "
-		    "clarion notice move or cancel");
+		return cli_fail(rc, &cause);
 	}
 	if ((rc = fields_apply(cli, o, &it)) != EX_OK ||
-	    (strcmp(it.kind, "notice") != 0 &&
-	    (rc = item_complete(&it)) != EX_OK)) {
+	    (rc = item_complete_cli(&it)) != EX_OK) {
 		item_clear(&it);
 		return rc;
 	}
@@ -505,9 +365,9 @@ item_edit(struct cli *cli, void *vo, int argc, char **argv)
 		item_clear(&it);
 		return EX_CONFIG;
 	}
-	if ((rc = item_store(cli, &it, 0)) == EX_OK) {
+	if ((rc = item_store_cli(cli, &it, 0)) == EX_OK) {
 		printf("item %lld: %s updated\n", (long long)it.id, it.name);
-		if (strcmp(it.kind, "notice") != 0)
+		if (!item_is_notice(&it))
 			reach_print(cli, &it);
 	}
 	item_clear(&it);
@@ -644,51 +504,24 @@ item_show(struct cli *cli, void *vo, int argc, char **argv)
 	return EX_OK;
 }
 
-static int
-item_status_one(struct db *db, void *arg)
-{
-	struct item_write *w = arg;
-
-	if (db_item_set_status(db, w->it->id, w->status, clock_now()) == -1)
-		return -1;
-	if (w->status == ITEM_ACTIVE)
-		return 0;
-	return db_run_cancel_pending(db, w->it->id, NULL, w->status ==
-	    ITEM_PAUSED ? "the item was paused" : "the item was cancelled",
-	    clock_now());
-}
-
 /* pause, resume, cancel: the status, and pending runs where it stops. */
 static int
 item_status(struct cli *cli, void *vo, int argc, char **argv)
 {
-	const char	*key = argv[0], *verb = cli->sub->name;
-	struct db	*db = cli_db(cli);
-	struct item_write w;
+	const char	*verb = cli->sub->name;
 	struct item	 it;
 	enum item_status status;
 	char		*cause = NULL;
-	int		 n = 0;
+	int		 n = 0, rc;
 
-	if (item_lookup(cli, key, &it) == -1)
+	if (item_lookup(cli, argv[0], &it) == -1)
 		return EX_DATAERR;
 	status = strcmp(verb, "pause") == 0 ? ITEM_PAUSED :
 	    strcmp(verb, "resume") == 0 ? ITEM_ACTIVE : ITEM_CANCELLED;
-	if (status == ITEM_ACTIVE &&
-	    item_status_parse(it.status) != ITEM_PAUSED) {
-		cli_error(EX_DATAERR, "item %s is %s, not paused", key,
-		    it.status);
+	if ((rc = item_set_status(cli_db(cli), &it, status, &n,
+	    &cause)) != 0) {
 		item_clear(&it);
-		return EX_DATAERR;
-	}
-	memset(&w, 0, sizeof w);
-	w.it = &it;
-	w.status = status;
-	if ((n = db_atomic(db, item_status_one, &w, &cause)) == -1) {
-		item_clear(&it);
-		n = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-		return n;
+		return cli_fail(rc, &cause);
 	}
 	printf("item %lld: %s %s", (long long)it.id, it.name,
 	    item_status_name(status));

@@ -47,11 +47,10 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
 {
 	struct db	*db = cli_db(cli);
 	enum run_purpose purpose;
-	json_t		*jc;
-	char		*text, *cause = NULL;
+	char		*cause = NULL;
 	int		 empty = 0;
 
-	purpose = test ? PURPOSE_TEST : strcmp(item->kind, "notice") == 0 ?
+	purpose = test ? PURPOSE_TEST : item_is_notice(item) ?
 	    PURPOSE_NOTICE : PURPOSE_ISSUE;
 	if (db_run_insert(db, item->id, due, purpose, test ? RUN_DONE :
 	    RUN_PLANNED, test ? "preview" : NULL, 0, run, &cause) == -1 ||
@@ -60,25 +59,21 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
 		free(cause);
 		return EX_SOFTWARE;
 	}
-	if ((text = db_run_context(db, *run)) != NULL) {
-		free(text);
-		return EX_OK;
-	}
-	if (run_context_build(db, cli->conf, *run, &jc, &empty, &cause) == -1) {
+	switch (run_context_freeze(db, cli->conf, item, *run, 0, clock_now(),
+	    &empty, &cause)) {
+	case RCTX_FROZEN:
+	case RCTX_EMPTY:
+		break;
+	case RCTX_UNBUILT:
 		cli_error(EX_DATAERR, "%s: %s", item->name, cause);
 		free(cause);
 		return EX_DATAERR;
-	}
-	if (empty && item->skip_empty)
-		fprintf(stderr, "clarion: note: %s has nothing to send for this "
-		    "issue; it would be skipped\n", item->name);
-	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(jc);
-	if (db_run_freeze(db, *run, text, &cause) == -1) {
-		free(text);
+	case RCTX_UNSTORED:
 		return cli_fail(EX_SOFTWARE, &cause);
 	}
-	free(text);
+	if (empty)
+		fprintf(stderr, "clarion: note: %s has nothing to send for this "
+		    "issue; it would be skipped\n", item->name);
 	return EX_OK;
 }
 
@@ -106,7 +101,7 @@ segment_member(struct cli *cli, const struct item *item)
 
 	f.id = 0;
 	cli_keys(cli, &cli->keys);
-	db_list_recipients(cli_db(cli), &cli->keys, item->list_id,
+	subscriber_recipients(cli_db(cli), &cli->keys, item->list_id,
 	    item->segment, first_member_cb, &f, &cause);
 	free(cause);
 	return f.id;
@@ -182,7 +177,7 @@ preview_note(struct cli *cli, const struct item *item, time_t due,
 	fprintf(stderr, "clarion: preview of the issue due %s for %s", when,
 	    r->subscriber_id != 0 ? r->address : "a stand-in member");
 	free(when);
-	if (db_list_reach(cli_db(cli), item->list_id, item->segment, &reach,
+	if (subscriber_reach(cli_db(cli), item->list_id, item->segment, &reach,
 	    &total, &cause) == 0)
 		fprintf(stderr, "; %s reaches %ld of the list's %ld subscribed "
 		    "member%s", item->name, reach, total, total == 1 ? "" : "s");

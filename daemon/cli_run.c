@@ -70,23 +70,10 @@ counts_text(struct cli *cli, int64_t run, json_t **obj)
 	return buf_steal(&b);
 }
 
-/* Why a held run is stuck and the way out, for run show and run list. */
-static char *
-run_held_why(struct cli *cli, const struct run *r)
-{
-	char	*why;
-
-	if (*r->reason != '\0')
-		return xstrdup(r->reason);
-	if ((why = db_run_hold_reason(cli_db(cli), r->id)) == NULL)
-		why = xstrdup("held");
-	return why;
-}
-
 static void
 run_held_json(struct cli *cli, const struct run *r, json_t *o)
 {
-	char	*why = run_held_why(cli, r), *next;
+	char	*why = run_held_why(cli_db(cli), r), *next;
 
 	xasprintf(&next, "fix the cause, then clarion run release %lld (or "
 	    "clarion run cancel %lld)", (long long)r->id, (long long)r->id);
@@ -126,7 +113,7 @@ run_row(struct cli *cli, const struct run *r)
 
 	counts = counts_text(cli, r->id, &c);
 	json_decref(c);
-	why = r->state == RUN_HELD ? run_held_why(cli, r) :
+	why = r->state == RUN_HELD ? run_held_why(cli_db(cli), r) :
 	    xstrdup(r->reason);
 	printf("%-5lld %-16s %-8s %-16s %-9s %s%s%s", (long long)r->id,
 	    r->item_name, run_purpose_name(r->purpose), due,
@@ -226,104 +213,55 @@ run_show(struct cli *cli, void *vo, int argc, char **argv)
 }
 
 static int
-run_cancel(struct cli *cli, void *vo, int argc, char **argv)
+run_cmd_cancel(struct cli *cli, void *vo, int argc, char **argv)
 {
-	const char *arg = argv[0];
-	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
 	char		*cause = NULL;
 	int		 rc;
 
-	if (run_lookup(cli, arg, &r) == -1)
+	if (run_lookup(cli, argv[0], &r) == -1)
 		return EX_DATAERR;
-	if (r.state == RUN_DONE || r.state == RUN_SKIPPED ||
-	    r.state == RUN_CANCELLED) {
-		cli_error(EX_DATAERR, "run %lld is %s already", (long long)r.id,
-		    run_state_name(r.state));
-		run_clear(&r);
-		return EX_DATAERR;
-	}
-	if (run_cancel_unsent(db, r.id, &n, &cause) == -1) {
-		run_clear(&r);
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-		return rc;
-	}
-	printf("run %lld: cancelled; %ld deliver%s not yet sent cancelled\n",
-	    (long long)r.id, n, n == 1 ? "y" : "ies");
+	if ((rc = run_cancel(cli_db(cli), &r, &n, &cause)) == 0)
+		printf("run %lld: cancelled; %ld deliver%s not yet sent "
+		    "cancelled\n", (long long)r.id, n, n == 1 ? "y" : "ies");
 	run_clear(&r);
-	return EX_OK;
+	return rc == 0 ? EX_OK : cli_fail(rc, &cause);
 }
 
-/*
- * Composes one held delivery again, so a release before the fix says so
- * instead of holding every delivery a second time.
- */
-static int
-run_release_check(struct cli *cli, const struct run *r, char **cause)
+static const struct token_keys *
+run_keys(void *arg)
 {
-	struct composer	*c;
-	struct outmsg	 m;
-	int64_t		 id;
-	int		 rc;
+	struct cli	*cli = arg;
 
-	if ((id = db_run_held_one(cli_db(cli), r->id)) == 0)
-		return 0;
 	cli_keys(cli, &cli->keys);
-	c = composer_new(cli_db(cli), cli_config(cli), &cli->keys);
-	memset(&m, 0, sizeof m);
-	if ((rc = composer_message(c, id, &m, cause)) == 0)
-		outmsg_free(&m);
-	composer_free(c);
-	return rc;
+	return &cli->keys;
 }
 
 static int
-run_release(struct cli *cli, void *vo, int argc, char **argv)
+run_cmd_release(struct cli *cli, void *vo, int argc, char **argv)
 {
-	const char *arg = argv[0];
 	const struct run_opts *o = vo;
-	struct db	*db = cli_db(cli);
+	struct run_release_env env = { cli_config(cli), run_keys, cli };
 	struct run	 r;
 	long		 n = 0;
 	char		*cause = NULL;
 	int		 rc;
 
-	if (run_lookup(cli, arg, &r) == -1)
+	if (run_lookup(cli, argv[0], &r) == -1)
 		return EX_DATAERR;
-	if (r.state != RUN_HELD && db_run_held_one(db, r.id) == 0) {
-		cli_error(EX_DATAERR, "run %lld has no held deliveries (it is "
-		    "%s)", (long long)r.id, run_state_name(r.state));
-		run_clear(&r);
-		return EX_DATAERR;
-	}
-	if (!o->force && run_release_check(cli, &r, &cause) == -1) {
-		cli_error(EX_CONFIG, "run %lld: its mail still cannot be "
-		    "composed: %s; fix that first (--force releases anyway)",
-		    (long long)r.id, cause);
-		free(cause);
-		run_clear(&r);
-		return EX_CONFIG;
-	}
-	if (run_held_release(db, r.id, 0, &n, &cause) == -1) {
-		run_clear(&r);
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-		return rc;
-	}
-	printf("run %lld: %ld held deliver%s queued again; clariond sends "
-	    "them\n", (long long)r.id, n, n == 1 ? "y" : "ies");
+	if ((rc = run_release(cli_db(cli), &env, &r, o->force, &n,
+	    &cause)) == 0)
+		printf("run %lld: %ld held deliver%s queued again; clariond "
+		    "sends them\n", (long long)r.id, n, n == 1 ? "y" : "ies");
 	run_clear(&r);
-	return EX_OK;
+	return rc == 0 ? EX_OK : cli_fail(rc, &cause);
 }
 
 static int
-run_resend(struct cli *cli, void *vo, int argc, char **argv)
+run_cmd_resend(struct cli *cli, void *vo, int argc, char **argv)
 {
-	const char *arg = argv[0];
 	const struct run_opts *o = vo;
-	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
 	char		*cause = NULL;
@@ -332,35 +270,23 @@ run_resend(struct cli *cli, void *vo, int argc, char **argv)
 	if (!o->to_missed)
 		return cli_misuse(cli, "resend needs --to-missed (only "
 		    "those with no sent record are sent again)");
-	if (run_lookup(cli, arg, &r) == -1)
+	if (run_lookup(cli, argv[0], &r) == -1)
 		return EX_DATAERR;
-	if (r.state == RUN_PLANNED || r.state == RUN_COMPOSING ||
-	    r.state == RUN_SKIPPED) {
-		cli_error(EX_DATAERR, "run %lld is %s: nothing was sent to "
-		    "resend", (long long)r.id, run_state_name(r.state));
-		run_clear(&r);
-		return EX_DATAERR;
-	}
-	if (run_missed_resend(db, r.id, &n, &cause) == -1) {
-		run_clear(&r);
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-		return rc;
-	}
-	printf("run %lld: %ld deliver%s queued again\n", (long long)r.id, n,
-	    n == 1 ? "y" : "ies");
+	if ((rc = run_resend(cli_db(cli), &r, &n, &cause)) == 0)
+		printf("run %lld: %ld deliver%s queued again\n",
+		    (long long)r.id, n, n == 1 ? "y" : "ies");
 	run_clear(&r);
-	return EX_OK;
+	return rc == 0 ? EX_OK : cli_fail(rc, &cause);
 }
 
 static const struct cli_sub run_subs[] = {
 	{ "list", "ls", "isl", 1, 0, 0, run_list,
 	    "run list [--item ITEM] [--state STATE] [--limit N] [--json]", NULL },
 	{ "show", NULL, "", 1, 1, 1, run_show, "run show RUN [--json]", NULL },
-	{ "cancel", NULL, "", 0, 1, 1, run_cancel, "run cancel RUN", NULL },
-	{ "release", NULL, "f", 0, 1, 1, run_release,
+	{ "cancel", NULL, "", 0, 1, 1, run_cmd_cancel, "run cancel RUN", NULL },
+	{ "release", NULL, "f", 0, 1, 1, run_cmd_release,
 	    "run release RUN [--force]", NULL },
-	{ "resend", NULL, "m", 0, 1, 1, run_resend,
+	{ "resend", NULL, "m", 0, 1, 1, run_cmd_resend,
 	    "run resend RUN --to-missed", NULL },
 };
 

@@ -704,7 +704,7 @@ sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 		    r.values[0] : NULL, ls_row, &s, &cause);
 	else
 		/* With a segment: who a send would select, so subscribed. */
-		rc = db_sub_iter(cli_db(cli), &keys, l.id, o->status != NULL ?
+		rc = subscriber_each(cli_db(cli), &keys, l.id, o->status != NULL ?
 		    o->status : o->segment != NULL ? "subscribed" : NULL,
 		    o->segment, ls_row, &s, &cause);
 	if (rc == -1)	/* the segment was checked above */
@@ -776,7 +776,7 @@ sub_export_all(struct cli *cli, void *vo, int argc, char **argv)
 		csv_quote(&c.b, c.keys[i], ',');
 	}
 	buf_adds(&c.b, "\r\n");
-	if (db_sub_iter(cli_db(cli), NULL, l.id, NULL, NULL, csv_row, &c,
+	if (subscriber_each(cli_db(cli), NULL, l.id, NULL, NULL, csv_row, &c,
 	    &cause) == -1)
 		rc = cli_fail(EX_SOFTWARE, &cause);
 	else if (o->output == NULL)

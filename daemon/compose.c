@@ -3,9 +3,10 @@
  * delivery becomes the exact bytes of one message when it is sent.
  *
  * The shared part of a run (its events, its newsletter text, a meeting's
- * invite) is built once by run_context_build() and frozen into the run
- * as JSON before any delivery exists, so every member gets the same
- * content, however long the run takes and across restarts. The message
+ * invite) is built once and frozen into the run as JSON before any
+ * delivery exists, by run_context_freeze() (the call a preview makes
+ * too), so every member gets the same content, however long the run
+ * takes and across restarts. The message
  * itself is not stored: it is rendered again from the frozen context,
  * which gives the same bytes (and the same Message-ID) on a resend.
  */
@@ -645,33 +646,27 @@ static int
 freeze_context(struct daemon_ctx *ctx, const struct run *run,
     const struct item *item, time_t now)
 {
-	json_t	*jc = NULL;
-	char	*text, *cause = NULL;
-	int	 empty = 0, rc;
+	char	*cause = NULL;
+	int	 empty;
 
-	if ((text = db_run_context(ctx->db, run->id)) != NULL) {
-		free(text);	/* frozen before a crash: keep it */
+	switch (run_context_freeze(ctx->db, ctx->conf, item, run->id, 1, now,
+	    &empty, &cause)) {
+	case RCTX_FROZEN:
 		return 0;
-	}
-	if (run_context_build(ctx->db, ctx->conf, run->id, &jc, &empty,
-	    &cause) == -1) {
-		log_warnx("run %lld (%s): %s", (long long)run->id, item->name,
-		    cause);
-		free(cause);
-		return -1;
-	}
-	if (empty && item->skip_empty) {
-		json_decref(jc);
+	case RCTX_EMPTY:
 		log_info("run %lld (%s): skipped: nothing to send",
 		    (long long)run->id, item->name);
 		return db_run_set_state(ctx->db, run->id, RUN_SKIPPED,
 		    "no events", now) == 0 ? 1 : -1;
+	case RCTX_UNBUILT:
+		log_warnx("run %lld (%s): %s", (long long)run->id, item->name,
+		    cause);
+		break;
+	case RCTX_UNSTORED:
+		break;
 	}
-	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(jc);
-	rc = db_compose_begin(ctx->db, run->id, text, now);
-	free(text);
-	return rc;
+	free(cause);
+	return -1;
 }
 
 static int
@@ -693,7 +688,7 @@ add_deliveries(struct daemon_ctx *ctx, const struct run *run,
 		rc = db_notice_recipients(ctx->db, item->id, item->list_id,
 		    add_notified, &a, &cause);
 	else
-		rc = db_list_recipients(ctx->db, &ctx->keys, item->list_id,
+		rc = subscriber_recipients(ctx->db, &ctx->keys, item->list_id,
 		    item->segment, add_member, &a, &cause);
 	if (rc == -1) {
 		log_warnx("run %lld (%s): recipients: %s", (long long)run->id,

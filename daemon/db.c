@@ -536,7 +536,7 @@ sql_address_hash(struct sqlite3_context *cx, int argc, sqlite3_value **argv)
 		    "cannot be checked", -1);
 		return;
 	}
-	if (a == NULL || db_address_hash(db->keys, (const char *)a,
+	if (a == NULL || subscriber_address_hash(db->keys, (const char *)a,
 	    sqlite3_value_int(argv[1]), hash) == -1) {
 		sqlite3_result_null(cx);
 		return;

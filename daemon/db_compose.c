@@ -1,7 +1,7 @@
 /*
- * The composer's queries: runs waiting to be composed, their frozen
- * context, the delivery rows made for them, and the rows compose_message
- * reads back.
+ * The composer's queries: the delivery rows made for a run, a notice's
+ * recipients, and the rows compose_message reads back (the run rows
+ * themselves are db_run.c's).
  */
 #include "config.h"
 
@@ -12,95 +12,6 @@
 
 #include "clarion.h"
 #include "db_sqlite.h"
-
-/* Runs due by now that are planned, or were being composed at a crash. */
-int
-db_compose_pending(struct db *db, time_t now, int64_t **ids, size_t *n)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*ids = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(db->sql, "SELECT id FROM runs WHERE (state = "
-	    "'planned' AND due_at <= ?) OR state = 'composing' ORDER BY "
-	    "due_at, id", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/*
- * Moves a run to composing and freezes its context, unless another
- * process already did (then the stored context is the one to use).
- */
-int
-db_compose_begin(struct db *db, int64_t run, const char *context, time_t now)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET state = 'composing',"
-	    " context = coalesce(context, ?), started = coalesce(started, ?) "
-	    "WHERE id = ? AND state IN ('planned', 'composing')", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, context, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, run);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Freezes a context whatever the run's state (a test run is never sent). */
-static int
-db_run_freeze_store(struct db *db, int64_t run, const char *context)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET context = "
-	    "coalesce(context, ?) WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, context, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, run);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-db_run_freeze(struct db *db, int64_t run, const char *context, char **cause)
-{
-	int	 rc;
-
-	if ((rc = db_run_freeze_store(db, run, context)) == -1 && cause != NULL)
-		db_cause(db, cause);
-	return rc;
-}
-
-char *
-db_run_context(struct db *db, int64_t run)
-{
-	sqlite3_stmt	*st;
-	char		*v = NULL;
-
-	if (sqlite3_prepare_v2(db->sql, "SELECT context FROM runs WHERE id = ?",
-	    -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
 
 struct db_delivery_batch {
 	struct db	*db;
@@ -183,21 +94,6 @@ db_delivery_batch_finish(struct db_delivery_batch *b, int ok)
 	return added;
 }
 
-int
-db_run_set_sending(struct db *db, int64_t run)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET state = 'sending' "
-	    "WHERE id = ? AND state = 'composing'", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /*
  * Who got a meeting's notice (or an earlier update): an update or
  * cancellation goes to the same people, also to those who left the list
@@ -268,96 +164,6 @@ db_delivery_row(struct db *db, int64_t id, int64_t *run, int64_t *sub,
 	return rc;
 }
 
-static int
-runs_returning(struct db *db, const char *sql, time_t now, int64_t **ids,
-    size_t *n)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*ids = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/*
- * A run whose deliveries are all settled is done. One with held
- * deliveries is not: it waits for the owner to release or cancel them.
- * Returns the runs it finished, so each can be logged with its counts.
- */
-int
-db_runs_finish(struct db *db, time_t now, int64_t **ids, size_t *n)
-{
-	return runs_returning(db, "UPDATE runs SET state = 'done', "
-	    "finished = ?1 WHERE state = 'sending' AND NOT EXISTS (SELECT 1 "
-	    "FROM deliveries d WHERE d.run_id = runs.id AND d.state IN "
-	    "('queued', 'sending', 'deferred', 'held')) RETURNING id", now,
-	    ids, n);
-}
-
-/*
- * Runs that have nothing left to send but held deliveries: each gets the
- * last hold reason as its reason, once, and is returned so the daemon
- * says once (not per delivery) that the run is stuck and why.
- */
-int
-db_runs_hold(struct db *db, time_t now, int64_t **ids, size_t *n)
-{
-	return runs_returning(db, "UPDATE runs SET reason = coalesce((SELECT "
-	    "d.last_reply FROM deliveries d WHERE d.run_id = runs.id AND "
-	    "d.state = 'held' ORDER BY d.id DESC LIMIT 1), 'held') WHERE "
-	    "state = 'sending' AND reason = '' AND ?1 = ?1 AND EXISTS (SELECT "
-	    "1 FROM deliveries d WHERE d.run_id = runs.id AND d.state = "
-	    "'held') AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id"
-	    " = runs.id AND d.state IN ('queued', 'sending', 'deferred')) "
-	    "RETURNING id", now, ids, n);
-}
-
-/* Why a run's deliveries are held: the last one's reason; NULL if none. */
-char *
-db_run_hold_reason(struct db *db, int64_t run)
-{
-	sqlite3_stmt	*st;
-	char		*s = NULL;
-
-	if (sqlite3_prepare_v2(db->sql, "SELECT last_reply FROM deliveries "
-	    "WHERE run_id = ? AND state = 'held' ORDER BY id DESC LIMIT 1", -1,
-	    &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		s = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return s;
-}
-
-/* One held delivery of a run (to try composing it again); 0 if none. */
-int64_t
-db_run_held_one(struct db *db, int64_t run)
-{
-	sqlite3_stmt	*st;
-	int64_t		 id = 0;
-
-	if (sqlite3_prepare_v2(db->sql, "SELECT id FROM deliveries WHERE "
-	    "run_id = ? AND state = 'held' AND address IS NOT NULL ORDER BY id "
-	    "LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_int64(st, 1, run);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
-}
-
 /*
  * Whom a preview shows: the member with that (normalised) address, or
  * with none given, the first member of the list. 0, or -1 if nobody.
@@ -389,35 +195,6 @@ db_preview_subscriber(struct db *db, int64_t list, const char *address,
 		rc = 0;
 	}
 	sqlite3_finalize(st);
-	return rc;
-}
-
-/*
- * A test run's frozen context is dropped, so each test send shows the
- * item as it is now (a real run's context is never touched).
- */
-static int
-db_run_thaw_test_store(struct db *db, int64_t run)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if (sqlite3_prepare_v2(db->sql, "UPDATE runs SET context = NULL WHERE "
-	    "id = ? AND purpose = 'test'", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-db_run_thaw_test(struct db *db, int64_t run, char **cause)
-{
-	int	 rc;
-
-	if ((rc = db_run_thaw_test_store(db, run)) == -1 && cause != NULL)
-		db_cause(db, cause);
 	return rc;
 }
 

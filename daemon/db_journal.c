@@ -91,7 +91,7 @@ db_journal(struct db *db, const struct token_keys *keys,
 	char	 hash[DB_HASH_HEX];
 
 	if (keys == NULL || address == NULL ||
-	    db_address_hash(keys, address, 0, hash) == -1) {
+	    subscriber_address_hash(keys, address, 0, hash) == -1) {
 		log_warnx("privacy journal: no token secret or address; a "
 		    "restore of an older backup would not re-apply this %s",
 		    journal_action_name(a));
@@ -134,7 +134,7 @@ people_add(struct replay *p, int64_t id, const char *address, int old)
 	struct person	*q;
 	char		 hash[DB_HASH_HEX];
 
-	if (db_address_hash(p->keys, address, old, hash) == -1)
+	if (subscriber_address_hash(p->keys, address, old, hash) == -1)
 		return;
 	p->people = xreallocarray(p->people, p->npeople + 1,
 	    sizeof *p->people);

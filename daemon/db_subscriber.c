@@ -32,65 +32,6 @@ step_done(struct db *db, sqlite3_stmt *st)
 	return 0;
 }
 
-/*
- * The keyed hash of a normalised address, as stored in suppressions. The
- * local part is lower-cased for the hash only: no mail provider in use
- * treats Bob@ and bob@ as two people, so suppressing one stops both.
- */
-static void
-sup_hash(const struct token_keys *keys, const char *address, char *out)
-{
-	char	*lower, *p;
-
-	lower = xstrdup(address);
-	for (p = lower; *p != '\0'; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p += 'a' - 'A';
-	}
-	memset(out, 0, HASH_HEX);
-	token_hash_address(keys, lower, out, HASH_HEX);
-	explicit_zero(lower, strlen(lower));
-	free(lower);
-}
-
-/* The normalised form if the address is valid, else a copy as given. */
-static char *
-norm_or_copy(const char *address)
-{
-	char	*out, *cause;
-
-	if (addr_normalize(address, &out, &cause) == -1) {
-		free(cause);
-		return xstrdup(address);
-	}
-	return out;
-}
-
-/*
- * The suppression hash of an address (normalised here) with the current
- * key, or with old the previous key during its grace period: -1 if there
- * is none. out holds DB_HASH_HEX bytes.
- */
-int
-db_address_hash(const struct token_keys *keys, const char *address, int old,
-    char *out)
-{
-	struct token_keys	 k;
-	char			*a;
-
-	if (old && !keys->has_old)
-		return -1;
-	k = *keys;
-	if (old)
-		memcpy(k.key, keys->old_key, sizeof k.key);
-	a = norm_or_copy(address);
-	sup_hash(&k, a, out);
-	explicit_zero(&k, sizeof k);
-	explicit_zero(a, strlen(a));
-	free(a);
-	return 0;
-}
-
 /* Lists. */
 
 void
@@ -348,7 +289,7 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 	int	 rc;
 
 	if (keys != NULL) {
-		sup_hash(keys, address, hash);
+		subscriber_hash_norm(keys, address, hash);
 		db_bind_text_or_null(st, 1, hash);
 	} else
 		db_bind_text_or_null(st, 1, address);
@@ -363,7 +304,7 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 		 */
 		memcpy(old.key, keys->old_key, sizeof old.key);
 		sqlite3_reset(st);
-		sup_hash(&old, address, hash);
+		subscriber_hash_norm(&old, address, hash);
 		explicit_zero(&old, sizeof old);
 		db_bind_text_or_null(st, 1, hash);
 		rc = sqlite3_step(st);
@@ -385,7 +326,7 @@ db_suppression_reason(struct db *db, const struct token_keys *keys,
 
 	if ((st = sup_prep(db, keys)) == NULL)
 		return -1;
-	a = norm_or_copy(address);
+	a = subscriber_address_norm(address);
 	rc = sup_check(st, keys, a, reason);
 	free(a);
 	sqlite3_finalize(st);
@@ -423,8 +364,8 @@ suppress_one(struct db *db, void *arg)
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
 		return -1;
-	a = norm_or_copy(x->address);
-	sup_hash(x->keys, a, hash);
+	a = subscriber_address_norm(x->address);
+	subscriber_hash_norm(x->keys, a, hash);
 	db_bind_text_or_null(st, 1, hash);
 	db_bind_text_or_null(st, 2, a);
 	db_bind_text_or_null(st, 3, x->reason);
@@ -501,8 +442,8 @@ db_unsuppress_store(struct db *db, const struct token_keys *keys,
 	if ((st = db_prep(db, "DELETE FROM suppressions WHERE address_hash = ?"))
 	    == NULL)
 		return -1;
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	free(a);
 	db_bind_text_or_null(st, 1, hash);
 	if ((rc = db_begin(db)) == 0 && (rc = step_done(db, st)) == 0 &&
@@ -585,7 +526,7 @@ db_resubscribe_store(struct db *db, const struct token_keys *keys, int64_t sub,
 
 	if (db_subscriber_get(db, sub, &address, NULL, NULL) == -1)
 		return -1;
-	sup_hash(keys, address, hash);
+	subscriber_hash_norm(keys, address, hash);
 	free(address);
 	if (db_begin(db) == -1)
 		return -1;
@@ -798,13 +739,12 @@ db_attr_keys(struct db *db, int64_t list, char ***keys, size_t *n)
 
 /*
  * Walking subscribers: one query joins the attributes (ordered by
- * subscriber), rows are folded into one sub_row per person, and the
- * segment is evaluated here, in C.
+ * subscriber), rows are folded into one sub_row per person; segments are
+ * subscriber.c's, evaluated over these rows.
  */
 struct sub_walk {
 	struct db		*db;
 	const struct token_keys	*keys;
-	const struct segment	*seg;
 	sqlite3_stmt		*sup;
 	int			(*cb)(void *, const struct sub_row *);
 	void			*arg;
@@ -820,12 +760,8 @@ walk_emit(struct sub_walk *w)
 	w->row.address = w->address;
 	w->row.name = w->name;
 	w->row.status = w->status;
-	if (w->seg == NULL || segment_match(w->seg, w->address, w->name,
-	    w->row.attrs)) {
-		w->row.suppressed = sup_check(w->sup, w->keys, w->address,
-		    NULL) == 1;
-		rc = w->cb(w->arg, &w->row) == 0 ? 0 : -1;
-	}
+	w->row.suppressed = sup_check(w->sup, w->keys, w->address, NULL) == 1;
+	rc = w->cb(w->arg, &w->row) == 0 ? 0 : -1;
 	json_decref(w->row.attrs);
 	free(w->address);
 	free(w->name);
@@ -906,29 +842,23 @@ like_pattern(const char *text)
 
 static int
 sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *status, const char *segment, const char *text,
-    const char *key, const char *value, int (*cb)(void *,
-    const struct sub_row *), void *arg, char **cause)
+    const char *status, const char *text, const char *key,
+    const char *value, int (*cb)(void *, const struct sub_row *), void *arg,
+    char **cause)
 {
 	struct sub_walk	 w;
 	sqlite3_stmt	*st;
-	struct segment	*seg = NULL;
 	char		*like = NULL;
 	int		 rc;
 
-	if (segment != NULL && *segment != '\0' &&
-	    (seg = segment_parse(segment, cause)) == NULL)
-		return -1;
 	memset(&w, 0, sizeof w);
 	w.db = db;
 	w.keys = keys;
-	w.seg = seg;
 	w.cb = cb;
 	w.arg = arg;
 	st = db_prep(db, list != 0 ? walk_list_sql : walk_all_sql);
 	if (st == NULL || (w.sup = sup_prep(db, keys)) == NULL) {
 		sqlite3_finalize(st);
-		segment_free(seg);
 		xasprintf(cause, "%s", db_errmsg(db));
 		return -1;
 	}
@@ -942,18 +872,17 @@ sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
 		db_cause(db, cause);
 	sqlite3_finalize(st);
 	sqlite3_finalize(w.sup);
-	segment_free(seg);
 	free(like);
 	return rc;
 }
 
 int
 db_sub_iter(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *status, const char *segment, int (*cb)(void *,
-    const struct sub_row *), void *arg, char **cause)
+    const char *status, int (*cb)(void *, const struct sub_row *), void *arg,
+    char **cause)
 {
-	return sub_walk(db, keys, list, status, segment, NULL, NULL, NULL, cb,
-	    arg, cause);
+	return sub_walk(db, keys, list, status, NULL, NULL, NULL, cb, arg,
+	    cause);
 }
 
 int
@@ -961,7 +890,7 @@ db_sub_search(struct db *db, const struct token_keys *keys, int64_t list,
     const char *text, const char *key, const char *value, int (*cb)(void *,
     const struct sub_row *), void *arg, char **cause)
 {
-	return sub_walk(db, keys, list, NULL, NULL, text, key, value, cb, arg,
+	return sub_walk(db, keys, list, NULL, text, key, value, cb, arg,
 	    cause);
 }
 
@@ -985,51 +914,20 @@ rcpt_cb(void *arg, const struct sub_row *row)
 }
 
 /*
- * Every subscribed member of the list selected by the segment ("" or NULL:
- * everyone), in subscriber order; suppressed ones are passed with
- * suppressed=1 so the caller can record why they got nothing.
+ * Every subscribed member of the list, in subscriber order; suppressed
+ * ones are passed with suppressed=1 so the caller can record why they got
+ * nothing. subscriber_recipients() selects by segment over these.
  */
 int
 db_list_recipients(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *segment, int (*cb)(void *, const struct recipient *),
-    void *arg, char **cause)
+    int (*cb)(void *, const struct recipient *), void *arg, char **cause)
 {
 	struct rcpt_arg	 a;
 
 	a.cb = cb;
 	a.arg = arg;
-	return sub_walk(db, keys, list, "subscribed", segment, NULL, NULL,
-	    NULL, rcpt_cb, &a, cause);
-}
-
-static int
-reach_cb(void *arg, const struct sub_row *row)
-{
-	long	*n = arg;
-
-	(*n)++;
-	return 0;
-}
-
-/*
- * How many subscribed members of the list the segment selects (*reach)
- * out of all subscribed (*total): what item add, item preview and the
- * daemon's plan report. Suppressed members are counted as members.
- */
-int
-db_list_reach(struct db *db, int64_t list, const char *segment, long *reach,
-    long *total, char **cause)
-{
-	*reach = *total = 0;
-	if (sub_walk(db, NULL, list, "subscribed", NULL, NULL, NULL, NULL,
-	    reach_cb, total, cause) == -1)
-		return -1;
-	if (segment == NULL || *segment == '\0') {
-		*reach = *total;
-		return 0;
-	}
-	return sub_walk(db, NULL, list, "subscribed", segment, NULL, NULL,
-	    NULL, reach_cb, reach, cause);
+	return sub_walk(db, keys, list, "subscribed", NULL, NULL, NULL,
+	    rcpt_cb, &a, cause);
 }
 
 /*
@@ -1452,8 +1350,8 @@ db_subscriber_export(struct db *db, const struct token_keys *keys,
 	int64_t	 id = 0;
 	size_t	 i;
 
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	if (db_subscriber_find(db, a, &id) == -1)
 		id = 0;
 	now = time_format_iso(clock_now());
@@ -1545,8 +1443,8 @@ db_erase_rows(struct db *db, const struct token_keys *keys, int64_t id,
 	int	 rc;
 
 	memset(r, 0, sizeof *r);
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	r->subscriber = id != 0;
 	rc = erase_run(db, id, a, hash, r);
 	explicit_zero(a, strlen(a));
@@ -1580,8 +1478,8 @@ db_subscriber_erase(struct db *db, const struct token_keys *keys,
 	memset(r, 0, sizeof *r);
 	if (db_exec(db, "PRAGMA secure_delete = ON", cause) == -1)
 		return -1;
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
 	if (db_begin(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		free(a);

@@ -505,3 +505,39 @@ run_context_build(struct db *db, const struct config *conf, int64_t run_id,
 	*out = ctx;
 	return 0;
 }
+
+/*
+ * Freezes a run's context, as the composer and a preview both do. One
+ * frozen already (before a crash, or by the daemon) is kept. Else it is
+ * built now; to compose, an empty bulletin that skips empties is not
+ * frozen (RCTX_EMPTY) and the run begins composing; for a preview it is
+ * frozen whatever the run's state, *empty saying it would be skipped.
+ */
+enum rctx_freeze
+run_context_freeze(struct db *db, const struct config *conf,
+    const struct item *item, int64_t run, int compose, time_t now,
+    int *empty, char **cause)
+{
+	json_t	*jc;
+	char	*text;
+	int	 rc;
+
+	*empty = 0;
+	if ((text = db_run_context(db, run)) != NULL) {
+		free(text);
+		return RCTX_FROZEN;
+	}
+	if (run_context_build(db, conf, run, &jc, empty, cause) == -1)
+		return RCTX_UNBUILT;
+	*empty = *empty && item->skip_empty;
+	if (*empty && compose) {
+		json_decref(jc);
+		return RCTX_EMPTY;
+	}
+	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(jc);
+	rc = compose ? db_compose_begin(db, run, text, now) :
+	    db_run_freeze(db, run, text, cause);
+	free(text);
+	return rc == -1 ? RCTX_UNSTORED : RCTX_FROZEN;
+}

@@ -86,7 +86,7 @@ plan_reach(struct db *db, const struct item *it)
 	long	 reach, total;
 	char	*cause = NULL;
 
-	if (db_list_reach(db, it->list_id, it->segment, &reach, &total,
+	if (subscriber_reach(db, it->list_id, it->segment, &reach, &total,
 	    &cause) == -1) {
 		log_warnx("item %s: segment: %s", it->name, cause);
 		free(cause);

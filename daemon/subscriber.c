@@ -1,12 +1,74 @@
 /*
  * Subscribers: the rules about people and their memberships, above the
- * store (db_subscriber.c holds only the queries).
+ * store (db_subscriber.c holds only the queries): the form an address is
+ * suppressed under, and its keyed hash.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "clarion.h"
+
+/*
+ * The keyed hash of a normalised address, as stored in suppressions. The
+ * local part is lower-cased for the hash only: no mail provider in use
+ * treats Bob@ and bob@ as two people, so suppressing one stops both.
+ */
+void
+subscriber_hash_norm(const struct token_keys *keys, const char *address,
+    char *out)
+{
+	char	*lower, *p;
+
+	lower = xstrdup(address);
+	for (p = lower; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	}
+	memset(out, 0, DB_HASH_HEX);
+	token_hash_address(keys, lower, out, DB_HASH_HEX);
+	explicit_zero(lower, strlen(lower));
+	free(lower);
+}
+
+/* The normalised form if the address is valid, else a copy as given. */
+char *
+subscriber_address_norm(const char *address)
+{
+	char	*out, *cause;
+
+	if (addr_normalize(address, &out, &cause) == -1) {
+		free(cause);
+		return xstrdup(address);
+	}
+	return out;
+}
+
+/*
+ * The suppression hash of an address (normalised here) with the current
+ * key, or with old the previous key during its grace period: -1 if there
+ * is none. out holds DB_HASH_HEX bytes.
+ */
+int
+subscriber_address_hash(const struct token_keys *keys, const char *address,
+    int old, char *out)
+{
+	struct token_keys	 k;
+	char			*a;
+
+	if (old && !keys->has_old)
+		return -1;
+	k = *keys;
+	if (old)
+		memcpy(k.key, keys->old_key, sizeof k.key);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(&k, a, out);
+	explicit_zero(&k, sizeof k);
+	explicit_zero(a, strlen(a));
+	free(a);
+	return 0;
+}
 
 struct unsub_work {
 	const struct token_keys *keys;
@@ -46,4 +108,121 @@ subscriber_unsubscribe(struct db *db, const struct token_keys *keys,
 	w.address = address;
 	w.source = source;
 	return db_atomic(db, unsubscribe_one, &w, cause);
+}
+
+/*
+ * Segments select members by their attributes: evaluated here, over the
+ * rows the store walks, so the store holds no rule about who is selected.
+ */
+struct seg_filter {
+	const struct segment *seg;
+	int		(*rcpt)(void *, const struct recipient *);
+	int		(*row)(void *, const struct sub_row *);
+	void		*arg;
+};
+
+static int
+seg_parse(const char *segment, struct segment **seg, char **cause)
+{
+	*seg = NULL;
+	if (segment == NULL || *segment == '\0')
+		return 0;
+	return (*seg = segment_parse(segment, cause)) == NULL ? -1 : 0;
+}
+
+static int
+seg_recipient(void *arg, const struct recipient *r)
+{
+	struct seg_filter *f = arg;
+
+	if (f->seg != NULL && !segment_match(f->seg, r->address, r->name,
+	    r->attrs))
+		return 0;
+	return f->rcpt(f->arg, r);
+}
+
+static int
+seg_row(void *arg, const struct sub_row *r)
+{
+	struct seg_filter *f = arg;
+
+	if (f->seg != NULL && !segment_match(f->seg, r->address, r->name,
+	    r->attrs))
+		return 0;
+	return f->row(f->arg, r);
+}
+
+/*
+ * Every subscribed member of the list the segment selects ("" or NULL:
+ * everyone), in subscriber order, suppressed ones marked.
+ */
+int
+subscriber_recipients(struct db *db, const struct token_keys *keys,
+    int64_t list, const char *segment, int (*cb)(void *,
+    const struct recipient *), void *arg, char **cause)
+{
+	struct seg_filter f;
+	struct segment	*seg;
+	int		 rc;
+
+	if (seg_parse(segment, &seg, cause) == -1)
+		return -1;
+	memset(&f, 0, sizeof f);
+	f.seg = seg;
+	f.rcpt = cb;
+	f.arg = arg;
+	rc = db_list_recipients(db, keys, list, seg_recipient, &f, cause);
+	segment_free(seg);
+	return rc;
+}
+
+/* The list's members with this status (NULL: any) the segment selects. */
+int
+subscriber_each(struct db *db, const struct token_keys *keys, int64_t list,
+    const char *status, const char *segment, int (*cb)(void *,
+    const struct sub_row *), void *arg, char **cause)
+{
+	struct seg_filter f;
+	struct segment	*seg;
+	int		 rc;
+
+	if (seg_parse(segment, &seg, cause) == -1)
+		return -1;
+	memset(&f, 0, sizeof f);
+	f.seg = seg;
+	f.row = cb;
+	f.arg = arg;
+	rc = db_sub_iter(db, keys, list, status, seg_row, &f, cause);
+	segment_free(seg);
+	return rc;
+}
+
+static int
+reach_cb(void *arg, const struct sub_row *row)
+{
+	long	*n = arg;
+
+	(*n)++;
+	return 0;
+}
+
+/*
+ * How many subscribed members of the list the segment selects (*reach)
+ * out of all subscribed (*total): what item add, item preview and the
+ * daemon's plan report. Suppressed members are counted as members.
+ */
+int
+subscriber_reach(struct db *db, int64_t list, const char *segment,
+    long *reach, long *total, char **cause)
+{
+	*reach = *total = 0;
+	if (subscriber_each(db, NULL, list, "subscribed", NULL, reach_cb,
+	    total, cause) == -1)
+		return -1;
+	if (segment == NULL || *segment == '\0') {
+		*reach = *total;
+		return 0;
+	}
+	return subscriber_each(db, NULL, list, "subscribed", segment,
+	    reach_cb, reach, cause);
 }

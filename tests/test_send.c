@@ -244,7 +244,7 @@ suppress(struct db *db, const char *address, const char *reason)
 {
 	char	 hash[DB_HASH_HEX], *sql;
 
-	db_address_hash(&keys, address, 0, hash);
+	subscriber_address_hash(&keys, address, 0, hash);
 	xasprintf(&sql, "INSERT INTO suppressions(address_hash, reason, "
 	    "created) VALUES ('%s', '%s', 0)", hash, reason);
 	db_exec(db, sql, NULL);

@@ -49,7 +49,7 @@ recipients(struct db *db, int64_t list, const char *seg, int *rc)
 
 	memset(&s, 0, sizeof s);
 	buf_init(&s.b);
-	*rc = db_list_recipients(db, &keys, list, seg, collect, &s, &cause);
+	*rc = subscriber_recipients(db, &keys, list, seg, collect, &s, &cause);
 	if (cause != NULL) {
 		buf_reset(&s.b);
 		buf_addf(&s.b, "ERROR %s", cause);
@@ -236,7 +236,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 		memset(&s, 0, sizeof s);
 		buf_init(&s.b);
 		s.stop_after = 1;
-		rc = db_list_recipients(db, &keys, members, NULL, collect, &s,
+		rc = subscriber_recipients(db, &keys, members, NULL, collect, &s,
 		    NULL);
 		ok(rc == -1 && s.n == 1, "a callback returning -1 stops the walk");
 		buf_free(&s.b);
