@@ -758,7 +758,8 @@ try_unsubscribe_address(struct cls *c)
 /* ---- (d) non-standard bounces ---- */
 
 static const char *const daemon_locals[] = {
-	"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", NULL
+	"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon",
+	"mdaemon", NULL
 };
 
 static const char *const daemon_names[] = {
@@ -774,6 +775,7 @@ static const char *const bounce_subjects[] = {
 	"delivery failed", "message not delivered", "delivery notification",
 	"unable to deliver", "undeliverable mail", "returned to sender",
 	"warning: could not send", "delayed mail", "delivery delayed",
+	"non-delivery", "delivery warning", "user unknown",
 	/* Japanese: "mail error", "delivery error", "undelivered" (x2) */
 	"\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
@@ -806,7 +808,8 @@ static const char *const delay_phrases[] = {
 	"will continue to try", "will keep trying", "will retry",
 	"has not yet been delivered", "not yet been delivered",
 	"delivery delayed", "delayed mail", "(delay)",
-	"warning: could not send", "delivery is delayed", NULL
+	"warning: could not send", "delivery is delayed",
+	"delivery warning", NULL
 };
 
 static int
@@ -1020,6 +1023,9 @@ delay_recipient(struct cls *c, const char *text)
 	if (a == NULL)
 		a = text;	/* the subject said it */
 	c->res->recipient = text_recipient(c, a, a + diag_region(a));
+	/* "Delivery to this address: <a> has been postponed ..." */
+	if (c->res->recipient == NULL && a != text)
+		c->res->recipient = text_recipient(c, text, a);
 }
 
 static int
