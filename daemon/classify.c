@@ -294,7 +294,13 @@ main_text(struct cls *c, int strip, int *from_html)
 	size_t		 len;
 
 	*from_html = 0;
-	if (c->mime == NULL) {
+	/*
+	 * No text part in the structure (a multipart whose boundary
+	 * parameter an MTA folded badly, so its parts cannot be found):
+	 * the raw body is still the best text there is.
+	 */
+	if (c->mime == NULL || (mail_text_part(c->mime, 0) == NULL &&
+	    mail_text_part(c->mime, 1) == NULL)) {
 		len = c->len - c->body_off;
 		if (len > MAIL_TEXT_MAX)
 			len = MAIL_TEXT_MAX;
@@ -759,7 +765,7 @@ try_unsubscribe_address(struct cls *c)
 
 static const char *const daemon_locals[] = {
 	"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon",
-	"mdaemon", NULL
+	"mdaemon", "post_master", NULL
 };
 
 static const char *const daemon_names[] = {
