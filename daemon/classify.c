@@ -286,6 +286,28 @@ mime_text(const struct mail_part *m)
  * from HTML, quoted blocks are cut first. Without a MIME tree, the raw
  * body is used.
  */
+/*
+ * Whether the body's boundary never occurs in it (an MTA that wrote one
+ * boundary in the header and another between the parts): what libetpan
+ * makes of such a body is not its text.
+ */
+static int
+boundary_lost(struct cls *c)
+{
+	const char	*b;
+	char		*delim;
+	int		 lost;
+
+	if ((b = mail_part_param(mail_body(c->mime), "boundary")) == NULL ||
+	    *b == '\0')
+		return 0;
+	xasprintf(&delim, "--%s", b);
+	lost = memmem(c->data + c->body_off, c->len - c->body_off, delim,
+	    strlen(delim)) == NULL;
+	free(delim);
+	return lost;
+}
+
 static char *
 main_text(struct cls *c, int strip, int *from_html)
 {
@@ -299,7 +321,8 @@ main_text(struct cls *c, int strip, int *from_html)
 	 * parameter an MTA folded badly, so its parts cannot be found):
 	 * the raw body is still the best text there is.
 	 */
-	if (c->mime == NULL || (mail_text_part(c->mime, 0) == NULL &&
+	if (c->mime == NULL || boundary_lost(c) ||
+	    (mail_text_part(c->mime, 0) == NULL &&
 	    mail_text_part(c->mime, 1) == NULL)) {
 		len = c->len - c->body_off;
 		if (len > MAIL_TEXT_MAX)
