@@ -1002,6 +1002,28 @@ quoted_to(struct cls *c, const char *s)
 	return NULL;
 }
 
+/*
+ * A delivery-status report carried inline in a text bounce (a relay that
+ * forwards the original DSN as plain text): its Final-Recipient line
+ * names the address more surely than the prose around it.
+ */
+static char *
+inline_final_recipient(struct cls *c, const char *text)
+{
+	const char	*p, *e, *semi;
+
+	for (p = text; (p = str_casefind(p, "Final-Recipient:")) != NULL;
+	    p++) {
+		if (p != text && p[-1] != '\n')
+			continue;
+		e = p + strcspn(p, "\n");
+		if ((semi = memchr(p, ';', (size_t)(e - p))) == NULL)
+			semi = p + 16;
+		return addr_scan(semi + 1, e, c->opts, NULL, NULL);
+	}
+	return NULL;
+}
+
 /* Recipient, status and reason from a human-readable bounce text. */
 static void
 bounce_text(struct cls *c, const char *text)
@@ -1023,6 +1045,8 @@ bounce_text(struct cls *c, const char *text)
 		res->recipient = addr_scan(v, v + strlen(v), c->opts,
 		    NULL, NULL);
 	free(v);
+	if (res->recipient == NULL)
+		res->recipient = inline_final_recipient(c, text);
 	if (res->recipient == NULL)
 		res->recipient = text_recipient(c, region, region + n);
 	if (res->recipient == NULL && a != text)
