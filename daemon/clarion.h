@@ -518,6 +518,14 @@ char	*ical_invite(const struct event *, const char *, const char *, int,
 	     const char *, const char *, const char *, time_t);
 char	*ical_personal(const char *, const char *, const char *, const char *,
 	     const char *, int);
+struct ical_reply {		/* a meeting reply, METHOD:REPLY */
+	char		*uid;
+	char		*organizer;	/* address it answers (our reply+T) */
+	char		*attendee;	/* as the client wrote it: proves nothing */
+	const char	*answer;	/* "accepted", "declined", "tentative" */
+};
+int	 ical_reply_parse(const char *, struct ical_reply *);
+void	 ical_reply_free(struct ical_reply *);
 
 /* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (http.c) */
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
@@ -589,6 +597,7 @@ enum imap_folder {
 	IMAP_AUTOREPLIES,
 	IMAP_UNKNOWN,
 	IMAP_QUARANTINE,	/* its processing stopped the inbound process */
+	IMAP_RSVP,		/* meeting replies */
 	IMAP_NFOLDERS,
 };
 extern const char *const imap_folder_names[IMAP_NFOLDERS];
@@ -653,6 +662,21 @@ int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
 	     struct inbound_pending **, size_t *);
 void	 inbound_pending_free(struct inbound_pending *, size_t);
 int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
+struct rsvp_row {
+	char		*address, *name;
+	char		*answer;	/* "": no answer */
+};
+struct inbound_row {		/* clarion inbound run's report */
+	uint32_t	 uid;
+	char		*class, *folder, *action;
+};
+int64_t	 db_inbound_last_id(struct db *);
+int	 db_inbound_since(struct db *, int64_t, struct inbound_row **,
+	     size_t *);
+int	 db_rsvp_record(struct db *, int64_t, const char *, const char *,
+	     const char *, int64_t *);
+int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *);
+int	 db_rsvp_counts(struct db *, int64_t, long[3]);
 void	 delivery_ref_free(struct delivery_ref *);
 int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int);
 int	 db_inbound_marked(struct db *, const char *, uint32_t, uint32_t);
@@ -786,6 +810,8 @@ int	 db_list_reach(struct db *, int64_t, const char *, long *, long *,
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);
+int	 db_subscriber_last_delivery(struct db *, int64_t, int64_t *,
+	     int64_t *);
 int	 db_subscriber_set_address(struct db *, int64_t, const char *,
 	     char **);
 int	 db_suppressed(struct db *, const struct token_keys *, const char *);
@@ -954,6 +980,7 @@ enum inbound_class {
 	INBOUND_UNSUBSCRIBE,
 	INBOUND_REPLY,
 	INBOUND_UNKNOWN,
+	INBOUND_RSVP,		/* a meeting reply (iTIP METHOD:REPLY) */
 };
 struct classify_opts {
 	const char	*domain;		/* "example.org" */
@@ -978,6 +1005,8 @@ struct classify_result {
 	char	*new_text;	/* replies: the member's own new text */
 	char	*original_message_id;	/* bounces/complaints */
 	int	 no_reply;	/* never answer: classify_is_loop() */
+	char	*rsvp_uid;	/* RSVP: the invite's UID */
+	const char *rsvp_answer;	/* RSVP: "accepted", "declined"... */
 };
 const char *inbound_class_name(enum inbound_class);
 int	 inbound_class_parse(const char *, enum inbound_class *);
@@ -1189,6 +1218,11 @@ int	 sysmail_unsubscribed(struct db *, const struct config *, int64_t,
 	     int64_t, const char *, const char *, char **);
 int	 sysmail_forward(struct db *, const struct config *,
 	     const struct sysmail_forward *, const char *, char **);
+int	 sysmail_forward_owners(struct db *, const struct config *,
+	     const struct classify_result *, const char *, char **);
+int	 sysmail_unsubscribe_request(struct db *, const struct config *,
+	     const struct token_keys *, int64_t, const char *, const char *,
+	     char **);
 int	 sysmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
 	     long, const char *, char **);

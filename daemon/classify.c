@@ -49,7 +49,7 @@ struct cls {
 
 static const char *const class_names[] = {
 	"bounce-hard", "bounce-soft", "complaint", "auto-reply",
-	"unsubscribe", "reply", "unknown",
+	"unsubscribe", "reply", "unknown", "rsvp",
 };
 
 const char *
@@ -1195,6 +1195,42 @@ try_autoreply(struct cls *c)
 	return 1;
 }
 
+/* ---- (e2) meeting replies ---- */
+
+/*
+ * An iTIP reply (RFC 5546 METHOD:REPLY) in a text/calendar part. The
+ * member is named by the reply token of the address it was sent to: our
+ * recipient headers, else the ORGANIZER it answers (our reply+TOKEN).
+ * ATTENDEE and From are whatever the sender wrote and name nobody.
+ */
+static int
+try_rsvp(struct cls *c)
+{
+	const struct mail_part	*p;
+	struct ical_reply	 r;
+	char			*ics;
+	size_t			 len;
+
+	if (c->mime == NULL || (p = mail_find(c->mime, "text",
+	    "calendar")) == NULL || (ics = mail_part_decoded(p, &len)) == NULL)
+		return 0;
+	if (ical_reply_parse(ics, &r) == -1) {
+		free(ics);
+		return 0;
+	}
+	free(ics);
+	c->res->class = INBOUND_RSVP;
+	c->res->rsvp_uid = r.uid;
+	r.uid = NULL;
+	c->res->rsvp_answer = r.answer;
+	xasprintf(&c->res->reason, "meeting reply: %s", r.answer);
+	if (!rcpt_token(c, c->opts->reply_local, 'r') && r.organizer != NULL)
+		token_try(c, r.organizer, strlen(r.organizer),
+		    c->opts->reply_local, 'r');
+	ical_reply_free(&r);
+	return 1;
+}
+
 /* ---- (f) replies ---- */
 
 static int
@@ -1266,7 +1302,7 @@ classify_run(struct cls *c)
 		c->res->reason = xstrdup(why);
 		return;		/* refused as too complex */
 	}
-	if (try_dsn(c) || try_arf(c) || try_ses(c) ||
+	if (try_dsn(c) || try_arf(c) || try_ses(c) || try_rsvp(c) ||
 	    try_unsubscribe_address(c) ||
 	    try_nonstandard_bounce(c) || try_autoreply(c))
 		return;
@@ -1359,6 +1395,7 @@ classify_result_free(struct classify_result *res)
 	free(res->in_reply_to);
 	free(res->new_text);
 	free(res->original_message_id);
+	free(res->rsvp_uid);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -171,7 +171,8 @@ inbound_read(struct cli *cli, void *vo, int argc, char **argv)
 static const struct cli_sub inbound_subs[] = {
 	{ "classify", NULL, "d", 1, 1, -1, inbound_classify,
 	    "inbound classify [--json] [--domain D] FILE...", classify_text },
-	{ "run", NULL, "o", 0, 0, 0, inbound_read, "inbound run [--once]",
+	{ "run", NULL, "o", 1, 0, 0, inbound_read,
+	    "inbound run [--once] [--json]",
 	    cli_inbound_run_text },
 };
 

@@ -301,6 +301,69 @@ notice_list(struct cli *cli, void *vo, int argc, char **argv)
 	return EX_OK;
 }
 
+static void
+rsvp_rows_free(struct rsvp_row *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].address);
+		free(v[i].name);
+		free(v[i].answer);
+	}
+	free(v);
+}
+
+/* The members the invite went to, by their answer (RSVP). */
+static int
+notice_show(struct cli *cli, void *vo, int argc, char **argv)
+{
+	struct item	 it;
+	struct rsvp_row	*v;
+	size_t		 i, n, k;
+	const char	*ans[] = { "accepted", "tentative", "declined", "" };
+	int64_t		 id;
+	json_t		*o, *a;
+
+	if (notice_id(cli, argv[0], &id) == -1)
+		return EX_DATAERR;
+	item_init(&it);
+	if (db_item_find(cli_db(cli), argv[0], &it) == -1 ||
+	    db_rsvp_list(cli_db(cli), it.event_id, &v, &n) == -1) {
+		item_clear(&it);
+		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	}
+	o = json_pack("{s:I, s:s}", "id", (json_int_t)it.id, "name", it.name);
+	if (!cli->json)
+		printf("notice %lld (%s): answers to the invite\n",
+		    (long long)it.id, it.name);
+	for (k = 0; k < nitems(ans); k++) {
+		a = json_array();
+		for (i = 0; i < n; i++) {
+			if (strcmp(v[i].answer, ans[k]) != 0)
+				continue;
+			json_array_append_new(a, json_pack("{s:s, s:s}",
+			    "address", v[i].address, "name", v[i].name));
+		}
+		if (!cli->json) {
+			printf("%s (%zu):\n", *ans[k] != '\0' ? ans[k] :
+			    "no answer", json_array_size(a));
+			for (i = 0; i < json_array_size(a); i++)
+				printf("  %s\n", json_string_value(
+				    json_object_get(json_array_get(a, i),
+				    "address")));
+		}
+		json_object_set_new(o, *ans[k] != '\0' ? ans[k] : "no_answer",
+		    a);
+	}
+	if (cli->json)
+		cli_json_print(o);
+	json_decref(o);
+	rsvp_rows_free(v, n);
+	item_clear(&it);
+	return EX_OK;
+}
+
 static const struct cli_sub notice_subs[] = {
 	{ "add", NULL, "ltmevanrsgTSf", 0, 0, 0, notice_do_add,
 	    "notice add --list LIST --title TEXT --meeting \"DATE TIME\"\n"
@@ -314,6 +377,8 @@ static const struct cli_sub notice_subs[] = {
 	{ "cancel", NULL, "", 0, 1, 1, notice_do_cancel,
 	    "notice cancel NOTICE", NULL },
 	{ "list", "ls", "", 1, 0, 0, notice_list, "notice list [--json]",
+	    NULL },
+	{ "show", NULL, "", 1, 1, 1, notice_show, "notice show NOTICE [--json]",
 	    NULL },
 };
 

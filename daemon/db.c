@@ -271,6 +271,20 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE items ADD COLUMN segment_forced INTEGER NOT NULL"
 	"  DEFAULT 0;",
+	/*
+	 * 6: members' answers to a meeting's invite (iTIP REPLY), the
+	 * latest per meeting and member, and the delivery whose reply
+	 * token named them.
+	 */
+	"CREATE TABLE rsvps ("
+	"  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+	"  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id)"
+	"    ON DELETE CASCADE,"
+	"  answer TEXT NOT NULL CHECK (answer IN ('accepted', 'declined',"
+	"    'tentative')),"
+	"  delivery_id INTEGER REFERENCES deliveries(id) ON DELETE SET NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (event_id, subscriber_id));",
 };
 
 int

@@ -345,3 +345,155 @@ db_atomic(struct db *db, int (*f)(void *), void *arg)
 	sqlite3_exec(db->sql, "RELEASE atomic", NULL, NULL, NULL);
 	return rc;
 }
+
+/*
+ * A member's answer to a meeting's invite: the delivery (named by the
+ * reply token) must be of a run of an item for the meeting whose UID the
+ * reply carries (as sent: UID@domain, or the UID itself when it has an
+ * @). 0 recorded (*event_id set), 1 the UID is not that delivery's
+ * meeting, -1 on error.
+ */
+int
+db_rsvp_record(struct db *db, int64_t delivery_id, const char *uid,
+    const char *domain, const char *answer, int64_t *event_id)
+{
+	sqlite3_stmt	*st;
+	int64_t		 ev = 0, sub = 0;
+	int		 rc;
+
+	if ((st = db_prep(db, "SELECT it.event_id, d.subscriber_id FROM "
+	    "deliveries d JOIN runs r ON r.id = d.run_id JOIN items it ON "
+	    "it.id = r.item_id JOIN events e ON e.id = it.event_id WHERE "
+	    "d.id = ?1 AND d.subscriber_id IS NOT NULL AND (e.uid = ?2 OR "
+	    "(instr(e.uid, '@') = 0 AND e.uid || '@' || ?3 = ?2 COLLATE "
+	    "NOCASE))")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, delivery_id);
+	sqlite3_bind_text(st, 2, uid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, domain, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ev = sqlite3_column_int64(st, 0);
+		sub = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 1 : -1;
+	if ((st = db_prep(db, "INSERT INTO rsvps (event_id, subscriber_id, "
+	    "answer, delivery_id, at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+	    "(event_id, subscriber_id) DO UPDATE SET answer = excluded.answer, "
+	    "delivery_id = excluded.delivery_id, at = excluded.at")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, ev);
+	sqlite3_bind_int64(st, 2, sub);
+	sqlite3_bind_text(st, 3, answer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, delivery_id);
+	sqlite3_bind_int64(st, 5, clock_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	*event_id = ev;
+	return 0;
+}
+
+/*
+ * Everyone a meeting's invite went to (a delivery of a run of an item
+ * for it), with their answer or "": for `clarion notice show`.
+ */
+int
+db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = db_prep(db, "SELECT s.address, s.name, v.answer FROM "
+	    "subscribers s LEFT JOIN rsvps v ON v.subscriber_id = s.id AND "
+	    "v.event_id = ?1 WHERE s.id IN (SELECT d.subscriber_id FROM "
+	    "deliveries d JOIN runs r ON r.id = d.run_id JOIN items it ON "
+	    "it.id = r.item_id WHERE it.event_id = ?1) ORDER BY "
+	    "coalesce(v.answer, 'zz'), s.address")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		(*out)[*n].address = db_col_dup(st, 0);
+		(*out)[*n].name = db_col_dup(st, 1);
+		(*out)[*n].answer = db_col_dup(st, 2);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The newest inbound row's id (0 if none): where a pass's rows begin. */
+int64_t
+db_inbound_last_id(struct db *db)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id = 0;
+
+	if ((st = db_prep(db, "SELECT coalesce(max(id), 0) FROM inbound")) ==
+	    NULL)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
+/* The rows recorded after id: uid, class, folder and action of each. */
+int
+db_inbound_since(struct db *db, int64_t id, struct inbound_row **out,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = db_prep(db, "SELECT uid, class, folder, coalesce(action, '') "
+	    "FROM inbound WHERE id > ? ORDER BY id")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 0);
+		(*out)[*n].class = db_col_dup(st, 1);
+		(*out)[*n].folder = db_col_dup(st, 2);
+		(*out)[*n].action = db_col_dup(st, 3);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* How many members accepted, are tentative, declined a meeting. */
+int
+db_rsvp_counts(struct db *db, int64_t event_id, long counts[3])
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	counts[0] = counts[1] = counts[2] = 0;
+	if ((st = db_prep(db, "SELECT coalesce(sum(answer = 'accepted'), 0), "
+	    "coalesce(sum(answer = 'tentative'), 0), coalesce(sum(answer = "
+	    "'declined'), 0) FROM rsvps WHERE event_id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, event_id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		counts[0] = (long)sqlite3_column_int64(st, 0);
+		counts[1] = (long)sqlite3_column_int64(st, 1);
+		counts[2] = (long)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

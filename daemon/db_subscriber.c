@@ -1560,3 +1560,28 @@ db_subscriber_erase(struct db *db, const struct token_keys *keys,
 	r->checkpointed = wal_truncate(db);
 	return 0;
 }
+
+/*
+ * The member's latest delivery and its list: what a signed unsubscribe
+ * address for them is made from (tokens name a delivery). -1 if none.
+ */
+int
+db_subscriber_last_delivery(struct db *db, int64_t subscriber_id,
+    int64_t *delivery_id, int64_t *list_id)
+{
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	if ((st = db_prep(db, "SELECT d.id, i.list_id FROM deliveries d "
+	    "JOIN runs r ON r.id = d.run_id JOIN items i ON i.id = r.item_id "
+	    "WHERE d.subscriber_id = ? ORDER BY d.id DESC LIMIT 1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, subscriber_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*delivery_id = sqlite3_column_int64(st, 0);
+		*list_id = sqlite3_column_int64(st, 1);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -593,4 +594,84 @@ ical_personal(const char *ics, const char *organizer, const char *org_name,
 	s = xstrdup(icalcomponent_as_ical_string(cal));
 	icalcomponent_free(cal);
 	return s;
+}
+
+/* "mailto:a@b" or "MAILTO:a@b" -> "a@b" */
+static char *
+ical_mailto(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (strncasecmp(v, "mailto:", 7) == 0)
+		v += 7;
+	return *v != '\0' ? xstrdup(v) : NULL;
+}
+
+static const char *
+ical_partstat_name(icalparameter_partstat ps)
+{
+	switch (ps) {
+	case ICAL_PARTSTAT_ACCEPTED:
+		return "accepted";
+	case ICAL_PARTSTAT_DECLINED:
+		return "declined";
+	case ICAL_PARTSTAT_TENTATIVE:
+		return "tentative";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * A meeting reply (RFC 5546 METHOD:REPLY): the UID, the ORGANIZER it was
+ * sent to and the first ATTENDEE's answer. Clients differ in the rest
+ * (Outlook adds X- properties, Apple a DTSTAMP only, Gmail repeats the
+ * whole event) and none of it is needed. 0, or -1 if it is not a reply
+ * with an answer.
+ */
+int
+ical_reply_parse(const char *ics, struct ical_reply *r)
+{
+	icalcomponent	*cal, *ve;
+	icalproperty	*p;
+	icalparameter	*pa;
+	const char	*s;
+	int		 rc = -1;
+
+	memset(r, 0, sizeof *r);
+	if ((cal = icalparser_parse_string(ics)) == NULL)
+		return -1;
+	if (icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT ||
+	    icalcomponent_get_method(cal) != ICAL_METHOD_REPLY ||
+	    (ve = icalcomponent_get_first_component(cal,
+	    ICAL_VEVENT_COMPONENT)) == NULL ||
+	    (s = icalcomponent_get_uid(ve)) == NULL || *s == '\0')
+		goto out;
+	r->uid = xstrdup(s);
+	if ((p = icalcomponent_get_first_property(ve,
+	    ICAL_ORGANIZER_PROPERTY)) != NULL)
+		r->organizer = ical_mailto(icalproperty_get_organizer(p));
+	if ((p = icalcomponent_get_first_property(ve,
+	    ICAL_ATTENDEE_PROPERTY)) == NULL ||
+	    (pa = icalproperty_get_first_parameter(p,
+	    ICAL_PARTSTAT_PARAMETER)) == NULL ||
+	    (r->answer = ical_partstat_name(icalparameter_get_partstat(pa))) ==
+	    NULL)
+		goto out;
+	r->attendee = ical_mailto(icalproperty_get_attendee(p));
+	rc = 0;
+out:
+	icalcomponent_free(cal);
+	if (rc == -1)
+		ical_reply_free(r);
+	return rc;
+}
+
+void
+ical_reply_free(struct ical_reply *r)
+{
+	free(r->uid);
+	free(r->organizer);
+	free(r->attendee);
+	memset(r, 0, sizeof *r);
 }

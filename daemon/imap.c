@@ -44,7 +44,7 @@ struct imap_conn {
 
 const char *const imap_folder_names[IMAP_NFOLDERS] = {
 	"Bounces", "Complaints", "Unsubscribed", "Replies", "AutoReplies",
-	"Unknown", "Quarantine",
+	"Unknown", "Quarantine", "RSVP",
 };
 
 static const char *

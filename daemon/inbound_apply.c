@@ -351,6 +351,121 @@ apply_reply(struct effect *e)
 	return 0;
 }
 
+/*
+ * A meeting reply: only the reply token of the member's own invite (in
+ * the address it was sent to) names the member, and the UID must be
+ * that invite's meeting; the ATTENDEE and From lines prove nothing.
+ */
+static int
+apply_rsvp(struct effect *e)
+{
+	int64_t	 ev = 0;
+	int	 rc;
+
+	if (!e->verified || e->tok.purpose != TOKEN_REPLY)
+		return token_refused(e, "a meeting reply");
+	rc = db_rsvp_record(e->in->db, e->ref.delivery_id, e->cr->rsvp_uid,
+	    e->in->conf->domain, e->cr->rsvp_answer, &ev);
+	if (rc == -1)
+		return -1;
+	if (rc == 1) {
+		effect_set(e, IMAP_UNKNOWN, "nothing: the reply's UID is not "
+		    "that of the meeting delivery %lld invited to",
+		    (long long)e->ref.delivery_id);
+		effect_reason(e, "unknown meeting");
+		return 0;
+	}
+	effect_set(e, IMAP_RSVP, "%s recorded for meeting %lld",
+	    e->cr->rsvp_answer, (long long)ev);
+	return 0;
+}
+
+/* Written by a person (not a program, not our own mail coming back). */
+static int
+from_person(const struct effect *e)
+{
+	struct classify_result	 r = *e->cr;
+
+	/*
+	 * classify_is_loop() never answers unknown mail; forwarding it to
+	 * an owner is no answer, so judge its sender as a reply's. Mail
+	 * too large or too complex to read stays where it is.
+	 */
+	if (r.class == INBOUND_UNKNOWN) {
+		if (r.from == NULL || (r.reason != NULL &&
+		    strcmp(r.reason, "empty message") != 0 &&
+		    strcmp(r.reason, "not recognised") != 0))
+			return 0;
+		r.class = INBOUND_REPLY;
+		r.no_reply = 0;
+	}
+	return !r.no_reply && !classify_is_loop(&r, e->in->conf->domain);
+}
+
+/*
+ * A person's message that names no delivery: filed where it was going,
+ * and forwarded to the owners so a person reads it (the action says so).
+ */
+static int
+forward_unmatched(struct effect *e)
+{
+	char	*dedupe, *cause = NULL, *was;
+	int	 rc;
+
+	if (!from_person(e))
+		return 0;
+	dedupe = effect_dedupe(e, "forward-unmatched");
+	rc = sysmail_forward_owners(e->in->db, e->in->conf, e->cr, dedupe,
+	    &cause);
+	free(dedupe);
+	if (rc == -1) {
+		e->error = cause;
+		return -1;
+	}
+	was = e->action;
+	e->action = NULL;
+	xasprintf(&e->action, "%s; forwarded to the list owners (unverified: "
+	    "it names no delivery)%s", was != NULL ? was : "nothing",
+	    rc == 0 ? ", already queued" : "");
+	free(was);
+	return 0;
+}
+
+/*
+ * "Unsubscribe" to the plain address, no token: From can be forged, so
+ * nothing changes; the member's own address gets a confirmation request
+ * with a signed unsubscribe address. From an address that is no member's,
+ * or one that has had no mail, it goes to the owners.
+ */
+static int
+unsubscribe_request(struct effect *e)
+{
+	char	*dedupe, *cause = NULL;
+	int64_t	 sub;
+	int	 rc;
+
+	if (!from_person(e) || e->cr->from == NULL ||
+	    db_subscriber_find(e->in->db, e->cr->from, &sub) == -1)
+		return forward_unmatched(e);
+	dedupe = effect_dedupe(e, "unsubscribe-request");
+	rc = sysmail_unsubscribe_request(e->in->db, e->in->conf, e->in->keys,
+	    sub, msgid_plain(e->cr->message_id) ? e->cr->message_id : NULL,
+	    dedupe, &cause);
+	free(dedupe);
+	if (rc == -1) {
+		e->error = cause;
+		return -1;
+	}
+	if (rc == 2)
+		return forward_unmatched(e);
+	e->rec.subscriber_id = sub;
+	effect_set(e, IMAP_UNKNOWN, "nothing changed (no token); a "
+	    "confirmation request with a signed unsubscribe address %s to the "
+	    "member's address", rc == 0 ? "queued" : "already queued");
+	effect_reason(e, "unsubscribe without a token");
+	return 0;
+}
+
 /* The effect of one classified message; runs inside the transaction. */
 int
 effect_apply(struct effect *e)
@@ -361,12 +476,18 @@ effect_apply(struct effect *e)
 		return 0;
 	case INBOUND_UNKNOWN:
 		effect_set(e, IMAP_UNKNOWN, "nothing");
-		return 0;
+		return forward_unmatched(e);
 	default:
 		break;
 	}
-	if (effect_delivery(e) == -1)
+	if (effect_delivery(e) == -1) {
+		if (e->cr->class == INBOUND_UNSUBSCRIBE && e->cr->token == NULL)
+			return unsubscribe_request(e);
+		if (e->cr->class == INBOUND_REPLY ||
+		    e->cr->class == INBOUND_UNSUBSCRIBE)
+			return forward_unmatched(e);
 		return 0;
+	}
 	switch (e->cr->class) {
 	case INBOUND_BOUNCE_HARD:
 		return apply_bounce(e, 1);
@@ -376,6 +497,8 @@ effect_apply(struct effect *e)
 		return apply_complaint(e);
 	case INBOUND_UNSUBSCRIBE:
 		return apply_unsubscribe(e);
+	case INBOUND_RSVP:
+		return apply_rsvp(e);
 	default:
 		return apply_reply(e);
 	}

@@ -357,6 +357,8 @@ add_meeting(const struct rctx *c, json_t *ctx, char **cause)
 {
 	struct event	 ev;
 	char		*html = NULL, *text = NULL;
+	long		 counts[3];
+	json_t		*m;
 
 	if (db_event_get(c->db, c->item.event_id, &ev) == -1) {
 		xasprintf(cause, "item %s: its meeting (event %lld) is gone",
@@ -368,7 +370,14 @@ add_meeting(const struct rctx *c, json_t *ctx, char **cause)
 		event_clear(&ev);
 		return -1;
 	}
-	json_object_set_new(ctx, "meeting", meeting_json(c, &ev, html, text));
+	m = meeting_json(c, &ev, html, text);
+	/* The answers so far, for a reminder: "12 are coming". */
+	if (db_rsvp_counts(c->db, ev.id, counts) == 0) {
+		json_object_set_new(m, "coming", json_integer(counts[0]));
+		json_object_set_new(m, "tentative", json_integer(counts[1]));
+		json_object_set_new(m, "declined", json_integer(counts[2]));
+	}
+	json_object_set_new(ctx, "meeting", m);
 	add_invite(c, ctx, &ev, text);
 	free(html);
 	free(text);

@@ -64,9 +64,18 @@ static const char fallback_quarantined[] =
     "to {{mailbox}} has it read again. `clarion status` counts quarantined\n"
     "messages.\n";
 
+static const char fallback_unsubscribe_request[] =
+    "Someone asked, from {{member.address}}, to unsubscribe this address\n"
+    "from {{list.display_name}}.\n\n"
+    "Mail sent to our plain address can come from anyone, so nothing has\n"
+    "been changed yet. To unsubscribe, reply to this message (it goes to\n"
+    "{{unsubscribe}}). If you did not ask, ignore it: you stay subscribed.\n";
+
 static const char *
 fallback_for(const char *name)
 {
+	if (strcmp(name, "unsubscribe-request") == 0)
+		return fallback_unsubscribe_request;
 	if (strcmp(name, "quarantined") == 0)
 		return fallback_quarantined;
 	if (strcmp(name, "unsubscribed") == 0)
@@ -348,6 +357,128 @@ sysmail_forward(struct db *db, const struct config *conf,
 	json_decref(data);
 	free(subject);
 	free(mid);
+	free(addr);
+	free(name);
+	list_info_free(&l);
+	return rc;
+}
+
+/*
+ * A message from a person that names no delivery of ours (no token, or
+ * not one that checks): forwarded, unverified, to every list owner once,
+ * since nothing in it says which list it is about. Returns the number
+ * queued now (0 if all were queued before), -1 on error.
+ */
+int
+sysmail_forward_owners(struct db *db, const struct config *conf,
+    const struct classify_result *cr, const char *dedupe, char **cause)
+{
+	struct sysmail_forward f;
+	struct delivery_ref ref;
+	struct list_info *v;
+	size_t		 n, i, j;
+	char		*key;
+	int		 rc, queued = 0, failed = 0;
+
+	if (db_list_all(db, &v, &n) == -1) {
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	for (i = 0; i < n && failed == 0; i++) {
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
+				break;
+		if (j < i)
+			continue;
+		memset(&ref, 0, sizeof ref);
+		ref.list_id = v[i].id;
+		ref.item_name = "none";
+		ref.item_subject = "(it names no message of ours)";
+		memset(&f, 0, sizeof f);
+		f.cr = cr;
+		f.ref = &ref;
+		xasprintf(&key, "%s:%s", dedupe, v[i].owner_addr);
+		rc = sysmail_forward(db, conf, &f, key, cause);
+		free(key);
+		if (rc == -1)
+			failed++;
+		else if (rc == 0)
+			queued++;
+	}
+	for (i = 0; i < n; i++)
+		list_info_free(&v[i]);
+	free(v);
+	return failed > 0 ? -1 : queued;
+}
+
+/*
+ * "Unsubscribe" sent to the plain address from a member's address: the
+ * From header can be forged, so nothing is done; the member's own
+ * address is asked to confirm by replying to a signed unsubscribe
+ * address (the token of their latest delivery, for that list). 0 queued,
+ * 1 queued before, 2 the member has had no mail to make a token from,
+ * -1 on error.
+ */
+int
+sysmail_unsubscribe_request(struct db *db, const struct config *conf,
+    const struct token_keys *keys, int64_t subscriber_id,
+    const char *in_reply_to, const char *dedupe, char **cause)
+{
+	struct list_info l;
+	struct message	 m;
+	struct buf	 out;
+	json_t		*data, *attrs = NULL;
+	char		 tok[TOKEN_MAX];
+	char		*addr = NULL, *name = NULL, *subject, *mid, *unsub, *nonce;
+	int64_t		 delivery, list_id;
+	int		 rc = -1;
+
+	if (db_subscriber_last_delivery(db, subscriber_id, &delivery,
+	    &list_id) == -1)
+		return 2;
+	if (db_list_get(db, list_id, &l) == -1) {
+		xasprintf(cause, "list %lld not found", (long long)list_id);
+		return -1;
+	}
+	if (db_subscriber_get(db, subscriber_id, &addr, &name, &attrs) == -1) {
+		list_info_free(&l);
+		xasprintf(cause, "subscriber %lld not found",
+		    (long long)subscriber_id);
+		return -1;
+	}
+	nonce = db_delivery_nonce(db, delivery);
+	token_make_nonce(keys, TOKEN_UNSUBSCRIBE, delivery, nonce, tok,
+	    sizeof tok);
+	free(nonce);
+	xasprintf(&unsub, "%s%c%s@%s", conf->unsubscribe_local,
+	    conf->delimiter, tok, conf->domain);
+	data = json_pack("{s:o, s:{s:s, s:s}, s:s}", "list", list_json(&l),
+	    "member", "name", name, "address", addr, "unsubscribe", unsub);
+	xasprintf(&subject, "Confirm: unsubscribe from %s",
+	    l.display_name[0] != '\0' ? l.display_name : l.name);
+	mid = sys_message_id(conf, "unsubscribe-request");
+	memset(&m, 0, sizeof m);
+	m.from_name = l.display_name[0] != '\0' ? l.display_name : l.name;
+	m.from_addr = l.from_addr;
+	m.to_name = name;
+	m.to_addr = addr;
+	m.subject = subject;
+	m.message_id = mid;
+	m.in_reply_to = in_reply_to;
+	/* Only a reply from the real mailbox brings the token back. */
+	m.reply_to = unsub;
+	m.auto_submitted = "auto-replied";
+	if (build(conf, "unsubscribe-request", data, &m, &out, cause) == 0) {
+		/* The kind of unsubscribe mail (sysmail.kind's CHECK). */
+		rc = queue(db, "unsubscribed", list_id, addr, &out,
+		    dedupe, cause);
+		buf_free(&out);
+	}
+	json_decref(data);
+	json_decref(attrs);
+	free(subject);
+	free(mid);
+	free(unsub);
 	free(addr);
 	free(name);
 	list_info_free(&l);

@@ -146,8 +146,8 @@ expect_contains "a reply to it reaches the list's owner" "$conf_msg" "Reply-To: 
 check "'unsubscribe' only in quoted text: in Replies" in_folder Replies "reply-quoted-unsubscribe-only@isp.test"
 expect_eq "quoted unsubscribe: member 5 still on both lists" "$(members 5)" "1,2"
 check "the human question is in Replies" in_folder Replies "question-1@isp.test"
-expect_eq "two replies forwarded to the owner" "$(q "SELECT count(*) FROM sysmail WHERE kind = 'forward' AND to_addr = 'owner@example.org'")" 2
-fwd=$(q "SELECT message FROM sysmail WHERE kind = 'forward' ORDER BY id DESC LIMIT 1" | sed -e ':a' -e '/=\r*$/{N;s/=\r*\n//;ba}')
+expect_eq "two replies forwarded to the owner" "$(q "SELECT count(*) FROM sysmail WHERE kind = 'forward' AND to_addr = 'owner@example.org' AND dedupe LIKE 'forward:%'")" 2
+fwd=$(q "SELECT message FROM sysmail WHERE kind = 'forward' AND dedupe LIKE 'forward:%' ORDER BY id DESC LIMIT 1" | sed -e ':a' -e '/=\r*$/{N;s/=\r*\n//;ba}')
 expect_contains "the forward has Reply-To the member" "$fwd" "Reply-To: <frank@isp.test>"
 expect_contains "and names the member" "$fwd" "Member 6"
 expect_contains "and the item it answers" "$fwd" "december-news"
@@ -163,6 +163,7 @@ expect_eq "soft bounce: member 7 still subscribed" "$(members 7)" "1,2"
 expect_eq "garbage is in Unknown" "$(find "$MD/.Clarion.Unknown" -type f -path '*/cur/*' | wc -l)" 2
 check "the forged token is in Unknown" in_folder Unknown "forged-1@isp.test"
 expect_eq "forged token: recorded as a bad token" "$(q "SELECT reason FROM inbound WHERE message_id = 'forged-1@isp.test'")" "bad token"
+expect_eq "and a person reads it: forwarded to each owner, unverified" "$(q "SELECT group_concat(to_addr) FROM sysmail WHERE dedupe LIKE 'forward-unmatched:forged-1@isp.test:%' ORDER BY id")" "owner@example.org,rep@example.org"
 expect_eq "forged token: member 9 untouched" "$(members 9)" "1,2"
 expect_eq "every message recorded once and filed" "$(q "SELECT count(*), sum(filed) FROM inbound")" "9|9"
 expect_eq "last UID stored" "$(q "SELECT last_uid FROM imap_state WHERE mailbox = 'INBOX'")" 9
@@ -279,6 +280,7 @@ expect_contains "and forwarded, marked unverified" "$fwd" "unverified"
 expect_eq "to the owner of that delivery's list" "$(q "SELECT to_addr FROM sysmail WHERE dedupe = 'forward:notoken-1@isp.test'")" "owner@example.org"
 check "a reply with no token and no match is in Unknown" in_folder Unknown "notoken-2@isp.test"
 expect_eq "recorded as having no token" "$(q "SELECT reason FROM inbound WHERE message_id = 'notoken-2@isp.test'")" "no token"
+expect_eq "and forwarded to each owner (it names no list)" "$(q "SELECT count(*) FROM sysmail WHERE dedupe LIKE 'forward-unmatched:notoken-2@isp.test:%'")" 2
 
 # Polling when IDLE is off: a one-second poll interval finds new mail.
 imap_conf "$T/poll.conf" "$URL" "$D/ca.pem" 'idle = false;'
