@@ -316,14 +316,7 @@ main_text(struct cls *c, int strip, int *from_html)
 	size_t		 len;
 
 	*from_html = 0;
-	/*
-	 * No text part in the structure (a multipart whose boundary
-	 * parameter an MTA folded badly, so its parts cannot be found):
-	 * the raw body is still the best text there is.
-	 */
-	if (c->mime == NULL || boundary_lost(c) ||
-	    (mail_text_part(c->mime, 0) == NULL &&
-	    mail_text_part(c->mime, 1) == NULL)) {
+	if (c->mime == NULL || boundary_lost(c)) {
 		len = c->len - c->body_off;
 		if (len > MAIL_TEXT_MAX)
 			len = MAIL_TEXT_MAX;
@@ -351,6 +344,17 @@ cls_text(struct cls *c)
 
 	if (!c->text_done) {
 		c->text = main_text(c, 0, &html);
+		/*
+		 * No text part in the structure (a multipart whose boundary
+		 * parameter an MTA folded badly, so its parts cannot be
+		 * found): for the bounce heuristics the raw body is still the
+		 * best text there is. A person's attachment alone stays
+		 * without text.
+		 */
+		if (c->text == NULL && c->mime != NULL)
+			c->text = mail_to_utf8(c->data + c->body_off,
+			    c->len - c->body_off > MAIL_TEXT_MAX ? MAIL_TEXT_MAX :
+			    c->len - c->body_off, NULL);
 		c->text_done = 1;
 	}
 	return c->text;
