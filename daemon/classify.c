@@ -1085,6 +1085,20 @@ delay_recipient(struct cls *c, const char *text)
 		c->res->recipient = text_recipient(c, text, a);
 }
 
+/*
+ * Whether the message calls itself a delivery report (multipart/report;
+ * report-type=delivery-status) even where its status part is too
+ * malformed to read: what MTAs write so, is a bounce.
+ */
+static int
+report_is_dsn(struct cls *c)
+{
+	const char	*t;
+
+	return c->mime != NULL && (t = mail_part_param(mail_body(c->mime),
+	    "report-type")) != NULL && strcasecmp(t, "delivery-status") == 0;
+}
+
 static int
 try_nonstandard_bounce(struct cls *c)
 {
@@ -1094,7 +1108,8 @@ try_nonstandard_bounce(struct cls *c)
 
 	to_bounce = rcpt_token(c, c->opts->bounce_local, 'b');
 	text = cls_text(c);
-	strong = from_is_daemon(c) || subject_is_bounce(res->subject);
+	strong = from_is_daemon(c) || subject_is_bounce(res->subject) ||
+	    report_is_dsn(c);
 	/*
 	 * Otherwise a failure phrase must come with other evidence: sent to
 	 * our bounce address, or the returned message attached (au/KDDI's
