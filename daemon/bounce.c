@@ -89,7 +89,7 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 	}
 	rc = db_unsubscribe(a->db, a->keys, a->subscriber_id, 0, why);
 	if (rc != -1)
-		rc = db_suppress(a->db, a->keys, address, why, detail);
+		rc = db_suppress(a->db, a->keys, address, why, detail, NULL);
 	if (rc != -1)
 		rc = db_bounce_disabled(a->db, a->subscriber_id, a->now,
 		    detail, a->bounce_id);
@@ -157,7 +157,7 @@ record_soft(struct bounce_args *a)
 }
 
 static int
-record(void *arg)
+record(struct db *db, void *arg)
 {
 	struct bounce_args *a = arg;
 	double	 score;
@@ -232,7 +232,7 @@ bounce_record(struct db *db, const struct config *conf,
 	a.now = clock_now();
 	if (subscriber_id <= 0)
 		return -1;
-	if (db_atomic(db, record, &a) == -1)
+	if (db_atomic(db, record, &a, NULL) == -1)
 		return -1;
 	return a.disabled;
 }
@@ -262,7 +262,7 @@ bounce_complaint(struct db *db, const struct token_keys *keys,
 	    (long long)delivery_id);
 	rc = db_unsubscribe(db, keys, subscriber_id, 0, "complaint");
 	if (rc != -1)
-		rc = db_suppress(db, keys, address, "complaint", detail);
+		rc = db_suppress(db, keys, address, "complaint", detail, NULL);
 	if (rc != -1)
 		log_info("complaint from %s: unsubscribed from every list",
 		    log_addr(address));
@@ -326,8 +326,7 @@ digest_list(struct db *db, const struct config *conf, int64_t list_id,
 		return 0;	/* deleted meanwhile */
 	if (db_bounce_undigested(db, list_id, &rows, &n) == -1) {
 		list_info_free(&l);
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
+		return -1;	/* the unit of work says why */
 	}
 	xasprintf(&dedupe, "digest:%lld:%lld", (long long)list_id,
 	    (long long)now);
@@ -343,6 +342,36 @@ digest_list(struct db *db, const struct config *conf, int64_t list_id,
 	return rc == -1 ? -1 : 0;
 }
 
+struct digest_args {
+	const struct config *conf;
+	time_t		 since, now;
+	char		**cause;
+};
+
+static int
+digest_all(struct db *db, void *arg)
+{
+	struct digest_args *d = arg;
+	int64_t	*ids;
+	size_t	 n, i;
+	char	 v[32];
+	int	 rc = 0;
+
+	if (db_bounce_digest_lists(db, &ids, &n) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = digest_list(db, d->conf, ids[i], d->since, d->now,
+		    d->cause);
+	free(ids);
+	if (rc == -1)
+		return -1;
+	snprintf(v, sizeof v, "%lld", (long long)d->now);
+	if (db_bounce_mark_digested(db) == -1 ||
+	    db_state_set(db, "last_bounce_digest", v, NULL) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * Every bounces.digest_interval: one digest per list owner of the members
  * disabled since the last one, then all of them are marked digested, in
@@ -352,39 +381,20 @@ int
 bounce_digest(struct db *db, const struct config *conf, time_t now,
     char **cause)
 {
-	int64_t	*ids;
-	size_t	 n, i;
-	char	*last, v[32];
+	struct digest_args d;
+	char	*last;
 	time_t	 since = 0;
-	int	 rc = 0;
 
 	if ((last = db_state_get(db, "last_bounce_digest")) != NULL)
 		since = (time_t)strtoll(last, NULL, 10);
 	free(last);
 	if (since != 0 && now - since < conf->digest_interval)
 		return 0;
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "%s: cannot begin a transaction", db->path);
-		return -1;
-	}
-	if (db_bounce_digest_lists(db, &ids, &n) == -1) {
-		/* The reason first: the rollback clears it ("not an error"). */
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		db_rollback(db);
-		return -1;
-	}
-	for (i = 0; i < n && rc == 0; i++)
-		rc = digest_list(db, conf, ids[i], since, now, cause);
-	free(ids);
-	snprintf(v, sizeof v, "%lld", (long long)now);
-	if (rc == -1 || db_bounce_mark_digested(db) == -1 ||
-	    db_state_set(db, "last_bounce_digest", v) == -1) {
-		if (rc != -1)
-			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
+	d.conf = conf;
+	d.since = since;
+	d.now = now;
+	d.cause = cause;
+	return db_atomic(db, digest_all, &d, cause);
 }
 
 /* The daemon loop's step: the owners' digests, when one is due. */
