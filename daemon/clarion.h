@@ -1015,6 +1015,7 @@ int	 mail_part_is(const struct mail_part *, const char *, const char *);
 const char *mail_part_raw(const struct mail_part *, size_t *);
 char	*mail_part_decoded(const struct mail_part *, size_t *);
 const char *mail_part_charset(const struct mail_part *);
+const char *mail_part_param(const struct mail_part *, const char *);
 
 /* dsn.c: DSN and ARF reports, status codes, the one hard/soft rule */
 struct dsn_rcpt {		/* one per-recipient block of a DSN */

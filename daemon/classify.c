@@ -286,6 +286,28 @@ mime_text(const struct mail_part *m)
  * from HTML, quoted blocks are cut first. Without a MIME tree, the raw
  * body is used.
  */
+/*
+ * Whether the body's boundary never occurs in it (an MTA that wrote one
+ * boundary in the header and another between the parts): what libetpan
+ * makes of such a body is not its text.
+ */
+static int
+boundary_lost(struct cls *c)
+{
+	const char	*b;
+	char		*delim;
+	int		 lost;
+
+	if ((b = mail_part_param(mail_body(c->mime), "boundary")) == NULL ||
+	    *b == '\0')
+		return 0;
+	xasprintf(&delim, "--%s", b);
+	lost = memmem(c->data + c->body_off, c->len - c->body_off, delim,
+	    strlen(delim)) == NULL;
+	free(delim);
+	return lost;
+}
+
 static char *
 main_text(struct cls *c, int strip, int *from_html)
 {
@@ -294,7 +316,7 @@ main_text(struct cls *c, int strip, int *from_html)
 	size_t		 len;
 
 	*from_html = 0;
-	if (c->mime == NULL) {
+	if (c->mime == NULL || boundary_lost(c)) {
 		len = c->len - c->body_off;
 		if (len > MAIL_TEXT_MAX)
 			len = MAIL_TEXT_MAX;
@@ -322,6 +344,17 @@ cls_text(struct cls *c)
 
 	if (!c->text_done) {
 		c->text = main_text(c, 0, &html);
+		/*
+		 * No text part in the structure (a multipart whose boundary
+		 * parameter an MTA folded badly, so its parts cannot be
+		 * found): for the bounce heuristics the raw body is still the
+		 * best text there is. A person's attachment alone stays
+		 * without text.
+		 */
+		if (c->text == NULL && c->mime != NULL)
+			c->text = mail_to_utf8(c->data + c->body_off,
+			    c->len - c->body_off > MAIL_TEXT_MAX ? MAIL_TEXT_MAX :
+			    c->len - c->body_off, NULL);
 		c->text_done = 1;
 	}
 	return c->text;
@@ -758,7 +791,8 @@ try_unsubscribe_address(struct cls *c)
 /* ---- (d) non-standard bounces ---- */
 
 static const char *const daemon_locals[] = {
-	"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", NULL
+	"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon",
+	"mdaemon", "post_master", NULL
 };
 
 static const char *const daemon_names[] = {
@@ -774,6 +808,7 @@ static const char *const bounce_subjects[] = {
 	"delivery failed", "message not delivered", "delivery notification",
 	"unable to deliver", "undeliverable mail", "returned to sender",
 	"warning: could not send", "delayed mail", "delivery delayed",
+	"non-delivery", "delivery warning", "user unknown",
 	/* Japanese: "mail error", "delivery error", "undelivered" (x2) */
 	"\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
 	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
@@ -806,7 +841,8 @@ static const char *const delay_phrases[] = {
 	"will continue to try", "will keep trying", "will retry",
 	"has not yet been delivered", "not yet been delivered",
 	"delivery delayed", "delayed mail", "(delay)",
-	"warning: could not send", "delivery is delayed", NULL
+	"warning: could not send", "delivery is delayed",
+	"delivery warning", NULL
 };
 
 static int
@@ -970,6 +1006,28 @@ quoted_to(struct cls *c, const char *s)
 	return NULL;
 }
 
+/*
+ * A delivery-status report carried inline in a text bounce (a relay that
+ * forwards the original DSN as plain text): its Final-Recipient line
+ * names the address more surely than the prose around it.
+ */
+static char *
+inline_final_recipient(struct cls *c, const char *text)
+{
+	const char	*p, *e, *semi;
+
+	for (p = text; (p = str_casefind(p, "Final-Recipient:")) != NULL;
+	    p++) {
+		if (p != text && p[-1] != '\n')
+			continue;
+		e = p + strcspn(p, "\n");
+		if ((semi = memchr(p, ';', (size_t)(e - p))) == NULL)
+			semi = p + 16;
+		return addr_scan(semi + 1, e, c->opts, NULL, NULL);
+	}
+	return NULL;
+}
+
 /* Recipient, status and reason from a human-readable bounce text. */
 static void
 bounce_text(struct cls *c, const char *text)
@@ -991,6 +1049,8 @@ bounce_text(struct cls *c, const char *text)
 		res->recipient = addr_scan(v, v + strlen(v), c->opts,
 		    NULL, NULL);
 	free(v);
+	if (res->recipient == NULL)
+		res->recipient = inline_final_recipient(c, text);
 	if (res->recipient == NULL)
 		res->recipient = text_recipient(c, region, region + n);
 	if (res->recipient == NULL && a != text)
@@ -1020,6 +1080,23 @@ delay_recipient(struct cls *c, const char *text)
 	if (a == NULL)
 		a = text;	/* the subject said it */
 	c->res->recipient = text_recipient(c, a, a + diag_region(a));
+	/* "Delivery to this address: <a> has been postponed ..." */
+	if (c->res->recipient == NULL && a != text)
+		c->res->recipient = text_recipient(c, text, a);
+}
+
+/*
+ * Whether the message calls itself a delivery report (multipart/report;
+ * report-type=delivery-status) even where its status part is too
+ * malformed to read: what MTAs write so, is a bounce.
+ */
+static int
+report_is_dsn(struct cls *c)
+{
+	const char	*t;
+
+	return c->mime != NULL && (t = mail_part_param(mail_body(c->mime),
+	    "report-type")) != NULL && strcasecmp(t, "delivery-status") == 0;
 }
 
 static int
@@ -1031,7 +1108,8 @@ try_nonstandard_bounce(struct cls *c)
 
 	to_bounce = rcpt_token(c, c->opts->bounce_local, 'b');
 	text = cls_text(c);
-	strong = from_is_daemon(c) || subject_is_bounce(res->subject);
+	strong = from_is_daemon(c) || subject_is_bounce(res->subject) ||
+	    report_is_dsn(c);
 	/*
 	 * Otherwise a failure phrase must come with other evidence: sent to
 	 * our bounce address, or the returned message attached (au/KDDI's

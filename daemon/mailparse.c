@@ -769,6 +769,17 @@ mail_part_charset(const struct mail_part *p)
 	    (char *)"charset");
 }
 
+/* A parameter of a part's Content-Type ("boundary"), or NULL. */
+const char *
+mail_part_param(const struct mail_part *p, const char *name)
+{
+	const struct mailmime	*m = node(p);
+
+	if (m->mm_content_type == NULL)
+		return NULL;
+	return mailmime_content_param_get(m->mm_content_type, (char *)name);
+}
+
 /*
  * The first mailbox of an address field (From:): its address as one line
  * and its display name decoded. -1 when libetpan cannot read the field.
