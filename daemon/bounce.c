@@ -10,8 +10,9 @@
  * (5 points, 30 days) five bounces in a few days disable an address, a
  * weekly list that bounces every issue does so on the 9th week, and an
  * occasional full mailbox never does. A delivered message resets the
- * score (bounce_success). Owners hear about disabled members in a digest
- * every bounces.digest_interval.
+ * score (bounce_success). Owners hear about disabled members, complaints
+ * and inbound mail filed without an effect in a digest every
+ * bounces.digest_interval.
  */
 #include "config.h"
 

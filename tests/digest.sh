@@ -122,4 +122,29 @@ expect_eq "the next digest interval sends the owner nothing new" \
     "$(owner_mail | wc -l | tr -d ' ')" 1
 expect_eq "and queues nothing for the owner" \
     "$(q "SELECT count(*) FROM sysmail WHERE kind = 'digest'")" 1
+
+# Another message without an effect comes in: the next digest lists it
+# alone, none of what the first one reported.
+add unknown2 "$DATA/postfix-real-5.1.1-user-unknown.eml" 2 \
+    's/bounces+[a-z2-7]*@/bounces@/g; s/MAILER-DAEMON@members.test/mallory@stranger.test/; /^List-Unsubscribe:/d; /^Reply-To:/d; s/20261123121423.75374A72837@mx1.members.test/digest-unknown-2@stranger.test/'
+"$CLARION" -c "$T/in.conf" inbound run --once >>"$T/run.out" 2>>"$T/run.err"
+echo $((NOW + 14400)) > "$CLOCK"
+daemon
+daemon
+expect_eq "a second digest went to the owner" \
+    "$(owner_mail | wc -l | tr -d ' ')" 2
+f=$(owner_mail | xargs -r grep -L '^Message-ID: <clarion\.sys\.digest\.1782900000\.' | head -1)
+body2=$([ -n "$f" ] && /usr/bin/python3 -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+print(m["Subject"])
+for p in m.walk():
+    if p.get_content_type() == "text/plain":
+        print(" ".join(p.get_payload(decode=True).decode().split()))' "$f")
+expect_contains "it lists the new message" "$body2" \
+    "Message-ID digest-unknown-2@stranger.test"
+expect_not_contains "and not the complaint already reported" "$body2" \
+    "m1@members.test"
+expect_not_contains "nor the message already reported" "$body2" \
+    "Message-ID digest-unknown@stranger.test"
 done_testing
