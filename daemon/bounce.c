@@ -91,7 +91,7 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 	}
 	rc = db_unsubscribe(a->db, a->keys, a->subscriber_id, 0, why);
 	if (rc != -1)
-		rc = db_suppress(a->db, a->keys, address, why, detail);
+		rc = db_suppress(a->db, a->keys, address, why, detail, NULL);
 	if (rc != -1)
 		rc = db_bounce_disabled(a->db, a->subscriber_id, a->now,
 		    detail, a->bounce_id);
@@ -159,7 +159,7 @@ record_soft(struct bounce_args *a)
 }
 
 static int
-record(void *arg)
+record(struct db *db, void *arg)
 {
 	struct bounce_args *a = arg;
 	double	 score;
@@ -234,7 +234,7 @@ bounce_record(struct db *db, const struct config *conf,
 	a.now = clock_now();
 	if (subscriber_id <= 0)
 		return -1;
-	if (db_atomic(db, record, &a) == -1)
+	if (db_atomic(db, record, &a, NULL) == -1)
 		return -1;
 	return a.disabled;
 }
@@ -264,7 +264,7 @@ bounce_complaint(struct db *db, const struct token_keys *keys,
 	    (long long)delivery_id);
 	rc = db_unsubscribe(db, keys, subscriber_id, 0, "complaint");
 	if (rc != -1)
-		rc = db_suppress(db, keys, address, "complaint", detail);
+		rc = db_suppress(db, keys, address, "complaint", detail, NULL);
 	if (rc != -1)
 		log_info("complaint from %s: unsubscribed from every list",
 		    log_addr(address));
@@ -332,13 +332,10 @@ digest_list(struct db *db, const struct config *conf,
 	long		 refused;
 	int		 rc;
 
-	if (db_bounce_undigested(db, l->id, &rows, &n) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
+	if (db_bounce_undigested(db, l->id, &rows, &n) == -1)
+		return -1;	/* the unit of work says why */
 	if (db_inbound_digest(db, after, upto, not_before, l->id, with_none,
 	    &in, &nin) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		bounce_rows_free(rows, n);
 		return -1;
 	}
@@ -357,6 +354,57 @@ digest_list(struct db *db, const struct config *conf,
 	return rc == -1 ? -1 : 0;
 }
 
+struct digest_args {
+	const struct config *conf;
+	time_t		 since, now;
+	char		**cause;
+};
+
+static int
+digest_all(struct db *db, void *arg)
+{
+	struct digest_args *d = arg;
+	struct list_info *v;
+	size_t	 n, i, j;
+	char	*last, v1[32], v2[32];
+	int64_t	 after = 0, upto;
+	time_t	 not_before = 0;
+	int	 rc = 0;
+
+	/*
+	 * Before the first digest that reported inbound mail (a database
+	 * from an older version), only what came after the last digest.
+	 */
+	if ((last = db_state_get(db, "last_digest_inbound")) != NULL)
+		after = strtoll(last, NULL, 10);
+	else
+		not_before = d->since;
+	free(last);
+	upto = db_inbound_last_id(db);
+	if (db_list_all(db, &v, &n, d->cause) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		/* What names no list goes to each owner once. */
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
+				break;
+		rc = digest_list(db, d->conf, &v[i], j == i, after, upto,
+		    not_before, d->since, d->now, d->cause);
+	}
+	for (i = 0; i < n; i++)
+		list_info_free(&v[i]);
+	free(v);
+	if (rc == -1)
+		return -1;
+	snprintf(v1, sizeof v1, "%lld", (long long)d->now);
+	snprintf(v2, sizeof v2, "%lld", (long long)upto);
+	if (db_bounce_mark_digested(db) == -1 ||
+	    db_state_set(db, "last_bounce_digest", v1, NULL) == -1 ||
+	    db_state_set(db, "last_digest_inbound", v2, NULL) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * Every bounces.digest_interval: one digest per list owner of the members
  * disabled, the complaints and the messages filed without an effect since
@@ -368,60 +416,20 @@ int
 bounce_digest(struct db *db, const struct config *conf, time_t now,
     char **cause)
 {
-	struct list_info *v;
-	size_t	 n, i, j;
-	char	*last, v1[32], v2[32];
+	struct digest_args d;
+	char	*last;
 	time_t	 since = 0;
-	int64_t	 after = 0, upto;
-	time_t	 not_before = 0;
-	int	 rc = 0;
 
 	if ((last = db_state_get(db, "last_bounce_digest")) != NULL)
 		since = (time_t)strtoll(last, NULL, 10);
 	free(last);
 	if (since != 0 && now - since < conf->digest_interval)
 		return 0;
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "%s: cannot begin a transaction", db->path);
-		return -1;
-	}
-	/*
-	 * Before the first digest that reported inbound mail (a database
-	 * from an older version), only what came after the last digest.
-	 */
-	if ((last = db_state_get(db, "last_digest_inbound")) != NULL)
-		after = strtoll(last, NULL, 10);
-	else
-		not_before = since;
-	free(last);
-	upto = db_inbound_last_id(db);
-	if (db_list_all(db, &v, &n) == -1) {
-		/* The reason first: the rollback clears it ("not an error"). */
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		db_rollback(db);
-		return -1;
-	}
-	for (i = 0; i < n && rc == 0; i++) {
-		for (j = 0; j < i; j++)
-			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
-				break;
-		rc = digest_list(db, conf, &v[i], j == i, after, upto,
-		    not_before, since, now, cause);
-	}
-	for (i = 0; i < n; i++)
-		list_info_free(&v[i]);
-	free(v);
-	snprintf(v1, sizeof v1, "%lld", (long long)now);
-	snprintf(v2, sizeof v2, "%lld", (long long)upto);
-	if (rc == -1 || db_bounce_mark_digested(db) == -1 ||
-	    db_state_set(db, "last_bounce_digest", v1) == -1 ||
-	    db_state_set(db, "last_digest_inbound", v2) == -1) {
-		if (rc != -1)
-			xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
+	d.conf = conf;
+	d.since = since;
+	d.now = now;
+	d.cause = cause;
+	return db_atomic(db, digest_all, &d, cause);
 }
 
 /* The daemon loop's step: the owners' digests, when one is due. */

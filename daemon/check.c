@@ -159,8 +159,8 @@ template_check(struct checker *ck, const char *name, const char *use)
 static int
 item_live(const struct item *it)
 {
-	return strcmp(it->status, "active") == 0 ||
-	    strcmp(it->status, "paused") == 0;
+	return item_status_parse(it->status) == ITEM_ACTIVE ||
+	    item_status_parse(it->status) == ITEM_PAUSED;
 }
 
 static void
@@ -237,12 +237,13 @@ item_segment(struct checker *ck, struct db *db, const struct item *it)
 static void
 items_check(struct checker *ck, struct db *db)
 {
+	char		*cause = NULL;
 	struct item	*items;
 	size_t		 n, i;
 
-	if (db_item_list(db, 0, &items, &n) == -1) {
-		check_error(ck, "%s: cannot read the items: %s",
-		    ck->conf->database, db_errmsg(db));
+	if (db_item_list(db, 0, &items, &n, &cause) == -1) {
+		check_error(ck, "cannot read the items: %s", cause);
+		free(cause);
 		return;
 	}
 	items_templates(ck, items, n);
@@ -294,7 +295,7 @@ lists_check(struct checker *ck, struct db *db)
 	size_t			 n, i;
 	char			*cause;
 
-	if (db_list_all(db, &v, &n) == -1)
+	if (db_list_all(db, &v, &n, NULL) == -1)
 		return;
 	for (i = 0; i < n; i++) {
 		cause = NULL;
@@ -319,7 +320,7 @@ check_warnings(const struct config *conf, struct db *db)
 	char			*cause;
 
 	buf_init(&b);
-	if (db != NULL && db_list_all(db, &v, &n) == 0) {
+	if (db != NULL && db_list_all(db, &v, &n, NULL) == 0) {
 		for (i = 0; i < n; i++) {
 			cause = NULL;
 			if (align_from_check(conf, v[i].from_addr, &cause) == 1)

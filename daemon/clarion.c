@@ -32,6 +32,16 @@ cli_error(int code, const char *fmt, ...)
 	return code;
 }
 
+/* cli_error() with a cause from below, which it frees. */
+int
+cli_fail(int code, char **cause)
+{
+	cli_error(code, "%s", *cause != NULL ? *cause : "unknown error");
+	free(*cause);
+	*cause = NULL;
+	return code;
+}
+
 struct config *
 cli_config(struct cli *cli)
 {

@@ -249,14 +249,15 @@ int	 check_setup(const struct config *, struct db *, char **);
 int	 check_template(const struct config *, const char *, char **);
 char	*check_warnings(const struct config *, struct db *);
 
-/* db.c: the connection, migrations and helpers; db_*.c hold the queries */
-struct sqlite3;
+/*
+ * db.c: the store behind one seam. struct db is opaque; the SQLite backend
+ * (db*.c, db_sqlite.h) holds the SQL. db_*.c hold the queries of each
+ * area. Every transaction is one unit of work: db_atomic() runs fn in one
+ * (a savepoint when nested) and commits unless fn returns < 0;
+ * db_trial() always rolls back.
+ */
+struct db;
 struct token_keys;
-struct db {
-	struct sqlite3	*sql;
-	char		*path;
-	struct token_keys *keys;	/* for SQL's clarion_address_hash() */
-};
 #define DB_SCHEMA_VERSION db_schema_version()
 #define DB_BUSY_TIMEOUT	10000	/* ms a write waits for another's lock */
 struct db *db_open(const char *, int, char **);
@@ -269,23 +270,16 @@ void	 db_busy_timeout(struct db *, int);
 void	 db_close(struct db *);
 int	 db_schema_version(void);
 int	 db_user_version(struct db *);
-int	 db_begin(struct db *);	/* BEGIN IMMEDIATE */
-int	 db_commit(struct db *);
-void	 db_rollback(struct db *);
-int	 db_exec(struct db *, const char *, char **);
-const char *db_errmsg(struct db *);
-int	 db_state_set(struct db *, const char *, const char *);
+int	 db_atomic(struct db *, int (*)(struct db *, void *), void *,
+	     char **);
+int	 db_trial(struct db *, int (*)(struct db *, void *), void *, char **);
+#define DB_UNDO	(-3)	/* from fn: roll back, and it is not an error */
+int	 db_state_set(struct db *, const char *, const char *, char **);
 char	*db_state_get(struct db *, const char *);
 char	*db_nonce(struct db *);
 int	 db_nonce_renew(struct db *);
 char	*db_delivery_nonce(struct db *, int64_t);
 int	 db_checkpoint(struct db *);
-struct sqlite3_stmt;
-struct sqlite3_stmt *db_prep(struct db *, const char *);
-int	 db_step_log(struct db *, struct sqlite3_stmt *);
-int	 db_prepare(struct db *, const char *, struct sqlite3_stmt **, char **);
-int	 db_step_done(struct db *, struct sqlite3_stmt *, char **);
-char	*db_col_dup(struct sqlite3_stmt *, int);
 int	 db_backup(struct db *, const char *, char **);
 int	 db_use_keys(struct db *, const struct token_keys *);
 
@@ -301,8 +295,38 @@ struct db_status {
 	struct db_count *deliveries;
 	size_t	 ndeliveries;
 };
-int	 db_status_get(struct db *, struct db_status *);
+int	 db_status_get(struct db *, struct db_status *, char **);
 void	 db_status_free(struct db_status *);
+
+/* state.c: states and kinds as enums, each with its table of names */
+enum run_state {
+	RUN_PLANNED, RUN_COMPOSING, RUN_SENDING, RUN_HELD, RUN_DONE,
+	RUN_SKIPPED, RUN_CANCELLED
+};
+enum run_purpose {
+	PURPOSE_ISSUE, PURPOSE_NOTICE, PURPOSE_REMINDER, PURPOSE_UPDATE,
+	PURPOSE_CANCEL, PURPOSE_TEST
+};
+enum item_status { ITEM_ACTIVE, ITEM_PAUSED, ITEM_CANCELLED, ITEM_DONE };
+enum event_status { EVENT_CONFIRMED, EVENT_CANCELLED };
+enum member_status { MEMBER_SUBSCRIBED, MEMBER_UNSUBSCRIBED, MEMBER_HELD };
+enum delivery_state {
+	DSTATE_QUEUED, DSTATE_SENDING, DSTATE_SENT, DSTATE_DEFERRED,
+	DSTATE_FAILED, DSTATE_SUPPRESSED, DSTATE_HELD, DSTATE_CANCELLED
+};
+/* _name() of an unknown value is "unknown"; _parse() of an unknown is -1 */
+const char *run_state_name(enum run_state);
+int	 run_state_parse(const char *);
+const char *run_purpose_name(enum run_purpose);
+int	 run_purpose_parse(const char *);
+const char *item_status_name(enum item_status);
+int	 item_status_parse(const char *);
+const char *event_status_name(enum event_status);
+int	 event_status_parse(const char *);
+const char *member_status_name(enum member_status);
+int	 member_status_parse(const char *);
+const char *delivery_state_name(enum delivery_state);
+int	 delivery_state_parse(const char *);
 
 /* token.c */
 enum token_purpose {
@@ -437,7 +461,7 @@ struct feed {
 void	 feed_clear(struct feed *);
 int	 db_feed_add(struct db *, const char *, int64_t *, char **);
 int	 db_feed_get(struct db *, int64_t, struct feed *);
-int	 db_feed_ids(struct db *, int64_t **, size_t *);
+int	 db_feed_ids(struct db *, int64_t **, size_t *, char **);
 int	 db_feed_update(struct db *, int64_t, const char *, const char *,
 	     time_t, const char *);
 int	 db_feed_remove(struct db *, int64_t, int, time_t, long *);
@@ -472,9 +496,8 @@ struct run {
 	int64_t	 id;
 	int64_t	 item_id;
 	time_t	 due_at;
-	char	*purpose;	/* issue notice reminder update cancel test */
-	char	*state;		/* planned composing sending held done skipped
-				   cancelled; held is derived, never stored */
+	enum run_purpose purpose;
+	enum run_state	 state;	/* held is derived, never stored */
 	char	*reason;
 	int	 sequence;	/* the invite's SEQUENCE for meeting runs */
 	time_t	 created;
@@ -489,23 +512,27 @@ void	 runs_free(struct run *, size_t);
 int	 db_item_insert(struct db *, struct item *, time_t, char **);
 int	 db_item_update(struct db *, const struct item *, time_t, char **);
 int	 db_item_get(struct db *, int64_t, struct item *);
-int	 db_item_find(struct db *, const char *, struct item *);
-int	 db_item_list(struct db *, int, struct item **, size_t *);
-int	 db_item_set_status(struct db *, int64_t, const char *, time_t);
+int	 db_item_find(struct db *, const char *, struct item *, char **);
+int	 db_item_list(struct db *, int, struct item **, size_t *, char **);
+int	 db_item_set_status(struct db *, int64_t, enum item_status, time_t);
 int	 db_list_id(struct db *, const char *, int64_t *);
-int	 db_run_insert(struct db *, int64_t, time_t, const char *,
-	     const char *, const char *, int, int64_t *);
+int	 db_run_insert(struct db *, int64_t, time_t, enum run_purpose,
+	     enum run_state, const char *, int, int64_t *, char **);
 int	 db_run_get(struct db *, int64_t, struct run *);
 int	 db_run_list(struct db *, int64_t, const char *, int, struct run **,
-	     size_t *);
-int	 db_run_last_due(struct db *, int64_t, const char *, time_t *);
-int	 db_run_set_state(struct db *, int64_t, const char *, const char *,
+	     size_t *, char **);
+int	 db_run_last_due(struct db *, int64_t, const char *, time_t *, char **);
+int	 db_run_set_state(struct db *, int64_t, enum run_state, const char *,
 	     time_t);
 int	 db_run_cancel_pending(struct db *, int64_t, const char *,
 	     const char *, time_t);
 int	 db_run_counts(struct db *, int64_t, struct db_count **, size_t *);
 int	 db_run_cancel(struct db *, int64_t, time_t, long *);
 int	 db_run_resend_missed(struct db *, int64_t, time_t, long *);
+/* run.c: what an officer may do to a run */
+int	 run_cancel_unsent(struct db *, int64_t, long *, char **);
+int	 run_held_release(struct db *, int64_t, int, long *, char **);
+int	 run_missed_resend(struct db *, int64_t, long *, char **);
 
 /* ical.c: RFC 5545 recurrence, parsing feeds, writing invites (libical) */
 int	 ical_rrule_check(const char *, char **);
@@ -528,6 +555,8 @@ int	 ical_reply_parse(const char *, struct ical_reply *);
 void	 ical_reply_free(struct ical_reply *);
 
 /* feed.c: iCalendar feeds fetched over HTTP(S) or file:// (http.c) */
+int	 feed_add(struct db *, const char *, int64_t *, char **);
+int	 feed_remove(struct db *, int64_t, int, time_t, long *, char **);
 int	 feed_refresh(struct db *, const struct config *, int64_t, int *,
 	     int *, int *, char **);
 
@@ -652,14 +681,14 @@ struct delivery_ref {
 	char		*item_subject;
 	time_t		 due_at;
 };
-int	 db_imap_state_get(struct db *, const char *, uint32_t *, uint32_t *);
-int	 db_imap_state_set(struct db *, const char *, uint32_t, uint32_t);
+int	 db_imap_state_get(struct db *, const char *, uint32_t *, uint32_t *, char **);
+int	 db_imap_state_set(struct db *, const char *, uint32_t, uint32_t, char **);
 int	 db_inbound_seen(struct db *, const char *, uint32_t, uint32_t,
-	     const char *, struct inbound_seen *);
+	     const char *, struct inbound_seen *, char **);
 int	 db_inbound_insert(struct db *, const struct inbound_rec *, int64_t *);
-int	 db_inbound_set_filed(struct db *, int64_t);
+int	 db_inbound_set_filed(struct db *, int64_t, char **);
 int	 db_inbound_unfiled(struct db *, const char *, uint32_t,
-	     struct inbound_pending **, size_t *);
+	     struct inbound_pending **, size_t *, char **);
 void	 inbound_pending_free(struct inbound_pending *, size_t);
 int	 db_inbound_delivery(struct db *, int64_t, struct delivery_ref *);
 struct rsvp_row {
@@ -684,16 +713,15 @@ int	 db_inbound_digest(struct db *, int64_t, int64_t, time_t, int64_t, int,
 void	 inbound_digest_free(struct inbound_digest_row *, size_t);
 int	 db_rsvp_record(struct db *, int64_t, const char *, const char *,
 	     const char *, int64_t *);
-int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *);
+int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *, char **);
 int	 db_rsvp_counts(struct db *, int64_t, long[3]);
 void	 delivery_ref_free(struct delivery_ref *);
-int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int);
+int	 db_inbound_mark(struct db *, const char *, uint32_t, uint32_t, int, char **);
 int	 db_inbound_marked(struct db *, const char *, uint32_t, uint32_t);
-int	 db_inbound_unmark(struct db *);
+int	 db_inbound_unmark(struct db *, char **);
 int	 db_inbound_quarantined(struct db *, long *, time_t *);
 int	 db_sysmail_add(struct db *, const char *, int64_t, const char *,
-	     const char *, size_t, const char *);
-int	 db_atomic(struct db *, int (*)(void *), void *);
+	     const char *, size_t, const char *, char **);
 
 /* compose.c, db_compose.c: runs -> deliveries -> the bytes of each message */
 struct recipient;
@@ -722,7 +750,7 @@ void	 outmsg_free(struct outmsg *);
 int	 db_compose_pending(struct db *, time_t, int64_t **, size_t *);
 int	 db_compose_begin(struct db *, int64_t, const char *, time_t);
 char	*db_run_context(struct db *, int64_t);
-int	 db_run_freeze(struct db *, int64_t, const char *);
+int	 db_run_freeze(struct db *, int64_t, const char *, char **);
 struct db_delivery_batch *db_delivery_batch_new(struct db *, int64_t, int,
 	     time_t);
 int	 db_delivery_batch_add(struct db_delivery_batch *, int64_t,
@@ -730,16 +758,16 @@ int	 db_delivery_batch_add(struct db_delivery_batch *, int64_t,
 long	 db_delivery_batch_finish(struct db_delivery_batch *, int);
 int	 db_run_set_sending(struct db *, int64_t);
 int	 db_notice_recipients(struct db *, int64_t, int64_t,
-	     int (*)(void *, int64_t, const char *), void *);
+	     int (*)(void *, int64_t, const char *), void *, char **);
 int	 db_delivery_row(struct db *, int64_t, int64_t *, int64_t *, char **);
 int	 db_runs_finish(struct db *, time_t, int64_t **, size_t *);
 int	 db_runs_hold(struct db *, time_t, int64_t **, size_t *);
 char	*db_run_hold_reason(struct db *, int64_t);
 int64_t	 db_run_held_one(struct db *, int64_t);
 int	 db_preview_subscriber(struct db *, int64_t, const char *, int64_t *);
-int	 db_run_thaw_test(struct db *, int64_t);
+int	 db_run_thaw_test(struct db *, int64_t, char **);
 int	 db_delivery_test(struct db *, int64_t, const char *, time_t,
-	     int64_t *);
+	     int64_t *, char **);
 
 /* address.c: normalising and validating email addresses */
 int	 addr_normalize(const char *, char **, char **);
@@ -785,7 +813,7 @@ void	 list_info_free(struct list_info *);
 int	 db_list_create(struct db *, struct list_info *, char **);
 int	 db_list_update(struct db *, const struct list_info *, char **);
 int	 db_list_delete(struct db *, int64_t, int, char **);
-int	 db_list_all(struct db *, struct list_info **, size_t *);
+int	 db_list_all(struct db *, struct list_info **, size_t *, char **);
 int	 db_list_counts(struct db *, int64_t, struct list_counts *);
 
 struct recipient {
@@ -827,18 +855,21 @@ int	 db_suppressed(struct db *, const struct token_keys *, const char *);
 int	 db_suppression_reason(struct db *, const struct token_keys *,
 	     const char *, char **);
 int	 db_suppress(struct db *, const struct token_keys *, const char *,
-	     const char *, const char *);
+	     const char *, const char *, char **);
 int	 db_unsuppress(struct db *, const struct token_keys *, const char *,
-	     const char *);
+	     const char *, char **);
 int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *);
+/* subscriber.c: the rules about subscribers, above the store */
+int	 subscriber_unsubscribe(struct db *, const struct token_keys *,
+	     int64_t, int64_t, const char *, const char *, char **);
 #define DB_HASH_HEX 65
 int	 db_address_hash(const struct token_keys *, const char *, int,
 	     char *);
 int	 db_resubscribe(struct db *, const struct token_keys *, int64_t,
-	     int64_t, const char *, const char *);
+	     int64_t, const char *, const char *, char **);
 int	 db_membership_remove(struct db *, int64_t, int64_t);
-int	 db_membership_status(struct db *, int64_t, int64_t, char **);
+int	 db_membership_status(struct db *, int64_t, int64_t, char **, char **);
 
 /* Adding and updating subscribers, one transaction for many (imports). */
 enum sub_result {
@@ -856,11 +887,11 @@ struct sub_record {
 	size_t		 nattrs;
 };
 struct sub_writer;
-struct sub_writer *db_sub_writer_begin(struct db *, const struct token_keys *,
+struct sub_writer *db_sub_writer_new(struct db *, const struct token_keys *,
 	     int64_t, const char *, const char *, char **);
 int	 db_sub_writer_put(struct sub_writer *, const struct sub_record *,
 	     enum sub_result *, char **, char **);
-int	 db_sub_writer_end(struct sub_writer *, int, char **);
+void	 db_sub_writer_free(struct sub_writer *);
 
 /*
  * journal.c, db_journal.c: the privacy journal beside the database, which
@@ -1147,14 +1178,14 @@ int	 db_delivery_claim(struct db *, const struct token_keys *, time_t, int,
 void	 delivery_claims_free(struct delivery_claim *, size_t);
 void	 delivery_claims_free_one(struct delivery_claim *);
 int	 db_delivery_record(struct db *, const struct delivery_outcome *,
-	     size_t);
+	     size_t, char **);
 int	 db_delivery_recover(struct db *, enum resend_policy, long *, long *);
 long	 db_sent_since(struct db *, time_t);
 int	 db_delivery_release_held(struct db *, int64_t, int, long *);
-int	 db_run_delivery_counts(struct db *, int64_t, struct delivery_counts *);
+int	 db_run_delivery_counts(struct db *, int64_t, struct delivery_counts *, char **);
 int	 db_queue_list(struct db *, int64_t, const char *,
-	     int (*)(void *, const struct queue_entry *), void *);
-int	 db_sysmail_counts(struct db *, long *, long *, long *);
+	     int (*)(void *, const struct queue_entry *), void *, char **);
+int	 db_sysmail_counts(struct db *, long *, long *, long *, char **);
 int	 db_delivery_get(struct db *, int64_t, struct delivery_claim *);
 long	 db_delivery_refused_since(struct db *, int64_t, time_t);
 
@@ -1184,7 +1215,7 @@ int	 db_bounce_disabled(struct db *, int64_t, time_t, const char *,
 	     int64_t);
 int	 db_bounce_reset(struct db *, int64_t);
 int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
-	     size_t *);
+	     size_t *, char **);
 int	 db_bounce_undigested(struct db *, int64_t, struct bounce_row **,
 	     size_t *);
 int	 db_bounce_mark_digested(struct db *);

@@ -198,9 +198,9 @@ housekeeping_step(struct daemon_ctx *ctx)
 	time_t		 now = time(NULL);
 
 	snprintf(v, sizeof v, "%lld", (long long)clock_now());
-	db_state_set(ctx->db, "last_tick", v);
+	db_state_set(ctx->db, "last_tick", v, NULL);
 	snprintf(v, sizeof v, "%d", ctx->conf->tick);
-	db_state_set(ctx->db, "tick", v);
+	db_state_set(ctx->db, "tick", v, NULL);
 	/* Keep the WAL from growing without bound. */
 	if (now - last_checkpoint >= 300) {
 		db_checkpoint(ctx->db);
@@ -363,7 +363,7 @@ teardown(struct daemon_ctx *ctx)
 	send_shutdown();
 	composer_free(ctx->composer);
 	dkim_signer_free(ctx->dkim);
-	db_state_set(ctx->db, "pid", "0");
+	db_state_set(ctx->db, "pid", "0", NULL);
 	db_close(ctx->db);
 	config_free(ctx->conf);
 	explicit_zero(&ctx->keys, sizeof ctx->keys);
@@ -486,7 +486,7 @@ main(int argc, char **argv)
 		pidfd = pidfile_open(pidpath);
 	/* Only the instance that holds the pid file says it is the daemon. */
 	snprintf(pidstr, sizeof pidstr, "%ld", (long)getpid());
-	db_state_set(ctx->db, "pid", pidstr);
+	db_state_set(ctx->db, "pid", pidstr, NULL);
 	log_info("clariond %s started (pid %ld, tick %ds, transport %s)",
 	    CLARION_VERSION, (long)getpid(), ctx->conf->tick,
 	    ctx->conf->transport == TRANSPORT_SMTP ? "smtp" : "outbox");

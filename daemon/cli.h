@@ -91,6 +91,7 @@ struct config	*cli_config(struct cli *);
 struct db	*cli_db(struct cli *);
 int		 cli_keys(struct cli *, struct token_keys *);
 int		 cli_error(int, const char *, ...) PRINTFLIKE(2, 3);
+int		 cli_fail(int, char **);
 
 extern const struct cli_group cli_group_status;
 extern const struct cli_group cli_group_backup;

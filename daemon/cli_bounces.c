@@ -142,6 +142,7 @@ static int
 bounces_show(struct cli *cli, void *vo, int argc, char **argv)
 {
 	const char	*list = ((struct bounces_opts *)vo)->list;
+	char		*cause = NULL;
 	struct list_info l;
 	struct bounce_row *rows;
 	size_t		 n;
@@ -151,9 +152,8 @@ bounces_show(struct cli *cli, void *vo, int argc, char **argv)
 			return cli_error(EX_DATAERR, "%s: no such list", list);
 		list_info_free(&l);
 	}
-	if (db_bounce_report(cli_db(cli), list, &rows, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s",
-		    db_errmsg(cli_db(cli)));
+	if (db_bounce_report(cli_db(cli), list, &rows, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	if (cli->json)
 		print_json(cli_config(cli), rows, n, clock_now());
 	else

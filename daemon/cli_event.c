@@ -106,7 +106,8 @@ event_past(struct cli *cli, const struct event_opts *o,
 		over = ev->ends_at;
 	else
 		over = ev->starts_at + (ev->all_day ? 86400 : 0);
-	if (over > now || strcmp(ev->status, "cancelled") == 0)
+	if (over > now ||
+	    event_status_parse(ev->status) == EVENT_CANCELLED)
 		return 0;
 	when = cli_local(cli, ev->all_day ? ev->starts_at : over);
 	if (o->force) {
@@ -152,25 +153,36 @@ event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
 	return 0;
 }
 
+struct event_write_args {
+	struct event	*ev;
+	int		 insert;
+	char		**cause;
+};
+
+static int
+event_write_one(struct db *db, void *arg)
+{
+	struct event_write_args *a = arg;
+
+	return a->insert ? db_event_insert(db, a->ev, clock_now(), a->cause) :
+	    db_event_update(db, a->ev, clock_now(), a->cause);
+}
+
 static int
 event_write(struct cli *cli, struct event *ev, int insert)
 {
-	struct db	*db = cli_db(cli);
+	struct event_write_args a;
 	char		*cause = NULL;
 	int		 rc;
 
-	if (db_begin(db) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
-	rc = insert ? db_event_insert(db, ev, clock_now(), &cause) :
-	    db_event_update(db, ev, clock_now(), &cause);
-	if (rc == -1) {
-		db_rollback(db);
+	a.ev = ev;
+	a.insert = insert;
+	a.cause = &cause;
+	if (db_atomic(cli_db(cli), event_write_one, &a, &cause) == -1) {
 		rc = cli_error(EX_SOFTWARE, "%s", cause);
 		free(cause);
 		return rc;
 	}
-	if (db_commit(db) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
 	return EX_OK;
 }
 
@@ -248,7 +260,8 @@ event_row(struct cli *cli, const struct event *ev)
 	printf("%-5lld %-16s %-8s %-30s %-12s %s%s\n", (long long)ev->id,
 	    when, ev->kind, ev->title, *ev->union_name ? ev->union_name : "-",
 	    *ev->employer ? ev->employer : "-",
-	    strcmp(ev->status, "cancelled") == 0 ? " (cancelled)" : "");
+	    event_status_parse(ev->status) == EVENT_CANCELLED ?
+	    " (cancelled)" : "");
 	free(when);
 }
 
@@ -365,11 +378,8 @@ import_url(struct cli *cli, const char *url)
 	if (str_has_ctl(url))
 		return cli_error(EX_DATAERR, "a URL may not hold control "
 		    "characters");
-	if (db_begin(db) == -1 || db_feed_add(db, url, &id, &cause) == -1 ||
-	    db_commit(db) == -1) {
-		db_rollback(db);
-		rc = cli_error(EX_SOFTWARE, "%s", cause ? cause :
-		    db_errmsg(db));
+	if (feed_add(db, url, &id, &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
 		free(cause);
 		return rc;
 	}
@@ -434,14 +444,15 @@ event_import(struct cli *cli, void *vo, int argc, char **argv)
 static int
 event_feeds(struct cli *cli, void *vo, int argc, char **argv)
 {
+	char		*cause = NULL;
 	struct feed	 f;
 	int64_t		*ids;
 	size_t		 i, n;
 	json_t		*a;
 	char		*when;
 
-	if (db_feed_ids(cli_db(cli), &ids, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (db_feed_ids(cli_db(cli), &ids, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	a = json_array();
 	for (i = 0; i < n; i++) {
 		if (db_feed_get(cli_db(cli), ids[i], &f) == -1)
@@ -473,19 +484,21 @@ event_feed_remove(struct cli *cli, void *vo, int argc, char **argv)
 	const struct event_opts *o = vo;
 	struct db	*db = cli_db(cli);
 	struct feed	 f;
-	char		*end;
+	char		*end, *cause = NULL;
 	long long	 id;
 	long		 n;
+	int		 rc;
 
 	id = strtoll(arg, &end, 10);
 	if (end == arg || *end != '\0' || db_feed_get(db, id, &f) == -1)
 		return cli_error(EX_DATAERR, "no feed '%s' (see clarion event "
 		    "feeds)", arg);
-	if (db_begin(db) == -1 || db_feed_remove(db, id, o->keep_events,
-	    clock_now(), &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (feed_remove(db, id, o->keep_events, clock_now(), &n,
+	    &cause) == -1) {
 		feed_clear(&f);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	if (o->keep_events)
 		printf("feed %lld removed: %s; its events are kept\n", id,

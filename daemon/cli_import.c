@@ -540,9 +540,40 @@ imp_status(const struct import *im, int commit)
 	return IMPORT_PARTIAL;
 }
 
+struct imp_work {
+	struct import		*im;
+	struct csv		*c;
+	const struct token_keys	*keys;
+	const char		*source;
+	char			**cause;
+};
+
+/* The rows in one unit of work: kept unless a dry run or strict refuses. */
+static int
+imp_write(struct db *db, void *arg)
+{
+	struct imp_work	*wk = arg;
+	struct import	*im = wk->im;
+	int		 rc;
+
+	if ((im->w = db_sub_writer_new(db, wk->keys, im->list.id, wk->source,
+	    im->o->consent, wk->cause)) == NULL)
+		return -1;
+	rc = imp_rows(im, wk->c);
+	db_sub_writer_free(im->w);
+	im->w = NULL;
+	if (rc == -1)
+		return -2;
+	if (im->o->dry_run || (im->o->strict && im->unsub + im->suppressed +
+	    im->invalid > 0))
+		return DB_UNDO;
+	return 0;
+}
+
 static int
 imp_run(struct import *im, struct csv *c)
 {
+	struct imp_work		 wk;
 	struct token_keys	 keys;
 	struct csv_row		 hdr;
 	const char		*base;
@@ -561,25 +592,21 @@ imp_run(struct import *im, struct csv *c)
 	base = strrchr(im->file, '/') != NULL ? strrchr(im->file, '/') + 1 :
 	    im->file;
 	xasprintf(&source, "import %s", base);
-	im->w = db_sub_writer_begin(cli_db(im->cli), &keys, im->list.id,
-	    source, im->o->consent, &cause);
+	memset(&wk, 0, sizeof wk);
+	wk.im = im;
+	wk.c = c;
+	wk.keys = &keys;
+	wk.source = source;
+	wk.cause = &cause;
+	rc = db_atomic(cli_db(im->cli), imp_write, &wk, &cause);
 	free(source);
-	if (im->w == NULL) {
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
+	if (rc == -2) {		/* imp_rows said why */
 		free(cause);
-		return rc;
-	}
-	if (imp_rows(im, c) == -1) {
-		db_sub_writer_end(im->w, 0, NULL);
 		return EX_SOFTWARE;
 	}
-	commit = !im->o->dry_run && !(im->o->strict && im->unsub +
-	    im->suppressed + im->invalid > 0);
-	if (db_sub_writer_end(im->w, commit, &cause) == -1) {
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-		return rc;
-	}
+	if (rc == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
+	commit = rc == 0;
 	imp_summary(im, commit);
 	return imp_status(im, commit);
 }

@@ -326,21 +326,36 @@ item_complete(const struct item *it)
 	return EX_OK;
 }
 
+struct item_write {
+	struct item	*it;
+	int		 insert;
+	enum item_status status;
+	int		 cancelled;
+	char		**cause;
+};
+
+static int
+item_store_one(struct db *db, void *arg)
+{
+	struct item_write *w = arg;
+
+	return w->insert ? db_item_insert(db, w->it, clock_now(), w->cause) :
+	    db_item_update(db, w->it, clock_now(), w->cause);
+}
+
 static int
 item_store(struct cli *cli, struct item *it, int insert)
 {
-	struct db	*db = cli_db(cli);
+	struct item_write w;
 	char		*cause = NULL;
 	int		 rc;
 
-	if (db_begin(db) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
-	rc = insert ? db_item_insert(db, it, clock_now(), &cause) :
-	    db_item_update(db, it, clock_now(), &cause);
-	if (rc == -1 || db_commit(db) == -1) {
-		db_rollback(db);
-		rc = cli_error(insert ? EX_DATAERR : EX_SOFTWARE, "%s",
-		    cause ? cause : db_errmsg(db));
+	memset(&w, 0, sizeof w);
+	w.it = it;
+	w.insert = insert;
+	w.cause = &cause;
+	if (db_atomic(cli_db(cli), item_store_one, &w, &cause) == -1) {
+		rc = cli_error(insert ? EX_DATAERR : EX_SOFTWARE, "%s", cause);
 		free(cause);
 		return rc;
 	}
@@ -360,7 +375,7 @@ one_off_next(struct cli *cli, const struct item *it, time_t now)
 		return it->send_at;
 	if (it->send_at == 0 || now - it->send_at >
 	    cli_config(cli)->missed_grace || it->id == 0 ||
-	    db_run_last_due(cli_db(cli), it->id, "issue", &last) == -1 ||
+	    db_run_last_due(cli_db(cli), it->id, "issue", &last, NULL) == -1 ||
 	    last >= it->send_at)
 		return 0;
 	return it->send_at;
@@ -374,7 +389,7 @@ cli_item_next(struct cli *cli, const struct item *it)
 	size_t	 n;
 	char	*cause;
 
-	if (strcmp(it->status, "active") != 0)
+	if (item_status_parse(it->status) != ITEM_ACTIVE)
 		return 0;
 	if (it->rrule == NULL)
 		return one_off_next(cli, it, now);
@@ -458,7 +473,7 @@ item_add(struct cli *cli, void *vo, int argc, char **argv)
 static int
 item_lookup(struct cli *cli, const char *key, struct item *it)
 {
-	if (db_item_find(cli_db(cli), key, it) == 0)
+	if (db_item_find(cli_db(cli), key, it, NULL) == 0)
 		return 0;
 	cli_error(EX_DATAERR, "no item '%s' (see clarion item list)", key);
 	return -1;
@@ -542,13 +557,14 @@ static int
 item_list(struct cli *cli, void *vo, int argc, char **argv)
 {
 	const struct item_opts *o = vo;
+	char		*cause = NULL;
 	struct item	*items;
 	size_t		 i, n;
 	json_t		*a;
 	char		*next;
 
-	if (db_item_list(cli_db(cli), !o->all, &items, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (db_item_list(cli_db(cli), !o->all, &items, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	a = json_array();
 	if (!cli->json && n > 0)
 		printf("%-4s %-20s %-10s %-9s %s\n", "ID", "NAME", "KIND",
@@ -607,14 +623,16 @@ item_show(struct cli *cli, void *vo, int argc, char **argv)
 		cli_json_print(o);
 	} else {
 		print_fields(o);
-		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n) == 0 &&
+		if (db_run_list(cli_db(cli), it.id, NULL, 5, &runs, &n, NULL) == 0 &&
 		    n > 0) {
 			printf("latest runs:\n");
 			for (i = 0; i < n; i++) {
 				due = cli_local(cli, runs[i].due_at);
 				printf("  %-5lld %-8s %s %s%s%s\n",
-				    (long long)runs[i].id, runs[i].purpose,
-				    due, runs[i].state, *runs[i].reason ?
+				    (long long)runs[i].id,
+				    run_purpose_name(runs[i].purpose), due,
+				    run_state_name(runs[i].state),
+				    *runs[i].reason ?
 				    ": " : "", runs[i].reason);
 				free(due);
 			}
@@ -626,35 +644,54 @@ item_show(struct cli *cli, void *vo, int argc, char **argv)
 	return EX_OK;
 }
 
+static int
+item_status_one(struct db *db, void *arg)
+{
+	struct item_write *w = arg;
+
+	if (db_item_set_status(db, w->it->id, w->status, clock_now()) == -1)
+		return -1;
+	if (w->status == ITEM_ACTIVE)
+		return 0;
+	return db_run_cancel_pending(db, w->it->id, NULL, w->status ==
+	    ITEM_PAUSED ? "the item was paused" : "the item was cancelled",
+	    clock_now());
+}
+
 /* pause, resume, cancel: the status, and pending runs where it stops. */
 static int
 item_status(struct cli *cli, void *vo, int argc, char **argv)
 {
 	const char	*key = argv[0], *verb = cli->sub->name;
 	struct db	*db = cli_db(cli);
+	struct item_write w;
 	struct item	 it;
-	const char	*status;
+	enum item_status status;
+	char		*cause = NULL;
 	int		 n = 0;
 
 	if (item_lookup(cli, key, &it) == -1)
 		return EX_DATAERR;
-	status = strcmp(verb, "pause") == 0 ? "paused" :
-	    strcmp(verb, "resume") == 0 ? "active" : "cancelled";
-	if (strcmp(verb, "resume") == 0 && strcmp(it.status, "paused") != 0) {
-		item_clear(&it);
-		return cli_error(EX_DATAERR, "item %s is %s, not paused", key,
+	status = strcmp(verb, "pause") == 0 ? ITEM_PAUSED :
+	    strcmp(verb, "resume") == 0 ? ITEM_ACTIVE : ITEM_CANCELLED;
+	if (status == ITEM_ACTIVE &&
+	    item_status_parse(it.status) != ITEM_PAUSED) {
+		cli_error(EX_DATAERR, "item %s is %s, not paused", key,
 		    it.status);
-	}
-	if (db_begin(db) == -1 || db_item_set_status(db, it.id, status,
-	    clock_now()) == -1 || (strcmp(status, "active") != 0 &&
-	    (n = db_run_cancel_pending(db, it.id, NULL, strcmp(status,
-	    "paused") == 0 ? "the item was paused" : "the item was cancelled",
-	    clock_now())) == -1) || db_commit(db) == -1) {
-		db_rollback(db);
 		item_clear(&it);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		return EX_DATAERR;
 	}
-	printf("item %lld: %s %s", (long long)it.id, it.name, status);
+	memset(&w, 0, sizeof w);
+	w.it = &it;
+	w.status = status;
+	if ((n = db_atomic(db, item_status_one, &w, &cause)) == -1) {
+		item_clear(&it);
+		n = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return n;
+	}
+	printf("item %lld: %s %s", (long long)it.id, it.name,
+	    item_status_name(status));
 	if (n > 0)
 		printf(" (%d pending run%s cancelled)", n, n == 1 ? "" : "s");
 	printf("\n");

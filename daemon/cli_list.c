@@ -276,13 +276,14 @@ list_show(struct cli *cli, void *vo, int argc, char **argv)
 static int
 list_ls(struct cli *cli, void *vo, int argc, char **argv)
 {
+	char		*cause = NULL;
 	struct list_info	*v;
 	struct list_counts	 c;
 	json_t			*arr;
 	size_t			 i, n;
 
-	if (db_list_all(cli_db(cli), &v, &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (db_list_all(cli_db(cli), &v, &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	arr = json_array();
 	if (!cli->json)
 		printf("%-20s %10s %12s  %-30s %s\n", "NAME", "SUBSCRIBED",

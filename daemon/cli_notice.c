@@ -190,7 +190,7 @@ notice_id(struct cli *cli, const char *key, int64_t *id)
 	struct item	 it;
 
 	item_init(&it);
-	if (db_item_find(cli_db(cli), key, &it) == -1 ||
+	if (db_item_find(cli_db(cli), key, &it, NULL) == -1 ||
 	    strcmp(it.kind, "notice") != 0) {
 		item_clear(&it);
 		cli_error(EX_DATAERR, "no meeting notice '%s' (see clarion "
@@ -258,7 +258,7 @@ notice_json(struct cli *cli, const struct item *it, const struct event *ev)
 	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id",
 	    (json_int_t)it->id, "name", it->name, "meeting", when, "status",
 	    it->status, "title", ev->title, "cancelled",
-	    strcmp(ev->status, "cancelled") == 0);
+	    event_status_parse(ev->status) == EVENT_CANCELLED);
 	free(when);
 	return o;
 }
@@ -266,15 +266,16 @@ notice_json(struct cli *cli, const struct item *it, const struct event *ev)
 static int
 notice_list(struct cli *cli, void *vo, int argc, char **argv)
 {
+	char		*cause = NULL;
 	struct item	*items;
 	struct event	 ev;
 	size_t		 i, n;
 	char		*when;
 	json_t		*a = json_array();
 
-	if (db_item_list(cli_db(cli), 0, &items, &n) == -1) {
+	if (db_item_list(cli_db(cli), 0, &items, &n, &cause) == -1) {
 		json_decref(a);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(items[i].kind, "notice") == 0 &&
@@ -287,8 +288,8 @@ notice_list(struct cli *cli, void *vo, int argc, char **argv)
 				printf("%-4lld %-16s %-10s %s%s\n",
 				    (long long)items[i].id, when,
 				    items[i].status, ev.title,
-				    strcmp(ev.status, "cancelled") == 0 ?
-				    " (cancelled)" : "");
+				    event_status_parse(ev.status) ==
+				    EVENT_CANCELLED ? " (cancelled)" : "");
 			free(when);
 			event_clear(&ev);
 		}
@@ -318,6 +319,7 @@ rsvp_rows_free(struct rsvp_row *v, size_t n)
 static int
 notice_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	char		*cause = NULL;
 	struct item	 it;
 	struct rsvp_row	*v;
 	size_t		 i, n, k;
@@ -328,10 +330,10 @@ notice_show(struct cli *cli, void *vo, int argc, char **argv)
 	if (notice_id(cli, argv[0], &id) == -1)
 		return EX_DATAERR;
 	item_init(&it);
-	if (db_item_find(cli_db(cli), argv[0], &it) == -1 ||
-	    db_rsvp_list(cli_db(cli), it.event_id, &v, &n) == -1) {
+	if (db_item_find(cli_db(cli), argv[0], &it, &cause) == -1 ||
+	    db_rsvp_list(cli_db(cli), it.event_id, &v, &n, &cause) == -1) {
 		item_clear(&it);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	o = json_pack("{s:I, s:s}", "id", (json_int_t)it.id, "name", it.name);
 	if (!cli->json)

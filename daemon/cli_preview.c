@@ -46,18 +46,20 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
     int64_t *run)
 {
 	struct db	*db = cli_db(cli);
-	const char	*purpose;
+	enum run_purpose purpose;
 	json_t		*jc;
 	char		*text, *cause = NULL;
 	int		 empty = 0;
 
-	purpose = test ? "test" : strcmp(item->kind, "notice") == 0 ?
-	    "notice" : "issue";
-	if (db_run_insert(db, item->id, due, purpose, test ? "done" :
-	    "planned", test ? "preview" : NULL, 0, run) == -1 ||
-	    (test && db_run_thaw_test(db, *run) == -1))
-		return cli_error(EX_SOFTWARE, "cannot record the test run: %s",
-		    db_errmsg(db));
+	purpose = test ? PURPOSE_TEST : strcmp(item->kind, "notice") == 0 ?
+	    PURPOSE_NOTICE : PURPOSE_ISSUE;
+	if (db_run_insert(db, item->id, due, purpose, test ? RUN_DONE :
+	    RUN_PLANNED, test ? "preview" : NULL, 0, run, &cause) == -1 ||
+	    (test && db_run_thaw_test(db, *run, &cause) == -1)) {
+		cli_error(EX_SOFTWARE, "cannot record the test run: %s", cause);
+		free(cause);
+		return EX_SOFTWARE;
+	}
 	if ((text = db_run_context(db, *run)) != NULL) {
 		free(text);
 		return EX_OK;
@@ -72,9 +74,9 @@ preview_run(struct cli *cli, const struct item *item, int test, time_t due,
 		    "issue; it would be skipped\n", item->name);
 	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(jc);
-	if (db_run_freeze(db, *run, text) == -1) {
+	if (db_run_freeze(db, *run, text, &cause) == -1) {
 		free(text);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	free(text);
 	return EX_OK;
@@ -244,9 +246,10 @@ send_test(struct cli *cli, struct composer *c, int64_t run,
 		return rc;
 	}
 	/* A delivery of its own: a reply to the test finds its way back. */
-	if (db_delivery_test(cli->db, run, norm, clock_now(), &delivery) == -1) {
+	if (db_delivery_test(cli->db, run, norm, clock_now(), &delivery,
+	    &cause) == -1) {
 		free(norm);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli->db));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	r->address = norm;
 	memset(&out, 0, sizeof out);
@@ -265,54 +268,76 @@ send_test(struct cli *cli, struct composer *c, int64_t run,
 	return rc == 0 ? EX_OK : EX_UNAVAILABLE;
 }
 
+struct preview_args {
+	struct cli	*cli;
+	const struct preview_opts *o;
+	struct item	*item;
+	int		 test;
+	time_t		 due;
+};
+
+/* Builds the run and shows it (or sends the test). */
+static int
+preview_show(struct db *db, void *arg)
+{
+	struct preview_args *a = arg;
+	struct cli	*cli = a->cli;
+	struct recipient r;
+	struct composer	*c;
+	int64_t		 run;
+	char		*addr = NULL, *name = NULL;
+	json_t		*attrs = NULL;
+	int		 rc;
+
+	if ((rc = preview_run(cli, a->item, a->test, a->due, &run)) != EX_OK ||
+	    (rc = pick_member(cli, a->item, a->o->subscriber, &r, &addr, &name,
+	    &attrs)) != EX_OK)
+		return rc;
+	cli_keys(cli, &cli->keys);
+	c = composer_new(db, cli->conf, &cli->keys);
+	if (a->test)
+		rc = send_test(cli, c, run, &r, a->o->to);
+	else {
+		preview_note(cli, a->item, a->due, &r);
+		rc = print_preview(c, run, &r, a->o->mode);
+	}
+	composer_free(c);
+	free(addr);
+	free(name);
+	json_decref(attrs);
+	return rc;
+}
+
 /* The item key's next issue previewed, or (test) sent to o->to. */
 int
 cli_item_preview(struct cli *cli, const char *key,
     const struct preview_opts *o, int test)
 {
+	struct preview_args a;
 	struct item	 item;
-	struct recipient r;
-	struct composer	*c;
 	struct db	*db;
-	int64_t		 run;
-	time_t		 due;
-	char		*addr = NULL, *name = NULL;
-	json_t		*attrs = NULL;
+	char		*cause = NULL;
 	int		 rc;
 
 	if (test && o->to == NULL)
 		return cli_misuse(cli, "test needs --to ADDRESS");
 	db = cli_db(cli);
 	item_init(&item);
-	if (db_item_find(db, key, &item) == -1)
+	if (db_item_find(db, key, &item, NULL) == -1)
 		return cli_error(EX_NOINPUT, "%s: no such item", key);
-	due = preview_due(cli, &item);
-	/* A preview's run is built in this transaction and rolled back. */
-	if (!test && db_begin(db) == -1) {
-		item_clear(&item);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
-	}
-	if ((rc = preview_run(cli, &item, test, due, &run)) != EX_OK ||
-	    (rc = pick_member(cli, &item, o->subscriber, &r, &addr, &name,
-	    &attrs)) != EX_OK) {
-		if (!test)
-			db_rollback(db);
-		item_clear(&item);
-		return rc;
-	}
-	cli_keys(cli, &cli->keys);
-	c = composer_new(db, cli->conf, &cli->keys);
+	a.cli = cli;
+	a.o = o;
+	a.item = &item;
+	a.test = test;
+	a.due = preview_due(cli, &item);
+	/* A preview's run is built in a unit of work that is rolled back. */
 	if (test)
-		rc = send_test(cli, c, run, &r, o->to);
-	else {
-		preview_note(cli, &item, due, &r);
-		rc = print_preview(c, run, &r, o->mode);
-		db_rollback(db);
+		rc = preview_show(db, &a);
+	else if ((rc = db_trial(db, preview_show, &a, &cause)) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause != NULL ? cause :
+		    "cannot build the preview");
+		free(cause);
 	}
-	composer_free(c);
 	item_clear(&item);
-	free(addr);
-	free(name);
-	json_decref(attrs);
 	return rc;
 }

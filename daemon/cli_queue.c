@@ -74,7 +74,7 @@ queue_entry_cb(void *arg, const struct queue_entry *e)
 	p->shown++;
 	printf("  %s %-6lld %-32s", e->sysmail ? "mail" : "dlv ",
 	    (long long)e->id, e->address != NULL ? e->address : "(erased)");
-	if (strcmp(e->state, "deferred") == 0) {
+	if (delivery_state_parse(e->state) == DSTATE_DEFERRED) {
 		when = fmt_time(p->conf, e->next_attempt);
 		printf(" next try %s, %d attempt%s", when, e->attempts,
 		    e->attempts == 1 ? "" : "s");
@@ -125,6 +125,7 @@ queue_section(struct db *db, const struct config *conf,
     const struct queue_opts *o, const char *state, const char *title,
     json_t *out)
 {
+	char		*cause = NULL;
 	struct queue_print p;
 
 	memset(&p, 0, sizeof p);
@@ -135,8 +136,8 @@ queue_section(struct db *db, const struct config *conf,
 		json_object_set_new(out, state, p.arr);
 	} else
 		printf("%s:\n", title);
-	if (db_queue_list(db, o->run, state, queue_entry_cb, &p) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	if (db_queue_list(db, o->run, state, queue_entry_cb, &p, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	if (!o->json && p.shown == 0)
 		printf("  none\n");
 	return EX_OK;
@@ -177,6 +178,7 @@ static int
 queue_show(struct cli *cli, void *vo, int argc, char **argv)
 {
 	struct queue_opts *o = vo;
+	char		*cause = NULL;
 	const struct config *conf = cli_config(cli);
 	struct db	*db = cli_db(cli);
 	struct delivery_counts c;
@@ -185,10 +187,11 @@ queue_show(struct cli *cli, void *vo, int argc, char **argv)
 	int		 rc = EX_OK;
 
 	o->json = cli->json;
-	if (db_run_delivery_counts(db, o->run, &c) == -1 ||
-	    (o->run == 0 && db_sysmail_counts(db, &sq, &sd, &sf) == -1)) {
+	if (db_run_delivery_counts(db, o->run, &c, &cause) == -1 ||
+	    (o->run == 0 && db_sysmail_counts(db, &sq, &sd, &sf,
+	    &cause) == -1)) {
 		json_decref(out);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		return cli_fail(EX_SOFTWARE, &cause);
 	}
 	if (o->json) {
 		json_object_set_new(out, "counts", counts_json(&c));
@@ -220,13 +223,14 @@ queue_release(struct cli *cli, void *vo, int argc, char **argv)
 	const struct queue_opts *o = vo;
 	int		 cancel = strcmp(cli->sub->name, "cancel") == 0;
 	struct db	*db = cli_db(cli);
+	char		*cause = NULL;
 	long		 n;
+	int		 rc;
 
-	if (db_begin(db) == -1 ||
-	    db_delivery_release_held(db, o->run, cancel, &n) == -1 ||
-	    db_commit(db) == -1) {
-		db_rollback(db);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+	if (run_held_release(db, o->run, cancel, &n, &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("%ld held deliver%s %s\n", n, n == 1 ? "y" : "ies",
 	    cancel ? "cancelled" : "queued again");

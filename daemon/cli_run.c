@@ -106,10 +106,10 @@ run_json(struct cli *cli, const struct run *r)
 	counts = counts_text(cli, r->id, &c);
 	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, "
 	    "s:o}", "id", (json_int_t)r->id, "item_id", (json_int_t)r->item_id,
-	    "item", r->item_name, "purpose", r->purpose, "due", due, "state",
-	    r->state, "reason", r->reason, "sequence", r->sequence, "started",
+	    "item", r->item_name, "purpose", run_purpose_name(r->purpose),
+	    "due", due, "state", run_state_name(r->state), "reason", r->reason, "sequence", r->sequence, "started",
 	    st, "finished", fin, "counts", c);
-	if (strcmp(r->state, "held") == 0)
+	if (r->state == RUN_HELD)
 		run_held_json(cli, r, o);
 	free(due);
 	free(st);
@@ -126,12 +126,13 @@ run_row(struct cli *cli, const struct run *r)
 
 	counts = counts_text(cli, r->id, &c);
 	json_decref(c);
-	why = strcmp(r->state, "held") == 0 ? run_held_why(cli, r) :
+	why = r->state == RUN_HELD ? run_held_why(cli, r) :
 	    xstrdup(r->reason);
 	printf("%-5lld %-16s %-8s %-16s %-9s %s%s%s", (long long)r->id,
-	    r->item_name, r->purpose, due, r->state, counts,
+	    r->item_name, run_purpose_name(r->purpose), due,
+	    run_state_name(r->state), counts,
 	    *why ? *counts ? "; " : "" : "", why);
-	if (strcmp(r->state, "held") == 0)
+	if (r->state == RUN_HELD)
 		printf(" (then clarion run release %lld)", (long long)r->id);
 	printf("\n");
 	free(due);
@@ -143,6 +144,7 @@ static int
 run_list(struct cli *cli, void *vo, int argc, char **argv)
 {
 	const struct run_opts *o = vo;
+	char		*cause = NULL;
 	struct item	 it;
 	struct run	*runs;
 	size_t		 i, n;
@@ -150,14 +152,14 @@ run_list(struct cli *cli, void *vo, int argc, char **argv)
 	json_t		*a;
 
 	if (o->item != NULL) {
-		if (db_item_find(cli_db(cli), o->item, &it) == -1)
+		if (db_item_find(cli_db(cli), o->item, &it, NULL) == -1)
 			return cli_error(EX_DATAERR, "no item '%s'", o->item);
 		item = it.id;
 		item_clear(&it);
 	}
 	if (db_run_list(cli_db(cli), item, o->state, o->limit, &runs,
-	    &n) == -1)
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	    &n, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	a = json_array();
 	if (!cli->json && n > 0)
 		printf("%-5s %-16s %-8s %-16s %-9s %s\n", "ID", "ITEM",
@@ -230,21 +232,23 @@ run_cancel(struct cli *cli, void *vo, int argc, char **argv)
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
+	char		*cause = NULL;
+	int		 rc;
 
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
-	if (strcmp(r.state, "done") == 0 || strcmp(r.state, "skipped") == 0 ||
-	    strcmp(r.state, "cancelled") == 0) {
+	if (r.state == RUN_DONE || r.state == RUN_SKIPPED ||
+	    r.state == RUN_CANCELLED) {
 		cli_error(EX_DATAERR, "run %lld is %s already", (long long)r.id,
-		    r.state);
+		    run_state_name(r.state));
 		run_clear(&r);
 		return EX_DATAERR;
 	}
-	if (db_begin(db) == -1 || db_run_cancel(db, r.id, clock_now(),
-	    &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (run_cancel_unsent(db, r.id, &n, &cause) == -1) {
 		run_clear(&r);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("run %lld: cancelled; %ld deliver%s not yet sent cancelled\n",
 	    (long long)r.id, n, n == 1 ? "y" : "ies");
@@ -284,12 +288,13 @@ run_release(struct cli *cli, void *vo, int argc, char **argv)
 	struct run	 r;
 	long		 n = 0;
 	char		*cause = NULL;
+	int		 rc;
 
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
-	if (strcmp(r.state, "held") != 0 && db_run_held_one(db, r.id) == 0) {
+	if (r.state != RUN_HELD && db_run_held_one(db, r.id) == 0) {
 		cli_error(EX_DATAERR, "run %lld has no held deliveries (it is "
-		    "%s)", (long long)r.id, r.state);
+		    "%s)", (long long)r.id, run_state_name(r.state));
 		run_clear(&r);
 		return EX_DATAERR;
 	}
@@ -301,11 +306,11 @@ run_release(struct cli *cli, void *vo, int argc, char **argv)
 		run_clear(&r);
 		return EX_CONFIG;
 	}
-	if (db_begin(db) == -1 || db_delivery_release_held(db, r.id, 0,
-	    &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (run_held_release(db, r.id, 0, &n, &cause) == -1) {
 		run_clear(&r);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("run %lld: %ld held deliver%s queued again; clariond sends "
 	    "them\n", (long long)r.id, n, n == 1 ? "y" : "ies");
@@ -321,25 +326,26 @@ run_resend(struct cli *cli, void *vo, int argc, char **argv)
 	struct db	*db = cli_db(cli);
 	struct run	 r;
 	long		 n = 0;
+	char		*cause = NULL;
+	int		 rc;
 
 	if (!o->to_missed)
 		return cli_misuse(cli, "resend needs --to-missed (only "
 		    "those with no sent record are sent again)");
 	if (run_lookup(cli, arg, &r) == -1)
 		return EX_DATAERR;
-	if (strcmp(r.state, "planned") == 0 ||
-	    strcmp(r.state, "composing") == 0 ||
-	    strcmp(r.state, "skipped") == 0) {
+	if (r.state == RUN_PLANNED || r.state == RUN_COMPOSING ||
+	    r.state == RUN_SKIPPED) {
 		cli_error(EX_DATAERR, "run %lld is %s: nothing was sent to "
-		    "resend", (long long)r.id, r.state);
+		    "resend", (long long)r.id, run_state_name(r.state));
 		run_clear(&r);
 		return EX_DATAERR;
 	}
-	if (db_begin(db) == -1 || db_run_resend_missed(db, r.id, clock_now(),
-	    &n) == -1 || db_commit(db) == -1) {
-		db_rollback(db);
+	if (run_missed_resend(db, r.id, &n, &cause) == -1) {
 		run_clear(&r);
-		return cli_error(EX_SOFTWARE, "%s", db_errmsg(db));
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
+		return rc;
 	}
 	printf("run %lld: %ld deliver%s queued again\n", (long long)r.id, n,
 	    n == 1 ? "y" : "ies");

@@ -183,15 +183,15 @@ static const struct cli_option status_options[] = {
 static int
 status_show(struct cli *cli, void *vo, int argc, char **argv)
 {
+	char		*cause = NULL;
 	struct db_status s;
 	struct health	 h;
 	struct db	*db;
 	int		 check = ((struct status_opts *)vo)->check, faulty;
 
 	db = cli_db(cli);
-	if (db_status_get(db, &s) == -1)
-		return cli_error(EX_SOFTWARE, "%s: %s", cli->conf->database,
-		    db_errmsg(db));
+	if (db_status_get(db, &s, &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	health_get(db, cli->conf, &h);
 	if (cli->json)
 		print_json(&s, &h);

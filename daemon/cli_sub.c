@@ -116,12 +116,36 @@ sub_record_free(struct sub_record *r, char **keys)
 	free(r->values);
 }
 
+struct sub_put {
+	const struct token_keys	*keys;
+	int64_t			 list;
+	const char		*source, *consent;
+	const struct sub_record	*r;
+	enum sub_result		*res;
+	char			**detail, **cause;
+};
+
+static int
+sub_put_one(struct db *db, void *arg)
+{
+	struct sub_put		*p = arg;
+	struct sub_writer	*w;
+	int			 rc;
+
+	if ((w = db_sub_writer_new(db, p->keys, p->list, p->source,
+	    p->consent, p->cause)) == NULL)
+		return -1;
+	rc = db_sub_writer_put(w, p->r, p->res, p->detail, p->cause);
+	db_sub_writer_free(w);
+	return rc;
+}
+
 static int
 sub_write(struct cli *cli, int64_t list, const char *source,
     const struct sub_opts *o, const char *address, enum sub_result *res,
     char **detail)
 {
-	struct sub_writer	*w;
+	struct sub_put		 p;
 	struct sub_record	 r;
 	struct token_keys	 keys;
 	char			**k = NULL, *cause = NULL;
@@ -136,15 +160,16 @@ sub_write(struct cli *cli, int64_t list, const char *source,
 		return EX_DATAERR;
 	}
 	cli_keys(cli, &keys);
-	if ((w = db_sub_writer_begin(cli_db(cli), &keys, list, source,
-	    o->consent, &cause)) == NULL ||
-	    db_sub_writer_put(w, &r, res, detail, &cause) == -1 ||
-	    db_sub_writer_end(w, 1, &cause) == -1) {
-		if (w != NULL && cause != NULL)
-			db_sub_writer_end(w, 0, NULL);
-		rc = cli_error(EX_SOFTWARE, "%s", cause);
-		free(cause);
-	}
+	p.keys = &keys;
+	p.list = list;
+	p.source = source;
+	p.consent = o->consent;
+	p.r = &r;
+	p.res = res;
+	p.detail = detail;
+	p.cause = &cause;
+	if (db_atomic(cli_db(cli), sub_put_one, &p, &cause) == -1)
+		rc = cli_fail(EX_SOFTWARE, &cause);
 	sub_record_free(&r, k);
 	return rc;
 }
@@ -277,8 +302,8 @@ show_memberships(const char *tz, json_t *ms)
 		 */
 		status = json_string_value(json_object_get(m, "status"));
 		t = fmt_time(tz, json_object_get(m, status != NULL &&
-		    strcmp(status, "subscribed") != 0 ? "updated" :
-		    "consent_at"));
+		    member_status_parse(status) != MEMBER_SUBSCRIBED ?
+		    "updated" : "consent_at"));
 		printf("  %-16s %-12s since %s, source: %s, consent: %s\n",
 		    json_string_value(json_object_get(m, "list")), status, t,
 		    json_string_value(json_object_get(m, "source")),
@@ -365,18 +390,20 @@ static int
 sub_is_member(struct cli *cli, int64_t id, const struct list_info *l,
     const char *a)
 {
+	char		*cause = NULL;
 	char	*status = NULL;
 	int	 r, member;
 
-	r = db_membership_status(cli_db(cli), id, l->id, &status);
-	member = r == 1 && strcmp(status, "unsubscribed") != 0;
+	r = db_membership_status(cli_db(cli), id, l->id, &status, &cause);
+	member = r == 1 &&
+	    member_status_parse(status) != MEMBER_UNSUBSCRIBED;
 	if (r == 1 && !member)
 		cli_error(EX_DATAERR, "%s already unsubscribed from %s", a,
 		    l->name);
 	else if (r == 0)
 		cli_error(EX_DATAERR, "%s is not on %s", a, l->name);
 	else if (r == -1)
-		cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+		cli_fail(EX_SOFTWARE, &cause);
 	free(status);
 	return member;
 }
@@ -388,7 +415,7 @@ sub_membership(struct cli *cli, void *vo, int argc, char **argv)
 	const char		*in = argv[0], *verb = cli->sub->name;
 	struct list_info	 l;
 	struct token_keys	 keys;
-	char			*a;
+	char			*a, *cause = NULL;
 	int64_t			 id;
 	int			 rc = EX_DATAERR, r;
 
@@ -413,13 +440,10 @@ sub_membership(struct cli *cli, void *vo, int argc, char **argv)
 	if (o->list != NULL && !sub_is_member(cli, id, &l, a))
 		goto out;
 	cli_keys(cli, &keys);
-	if (db_begin(cli_db(cli)) == -1 ||
-	    db_unsubscribe(cli_db(cli), &keys, id, l.id, "cli") == -1 ||
-	    (o->list == NULL && db_suppress(cli_db(cli), &keys, a,
-	    "unsubscribed", "clarion sub unsubscribe") == -1) ||
-	    db_commit(cli_db(cli)) == -1) {
-		db_rollback(cli_db(cli));
-		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	if (subscriber_unsubscribe(cli_db(cli), &keys, id, l.id, a, "cli",
+	    &cause) == -1) {
+		rc = cli_error(EX_SOFTWARE, "%s", cause);
+		free(cause);
 		goto out;
 	}
 	if (o->list != NULL)
@@ -439,6 +463,7 @@ sub_resubscribe(struct cli *cli, void *vo, int argc, char **argv)
 {
 	const char *in = argv[0];
 	const struct sub_opts *o = vo;
+	char		*cause = NULL;
 	struct list_info	 l;
 	struct token_keys	 keys;
 	char			*a, *reason = NULL;
@@ -463,8 +488,8 @@ sub_resubscribe(struct cli *cli, void *vo, int argc, char **argv)
 		goto out;
 	}
 	if (db_resubscribe(cli_db(cli), &keys, id, l.id, o->consent,
-	    "resubscribed") == -1) {
-		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	    "resubscribed", &cause) == -1) {
+		rc = cli_fail(EX_SOFTWARE, &cause);
 		goto out;
 	}
 	printf("resubscribed %s to %s\n", a, l.name);
@@ -482,6 +507,7 @@ sub_suppress(struct cli *cli, void *vo, int argc, char **argv)
 	const struct sub_opts	*o = vo;
 	const char		*in = argv[0];
 	int			 lift = strcmp(cli->sub->name, "unsuppress") == 0;
+	char		*cause = NULL;
 	struct token_keys	 keys;
 	char			*a;
 	int			 rc = EX_OK, r;
@@ -495,14 +521,13 @@ sub_suppress(struct cli *cli, void *vo, int argc, char **argv)
 	cli_keys(cli, &keys);
 	if (!lift) {
 		if (db_suppress(cli_db(cli), &keys, a, "manual",
-		    o->reason != NULL ? o->reason : "") == -1)
-			rc = cli_error(EX_SOFTWARE, "%s",
-			    db_errmsg(cli_db(cli)));
+		    o->reason != NULL ? o->reason : "", &cause) == -1)
+			rc = cli_fail(EX_SOFTWARE, &cause);
 		else
 			printf("suppressed %s\n", a);
-	} else if ((r = db_unsuppress(cli_db(cli), &keys, a, o->consent)) ==
-	    -1)
-		rc = cli_error(EX_SOFTWARE, "%s", db_errmsg(cli_db(cli)));
+	} else if ((r = db_unsuppress(cli_db(cli), &keys, a, o->consent,
+	    &cause)) == -1)
+		rc = cli_fail(EX_SOFTWARE, &cause);
 	else if (r == 0)
 		rc = cli_error(EX_DATAERR, "%s is not suppressed", a);
 	else {
@@ -644,9 +669,7 @@ sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 	if ((o->segment != NULL || o->status != NULL) && o->list == NULL)
 		return cli_misuse(cli, "--segment and --status need "
 		    "--list");
-	if (o->status != NULL && strcmp(o->status, "subscribed") != 0 &&
-	    strcmp(o->status, "unsubscribed") != 0 &&
-	    strcmp(o->status, "held") != 0)
+	if (o->status != NULL && member_status_parse(o->status) == -1)
 		return cli_misuse(cli, "--status is subscribed, "
 		    "unsubscribed or held");
 	if (o->attrs.n > 1 || sub_attrs(o, &r, &k) == -1) {
@@ -684,11 +707,9 @@ sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 		rc = db_sub_iter(cli_db(cli), &keys, l.id, o->status != NULL ?
 		    o->status : o->segment != NULL ? "subscribed" : NULL,
 		    o->segment, ls_row, &s, &cause);
-	if (rc == -1) {
-		rc = cli_error(cause != NULL ? EX_DATAERR : EX_SOFTWARE, "%s",
-		    cause != NULL ? cause : db_errmsg(cli_db(cli)));
-		free(cause);
-	} else if (cli->json) {
+	if (rc == -1)	/* the segment was checked above */
+		rc = cli_fail(EX_SOFTWARE, &cause);
+	else if (cli->json) {
 		json_out(s.arr);
 		rc = EX_OK;
 	} else {
@@ -716,7 +737,8 @@ csv_row(void *arg, const struct sub_row *r)
 	const char	*v;
 	size_t		 i;
 
-	if (r->status != NULL && strcmp(r->status, "unsubscribed") == 0)
+	if (r->status != NULL &&
+	    member_status_parse(r->status) == MEMBER_UNSUBSCRIBED)
 		return 0;
 	csv_quote(&c->b, r->address, ',');
 	buf_addc(&c->b, ',');
@@ -756,8 +778,7 @@ sub_export_all(struct cli *cli, void *vo, int argc, char **argv)
 	buf_adds(&c.b, "\r\n");
 	if (db_sub_iter(cli_db(cli), NULL, l.id, NULL, NULL, csv_row, &c,
 	    &cause) == -1)
-		rc = cli_error(EX_SOFTWARE, "%s", cause != NULL ? cause :
-		    db_errmsg(cli_db(cli)));
+		rc = cli_fail(EX_SOFTWARE, &cause);
 	else if (o->output == NULL)
 		fwrite(c.b.data, 1, c.b.len, stdout);
 	else if (file_write_atomic(o->output, c.b.data, c.b.len, 0600,

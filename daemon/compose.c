@@ -31,7 +31,7 @@ struct cached_template {
 struct cached_run {
 	int64_t		 id;
 	json_t		*context;
-	char		*purpose;
+	enum run_purpose purpose;
 	struct item	 item;
 	struct list_info list;
 	struct tmpl	*subject;
@@ -69,7 +69,6 @@ cached_run_clear(struct cached_run *r)
 	if (r->id == 0)
 		return;
 	json_decref(r->context);
-	free(r->purpose);
 	item_clear(&r->item);
 	list_info_free(&r->list);
 	tmpl_free(r->subject);
@@ -162,7 +161,7 @@ run_load(struct composer *c, struct cached_run *r, int64_t id, char **cause)
 		xasprintf(cause, "run %lld: not found", (long long)id);
 		return -1;
 	}
-	r->purpose = xstrdup(run.purpose);
+	r->purpose = run.purpose;
 	item_id = run.item_id;
 	run_clear(&run);
 	if (db_item_get(c->db, item_id, &r->item) == -1 ||
@@ -665,7 +664,7 @@ freeze_context(struct daemon_ctx *ctx, const struct run *run,
 		json_decref(jc);
 		log_info("run %lld (%s): skipped: nothing to send",
 		    (long long)run->id, item->name);
-		return db_run_set_state(ctx->db, run->id, "skipped",
+		return db_run_set_state(ctx->db, run->id, RUN_SKIPPED,
 		    "no events", now) == 0 ? 1 : -1;
 	}
 	text = json_dumps(jc, JSON_COMPACT | JSON_SORT_KEYS);
@@ -684,22 +683,21 @@ add_deliveries(struct daemon_ctx *ctx, const struct run *run,
 	int		 prio, rc;
 
 	/* Meeting mail first: a notice must not wait behind a newsletter. */
-	prio = item->priority + (strcmp(run->purpose, "issue") != 0 ? 10 : 0);
+	prio = item->priority + (run->purpose != PURPOSE_ISSUE ? 10 : 0);
 	memset(&a, 0, sizeof a);
 	a.ctx = ctx;
 	if ((a.batch = db_delivery_batch_new(ctx->db, run->id, prio,
 	    now)) == NULL)
 		return -1;
-	if (strcmp(run->purpose, "update") == 0 ||
-	    strcmp(run->purpose, "cancel") == 0)
+	if (run->purpose == PURPOSE_UPDATE || run->purpose == PURPOSE_CANCEL)
 		rc = db_notice_recipients(ctx->db, item->id, item->list_id,
-		    add_notified, &a);
+		    add_notified, &a, &cause);
 	else
 		rc = db_list_recipients(ctx->db, &ctx->keys, item->list_id,
 		    item->segment, add_member, &a, &cause);
 	if (rc == -1) {
 		log_warnx("run %lld (%s): recipients: %s", (long long)run->id,
-		    item->name, cause != NULL ? cause : db_errmsg(ctx->db));
+		    item->name, cause);
 		free(cause);
 	}
 	*added = db_delivery_batch_finish(a.batch, rc == 0);
@@ -720,7 +718,7 @@ segment_empty(struct daemon_ctx *ctx, const struct run *run,
 	char			*reason;
 	int			 rc;
 
-	if (*item->segment == '\0' || strcmp(run->purpose, "issue") != 0 ||
+	if (*item->segment == '\0' || run->purpose != PURPOSE_ISSUE ||
 	    db_list_counts(ctx->db, item->list_id, &lc) == -1 ||
 	    lc.subscribed == 0)
 		return 0;
@@ -728,7 +726,7 @@ segment_empty(struct daemon_ctx *ctx, const struct run *run,
 	    "members", item->segment, lc.subscribed);
 	log_warnx("run %lld (%s): skipped: %s", (long long)run->id,
 	    item->name, reason);
-	rc = db_run_set_state(ctx->db, run->id, "skipped", reason, now);
+	rc = db_run_set_state(ctx->db, run->id, RUN_SKIPPED, reason, now);
 	free(reason);
 	return rc == 0 ? 1 : -1;
 }
@@ -759,7 +757,7 @@ compose_run(struct daemon_ctx *ctx, int64_t id, time_t now)
 	}
 	rc = db_run_set_sending(ctx->db, id);
 	log_info("run %lld (%s, %s) started: %ld deliveries queued, %ld "
-	    "suppressed", (long long)id, item.name, run.purpose,
+	    "suppressed", (long long)id, item.name, run_purpose_name(run.purpose),
 	    added - suppressed, suppressed);
 out:
 	run_clear(&run);
@@ -777,14 +775,14 @@ log_run_done(struct daemon_ctx *ctx, int64_t id)
 	memset(&run, 0, sizeof run);
 	memset(&c, 0, sizeof c);
 	if (db_run_get(ctx->db, id, &run) == -1 ||
-	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+	    db_run_delivery_counts(ctx->db, id, &c, NULL) == -1) {
 		log_info("run %lld done", (long long)id);
 		run_clear(&run);
 		return;
 	}
 	log_info("run %lld (%s, %s) done: %ld sent, %ld failed, %ld "
 	    "suppressed, %ld cancelled, %ld held", (long long)id, run.item_name,
-	    run.purpose, c.sent, c.failed, c.suppressed, c.cancelled, c.held);
+	    run_purpose_name(run.purpose), c.sent, c.failed, c.suppressed, c.cancelled, c.held);
 	run_clear(&run);
 }
 
@@ -798,14 +796,15 @@ log_run_held(struct daemon_ctx *ctx, int64_t id)
 	memset(&run, 0, sizeof run);
 	memset(&c, 0, sizeof c);
 	if (db_run_get(ctx->db, id, &run) == -1 ||
-	    db_run_delivery_counts(ctx->db, id, &c) == -1) {
+	    db_run_delivery_counts(ctx->db, id, &c, NULL) == -1) {
 		log_warnx("run %lld held", (long long)id);
 		run_clear(&run);
 		return;
 	}
 	log_warnx("run %lld (%s, %s) held: %ld sent, %ld deliveries held: %s; "
 	    "fix the cause, then clarion run release %lld (or clarion run "
-	    "cancel %lld)", (long long)id, run.item_name, run.purpose, c.sent,
+	    "cancel %lld)", (long long)id, run.item_name,
+	    run_purpose_name(run.purpose), c.sent,
 	    c.held, run.reason, (long long)id, (long long)id);
 	run_clear(&run);
 }

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 /*
  * Migrations, in order: migration N takes the schema from version N-1 to
@@ -299,6 +300,14 @@ db_errmsg(struct db *db)
 	return sqlite3_errmsg(db->sql);
 }
 
+/* The store's own error as a cause, for a function that failed on it. */
+void
+db_cause(struct db *db, char **cause)
+{
+	if (cause != NULL && *cause == NULL)
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+}
+
 int
 db_exec(struct db *db, const char *sql, char **cause)
 {
@@ -346,6 +355,67 @@ db_rollback(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->sql))
 		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/*
+ * The one way to run a unit of work: fn runs inside a transaction, its
+ * own BEGIN IMMEDIATE when none is open, else a savepoint in the caller's
+ * (so the outer unit decides). A negative return from fn (DB_UNDO for a
+ * dry run) rolls back and is passed on; anything else commits and is returned. When fn fails
+ * and says nothing, the cause is the store's own error, read before the
+ * rollback clears it.
+ */
+int
+db_atomic(struct db *db, int (*fn)(struct db *, void *), void *arg,
+    char **cause)
+{
+	int	 own = sqlite3_get_autocommit(db->sql), rc;
+
+	if (own ? db_begin(db) == -1 :
+	    sqlite3_exec(db->sql, "SAVEPOINT atomic", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: cannot begin a transaction: %s",
+			    db->path, db_errmsg(db));
+		return -1;
+	}
+	if ((rc = fn(db, arg)) < 0 && rc != DB_UNDO)
+		db_cause(db, cause);
+	if (own) {
+		if (rc < 0)
+			db_rollback(db);
+		else if (db_commit(db) == -1) {
+			if (cause != NULL && *cause == NULL)
+				xasprintf(cause, "%s: cannot commit", db->path);
+			return -1;
+		}
+		return rc;
+	}
+	if (rc < 0)
+		sqlite3_exec(db->sql, "ROLLBACK TO atomic", NULL, NULL, NULL);
+	sqlite3_exec(db->sql, "RELEASE atomic", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * A unit of work that is never kept (a preview builds its run and shows
+ * it): fn's return is passed on, and everything it wrote is rolled back.
+ */
+int
+db_trial(struct db *db, int (*fn)(struct db *, void *), void *arg,
+    char **cause)
+{
+	int	 rc;
+
+	if (db_begin(db) == -1) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: cannot begin a transaction: %s",
+			    db->path, db_errmsg(db));
+		return -1;
+	}
+	rc = fn(db, arg);
+	db_rollback(db);
+	return rc;
 }
 
 int
@@ -705,8 +775,8 @@ db_close(struct db *db)
 	free(db);
 }
 
-int
-db_state_set(struct db *db, const char *key, const char *value)
+static int
+db_state_set_store(struct db *db, const char *key, const char *value)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -720,6 +790,16 @@ db_state_set(struct db *db, const char *key, const char *value)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_state_set(struct db *db, const char *key, const char *value, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_state_set_store(db, key, value)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 char *
@@ -753,7 +833,7 @@ db_nonce(struct db *db)
 		return v;
 	free(v);
 	token_nonce_new(n, sizeof n);
-	if (db_state_set(db, "nonce", n) == -1)
+	if (db_state_set(db, "nonce", n, NULL) == -1)
 		return NULL;
 	return xstrdup(n);
 }
@@ -764,7 +844,7 @@ db_nonce_renew(struct db *db)
 	char	 n[TOKEN_NONCE_MAX + 1];
 
 	token_nonce_new(n, sizeof n);
-	return db_state_set(db, "nonce", n);
+	return db_state_set(db, "nonce", n, NULL);
 }
 
 /* The nonce of the run a delivery belongs to; NULL if none or no row. */
@@ -862,8 +942,8 @@ count_by(struct db *db, const char *sql, struct db_count **out, size_t *n)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int
-db_status_get(struct db *db, struct db_status *s)
+static int
+db_status_get_store(struct db *db, struct db_status *s)
 {
 	memset(s, 0, sizeof *s);
 	s->version = db_user_version(db);
@@ -877,6 +957,16 @@ db_status_get(struct db *db, struct db_status *s)
 	    "state ORDER BY state", &s->deliveries, &s->ndeliveries) == -1)
 		return -1;
 	return 0;
+}
+
+int
+db_status_get(struct db *db, struct db_status *s, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_status_get_store(db, s)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 void
@@ -946,9 +1036,57 @@ db_step_done(struct db *db, sqlite3_stmt *st, char **cause)
 
 /* A text column as a new string; NULL becomes "". */
 char *
-db_col_dup(sqlite3_stmt *st, int i)
+db_col_text_or_empty(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
 
 	return xstrdup(s != NULL ? (const char *)s : "");
+}
+
+/* A text column as a new string, or NULL. */
+char *
+db_col_text_or_null(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
+void
+db_bind_text_or_empty(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+void
+db_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+void
+db_bind_text_null_if_empty(sqlite3_stmt *st, int i, const char *s)
+{
+	db_bind_text_or_null(st, i, s != NULL && *s != '\0' ? s : NULL);
+}
+
+void
+db_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v == 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+void
+db_bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
 }

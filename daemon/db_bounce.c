@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 /* token: the purpose of the token that attributed it, NULL for none. */
 int
@@ -125,15 +126,15 @@ static void
 row_fill(sqlite3_stmt *st, struct bounce_row *r)
 {
 	r->subscriber_id = sqlite3_column_int64(st, 0);
-	r->address = db_col_dup(st, 1);
-	r->name = db_col_dup(st, 2);
+	r->address = db_col_text_or_empty(st, 1);
+	r->name = db_col_text_or_empty(st, 2);
 	r->score = sqlite3_column_double(st, 3);
 	r->last_bounce_at = (time_t)sqlite3_column_int64(st, 4);
 	r->disabled_at = (time_t)sqlite3_column_int64(st, 5);
-	r->reason = db_col_dup(st, 6);
+	r->reason = db_col_text_or_empty(st, 6);
 	r->digested = sqlite3_column_int(st, 7);
-	r->via_source = db_col_dup(st, 8);
-	r->via_token = db_col_dup(st, 9);
+	r->via_source = db_col_text_or_empty(st, 8);
+	r->via_token = db_col_text_or_empty(st, 9);
 	r->via_delivery = sqlite3_column_int64(st, 10);
 	r->via_run = sqlite3_column_int64(st, 11);
 }
@@ -170,8 +171,8 @@ rows_collect(struct db *db, sqlite3_stmt *st, struct bounce_row **out,
  * Every member with a bounce record (optionally only members of one list,
  * by name), disabled ones first, newest first.
  */
-int
-db_bounce_report(struct db *db, const char *list, struct bounce_row **out,
+static int
+db_bounce_report_store(struct db *db, const char *list, struct bounce_row **out,
     size_t *n)
 {
 	sqlite3_stmt	*st;
@@ -186,6 +187,18 @@ db_bounce_report(struct db *db, const char *list, struct bounce_row **out,
 	if (list != NULL)
 		sqlite3_bind_text(st, 1, list, -1, SQLITE_STATIC);
 	return rows_collect(db, st, out, n);
+}
+
+int
+db_bounce_report(struct db *db, const char *list, struct bounce_row **out,
+    size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_bounce_report_store(db, list, out,
+	    n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* Members disabled since the last digest who belong (or belonged) to a list. */

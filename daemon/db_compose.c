@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 /* Runs due by now that are planned, or were being composed at a crash. */
 int
@@ -58,8 +59,8 @@ db_compose_begin(struct db *db, int64_t run, const char *context, time_t now)
 }
 
 /* Freezes a context whatever the run's state (a test run is never sent). */
-int
-db_run_freeze(struct db *db, int64_t run, const char *context)
+static int
+db_run_freeze_store(struct db *db, int64_t run, const char *context)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -72,6 +73,16 @@ db_run_freeze(struct db *db, int64_t run, const char *context)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_run_freeze(struct db *db, int64_t run, const char *context, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_run_freeze_store(db, run, context)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 char *
@@ -194,8 +205,8 @@ db_run_set_sending(struct db *db, int64_t run)
  * NOTICE_HELD exception lets that mail, and only it, through). Mail still
  * waiting when they left is not followed up.
  */
-int
-db_notice_recipients(struct db *db, int64_t item, int64_t list,
+static int
+db_notice_recipients_store(struct db *db, int64_t item, int64_t list,
     int (*cb)(void *, int64_t, const char *), void *arg)
 {
 	sqlite3_stmt	*st;
@@ -220,6 +231,18 @@ db_notice_recipients(struct db *db, int64_t item, int64_t list,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_notice_recipients(struct db *db, int64_t item, int64_t list,
+    int (*cb)(void *, int64_t, const char *), void *arg, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_notice_recipients_store(db, item, list, cb,
+	    arg)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* The run, subscriber and address of one delivery. */
@@ -373,8 +396,8 @@ db_preview_subscriber(struct db *db, int64_t list, const char *address,
  * A test run's frozen context is dropped, so each test send shows the
  * item as it is now (a real run's context is never touched).
  */
-int
-db_run_thaw_test(struct db *db, int64_t run)
+static int
+db_run_thaw_test_store(struct db *db, int64_t run)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -388,9 +411,19 @@ db_run_thaw_test(struct db *db, int64_t run)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A delivery outside any member's history: a test send to one address. */
 int
-db_delivery_test(struct db *db, int64_t run, const char *address,
+db_run_thaw_test(struct db *db, int64_t run, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_run_thaw_test_store(db, run)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+/* A delivery outside any member's history: a test send to one address. */
+static int
+db_delivery_test_store(struct db *db, int64_t run, const char *address,
     time_t now, int64_t *id)
 {
 	sqlite3_stmt	*st;
@@ -410,4 +443,16 @@ db_delivery_test(struct db *db, int64_t run, const char *address,
 		return -1;
 	*id = sqlite3_last_insert_rowid(db->sql);
 	return 0;
+}
+
+int
+db_delivery_test(struct db *db, int64_t run, const char *address,
+    time_t now, int64_t *id, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_delivery_test_store(db, run, address, now,
+	    id)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }

@@ -17,14 +17,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
-
-static char *
-col_strdup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? xstrdup((const char *)s) : NULL;
-}
+#include "db_sqlite.h"
 
 static void
 claim_read_delivery(sqlite3_stmt *st, struct delivery_claim *c)
@@ -33,7 +26,7 @@ claim_read_delivery(sqlite3_stmt *st, struct delivery_claim *c)
 	c->id = sqlite3_column_int64(st, 0);
 	c->run_id = sqlite3_column_int64(st, 1);
 	c->subscriber_id = sqlite3_column_int64(st, 2);
-	c->address = col_strdup(st, 3);
+	c->address = db_col_text_or_null(st, 3);
 	c->attempts = sqlite3_column_int(st, 4);
 	c->created = (time_t)sqlite3_column_int64(st, 5);
 }
@@ -46,8 +39,8 @@ claim_read_sysmail(sqlite3_stmt *st, struct delivery_claim *c)
 	memset(c, 0, sizeof *c);
 	c->sysmail = 1;
 	c->id = sqlite3_column_int64(st, 0);
-	c->kind = col_strdup(st, 1);
-	c->address = col_strdup(st, 2);
+	c->kind = db_col_text_or_null(st, 1);
+	c->address = db_col_text_or_null(st, 2);
 	c->attempts = sqlite3_column_int(st, 3);
 	c->created = (time_t)sqlite3_column_int64(st, 4);
 	c->len = (size_t)sqlite3_column_bytes(st, 5);
@@ -342,7 +335,8 @@ static const char *const record_sql[] = {
 
 /* Records a group of results in one short transaction. */
 int
-db_delivery_record(struct db *db, const struct delivery_outcome *o, size_t n)
+db_delivery_record(struct db *db, const struct delivery_outcome *o, size_t n,
+    char **cause)
 {
 	sqlite3_stmt	*st[2] = { NULL, NULL };
 	size_t		 i;
@@ -350,8 +344,10 @@ db_delivery_record(struct db *db, const struct delivery_outcome *o, size_t n)
 
 	if (n == 0)
 		return 0;
-	if (db_begin(db) == -1)
+	if (db_begin(db) == -1) {
+		db_cause(db, cause);
 		return -1;
+	}
 	if (sqlite3_prepare_v2(db->sql, record_sql[0], -1, &st[0],
 	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db->sql, record_sql[1],
 	    -1, &st[1], NULL) != SQLITE_OK)
@@ -361,16 +357,23 @@ db_delivery_record(struct db *db, const struct delivery_outcome *o, size_t n)
 			goto out;
 	rc = 0;
 out:
-	if (rc == -1)
+	if (rc == -1) {
 		log_warnx("%s: recording send results: %s", db->path,
 		    db_errmsg(db));
+		db_cause(db, cause);
+	}
 	sqlite3_finalize(st[0]);
 	sqlite3_finalize(st[1]);
 	if (rc == -1) {
 		db_rollback(db);
 		return -1;
 	}
-	return db_commit(db);
+	if (db_commit(db) == -1) {
+		if (cause != NULL && *cause == NULL)
+			xasprintf(cause, "%s: cannot commit", db->path);
+		return -1;
+	}
+	return 0;
 }
 
 static long
@@ -470,20 +473,34 @@ db_delivery_release_held(struct db *db, int64_t run, int cancel, long *n)
 static void
 counts_add(struct delivery_counts *c, const char *state, long n)
 {
-	static const struct {
-		const char	*name;
-		size_t		 off;
-	} map[] = {
-#define F(x) { #x, offsetof(struct delivery_counts, x) }
-		F(queued), F(sending), F(sent), F(deferred), F(failed),
-		F(suppressed), F(held), F(cancelled),
-#undef F
-	};
-	size_t	 i;
-
-	for (i = 0; i < nitems(map); i++)
-		if (strcmp(state, map[i].name) == 0)
-			*(long *)(void *)((char *)c + map[i].off) += n;
+	switch (delivery_state_parse(state)) {
+	case DSTATE_QUEUED:
+		c->queued += n;
+		break;
+	case DSTATE_SENDING:
+		c->sending += n;
+		break;
+	case DSTATE_SENT:
+		c->sent += n;
+		break;
+	case DSTATE_DEFERRED:
+		c->deferred += n;
+		break;
+	case DSTATE_FAILED:
+		c->failed += n;
+		break;
+	case DSTATE_SUPPRESSED:
+		c->suppressed += n;
+		break;
+	case DSTATE_HELD:
+		c->held += n;
+		break;
+	case DSTATE_CANCELLED:
+		c->cancelled += n;
+		break;
+	default:
+		break;
+	}
 }
 
 /*
@@ -491,8 +508,8 @@ counts_add(struct delivery_counts *c, const char *state, long n)
  * ones (0 if none), for `clarion run show` and `clarion queue`. run 0
  * counts every run.
  */
-int
-db_run_delivery_counts(struct db *db, int64_t run, struct delivery_counts *c)
+static int
+db_run_delivery_counts_store(struct db *db, int64_t run, struct delivery_counts *c)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -514,6 +531,18 @@ db_run_delivery_counts(struct db *db, int64_t run, struct delivery_counts *c)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int
+db_run_delivery_counts(struct db *db, int64_t run, struct delivery_counts *c,
+    char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_run_delivery_counts_store(db, run,
+	    c)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
 static const char queue_sql[] =
     "SELECT 0, id, run_id, state, address, attempts, next_attempt, "
     "last_code, last_reply, priority FROM deliveries WHERE state = ?2 "
@@ -527,8 +556,8 @@ static const char queue_sql[] =
  * the given state ("queued", "deferred", ...), sysmail first,
  * then by priority and id, as they will be sent.
  */
-int
-db_queue_list(struct db *db, int64_t run, const char *state,
+static int
+db_queue_list_store(struct db *db, int64_t run, const char *state,
     int (*cb)(void *, const struct queue_entry *), void *arg)
 {
 	struct queue_entry e;
@@ -557,9 +586,21 @@ db_queue_list(struct db *db, int64_t run, const char *state,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* Counts of waiting system mail by state. */
 int
-db_sysmail_counts(struct db *db, long *queued, long *deferred, long *failed)
+db_queue_list(struct db *db, int64_t run, const char *state,
+    int (*cb)(void *, const struct queue_entry *), void *arg, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_queue_list_store(db, run, state, cb,
+	    arg)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+/* Counts of waiting system mail by state. */
+static int
+db_sysmail_counts_store(struct db *db, long *queued, long *deferred, long *failed)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -581,6 +622,18 @@ db_sysmail_counts(struct db *db, long *queued, long *deferred, long *failed)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_sysmail_counts(struct db *db, long *queued, long *deferred, long *failed,
+    char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_sysmail_counts_store(db, queued, deferred,
+	    failed)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /*

@@ -1,6 +1,6 @@
 /*
- * Queries on events and feeds. Writers call these inside db_begin() /
- * db_commit() so that each change is one BEGIN IMMEDIATE transaction.
+ * Queries on events and feeds. Writers run inside one unit of work
+ * (db_atomic), so each change is whole or not at all.
  */
 #include "config.h"
 
@@ -10,69 +10,88 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
+
+/*
+ * struct event: its lifecycle lives with the rows that fill it, so the
+ * store needs nothing from event.c; event.c and ical.c call these.
+ */
+void
+event_init(struct event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+}
+
+void
+event_clear(struct event *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->uid);
+	free(ev->kind);
+	free(ev->title);
+	free(ev->union_name);
+	free(ev->employer);
+	free(ev->location);
+	free(ev->link);
+	free(ev->notes);
+	free(ev->status);
+	event_init(ev);
+}
+
+void
+event_list_free(struct event_list *l)
+{
+	size_t	 i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		event_clear(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
 
 #define EVENT_COLS "id, uid, kind, title, union_name, employer, location, " \
 	"link, notes, starts_at, ends_at, all_day, status, sequence, feed_id"
-
-static char *
-col_str(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return xstrdup(s != NULL ? (const char *)s : "");
-}
 
 static void
 event_from_row(sqlite3_stmt *st, struct event *ev)
 {
 	event_init(ev);
 	ev->id = sqlite3_column_int64(st, 0);
-	ev->uid = col_str(st, 1);
-	ev->kind = col_str(st, 2);
-	ev->title = col_str(st, 3);
-	ev->union_name = col_str(st, 4);
-	ev->employer = col_str(st, 5);
-	ev->location = col_str(st, 6);
-	ev->link = col_str(st, 7);
-	ev->notes = col_str(st, 8);
+	ev->uid = db_col_text_or_empty(st, 1);
+	ev->kind = db_col_text_or_empty(st, 2);
+	ev->title = db_col_text_or_empty(st, 3);
+	ev->union_name = db_col_text_or_empty(st, 4);
+	ev->employer = db_col_text_or_empty(st, 5);
+	ev->location = db_col_text_or_empty(st, 6);
+	ev->link = db_col_text_or_empty(st, 7);
+	ev->notes = db_col_text_or_empty(st, 8);
 	ev->starts_at = (time_t)sqlite3_column_int64(st, 9);
 	ev->ends_at = (time_t)sqlite3_column_int64(st, 10);
 	ev->all_day = sqlite3_column_int(st, 11);
-	ev->status = col_str(st, 12);
+	ev->status = db_col_text_or_empty(st, 12);
 	ev->sequence = sqlite3_column_int(st, 13);
 	ev->feed_id = sqlite3_column_int64(st, 14);
-}
-
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
-}
-
-static void
-bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	if (v == 0)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_int64(st, i, v);
 }
 
 /* The fields both INSERT and UPDATE set, bound from ?1 to ?12. */
 static void
 event_bind(sqlite3_stmt *st, const struct event *ev)
 {
-	bind_text(st, 1, ev->kind);
-	bind_text(st, 2, ev->title);
-	bind_text(st, 3, ev->union_name);
-	bind_text(st, 4, ev->employer);
-	bind_text(st, 5, ev->location);
-	bind_text(st, 6, ev->link);
-	bind_text(st, 7, ev->notes);
+	db_bind_text_or_empty(st, 1, ev->kind);
+	db_bind_text_or_empty(st, 2, ev->title);
+	db_bind_text_or_empty(st, 3, ev->union_name);
+	db_bind_text_or_empty(st, 4, ev->employer);
+	db_bind_text_or_empty(st, 5, ev->location);
+	db_bind_text_or_empty(st, 6, ev->link);
+	db_bind_text_or_empty(st, 7, ev->notes);
 	sqlite3_bind_int64(st, 8, ev->starts_at);
-	bind_opt_int(st, 9, ev->ends_at);
+	db_bind_int_or_null(st, 9, ev->ends_at);
 	sqlite3_bind_int(st, 10, ev->all_day);
-	bind_text(st, 11, ev->status != NULL ? ev->status : "confirmed");
+	db_bind_text_or_empty(st, 11, ev->status != NULL ? ev->status : "confirmed");
 	sqlite3_bind_int(st, 12, ev->sequence);
 }
 
@@ -88,8 +107,8 @@ db_event_insert(struct db *db, struct event *ev, time_t now, char **cause)
 	    "?15)", &st, cause) == -1)
 		return -1;
 	event_bind(st, ev);
-	bind_text(st, 13, ev->uid);
-	bind_opt_int(st, 14, ev->feed_id);
+	db_bind_text_or_empty(st, 13, ev->uid);
+	db_bind_int_or_null(st, 14, ev->feed_id);
 	sqlite3_bind_int64(st, 15, now);
 	if (db_step_done(db, st, cause) == -1)
 		return -1;
@@ -177,8 +196,8 @@ db_event_range(struct db *db, time_t from, time_t to, const char *kinds,
 		return -1;
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
-	bind_text(st, 3, kinds);
-	bind_text(st, 4, union_filter);
+	db_bind_text_or_empty(st, 3, kinds);
+	db_bind_text_or_empty(st, 4, union_filter);
 	sqlite3_bind_int(st, 5, with_cancelled);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		out->v = xreallocarray(out->v, out->n + 1, sizeof *out->v);
@@ -208,7 +227,7 @@ db_event_feed_uids(struct db *db, int64_t feed_id, char ***uids, size_t *n)
 	sqlite3_bind_int64(st, 1, feed_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*uids = xreallocarray(*uids, *n + 1, sizeof **uids);
-		(*uids)[(*n)++] = col_str(st, 0);
+		(*uids)[(*n)++] = db_col_text_or_empty(st, 0);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -236,12 +255,12 @@ db_feed_add(struct db *db, const char *url, int64_t *id, char **cause)
 	if (db_prepare(db, "INSERT INTO feeds (url) VALUES (?) ON CONFLICT(url) "
 	    "DO NOTHING", &st, cause) == -1)
 		return -1;
-	bind_text(st, 1, url);
+	db_bind_text_or_empty(st, 1, url);
 	if (db_step_done(db, st, cause) == -1)
 		return -1;
 	if (db_prepare(db, "SELECT id FROM feeds WHERE url = ?", &st, cause) == -1)
 		return -1;
-	bind_text(st, 1, url);
+	db_bind_text_or_empty(st, 1, url);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*id = sqlite3_column_int64(st, 0);
@@ -251,14 +270,6 @@ db_feed_add(struct db *db, const char *url, int64_t *id, char **cause)
 		return -1;
 	}
 	return 0;
-}
-
-static char *
-col_opt(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? xstrdup((const char *)s) : NULL;
 }
 
 int
@@ -274,19 +285,19 @@ db_feed_get(struct db *db, int64_t id, struct feed *f)
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		f->id = sqlite3_column_int64(st, 0);
-		f->url = col_str(st, 1);
-		f->etag = col_opt(st, 2);
-		f->last_modified = col_opt(st, 3);
+		f->url = db_col_text_or_empty(st, 1);
+		f->etag = db_col_text_or_null(st, 2);
+		f->last_modified = db_col_text_or_null(st, 3);
 		f->last_fetch = (time_t)sqlite3_column_int64(st, 4);
-		f->last_error = col_opt(st, 5);
+		f->last_error = db_col_text_or_null(st, 5);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
 	return rc;
 }
 
-int
-db_feed_ids(struct db *db, int64_t **ids, size_t *n)
+static int
+db_feed_ids_store(struct db *db, int64_t **ids, size_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -301,6 +312,16 @@ db_feed_ids(struct db *db, int64_t **ids, size_t *n)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_feed_ids(struct db *db, int64_t **ids, size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_feed_ids_store(db, ids, n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /*

@@ -12,19 +12,11 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
-
-static void
-bind_id(sqlite3_stmt *st, int i, int64_t v)
-{
-	if (v > 0)
-		sqlite3_bind_int64(st, i, v);
-	else
-		sqlite3_bind_null(st, i);
-}
+#include "db_sqlite.h"
 
 /* 0 with the state, 1 when the mailbox was never read, -1 on error. */
-int
-db_imap_state_get(struct db *db, const char *mailbox, uint32_t *uidvalidity,
+static int
+db_imap_state_get_store(struct db *db, const char *mailbox, uint32_t *uidvalidity,
     uint32_t *last_uid)
 {
 	sqlite3_stmt	*st;
@@ -46,7 +38,19 @@ db_imap_state_get(struct db *db, const char *mailbox, uint32_t *uidvalidity,
 }
 
 int
-db_imap_state_set(struct db *db, const char *mailbox, uint32_t uidvalidity,
+db_imap_state_get(struct db *db, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_imap_state_get_store(db, mailbox, uidvalidity,
+	    last_uid)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+static int
+db_imap_state_set_store(struct db *db, const char *mailbox, uint32_t uidvalidity,
     uint32_t last_uid)
 {
 	sqlite3_stmt	*st;
@@ -62,6 +66,18 @@ db_imap_state_set(struct db *db, const char *mailbox, uint32_t uidvalidity,
 	return db_step_log(db, st);
 }
 
+int
+db_imap_state_set(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t last_uid, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_imap_state_set_store(db, mailbox, uidvalidity,
+	    last_uid)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
 static int
 seen_fill(sqlite3_stmt *st, struct inbound_seen *seen)
 {
@@ -69,7 +85,7 @@ seen_fill(sqlite3_stmt *st, struct inbound_seen *seen)
 
 	if (rc == SQLITE_ROW) {
 		seen->id = sqlite3_column_int64(st, 0);
-		seen->folder = db_col_dup(st, 1);
+		seen->folder = db_col_text_or_empty(st, 1);
 		seen->filed = sqlite3_column_int(st, 2);
 		seen->same_uid = sqlite3_column_int(st, 3);
 	}
@@ -84,8 +100,8 @@ seen_fill(sqlite3_stmt *st, struct inbound_seen *seen)
  * UID) or, failing that, by its Message-ID (the same message under a new
  * UIDVALIDITY). 1 yes (seen filled; free seen->folder), 0 no, -1 error.
  */
-int
-db_inbound_seen(struct db *db, const char *mailbox, uint32_t uidvalidity,
+static int
+db_inbound_seen_store(struct db *db, const char *mailbox, uint32_t uidvalidity,
     uint32_t uid, const char *message_id, struct inbound_seen *seen)
 {
 	sqlite3_stmt	*st;
@@ -109,6 +125,19 @@ db_inbound_seen(struct db *db, const char *mailbox, uint32_t uidvalidity,
 }
 
 int
+db_inbound_seen(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, const char *message_id, struct inbound_seen *seen,
+    char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_inbound_seen_store(db, mailbox, uidvalidity, uid,
+	    message_id, seen)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+int
 db_inbound_insert(struct db *db, const struct inbound_rec *r, int64_t *id)
 {
 	sqlite3_stmt	*st;
@@ -124,9 +153,9 @@ db_inbound_insert(struct db *db, const struct inbound_rec *r, int64_t *id)
 	sqlite3_bind_text(st, 4, r->message_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, clock_now());
 	sqlite3_bind_text(st, 6, r->class, -1, SQLITE_STATIC);
-	bind_id(st, 7, r->delivery_id);
-	bind_id(st, 8, r->subscriber_id);
-	bind_id(st, 9, r->list_id);
+	db_bind_id_or_null(st, 7, r->delivery_id);
+	db_bind_id_or_null(st, 8, r->subscriber_id);
+	db_bind_id_or_null(st, 9, r->list_id);
 	sqlite3_bind_text(st, 10, r->status_code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, r->reason, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, r->action != NULL ? r->action : "", -1,
@@ -138,8 +167,8 @@ db_inbound_insert(struct db *db, const struct inbound_rec *r, int64_t *id)
 	return 0;
 }
 
-int
-db_inbound_set_filed(struct db *db, int64_t id)
+static int
+db_inbound_set_filed_store(struct db *db, int64_t id)
 {
 	sqlite3_stmt	*st;
 
@@ -150,9 +179,19 @@ db_inbound_set_filed(struct db *db, int64_t id)
 	return db_step_log(db, st);
 }
 
-/* Rows recorded but not yet filed (a crash between the two). */
 int
-db_inbound_unfiled(struct db *db, const char *mailbox, uint32_t uidvalidity,
+db_inbound_set_filed(struct db *db, int64_t id, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_inbound_set_filed_store(db, id)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+/* Rows recorded but not yet filed (a crash between the two). */
+static int
+db_inbound_unfiled_store(struct db *db, const char *mailbox, uint32_t uidvalidity,
     struct inbound_pending **out, size_t *n)
 {
 	sqlite3_stmt	*st;
@@ -170,11 +209,23 @@ db_inbound_unfiled(struct db *db, const char *mailbox, uint32_t uidvalidity,
 		*out = xreallocarray(*out, *n + 1, sizeof **out);
 		(*out)[*n].id = sqlite3_column_int64(st, 0);
 		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 1);
-		(*out)[*n].folder = db_col_dup(st, 2);
+		(*out)[*n].folder = db_col_text_or_empty(st, 2);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_inbound_unfiled(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    struct inbound_pending **out, size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_inbound_unfiled_store(db, mailbox, uidvalidity, out,
+	    n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 void
@@ -207,8 +258,8 @@ db_inbound_delivery(struct db *db, int64_t delivery_id,
 		ref->subscriber_id = sqlite3_column_int64(st, 0);
 		ref->list_id = sqlite3_column_int64(st, 1);
 		ref->run_id = sqlite3_column_int64(st, 2);
-		ref->item_name = db_col_dup(st, 3);
-		ref->item_subject = db_col_dup(st, 4);
+		ref->item_name = db_col_text_or_empty(st, 3);
+		ref->item_subject = db_col_text_or_empty(st, 4);
 		ref->due_at = (time_t)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_finalize(st);
@@ -229,16 +280,28 @@ delivery_ref_free(struct delivery_ref *ref)
  * daemon_state: "UIDVALIDITY UID ATTEMPTS MAILBOX". Set (committed) before
  * a message is read, deleted in the transaction that records it.
  */
-int
-db_inbound_mark(struct db *db, const char *mailbox, uint32_t uidvalidity,
+static int
+db_inbound_mark_store(struct db *db, const char *mailbox, uint32_t uidvalidity,
     uint32_t uid, int attempts)
 {
 	char	*v;
 	int	 rc;
 
 	xasprintf(&v, "%u %u %d %s", uidvalidity, uid, attempts, mailbox);
-	rc = db_state_set(db, "inbound_processing", v);
+	rc = db_state_set(db, "inbound_processing", v, NULL);
 	free(v);
+	return rc;
+}
+
+int
+db_inbound_mark(struct db *db, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, int attempts, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_inbound_mark_store(db, mailbox, uidvalidity, uid,
+	    attempts)) == -1 && cause != NULL)
+		db_cause(db, cause);
 	return rc;
 }
 
@@ -261,8 +324,8 @@ db_inbound_marked(struct db *db, const char *mailbox, uint32_t uidvalidity,
 	return rc;
 }
 
-int
-db_inbound_unmark(struct db *db)
+static int
+db_inbound_unmark_store(struct db *db)
 {
 	sqlite3_stmt	*st;
 
@@ -270,6 +333,16 @@ db_inbound_unmark(struct db *db)
 	    "'inbound_processing'")) == NULL)
 		return -1;
 	return db_step_log(db, st);
+}
+
+int
+db_inbound_unmark(struct db *db, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_inbound_unmark_store(db)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* Messages quarantined, and when the last one was. */
@@ -298,8 +371,8 @@ db_inbound_quarantined(struct db *db, long *n, time_t *last)
  * Queues one system message. dedupe makes it happen once: 0 queued, 1 a
  * message with this dedupe key exists already, -1 on error.
  */
-int
-db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
+static int
+db_sysmail_add_store(struct db *db, const char *kind, int64_t list_id,
     const char *to, const char *msg, size_t len, const char *dedupe)
 {
 	sqlite3_stmt	*st;
@@ -309,7 +382,7 @@ db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
 	    "ON CONFLICT (dedupe) DO NOTHING")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	bind_id(st, 2, list_id);
+	db_bind_id_or_null(st, 2, list_id);
 	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, msg, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, dedupe, -1, SQLITE_STATIC);
@@ -319,30 +392,16 @@ db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
 	return sqlite3_changes(db->sql) == 1 ? 0 : 1;
 }
 
-/*
- * Runs f inside a transaction: its own BEGIN IMMEDIATE when none is open,
- * else a savepoint in the caller's, so the caller's transaction decides.
- */
 int
-db_atomic(struct db *db, int (*f)(void *), void *arg)
+db_sysmail_add(struct db *db, const char *kind, int64_t list_id,
+    const char *to, const char *msg, size_t len, const char *dedupe,
+    char **cause)
 {
-	int	 own = sqlite3_get_autocommit(db->sql), rc;
+	int	 rc;
 
-	if (own ? db_begin(db) == -1 :
-	    sqlite3_exec(db->sql, "SAVEPOINT atomic", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	rc = f(arg);
-	if (own) {
-		if (rc == -1)
-			db_rollback(db);
-		else if (db_commit(db) == -1)
-			return -1;
-		return rc;
-	}
-	if (rc == -1)
-		sqlite3_exec(db->sql, "ROLLBACK TO atomic", NULL, NULL, NULL);
-	sqlite3_exec(db->sql, "RELEASE atomic", NULL, NULL, NULL);
+	if ((rc = db_sysmail_add_store(db, kind, list_id, to, msg, len,
+	    dedupe)) == -1 && cause != NULL)
+		db_cause(db, cause);
 	return rc;
 }
 
@@ -400,8 +459,8 @@ db_rsvp_record(struct db *db, int64_t delivery_id, const char *uid,
  * Everyone a meeting's invite went to (a delivery of a run of an item
  * for it), with their answer or "": for `clarion notice show`.
  */
-int
-db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
+static int
+db_rsvp_list_store(struct db *db, int64_t event_id, struct rsvp_row **out,
     size_t *n)
 {
 	sqlite3_stmt	*st;
@@ -422,13 +481,25 @@ db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
 			cap = cap == 0 ? 16 : cap * 2;
 			*out = xreallocarray(*out, cap, sizeof **out);
 		}
-		(*out)[*n].address = db_col_dup(st, 0);
-		(*out)[*n].name = db_col_dup(st, 1);
-		(*out)[*n].answer = db_col_dup(st, 2);
+		(*out)[*n].address = db_col_text_or_empty(st, 0);
+		(*out)[*n].name = db_col_text_or_empty(st, 1);
+		(*out)[*n].answer = db_col_text_or_empty(st, 2);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+int
+db_rsvp_list(struct db *db, int64_t event_id, struct rsvp_row **out,
+    size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_rsvp_list_store(db, event_id, out,
+	    n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* The newest inbound row's id (0 if none): where a pass's rows begin. */
@@ -467,9 +538,9 @@ db_inbound_since(struct db *db, int64_t id, struct inbound_row **out,
 			*out = xreallocarray(*out, cap, sizeof **out);
 		}
 		(*out)[*n].uid = (uint32_t)sqlite3_column_int64(st, 0);
-		(*out)[*n].class = db_col_dup(st, 1);
-		(*out)[*n].folder = db_col_dup(st, 2);
-		(*out)[*n].action = db_col_dup(st, 3);
+		(*out)[*n].class = db_col_text_or_empty(st, 1);
+		(*out)[*n].folder = db_col_text_or_empty(st, 2);
+		(*out)[*n].action = db_col_text_or_empty(st, 3);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
@@ -541,12 +612,12 @@ db_inbound_digest(struct db *db, int64_t after, int64_t upto,
 		}
 		r = &(*out)[(*n)++];
 		r->complaint = sqlite3_column_int(st, 0);
-		r->address = db_col_dup(st, 1);
-		r->name = db_col_dup(st, 2);
-		r->class = db_col_dup(st, 3);
-		r->folder = db_col_dup(st, 4);
-		r->action = db_col_dup(st, 5);
-		r->message_id = db_col_dup(st, 6);
+		r->address = db_col_text_or_empty(st, 1);
+		r->name = db_col_text_or_empty(st, 2);
+		r->class = db_col_text_or_empty(st, 3);
+		r->folder = db_col_text_or_empty(st, 4);
+		r->action = db_col_text_or_empty(st, 5);
+		r->message_id = db_col_text_or_empty(st, 6);
 		r->received_at = (time_t)sqlite3_column_int64(st, 7);
 	}
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;

@@ -1,6 +1,6 @@
 /*
- * Queries on items and runs. Writers call these inside db_begin() /
- * db_commit(). A run is UNIQUE(item, due time, purpose): inserting one
+ * Queries on items and runs. Writers call these inside a unit of work
+ * (db_atomic). A run is UNIQUE(item, due time, purpose): inserting one
  * twice is harmless, which is what makes the scheduler safe to repeat.
  */
 #include "config.h"
@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 #define ITEM_COLS "id, name, list_id, segment, kind, template, subject, " \
 	"content_file, event_kinds, days_ahead, union_filter, send_at, " \
@@ -27,46 +28,6 @@
 	"ELSE r.state END)"
 #define RUN_COLS "r.id, r.item_id, r.due_at, r.purpose, " RUN_STATE ", " \
 	"r.reason, r.sequence, r.created, r.started, r.finished, i.name"
-
-static char *
-col_str(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return xstrdup(s != NULL ? (const char *)s : "");
-}
-
-static char *
-col_opt(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? xstrdup((const char *)s) : NULL;
-}
-
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
-}
-
-static void
-bind_opt_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL || *s == '\0')
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-static void
-bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	if (v == 0)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_int64(st, i, v);
-}
 
 void
 item_init(struct item *it)
@@ -99,18 +60,18 @@ item_from_row(sqlite3_stmt *st, struct item *it)
 {
 	item_init(it);
 	it->id = sqlite3_column_int64(st, 0);
-	it->name = col_str(st, 1);
+	it->name = db_col_text_or_empty(st, 1);
 	it->list_id = sqlite3_column_int64(st, 2);
-	it->segment = col_str(st, 3);
-	it->kind = col_str(st, 4);
-	it->template = col_str(st, 5);
-	it->subject = col_str(st, 6);
-	it->content_file = col_opt(st, 7);
-	it->event_kinds = col_str(st, 8);
+	it->segment = db_col_text_or_empty(st, 3);
+	it->kind = db_col_text_or_empty(st, 4);
+	it->template = db_col_text_or_empty(st, 5);
+	it->subject = db_col_text_or_empty(st, 6);
+	it->content_file = db_col_text_or_null(st, 7);
+	it->event_kinds = db_col_text_or_empty(st, 8);
 	it->days_ahead = sqlite3_column_int(st, 9);
-	it->union_filter = col_str(st, 10);
+	it->union_filter = db_col_text_or_empty(st, 10);
 	it->send_at = (time_t)sqlite3_column_int64(st, 11);
-	it->rrule = col_opt(st, 12);
+	it->rrule = db_col_text_or_null(st, 12);
 	it->dtstart = (time_t)sqlite3_column_int64(st, 13);
 	it->skip_empty = sqlite3_column_int(st, 14);
 	it->expires_at = (time_t)sqlite3_column_int64(st, 15);
@@ -118,7 +79,7 @@ item_from_row(sqlite3_stmt *st, struct item *it)
 	it->notice_days = sqlite3_column_int(st, 17);
 	it->reminder_before = (long)sqlite3_column_int64(st, 18);
 	it->priority = sqlite3_column_int(st, 19);
-	it->status = col_str(st, 20);
+	it->status = db_col_text_or_empty(st, 20);
 	it->created = (time_t)sqlite3_column_int64(st, 21);
 	it->segment_forced = sqlite3_column_int(st, 22);
 }
@@ -127,26 +88,26 @@ item_from_row(sqlite3_stmt *st, struct item *it)
 static void
 item_bind(sqlite3_stmt *st, const struct item *it)
 {
-	bind_text(st, 1, it->name);
+	db_bind_text_or_empty(st, 1, it->name);
 	sqlite3_bind_int64(st, 2, it->list_id);
-	bind_text(st, 3, it->segment);
-	bind_text(st, 4, it->kind);
-	bind_text(st, 5, it->template);
-	bind_text(st, 6, it->subject);
-	bind_opt_text(st, 7, it->content_file);
-	bind_text(st, 8, it->event_kinds);
+	db_bind_text_or_empty(st, 3, it->segment);
+	db_bind_text_or_empty(st, 4, it->kind);
+	db_bind_text_or_empty(st, 5, it->template);
+	db_bind_text_or_empty(st, 6, it->subject);
+	db_bind_text_null_if_empty(st, 7, it->content_file);
+	db_bind_text_or_empty(st, 8, it->event_kinds);
 	sqlite3_bind_int(st, 9, it->days_ahead);
-	bind_text(st, 10, it->union_filter);
-	bind_opt_int(st, 11, it->send_at);
-	bind_opt_text(st, 12, it->rrule);
-	bind_opt_int(st, 13, it->dtstart);
+	db_bind_text_or_empty(st, 10, it->union_filter);
+	db_bind_int_or_null(st, 11, it->send_at);
+	db_bind_text_null_if_empty(st, 12, it->rrule);
+	db_bind_int_or_null(st, 13, it->dtstart);
 	sqlite3_bind_int(st, 14, it->skip_empty);
-	bind_opt_int(st, 15, it->expires_at);
-	bind_opt_int(st, 16, it->event_id);
+	db_bind_int_or_null(st, 15, it->expires_at);
+	db_bind_int_or_null(st, 16, it->event_id);
 	sqlite3_bind_int(st, 17, it->notice_days);
 	sqlite3_bind_int64(st, 18, it->reminder_before);
 	sqlite3_bind_int(st, 19, it->priority);
-	bind_text(st, 20, it->status != NULL ? it->status : "active");
+	db_bind_text_or_empty(st, 20, it->status != NULL ? it->status : "active");
 	sqlite3_bind_int(st, 23, it->segment_forced);
 }
 
@@ -232,8 +193,8 @@ db_item_get(struct db *db, int64_t id, struct item *it)
 }
 
 /* An item by name, or by number when no item has that name. */
-int
-db_item_find(struct db *db, const char *key, struct item *it)
+static int
+db_item_find_store(struct db *db, const char *key, struct item *it)
 {
 	char	*end;
 	long long id;
@@ -247,9 +208,19 @@ db_item_find(struct db *db, const char *key, struct item *it)
 	return db_item_get(db, (int64_t)id, it);
 }
 
-/* Every item, or only the active ones, by id. */
 int
-db_item_list(struct db *db, int active_only, struct item **out, size_t *n)
+db_item_find(struct db *db, const char *key, struct item *it, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_item_find_store(db, key, it)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+/* Every item, or only the active ones, by id. */
+static int
+db_item_list_store(struct db *db, int active_only, struct item **out, size_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -269,14 +240,27 @@ db_item_list(struct db *db, int active_only, struct item **out, size_t *n)
 }
 
 int
-db_item_set_status(struct db *db, int64_t id, const char *status, time_t now)
+db_item_list(struct db *db, int active_only, struct item **out, size_t *n,
+    char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_item_list_store(db, active_only, out,
+	    n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+int
+db_item_set_status(struct db *db, int64_t id, enum item_status status,
+    time_t now)
 {
 	sqlite3_stmt	*st;
 
 	if (db_prepare(db, "UPDATE items SET status = ?, updated = ? WHERE id = ?",
 	    &st, NULL) == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, item_status_name(status), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, id);
 	return db_step_done(db, st, NULL);
@@ -305,8 +289,6 @@ run_clear(struct run *r)
 {
 	if (r == NULL)
 		return;
-	free(r->purpose);
-	free(r->state);
 	free(r->reason);
 	free(r->item_name);
 	memset(r, 0, sizeof *r);
@@ -322,6 +304,23 @@ runs_free(struct run *v, size_t n)
 	free(v);
 }
 
+/* The text of the store as the enums of the code (the CHECKs keep it sane). */
+static enum run_purpose
+db_col_run_purpose(sqlite3_stmt *st, int i)
+{
+	int	 v = run_purpose_parse((const char *)sqlite3_column_text(st, i));
+
+	return v == -1 ? PURPOSE_ISSUE : (enum run_purpose)v;
+}
+
+static enum run_state
+db_col_run_state(sqlite3_stmt *st, int i)
+{
+	int	 v = run_state_parse((const char *)sqlite3_column_text(st, i));
+
+	return v == -1 ? RUN_PLANNED : (enum run_state)v;
+}
+
 static void
 run_from_row(sqlite3_stmt *st, struct run *r)
 {
@@ -329,23 +328,24 @@ run_from_row(sqlite3_stmt *st, struct run *r)
 	r->id = sqlite3_column_int64(st, 0);
 	r->item_id = sqlite3_column_int64(st, 1);
 	r->due_at = (time_t)sqlite3_column_int64(st, 2);
-	r->purpose = col_str(st, 3);
-	r->state = col_str(st, 4);
-	r->reason = col_str(st, 5);
+	r->purpose = db_col_run_purpose(st, 3);
+	r->state = db_col_run_state(st, 4);
+	r->reason = db_col_text_or_empty(st, 5);
 	r->sequence = sqlite3_column_int(st, 6);
 	r->created = (time_t)sqlite3_column_int64(st, 7);
 	r->started = (time_t)sqlite3_column_int64(st, 8);
 	r->finished = (time_t)sqlite3_column_int64(st, 9);
-	r->item_name = col_str(st, 10);
+	r->item_name = db_col_text_or_empty(st, 10);
 }
 
 /*
  * Returns 1 if the run was created, 0 if it already existed (another
  * tick or daemon made it), -1 on error. *id is the run's id either way.
  */
-int
-db_run_insert(struct db *db, int64_t item_id, time_t due, const char *purpose,
-    const char *state, const char *reason, int sequence, int64_t *id)
+static int
+db_run_insert_store(struct db *db, int64_t item_id, time_t due,
+    enum run_purpose purpose, enum run_state state, const char *reason,
+    int sequence, int64_t *id)
 {
 	sqlite3_stmt	*st;
 	int		 created, rc;
@@ -358,9 +358,9 @@ db_run_insert(struct db *db, int64_t item_id, time_t due, const char *purpose,
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
 	sqlite3_bind_int64(st, 2, due);
-	sqlite3_bind_text(st, 3, purpose, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-	bind_text(st, 5, reason);
+	sqlite3_bind_text(st, 3, run_purpose_name(purpose), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, run_state_name(state), -1, SQLITE_STATIC);
+	db_bind_text_or_empty(st, 5, reason);
 	sqlite3_bind_int(st, 6, sequence);
 	sqlite3_bind_int64(st, 7, clock_now());
 	if (db_step_done(db, st, NULL) == -1)
@@ -371,12 +371,25 @@ db_run_insert(struct db *db, int64_t item_id, time_t due, const char *purpose,
 		return -1;
 	sqlite3_bind_int64(st, 1, item_id);
 	sqlite3_bind_int64(st, 2, due);
-	sqlite3_bind_text(st, 3, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, run_purpose_name(purpose), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && id != NULL)
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? created : -1;
+}
+
+int
+db_run_insert(struct db *db, int64_t item_id, time_t due,
+    enum run_purpose purpose, enum run_state state, const char *reason,
+    int sequence, int64_t *id, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_run_insert_store(db, item_id, due, purpose, state,
+	    reason, sequence, id)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 int
@@ -401,8 +414,8 @@ db_run_get(struct db *db, int64_t id, struct run *r)
  * Runs by due time, newest first: of one item (0 = all), in one state
  * (NULL = any), at most limit (0 = no limit).
  */
-int
-db_run_list(struct db *db, int64_t item_id, const char *state, int limit,
+static int
+db_run_list_store(struct db *db, int64_t item_id, const char *state, int limit,
     struct run **out, size_t *n)
 {
 	sqlite3_stmt	*st;
@@ -426,9 +439,21 @@ db_run_list(struct db *db, int64_t item_id, const char *state, int limit,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The due time of an item's latest run of this purpose; 0 if none. */
 int
-db_run_last_due(struct db *db, int64_t item_id, const char *purpose,
+db_run_list(struct db *db, int64_t item_id, const char *state, int limit,
+    struct run **out, size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_run_list_store(db, item_id, state, limit, out,
+	    n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+/* The due time of an item's latest run of this purpose; 0 if none. */
+static int
+db_run_last_due_store(struct db *db, int64_t item_id, const char *purpose,
     time_t *due)
 {
 	sqlite3_stmt	*st;
@@ -446,12 +471,24 @@ db_run_last_due(struct db *db, int64_t item_id, const char *purpose,
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+int
+db_run_last_due(struct db *db, int64_t item_id, const char *purpose,
+    time_t *due, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_run_last_due_store(db, item_id, purpose,
+	    due)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
 /*
  * Moves a run to a new state. Leaving 'planned' sets started; a final
  * state sets finished.
  */
 int
-db_run_set_state(struct db *db, int64_t id, const char *state,
+db_run_set_state(struct db *db, int64_t id, enum run_state state,
     const char *reason, time_t now)
 {
 	sqlite3_stmt	*st;
@@ -462,7 +499,7 @@ db_run_set_state(struct db *db, int64_t id, const char *state,
 	    "IN ('done', 'skipped', 'cancelled') THEN ?3 ELSE finished END "
 	    "WHERE id = ?4", &st, NULL) == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, run_state_name(state), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, id);
@@ -480,7 +517,7 @@ db_run_cancel_pending(struct db *db, int64_t item_id, const char *purpose,
 	    "finished = ?2 WHERE item_id = ?3 AND state = 'planned' AND "
 	    "(?4 IS NULL OR purpose = ?4)", &st, NULL) == -1)
 		return -1;
-	bind_text(st, 1, reason);
+	db_bind_text_or_empty(st, 1, reason);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, item_id);
 	sqlite3_bind_text(st, 4, purpose, -1, SQLITE_STATIC);
@@ -505,7 +542,7 @@ db_run_counts(struct db *db, int64_t run_id, struct db_count **out,
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*out = xreallocarray(*out, *n + 1, sizeof **out);
-		(*out)[*n].name = col_str(st, 0);
+		(*out)[*n].name = db_col_text_or_empty(st, 0);
 		(*out)[*n].count = (long)sqlite3_column_int64(st, 1);
 		(*n)++;
 	}
@@ -530,7 +567,7 @@ db_run_cancel(struct db *db, int64_t run_id, time_t now, long *n)
 	if (db_step_done(db, st, NULL) == -1)
 		return -1;
 	*n = sqlite3_changes(db->sql);
-	return db_run_set_state(db, run_id, "cancelled", "cancelled by an "
+	return db_run_set_state(db, run_id, RUN_CANCELLED, "cancelled by an "
 	    "officer", now);
 }
 

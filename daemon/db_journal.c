@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 static int64_t
 journal_seq(struct db *db)
@@ -45,7 +46,7 @@ journal_seq_set(struct db *db, int64_t seq)
 	char	 v[32];
 
 	snprintf(v, sizeof v, "%lld", (long long)seq);
-	return db_state_set(db, "journal_seq", v);
+	return db_state_set(db, "journal_seq", v, NULL);
 }
 
 /*

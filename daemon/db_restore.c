@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 /*
  * A read-only, immutable view of a backup: no locks, and no -wal or -shm
@@ -166,7 +167,8 @@ db_restore(struct db *db, const char *path, char **cause)
 	 * ids are handed out again from the backup's: a new nonce keeps new
 	 * Message-IDs and tokens from repeating those sent since.
 	 */
-	if (db_state_set(db, "pid", "0") == -1 || db_nonce_renew(db) == -1) {
+	if (db_state_set(db, "pid", "0", NULL) == -1 ||
+	    db_nonce_renew(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		return -1;
 	}

@@ -13,17 +13,9 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"
 
 #define HASH_HEX 65
-
-static void
-bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
 
 /* Runs a statement that returns no rows; -1 on error. */
 static int
@@ -99,26 +91,6 @@ db_address_hash(const struct token_keys *keys, const char *address, int old,
 	return 0;
 }
 
-/* A write transaction of our own unless the caller has one (*own). */
-static int
-tx_open(struct db *db, int *own)
-{
-	*own = sqlite3_get_autocommit(db->sql) != 0;
-	return *own ? db_begin(db) : 0;
-}
-
-static int
-tx_close(struct db *db, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
-}
-
 /* Lists. */
 
 void
@@ -140,11 +112,11 @@ static void
 list_fill(sqlite3_stmt *st, struct list_info *l)
 {
 	l->id = sqlite3_column_int64(st, 0);
-	l->name = db_col_dup(st, 1);
-	l->display_name = db_col_dup(st, 2);
-	l->from_addr = db_col_dup(st, 3);
-	l->owner_addr = db_col_dup(st, 4);
-	l->footer = db_col_dup(st, 5);
+	l->name = db_col_text_or_empty(st, 1);
+	l->display_name = db_col_text_or_empty(st, 2);
+	l->from_addr = db_col_text_or_empty(st, 3);
+	l->owner_addr = db_col_text_or_empty(st, 4);
+	l->footer = db_col_text_or_empty(st, 5);
 }
 
 static int
@@ -158,7 +130,7 @@ list_one(struct db *db, const char *sql, int64_t id, const char *name,
 	if ((st = db_prep(db, sql)) == NULL)
 		return -1;
 	if (name != NULL)
-		bind_str(st, 1, name);
+		db_bind_text_or_null(st, 1, name);
 	else
 		sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -186,11 +158,11 @@ db_list_by_name(struct db *db, const char *name, struct list_info *l)
 static void
 list_bind(sqlite3_stmt *st, const struct list_info *l)
 {
-	bind_str(st, 1, l->name);
-	bind_str(st, 2, l->display_name != NULL ? l->display_name : "");
-	bind_str(st, 3, l->from_addr);
-	bind_str(st, 4, l->owner_addr);
-	bind_str(st, 5, l->footer != NULL ? l->footer : "");
+	db_bind_text_or_null(st, 1, l->name);
+	db_bind_text_or_null(st, 2, l->display_name != NULL ? l->display_name : "");
+	db_bind_text_or_null(st, 3, l->from_addr);
+	db_bind_text_or_null(st, 4, l->owner_addr);
+	db_bind_text_or_null(st, 5, l->footer != NULL ? l->footer : "");
 	sqlite3_bind_int64(st, 6, clock_now());
 }
 
@@ -241,8 +213,8 @@ db_list_update(struct db *db, const struct list_info *l, char **cause)
 	    "WHERE id = ?7", l, cause);
 }
 
-int
-db_list_all(struct db *db, struct list_info **out, size_t *n)
+static int
+db_list_all_store(struct db *db, struct list_info **out, size_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -258,6 +230,16 @@ db_list_all(struct db *db, struct list_info **out, size_t *n)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_list_all(struct db *db, struct list_info **out, size_t *n, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_list_all_store(db, out, n)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 int
@@ -367,9 +349,9 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 
 	if (keys != NULL) {
 		sup_hash(keys, address, hash);
-		bind_str(st, 1, hash);
+		db_bind_text_or_null(st, 1, hash);
 	} else
-		bind_str(st, 1, address);
+		db_bind_text_or_null(st, 1, address);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE && keys != NULL && keys->has_old) {
 		struct token_keys	 old = *keys;
@@ -383,11 +365,11 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 		sqlite3_reset(st);
 		sup_hash(&old, address, hash);
 		explicit_zero(&old, sizeof old);
-		bind_str(st, 1, hash);
+		db_bind_text_or_null(st, 1, hash);
 		rc = sqlite3_step(st);
 	}
 	if (rc == SQLITE_ROW && reason != NULL)
-		*reason = db_col_dup(st, 0);
+		*reason = db_col_text_or_empty(st, 0);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -417,38 +399,69 @@ db_suppressed(struct db *db, const struct token_keys *keys,
 	return db_suppression_reason(db, keys, address, NULL) == 1;
 }
 
-int
-db_suppress(struct db *db, const struct token_keys *keys, const char *address,
-    const char *reason, const char *detail)
+struct sup_args {
+	const struct token_keys *keys;
+	const char	*address, *reason, *detail, *source;
+	int64_t		 sub, list;
+};
+
+static int
+suppress_one(struct db *db, void *arg)
 {
+	struct sup_args	*x = arg;
 	sqlite3_stmt	*st;
 	char		 hash[HASH_HEX];
 	char		*a;
-	int		 rc, own;
+	int		 rc;
 
-	if (keys == NULL)
-		return -1;
-	if (tx_open(db, &own) == -1)
-		return -1;
 	/* Journal first: a crash after it still has the action re-applied. */
-	db_journal(db, keys, JOURNAL_SUPPRESS, address, 0, reason, NULL, 0);
+	db_journal(db, x->keys, JOURNAL_SUPPRESS, x->address, 0, x->reason,
+	    NULL, 0);
 	/* An erased address stays erased: no plain copy comes back. */
 	if ((st = db_prep(db, "INSERT INTO suppressions (address_hash, address, "
 	    "reason, detail, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
-		return tx_close(db, own, -1);
-	a = norm_or_copy(address);
-	sup_hash(keys, a, hash);
-	bind_str(st, 1, hash);
-	bind_str(st, 2, a);
-	bind_str(st, 3, reason);
-	bind_str(st, 4, detail != NULL ? detail : "");
+		return -1;
+	a = norm_or_copy(x->address);
+	sup_hash(x->keys, a, hash);
+	db_bind_text_or_null(st, 1, hash);
+	db_bind_text_or_null(st, 2, a);
+	db_bind_text_or_null(st, 3, x->reason);
+	db_bind_text_or_null(st, 4, x->detail != NULL ? x->detail : "");
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
 	free(a);
-	return tx_close(db, own, rc);
+	return rc;
+}
+
+static int
+db_suppress_store(struct db *db, const struct token_keys *keys,
+    const char *address, const char *reason, const char *detail)
+{
+	struct sup_args	 x;
+
+	if (keys == NULL)
+		return -1;
+	memset(&x, 0, sizeof x);
+	x.keys = keys;
+	x.address = address;
+	x.reason = reason;
+	x.detail = detail;
+	return db_atomic(db, suppress_one, &x, NULL);
+}
+
+int
+db_suppress(struct db *db, const struct token_keys *keys, const char *address,
+    const char *reason, const char *detail, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_suppress_store(db, keys, address, reason,
+	    detail)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 static int
@@ -461,11 +474,11 @@ consent_log(struct db *db, const char *hash, int64_t list,
 	if ((st = db_prep(db, "INSERT INTO consent_log (address_hash, list_id, "
 	    "action, consent, at) VALUES (?, ?, ?, ?, ?)")) == NULL)
 		return -1;
-	bind_str(st, 1, hash);
+	db_bind_text_or_null(st, 1, hash);
 	if (list != 0)
 		sqlite3_bind_int64(st, 2, list);
-	bind_str(st, 3, action);
-	bind_str(st, 4, consent);
+	db_bind_text_or_null(st, 3, action);
+	db_bind_text_or_null(st, 4, consent);
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
@@ -476,8 +489,8 @@ consent_log(struct db *db, const char *hash, int64_t list,
  * Lifts a suppression, recording the consent given. 1 if one was lifted,
  * 0 if there was none, -1 on error.
  */
-int
-db_unsuppress(struct db *db, const struct token_keys *keys,
+static int
+db_unsuppress_store(struct db *db, const struct token_keys *keys,
     const char *address, const char *consent)
 {
 	sqlite3_stmt	*st;
@@ -491,7 +504,7 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 	a = norm_or_copy(address);
 	sup_hash(keys, a, hash);
 	free(a);
-	bind_str(st, 1, hash);
+	db_bind_text_or_null(st, 1, hash);
 	if ((rc = db_begin(db)) == 0 && (rc = step_done(db, st)) == 0 &&
 	    (n = sqlite3_changes(db->sql)) > 0 &&
 	    (rc = consent_log(db, hash, 0, "unsuppressed", consent)) == 0)
@@ -505,40 +518,64 @@ db_unsuppress(struct db *db, const struct token_keys *keys,
 	return n > 0;
 }
 
+int
+db_unsuppress(struct db *db, const struct token_keys *keys,
+    const char *address, const char *consent, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_unsuppress_store(db, keys, address,
+	    consent)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
 /* Memberships. */
 
 /* From one list, or every list with list 0; journaled (db_journal.c). */
-int
-db_unsubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
-    int64_t list, const char *source)
+static int
+unsubscribe_one(struct db *db, void *arg)
 {
+	struct sup_args	*x = arg;
 	sqlite3_stmt	*st;
 	char		*address = NULL;
-	int		 rc, own;
+	int		 rc;
 
-	if (tx_open(db, &own) == -1)
-		return -1;
 	/* Journal first: a crash after it still has the action re-applied. */
-	if (db_subscriber_get(db, sub, &address, NULL, NULL) == 0)
-		db_journal(db, keys, JOURNAL_UNSUBSCRIBE, address, list,
-		    source, NULL, 0);
+	if (db_subscriber_get(db, x->sub, &address, NULL, NULL) == 0)
+		db_journal(db, x->keys, JOURNAL_UNSUBSCRIBE, address, x->list,
+		    x->source, NULL, 0);
 	free(address);
 	if ((st = db_prep(db, "UPDATE memberships SET status = 'unsubscribed', "
 	    "source = ?1, updated = ?2 WHERE subscriber_id = ?3 AND (?4 = 0 OR "
 	    "list_id = ?4) AND status != 'unsubscribed'")) == NULL)
-		return tx_close(db, own, -1);
-	bind_str(st, 1, source != NULL ? source : "");
+		return -1;
+	db_bind_text_or_null(st, 1, x->source != NULL ? x->source : "");
 	sqlite3_bind_int64(st, 2, clock_now());
-	sqlite3_bind_int64(st, 3, sub);
-	sqlite3_bind_int64(st, 4, list);
+	sqlite3_bind_int64(st, 3, x->sub);
+	sqlite3_bind_int64(st, 4, x->list);
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
-	return tx_close(db, own, rc);
+	return rc;
+}
+
+int
+db_unsubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
+    int64_t list, const char *source)
+{
+	struct sup_args	 x;
+
+	memset(&x, 0, sizeof x);
+	x.keys = keys;
+	x.sub = sub;
+	x.list = list;
+	x.source = source;
+	return db_atomic(db, unsubscribe_one, &x, NULL);
 }
 
 /* Back on the list with fresh consent, recorded in the consent log too. */
-int
-db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
+static int
+db_resubscribe_store(struct db *db, const struct token_keys *keys, int64_t sub,
     int64_t list, const char *consent, const char *source)
 {
 	sqlite3_stmt	*st;
@@ -568,8 +605,8 @@ db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
 	}
 	sqlite3_bind_int64(st, 1, sub);
 	sqlite3_bind_int64(st, 2, list);
-	bind_str(st, 3, source);
-	bind_str(st, 4, consent);
+	db_bind_text_or_null(st, 3, source);
+	db_bind_text_or_null(st, 4, consent);
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
@@ -584,9 +621,21 @@ db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
 	return 0;
 }
 
-/* 1 and *status (caller frees) if a member, 0 if not, -1 on error. */
 int
-db_membership_status(struct db *db, int64_t sub, int64_t list, char **status)
+db_resubscribe(struct db *db, const struct token_keys *keys, int64_t sub,
+    int64_t list, const char *consent, const char *source, char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_resubscribe_store(db, keys, sub, list, consent,
+	    source)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
+}
+
+/* 1 and *status (caller frees) if a member, 0 if not, -1 on error. */
+static int
+db_membership_status_store(struct db *db, int64_t sub, int64_t list, char **status)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -597,9 +646,21 @@ db_membership_status(struct db *db, int64_t sub, int64_t list, char **status)
 	sqlite3_bind_int64(st, 1, sub);
 	sqlite3_bind_int64(st, 2, list);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*status = db_col_dup(st, 0);
+		*status = db_col_text_or_empty(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_membership_status(struct db *db, int64_t sub, int64_t list, char **status,
+    char **cause)
+{
+	int	 rc;
+
+	if ((rc = db_membership_status_store(db, sub, list,
+	    status)) == -1 && cause != NULL)
+		db_cause(db, cause);
+	return rc;
 }
 
 /* 1 if removed, 0 if not a member, -1 on error. */
@@ -631,7 +692,7 @@ db_subscriber_find(struct db *db, const char *address, int64_t *id)
 	if ((st = db_prep(db, "SELECT id FROM subscribers WHERE address = ?1 "
 	    "COLLATE NOCASE ORDER BY address = ?1 DESC, id LIMIT 1")) == NULL)
 		return -1;
-	bind_str(st, 1, address);
+	db_bind_text_or_null(st, 1, address);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		rc = 0;
@@ -674,9 +735,9 @@ db_subscriber_get(struct db *db, int64_t id, char **address, char **name,
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		if (address != NULL)
-			*address = db_col_dup(st, 0);
+			*address = db_col_text_or_empty(st, 0);
 		if (name != NULL)
-			*name = db_col_dup(st, 1);
+			*name = db_col_text_or_empty(st, 1);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -697,7 +758,7 @@ db_subscriber_set_address(struct db *db, int64_t id, const char *address,
 		xasprintf(cause, "%s", db_errmsg(db));
 		return -1;
 	}
-	bind_str(st, 1, address);
+	db_bind_text_or_null(st, 1, address);
 	sqlite3_bind_int64(st, 2, clock_now());
 	sqlite3_bind_int64(st, 3, id);
 	rc = sqlite3_step(st);
@@ -729,7 +790,7 @@ db_attr_keys(struct db *db, int64_t list, char ***keys, size_t *n)
 	sqlite3_bind_int64(st, 1, list);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*keys = xreallocarray(*keys, *n + 1, sizeof **keys);
-		(*keys)[(*n)++] = db_col_dup(st, 0);
+		(*keys)[(*n)++] = db_col_text_or_empty(st, 0);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -789,10 +850,10 @@ walk_rows(struct sub_walk *w, sqlite3_stmt *st)
 		if (!have || id != w->row.id) {
 			have = 1;
 			w->row.id = id;
-			w->address = db_col_dup(st, 1);
-			w->name = db_col_dup(st, 2);
+			w->address = db_col_text_or_empty(st, 1);
+			w->name = db_col_text_or_empty(st, 2);
 			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-				w->status = db_col_dup(st, 3);
+				w->status = db_col_text_or_empty(st, 3);
 			w->row.attrs = json_object();
 		}
 		k = (const char *)sqlite3_column_text(st, 4);
@@ -872,12 +933,13 @@ sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, list);
-	bind_str(st, 2, status);
+	db_bind_text_or_null(st, 2, status);
 	if (text != NULL)
-		bind_str(st, 3, like = like_pattern(text));
-	bind_str(st, 4, key);
-	bind_str(st, 5, value);
-	rc = walk_rows(&w, st);
+		db_bind_text_or_null(st, 3, like = like_pattern(text));
+	db_bind_text_or_null(st, 4, key);
+	db_bind_text_or_null(st, 5, value);
+	if ((rc = walk_rows(&w, st)) == -1)
+		db_cause(db, cause);
 	sqlite3_finalize(st);
 	sqlite3_finalize(w.sup);
 	segment_free(seg);
@@ -1032,11 +1094,13 @@ writer_free(struct sub_writer *w)
 }
 
 /*
- * Starts a write. list 0: only the subscriber's own fields change (no
- * membership, no suppression check), as for `sub edit`.
+ * A writer of subscribers, to use inside one unit of work (db_atomic),
+ * which decides whether its writes are kept. list 0: only the
+ * subscriber's own fields change (no membership, no suppression check),
+ * as for `sub edit`.
  */
 struct sub_writer *
-db_sub_writer_begin(struct db *db, const struct token_keys *keys,
+db_sub_writer_new(struct db *db, const struct token_keys *keys,
     int64_t list, const char *source, const char *consent, char **cause)
 {
 	struct sub_writer	*w;
@@ -1057,38 +1121,15 @@ db_sub_writer_begin(struct db *db, const struct token_keys *keys,
 			return NULL;
 		}
 	}
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "%s: cannot start a transaction: %s",
-		    db->path, db_errmsg(db));
-		writer_free(w);
-		return NULL;
-	}
 	return w;
 }
 
-int
-db_sub_writer_end(struct sub_writer *w, int commit, char **cause)
+/* Before the unit of work ends: a pending statement would hold it. */
+void
+db_sub_writer_free(struct sub_writer *w)
 {
-	size_t	 i;
-	int	 rc = 0;
-
-	if (w == NULL)
-		return 0;
-	/* Statements first: a pending one would hold the transaction. */
-	for (i = 0; i < W_NSTMT; i++) {
-		sqlite3_finalize(w->st[i]);
-		w->st[i] = NULL;
-	}
-	if (commit) {
-		if (db_commit(w->db) == -1) {
-			xasprintf(cause, "%s: cannot commit: %s", w->db->path,
-			    db_errmsg(w->db));
-			rc = -1;
-		}
-	} else
-		db_rollback(w->db);
-	writer_free(w);
-	return rc;
+	if (w != NULL)
+		writer_free(w);
 }
 
 /* Runs st to its first row; 1 row, 0 none, -1 error. Caller resets. */
@@ -1128,7 +1169,7 @@ w_attr(struct sub_writer *w, int64_t id, const char *key, const char *value,
 	int		 rc, same;
 
 	sqlite3_bind_int64(st, 1, id);
-	bind_str(st, 2, key);
+	db_bind_text_or_null(st, 2, key);
 	if ((rc = w_step(w, st)) == -1) {
 		w_reset(st);
 		return -1;
@@ -1142,13 +1183,13 @@ w_attr(struct sub_writer *w, int64_t id, const char *key, const char *value,
 	if (*value == '\0') {
 		st = w->st[W_DEL_ATTR];
 		sqlite3_bind_int64(st, 1, id);
-		bind_str(st, 2, key);
+		db_bind_text_or_null(st, 2, key);
 		return w_exec(w, st);
 	}
 	st = w->st[W_SET_ATTR];
 	sqlite3_bind_int64(st, 1, id);
-	bind_str(st, 2, key);
-	bind_str(st, 3, value);
+	db_bind_text_or_null(st, 2, key);
+	db_bind_text_or_null(st, 3, value);
 	return w_exec(w, st);
 }
 
@@ -1162,7 +1203,7 @@ w_fields(struct sub_writer *w, int64_t id, const char *oldname,
 	if (r->name != NULL && *r->name != '\0' &&
 	    (oldname == NULL || strcmp(oldname, r->name) != 0)) {
 		st = w->st[W_SET_NAME];
-		bind_str(st, 1, r->name);
+		db_bind_text_or_null(st, 1, r->name);
 		sqlite3_bind_int64(st, 2, id);
 		if (w_exec(w, st) == -1)
 			return -1;
@@ -1204,8 +1245,8 @@ w_join(struct sub_writer *w, int64_t id)
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, w->list);
-	bind_str(st, 3, w->source);
-	bind_str(st, 4, w->consent);
+	db_bind_text_or_null(st, 3, w->source);
+	db_bind_text_or_null(st, 4, w->consent);
 	sqlite3_bind_int64(st, 5, w->now);
 	return w_exec(w, st);
 }
@@ -1217,10 +1258,10 @@ w_find(struct sub_writer *w, const char *address, int64_t *id, char **name)
 	sqlite3_stmt	*st = w->st[W_FIND];
 	int		 rc;
 
-	bind_str(st, 1, address);
+	db_bind_text_or_null(st, 1, address);
 	if ((rc = w_step(w, st)) == 1) {
 		*id = sqlite3_column_int64(st, 0);
-		*name = db_col_dup(st, 1);
+		*name = db_col_text_or_empty(st, 1);
 	}
 	w_reset(st);
 	return rc;
@@ -1232,8 +1273,8 @@ w_insert(struct sub_writer *w, const struct sub_record *r, int64_t *id)
 	sqlite3_stmt	*st = w->st[W_INS_SUB];
 	size_t		 i;
 
-	bind_str(st, 1, r->address);
-	bind_str(st, 2, r->name != NULL ? r->name : "");
+	db_bind_text_or_null(st, 1, r->address);
+	db_bind_text_or_null(st, 2, r->name != NULL ? r->name : "");
 	sqlite3_bind_int64(st, 3, w->now);
 	if (w_exec(w, st) == -1)
 		return -1;
@@ -1244,8 +1285,8 @@ w_insert(struct sub_writer *w, const struct sub_record *r, int64_t *id)
 		if (*r->values[i] == '\0')
 			continue;
 		sqlite3_bind_int64(st, 1, *id);
-		bind_str(st, 2, r->keys[i]);
-		bind_str(st, 3, r->values[i]);
+		db_bind_text_or_null(st, 2, r->keys[i]);
+		db_bind_text_or_null(st, 3, r->values[i]);
 		if (w_exec(w, st) == -1)
 			return -1;
 	}
@@ -1344,9 +1385,9 @@ export_rows(struct db *db, const char *sql, int64_t id, const char *address,
 		return arr;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_bind_parameter_count(st) >= 2)
-		bind_str(st, 2, address);
+		db_bind_text_or_null(st, 2, address);
 	if (sqlite3_bind_parameter_count(st) >= 3)
-		bind_str(st, 3, hash);
+		db_bind_text_or_null(st, 3, hash);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		o = json_object();
 		for (i = 0; i < sqlite3_column_count(st); i++)
@@ -1477,9 +1518,9 @@ erase_run(struct db *db, int64_t id, const char *a, const char *hash,
 			return -1;
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_bind_parameter_count(st) >= 2)
-			bind_str(st, 2, a);
+			db_bind_text_or_null(st, 2, a);
 		if (sqlite3_bind_parameter_count(st) >= 3)
-			bind_str(st, 3, hash);
+			db_bind_text_or_null(st, 3, hash);
 		if (sqlite3_bind_parameter_count(st) >= 4)
 			sqlite3_bind_int64(st, 4, clock_now());
 		if (step_done(db, st) == -1) {

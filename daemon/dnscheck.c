@@ -109,7 +109,7 @@ dns_check(const struct config *conf, struct db *db, FILE *f)
 	} else
 		fprintf(f, "dns: DKIM: not signing (no dkim section): the "
 		    "relay must sign for %s\n", conf->domain);
-	if (db != NULL && db_list_all(db, &v, &n) == -1)
+	if (db != NULL && db_list_all(db, &v, &n, NULL) == -1)
 		n = 0;
 	for (i = 0; i <= n; i++) {
 		const char *d = align_org_domain(i < n ?

@@ -26,43 +26,6 @@ static const struct {
 	{ "other", "Event" },
 };
 
-void
-event_init(struct event *ev)
-{
-	memset(ev, 0, sizeof *ev);
-}
-
-void
-event_clear(struct event *ev)
-{
-	if (ev == NULL)
-		return;
-	free(ev->uid);
-	free(ev->kind);
-	free(ev->title);
-	free(ev->union_name);
-	free(ev->employer);
-	free(ev->location);
-	free(ev->link);
-	free(ev->notes);
-	free(ev->status);
-	event_init(ev);
-}
-
-void
-event_list_free(struct event_list *l)
-{
-	size_t	 i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++)
-		event_clear(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 int
 event_kind_valid(const char *kind)
 {
@@ -382,6 +345,41 @@ csv_rows(struct db *db, struct csv *c, const int *map, const char *tz,
 	}
 }
 
+/* What one import writes, all or nothing. */
+struct import_work {
+	struct csv	*c;
+	const int	*map;
+	const char	*tz;
+	struct event_list *l;
+	time_t		 now;
+	int		*added, *updated;
+	char		**cause;
+};
+
+static int
+csv_rows_all(struct db *db, void *arg)
+{
+	struct import_work *w = arg;
+
+	return csv_rows(db, w->c, w->map, w->tz, w->added, w->updated,
+	    w->cause);
+}
+
+static int
+import_list_all(struct db *db, void *arg)
+{
+	struct import_work *w = arg;
+	size_t	 i;
+
+	for (i = 0; i < w->l->n; i++) {
+		w->l->v[i].feed_id = 0;
+		if (event_upsert(db, &w->l->v[i], w->now, w->added,
+		    w->updated, w->cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Imports events from CSV text, all or nothing: one bad line and nothing
  * is written, so a corrected file can simply be imported again.
@@ -390,6 +388,7 @@ int
 event_csv_import(struct db *db, const char *tz, const char *data, int *added,
     int *updated, char **cause)
 {
+	struct import_work w;
 	struct csv	 c = { data, 1 };
 	char		**f;
 	int		 map[COL_MAX], n, rc;
@@ -405,16 +404,13 @@ event_csv_import(struct db *db, const char *tz, const char *data, int *added,
 	fields_free(f, n);
 	if (rc == -1)
 		return -1;
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "cannot start a transaction: %s",
-		    db_errmsg(db));
-		return -1;
-	}
-	if (csv_rows(db, &c, map, tz, added, updated, cause) == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
+	w.c = &c;
+	w.map = map;
+	w.tz = tz;
+	w.added = added;
+	w.updated = updated;
+	w.cause = cause;
+	return db_atomic(db, csv_rows_all, &w, cause);
 }
 
 /* Imports parsed events (from an iCalendar file) by uid, all or nothing. */
@@ -422,22 +418,13 @@ int
 event_import_list(struct db *db, struct event_list *l, int *added,
     int *updated, char **cause)
 {
-	size_t	 i;
-	time_t	 now = clock_now();
+	struct import_work w;
 
 	*added = *updated = 0;
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "cannot start a transaction: %s",
-		    db_errmsg(db));
-		return -1;
-	}
-	for (i = 0; i < l->n; i++) {
-		l->v[i].feed_id = 0;
-		if (event_upsert(db, &l->v[i], now, added, updated,
-		    cause) == -1) {
-			db_rollback(db);
-			return -1;
-		}
-	}
-	return db_commit(db);
+	w.l = l;
+	w.now = clock_now();
+	w.added = added;
+	w.updated = updated;
+	w.cause = cause;
+	return db_atomic(db, import_list_all, &w, cause);
 }

@@ -74,10 +74,8 @@ feed_sweep(struct db *db, int64_t feed_id, const struct event_list *l,
 	size_t		 i, nuids;
 	int		 rc = 0;
 
-	if (db_event_feed_uids(db, feed_id, &uids, &nuids) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
+	if (db_event_feed_uids(db, feed_id, &uids, &nuids) == -1)
+		return -1;	/* the unit of work says why */
 	for (i = 0; i < nuids; i++) {
 		if (rc == 0 && !uid_in(l, uids[i]) &&
 		    db_event_by_uid(db, uids[i], &ev) == 0) {
@@ -96,36 +94,123 @@ feed_sweep(struct db *db, int64_t feed_id, const struct event_list *l,
 	return rc;
 }
 
+struct feed_apply_args {
+	int64_t		 feed_id;
+	struct event_list *l;
+	time_t		 now;
+	struct feed_counts *n;
+	char		**cause;
+	const char	*etag, *last_modified, *why;
+};
+
+static int
+feed_apply_all(struct db *db, void *arg)
+{
+	struct feed_apply_args *a = arg;
+	size_t	 i;
+
+	for (i = 0; i < a->l->n; i++) {
+		if (feed_apply_one(db, a->feed_id, &a->l->v[i], a->now, a->n,
+		    a->cause) == -1)
+			return -1;
+	}
+	return feed_sweep(db, a->feed_id, a->l, a->now, a->n, a->cause);
+}
+
 static int
 feed_apply(struct db *db, int64_t feed_id, struct event_list *l, time_t now,
     struct feed_counts *n, char **cause)
 {
-	size_t	 i;
+	struct feed_apply_args a;
 
-	if (db_begin(db) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		return -1;
-	}
-	for (i = 0; i < l->n; i++) {
-		if (feed_apply_one(db, feed_id, &l->v[i], now, n, cause) == -1) {
-			db_rollback(db);
-			return -1;
-		}
-	}
-	if (feed_sweep(db, feed_id, l, now, n, cause) == -1) {
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
+	memset(&a, 0, sizeof a);
+	a.feed_id = feed_id;
+	a.l = l;
+	a.now = now;
+	a.n = n;
+	a.cause = cause;
+	return db_atomic(db, feed_apply_all, &a, cause);
 }
 
-static void
-feed_failed(struct db *db, int64_t id, time_t now, const char *why)
+static int
+feed_mark(struct db *db, void *arg)
 {
-	if (db_begin(db) == 0) {
-		db_feed_update(db, id, NULL, NULL, now, why);
-		db_commit(db);
-	}
+	struct feed_apply_args *a = arg;
+
+	db_feed_update(db, a->feed_id, a->etag, a->last_modified, a->now,
+	    a->why);
+	return 0;
+}
+
+/* What the last fetch said; failing to note it changes nothing else. */
+static void
+feed_note(struct db *db, int64_t id, const char *etag,
+    const char *last_modified, time_t now, const char *why)
+{
+	struct feed_apply_args a;
+
+	memset(&a, 0, sizeof a);
+	a.feed_id = id;
+	a.etag = etag;
+	a.last_modified = last_modified;
+	a.now = now;
+	a.why = why;
+	db_atomic(db, feed_mark, &a, NULL);
+}
+
+struct feed_edit_args {
+	const char	*url;
+	int64_t		 id;
+	int		 keep;
+	time_t		 now;
+	long		*cancelled;
+	char		**cause;
+};
+
+static int
+feed_add_one(struct db *db, void *arg)
+{
+	struct feed_edit_args *a = arg;
+
+	return db_feed_add(db, a->url, &a->id, a->cause);
+}
+
+/* Adds a feed by URL (or finds the one already there). */
+int
+feed_add(struct db *db, const char *url, int64_t *id, char **cause)
+{
+	struct feed_edit_args a;
+
+	memset(&a, 0, sizeof a);
+	a.url = url;
+	a.cause = cause;
+	if (db_atomic(db, feed_add_one, &a, cause) == -1)
+		return -1;
+	*id = a.id;
+	return 0;
+}
+
+static int
+feed_remove_one(struct db *db, void *arg)
+{
+	struct feed_edit_args *a = arg;
+
+	return db_feed_remove(db, a->id, a->keep, a->now, a->cancelled);
+}
+
+/* Removes a feed; its future events are cancelled unless keep. */
+int
+feed_remove(struct db *db, int64_t id, int keep, time_t now, long *cancelled,
+    char **cause)
+{
+	struct feed_edit_args a;
+
+	memset(&a, 0, sizeof a);
+	a.id = id;
+	a.keep = keep;
+	a.now = now;
+	a.cancelled = cancelled;
+	return db_atomic(db, feed_remove_one, &a, cause);
 }
 
 /*
@@ -158,12 +243,10 @@ feed_refresh(struct db *db, const struct config *conf, int64_t feed_id,
 	    (ical_parse_events(f.body.data != NULL ? f.body.data : "",
 	    conf->timezone, &l, cause) == -1 ||
 	    feed_apply(db, feed_id, &l, now, &n, cause) == -1))) {
-		feed_failed(db, feed_id, now, *cause);
+		feed_note(db, feed_id, NULL, NULL, now, *cause);
 		rc = -1;
-	} else if (db_begin(db) == 0) {
-		db_feed_update(db, feed_id, f.etag, f.last_modified, now, NULL);
-		db_commit(db);
-	}
+	} else
+		feed_note(db, feed_id, f.etag, f.last_modified, now, NULL);
 	event_list_free(&l);
 	http_result_free(&f);
 	feed_clear(&fd);

@@ -57,11 +57,14 @@ static int
 file_one(struct inbound *in, int64_t id, uint32_t uid, const char *folder,
     char **cause)
 {
+	char	*why = NULL;
+
 	if (imap_file(in->imap, uid, folder, cause) == -1)
 		return -1;
-	if (db_inbound_set_filed(in->env.db, id) == -1) {
-		xasprintf(cause, "%s: cannot mark inbound %lld filed",
-		    in->env.db->path, (long long)id);
+	if (db_inbound_set_filed(in->env.db, id, &why) == -1) {
+		xasprintf(cause, "cannot mark inbound %lld filed: %s",
+		    (long long)id, why);
+		free(why);
 		return -1;
 	}
 	log_debug("inbound: uid %u filed to %s", uid, folder);
@@ -73,33 +76,54 @@ file_one(struct inbound *in, int64_t id, uint32_t uid, const char *folder,
  * The test hook's crash sits between the two. -2: applying failed and
  * nothing was written.
  */
+struct record_work {
+	struct inbound	*in;
+	struct effect	*e;
+	int		 apply;
+	int64_t		 id;
+};
+
+static int
+record_one(struct db *db, void *arg)
+{
+	struct record_work *w = arg;
+	struct effect	*e = w->e;
+
+	if (w->apply && effect_apply(e) == -1)
+		return -2;
+	if (e->quarantine != NULL)
+		effect_quarantine_report(e);
+	e->rec.action = e->action;
+	if (db_inbound_insert(db, &e->rec, &w->id) == -1 ||
+	    db_inbound_unmark(db, NULL) == -1 ||
+	    db_imap_state_set(db, w->in->env.mailbox, w->in->env.uidvalidity,
+	    e->uid, NULL) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 record_and_file(struct inbound *in, struct effect *e, int apply,
     char **cause)
 {
-	int64_t	 id;
+	struct record_work w;
+	char	*why = NULL;
+	int	 rc;
 
-	if (db_begin(in->env.db) == -1) {
-		xasprintf(cause, "%s: cannot begin a transaction",
-		    in->env.db->path);
-		return -1;
-	}
-	if (apply && effect_apply(e) == -1) {
-		db_rollback(in->env.db);
-		return -2;
-	}
-	if (e->quarantine != NULL)
-		effect_quarantine_report(e);
-	e->rec.action = e->action;
-	if (db_inbound_insert(in->env.db, &e->rec, &id) == -1 ||
-	    db_inbound_unmark(in->env.db) == -1 ||
-	    db_imap_state_set(in->env.db, in->env.mailbox, in->env.uidvalidity,
-	    e->uid) == -1)
-		goto fail;
-	if (db_commit(in->env.db) == -1) {
-		xasprintf(cause, "%s: cannot commit uid %u", in->env.db->path,
-		    e->uid);
-		return -1;
+	memset(&w, 0, sizeof w);
+	w.in = in;
+	w.e = e;
+	w.apply = apply;
+	if ((rc = db_atomic(in->env.db, record_one, &w, &why)) < 0) {
+		if (rc == -1)
+			xasprintf(cause, "cannot record uid %u: %s", e->uid,
+			    why);
+		else if (e->error == NULL) {	/* what the store said */
+			e->error = why;
+			why = NULL;
+		}
+		free(why);
+		return rc;
 	}
 	in->marked = 0;
 	in->processed++;
@@ -107,12 +131,7 @@ record_and_file(struct inbound *in, struct effect *e, int apply,
 	    e->rec.folder, e->action != NULL ? e->action : "");
 	if (getenv("CLARION_TEST_CRASH_AFTER_RECORD") != NULL)
 		_exit(137);
-	return file_one(in, id, e->uid, e->rec.folder, cause);
-fail:
-	xasprintf(cause, "%s: cannot record uid %u: %s", in->env.db->path,
-	    e->uid, db_errmsg(in->env.db));
-	db_rollback(in->env.db);
-	return -1;
+	return file_one(in, w.id, e->uid, e->rec.folder, cause);
 }
 
 /* Not downloaded: filed to Unknown for a person to look at. */
@@ -171,6 +190,7 @@ quarantine(struct inbound *in, const struct imap_msg *m, int attempts,
 static int
 mark_message(struct inbound *in, const struct imap_msg *m, char **cause)
 {
+	char	*why = NULL;
 	int	 attempts;
 
 	attempts = db_inbound_marked(in->env.db, in->env.mailbox, in->env.uidvalidity,
@@ -180,10 +200,10 @@ mark_message(struct inbound *in, const struct imap_msg *m, char **cause)
 	if (attempts > 0)
 		log_warnx("inbound: uid %u was being read when the inbound "
 		    "process stopped; reading it once more", m->uid);
-	if (db_inbound_mark(in->env.db, in->env.mailbox, in->env.uidvalidity, m->uid,
-	    attempts + 1) == -1) {
-		xasprintf(cause, "%s: cannot mark uid %u: %s", in->env.db->path,
-		    m->uid, db_errmsg(in->env.db));
+	if (db_inbound_mark(in->env.db, in->env.mailbox, in->env.uidvalidity,
+	    m->uid, attempts + 1, &why) == -1) {
+		xasprintf(cause, "cannot mark uid %u: %s", m->uid, why);
+		free(why);
 		return -1;
 	}
 	in->marked = 1;
@@ -213,12 +233,10 @@ classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
 	struct effect	 e;
 	int		 rc, dup;
 
-	dup = db_inbound_seen(in->env.db, in->env.mailbox, in->env.uidvalidity, uid,
-	    cr->message_id, &seen);
-	if (dup == -1) {
-		xasprintf(cause, "%s: %s", in->env.db->path, db_errmsg(in->env.db));
+	dup = db_inbound_seen(in->env.db, in->env.mailbox, in->env.uidvalidity,
+	    uid, cr->message_id, &seen, cause);
+	if (dup == -1)
 		return -1;
-	}
 	effect_init(&e, &in->env, uid, cr);
 	if (dup == 1) {
 		/* The same message under another UID: applied already. */
@@ -233,9 +251,9 @@ classified(struct inbound *in, uint32_t uid, struct classify_result *cr,
 		 * goes to Unknown, recorded, for a person to handle.
 		 */
 		log_warnx("inbound: uid %u: cannot apply: %s", uid,
-		    e.error != NULL ? e.error : db_errmsg(in->env.db));
+		    e.error != NULL ? e.error : "unknown error");
 		effect_set(&e, IMAP_UNKNOWN, "not applied: %s", e.error !=
-		    NULL ? e.error : db_errmsg(in->env.db));
+		    NULL ? e.error : "unknown error");
 		effect_reason(&e, "error");
 		rc = record_and_file(in, &e, 0, cause);
 	}
@@ -255,12 +273,9 @@ read_message(struct inbound *in, const struct imap_msg *m, char **cause)
 
 	/* Recorded and filed, yet still here (filing half done): refile. */
 	if ((rc = db_inbound_seen(in->env.db, in->env.mailbox, in->env.uidvalidity, m->uid,
-	    NULL, &seen)) != 0) {
+	    NULL, &seen, cause)) != 0) {
 		if (rc == 1)
 			rc = file_one(in, seen.id, m->uid, seen.folder, cause);
-		else
-			xasprintf(cause, "%s: %s", in->env.db->path,
-			    db_errmsg(in->env.db));
 		free(seen.folder);
 		return rc;
 	}
@@ -300,15 +315,17 @@ read_message(struct inbound *in, const struct imap_msg *m, char **cause)
 static int
 process_message(struct inbound *in, const struct imap_msg *m, char **cause)
 {
+	char	*why = NULL;
 	int	 rc;
 
 	rc = read_message(in, m, cause);
 	if (!in->marked)
 		return rc;
-	if (db_inbound_unmark(in->env.db) == -1) {
+	if (db_inbound_unmark(in->env.db, &why) == -1) {
 		if (rc == 0)
-			xasprintf(cause, "%s: cannot clear the mark of uid %u: "
-			    "%s", in->env.db->path, m->uid, db_errmsg(in->env.db));
+			xasprintf(cause, "cannot clear the mark of uid %u: %s",
+			    m->uid, why);
+		free(why);
 		return -1;
 	}
 	in->marked = 0;
@@ -323,11 +340,9 @@ file_pending(struct inbound *in, char **cause)
 	size_t	 n, i;
 	int	 rc = 0;
 
-	if (db_inbound_unfiled(in->env.db, in->env.mailbox, in->env.uidvalidity, &p,
-	    &n) == -1) {
-		xasprintf(cause, "%s: %s", in->env.db->path, db_errmsg(in->env.db));
+	if (db_inbound_unfiled(in->env.db, in->env.mailbox,
+	    in->env.uidvalidity, &p, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n && rc == 0; i++) {
 		log_warnx("inbound: uid %u was recorded but not filed; filing "
 		    "it to %s without applying it again", p[i].uid,
@@ -345,10 +360,9 @@ start_uid(struct inbound *in, uint32_t *last, char **cause)
 	uint32_t	 uv;
 	int		 rc;
 
-	if ((rc = db_imap_state_get(in->env.db, in->env.mailbox, &uv, last)) == -1) {
-		xasprintf(cause, "%s: %s", in->env.db->path, db_errmsg(in->env.db));
+	if ((rc = db_imap_state_get(in->env.db, in->env.mailbox, &uv, last,
+	    cause)) == -1)
 		return -1;
-	}
 	if (rc == 0 && uv == in->env.uidvalidity)
 		return 0;
 	if (rc == 0)
@@ -357,11 +371,9 @@ start_uid(struct inbound *in, uint32_t *last, char **cause)
 		    "are recognised by Message-ID)", in->env.mailbox, uv,
 		    in->env.uidvalidity);
 	*last = 0;
-	if (db_imap_state_set(in->env.db, in->env.mailbox, in->env.uidvalidity, 0) ==
-	    -1) {
-		xasprintf(cause, "%s: %s", in->env.db->path, db_errmsg(in->env.db));
+	if (db_imap_state_set(in->env.db, in->env.mailbox, in->env.uidvalidity,
+	    0, cause) == -1)
 		return -1;
-	}
 	return 0;
 }
 
@@ -396,7 +408,7 @@ state_error(struct db *db, const char *cause)
 
 	when = time_format_iso(clock_now());
 	xasprintf(&v, "%s %s", when != NULL ? when : "", cause);
-	db_state_set(db, "last_imap_error", v);
+	db_state_set(db, "last_imap_error", v, NULL);
 	free(when);
 	free(v);
 }

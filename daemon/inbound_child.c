@@ -72,7 +72,7 @@ mono_now(void)
 static void
 crash_record(struct db *db, int status)
 {
-	char	*when, *v, *n;
+	char	*when, *v, *n, *why = NULL;
 
 	if ((v = db_state_get(db, "inbound_crashes")) == NULL)
 		v = xstrdup("0");
@@ -85,10 +85,10 @@ crash_record(struct db *db, int status)
 	else
 		xasprintf(&v, "%s exited with status %d", when != NULL ? when :
 		    "", WEXITSTATUS(status));
-	if (db_state_set(db, "inbound_crashes", n) == -1 ||
-	    db_state_set(db, "inbound_last_crash", v) == -1)
-		log_warnx("inbound: cannot record the child's exit: %s",
-		    db_errmsg(db));
+	if (db_state_set(db, "inbound_crashes", n, &why) == -1 ||
+	    db_state_set(db, "inbound_last_crash", v, &why) == -1)
+		log_warnx("inbound: cannot record the child's exit: %s", why);
+	free(why);
 	free(when);
 	free(v);
 	free(n);

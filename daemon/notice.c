@@ -66,8 +66,8 @@ reminder_plan(struct db *db, const struct item *it, const struct event *ev,
 	at = ev->starts_at - it->reminder_before;
 	if (at <= after)
 		return 0;	/* the notice itself is reminder enough */
-	return db_run_insert(db, it->id, at, "reminder", "planned", NULL,
-	    ev->sequence, NULL) == -1 ? -1 : 0;
+	return db_run_insert(db, it->id, at, PURPOSE_REMINDER, RUN_PLANNED, NULL,
+	    ev->sequence, NULL, NULL) == -1 ? -1 : 0;
 }
 
 static void
@@ -110,37 +110,58 @@ notice_item(const struct config *conf, const struct notice_req *req,
 	it->status = xstrdup("active");
 }
 
+/* What one unit of work of a notice writes. */
+struct notice_work {
+	const struct config *conf;
+	const struct notice_req *req;
+	int64_t		 list_id;
+	time_t		 send, now;
+	struct event	*ev;
+	struct item	*it;
+	char		**cause;
+};
+
+static int
+notice_write_one(struct db *db, void *arg)
+{
+	struct notice_work *w = arg;
+
+	if (db_event_insert(db, w->ev, w->now, w->cause) == -1)
+		return -1;
+	notice_item(w->conf, w->req, w->list_id, w->ev, w->send, w->it);
+	if (db_item_insert(db, w->it, w->now, w->cause) == -1)
+		return -1;
+	if (db_run_insert(db, w->it->id, w->send, PURPOSE_NOTICE, RUN_PLANNED,
+	    NULL, 0,
+	    NULL, NULL) == -1 || reminder_plan(db, w->it, w->ev, w->send) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 notice_write(struct db *db, const struct config *conf,
     const struct notice_req *req, int64_t list_id, time_t send, time_t now,
     int64_t *item_id, char **cause)
 {
+	struct notice_work w;
 	struct event	 ev;
 	struct item	 it;
 	int		 rc = -1;
 
 	notice_event(req, &ev);
 	item_init(&it);
-	if (event_check(&ev, cause) == -1 || db_begin(db) == -1)
-		goto out;
-	if (db_event_insert(db, &ev, now, cause) == -1)
-		goto fail;
-	notice_item(conf, req, list_id, &ev, send, &it);
-	if (db_item_insert(db, &it, now, cause) == -1)
-		goto fail;
-	if (db_run_insert(db, it.id, send, "notice", "planned", NULL, 0,
-	    NULL) == -1 || reminder_plan(db, &it, &ev, send) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
-		goto fail;
-	}
-	if ((rc = db_commit(db)) == 0)
+	memset(&w, 0, sizeof w);
+	w.conf = conf;
+	w.req = req;
+	w.list_id = list_id;
+	w.send = send;
+	w.now = now;
+	w.ev = &ev;
+	w.it = &it;
+	w.cause = cause;
+	if (event_check(&ev, cause) == 0 &&
+	    (rc = db_atomic(db, notice_write_one, &w, cause)) == 0)
 		*item_id = it.id;
-	goto out;
-fail:
-	db_rollback(db);
-out:
-	if (rc == -1 && *cause == NULL)
-		xasprintf(cause, "%s", db_errmsg(db));
 	event_clear(&ev);
 	item_clear(&it);
 	return rc;
@@ -178,14 +199,13 @@ notice_sent(struct db *db, int64_t item_id)
 	size_t		 i, n;
 	int		 sent = 0;
 
-	if (db_run_list(db, item_id, NULL, 0, &runs, &n) == -1)
+	if (db_run_list(db, item_id, NULL, 0, &runs, &n, NULL) == -1)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if (strcmp(runs[i].purpose, "notice") == 0 &&
-		    (strcmp(runs[i].state, "composing") == 0 ||
-		    strcmp(runs[i].state, "sending") == 0 ||
-		    strcmp(runs[i].state, "held") == 0 ||
-		    strcmp(runs[i].state, "done") == 0))
+		if (runs[i].purpose == PURPOSE_NOTICE &&
+		    (runs[i].state == RUN_COMPOSING ||
+		    runs[i].state == RUN_SENDING ||
+		    runs[i].state == RUN_HELD || runs[i].state == RUN_DONE))
 			sent = 1;
 	}
 	runs_free(runs, n);
@@ -206,7 +226,7 @@ notice_load(struct db *db, int64_t item_id, struct item *it,
 		    (long long)item_id);
 		return -1;
 	}
-	if (strcmp(ev->status, "cancelled") == 0) {
+	if (event_status_parse(ev->status) == EVENT_CANCELLED) {
 		xasprintf(cause, "the meeting '%s' is cancelled", ev->title);
 		return -1;
 	}
@@ -219,23 +239,32 @@ notice_load(struct db *db, int64_t item_id, struct item *it,
  * notice itself will carry the new time. The reminder is planned again.
  */
 static int
+move_write_one(struct db *db, void *arg)
+{
+	struct notice_work *w = arg;
+
+	if (db_event_update(db, w->ev, w->now, w->cause) == -1 ||
+	    db_run_cancel_pending(db, w->it->id, "reminder", "the meeting "
+	    "moved", w->now) == -1 ||
+	    (notice_sent(db, w->it->id) && db_run_insert(db, w->it->id, w->now,
+	    PURPOSE_UPDATE, RUN_PLANNED, NULL, w->ev->sequence, NULL, NULL) == -1) ||
+	    reminder_plan(db, w->it, w->ev, w->now) == -1)
+		return -1;
+	return 0;
+}
+
+static int
 move_write(struct db *db, struct item *it, struct event *ev, time_t now,
     char **cause)
 {
-	if (db_begin(db) == -1)
-		return -1;
-	if (db_event_update(db, ev, now, cause) == -1 ||
-	    db_run_cancel_pending(db, it->id, "reminder", "the meeting moved",
-	    now) == -1 ||
-	    (notice_sent(db, it->id) && db_run_insert(db, it->id, now,
-	    "update", "planned", NULL, ev->sequence, NULL) == -1) ||
-	    reminder_plan(db, it, ev, now) == -1) {
-		if (*cause == NULL)
-			xasprintf(cause, "%s", db_errmsg(db));
-		db_rollback(db);
-		return -1;
-	}
-	return db_commit(db);
+	struct notice_work w;
+
+	memset(&w, 0, sizeof w);
+	w.it = it;
+	w.ev = ev;
+	w.now = now;
+	w.cause = cause;
+	return db_atomic(db, move_write_one, &w, cause);
 }
 
 enum notice_result
@@ -272,37 +301,47 @@ out:
  * Cancels the meeting: pending notice, update and reminder runs are
  * cancelled, and if members were told, a 'cancel' run tells them.
  */
+static int
+cancel_write_one(struct db *db, void *arg)
+{
+	struct notice_work *w = arg;
+	int	 told;
+
+	told = notice_sent(db, w->it->id);
+	free(w->ev->status);
+	w->ev->status = xstrdup("cancelled");
+	w->ev->sequence++;
+	if (db_event_update(db, w->ev, w->now, w->cause) == -1 ||
+	    db_run_cancel_pending(db, w->it->id, NULL, "the meeting was "
+	    "cancelled", w->now) == -1 ||
+	    (told && db_run_insert(db, w->it->id, w->now, PURPOSE_CANCEL, RUN_PLANNED,
+	    NULL, w->ev->sequence, NULL, NULL) == -1) ||
+	    db_item_set_status(db, w->it->id, ITEM_CANCELLED, w->now) == -1)
+		return -1;
+	return 0;
+}
+
 int
 notice_cancel(struct db *db, const struct config *conf, int64_t item_id,
     time_t now, char **cause)
 {
+	struct notice_work w;
 	struct event	 ev;
 	struct item	 it;
-	int		 rc = -1, told;
+	int		 rc = -1;
 
 	*cause = NULL;
 	item_init(&it);
 	event_init(&ev);
-	if (notice_load(db, item_id, &it, &ev, cause) == -1 ||
-	    db_begin(db) == -1)
-		goto out;
-	told = notice_sent(db, it.id);
-	free(ev.status);
-	ev.status = xstrdup("cancelled");
-	ev.sequence++;
-	if (db_event_update(db, &ev, now, cause) == -1 ||
-	    db_run_cancel_pending(db, it.id, NULL, "the meeting was cancelled",
-	    now) == -1 ||
-	    (told && db_run_insert(db, it.id, now, "cancel", "planned", NULL,
-	    ev.sequence, NULL) == -1) ||
-	    db_item_set_status(db, it.id, "cancelled", now) == -1) {
-		db_rollback(db);
-		goto out;
-	}
-	rc = db_commit(db);
-out:
+	memset(&w, 0, sizeof w);
+	w.it = &it;
+	w.ev = &ev;
+	w.now = now;
+	w.cause = cause;
+	if (notice_load(db, item_id, &it, &ev, cause) == 0)
+		rc = db_atomic(db, cancel_write_one, &w, cause);
 	if (rc == -1 && *cause == NULL)
-		xasprintf(cause, "%s", db_errmsg(db));
+		xasprintf(cause, "cannot cancel notice %lld", (long long)item_id);
 	(void)conf;
 	item_clear(&it);
 	event_clear(&ev);

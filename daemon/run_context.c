@@ -276,8 +276,8 @@ add_invite(const struct rctx *c, json_t *ctx, const struct event *meeting,
 	/* Without an end calendars show a zero-length meeting. */
 	if (ev->ends_at == 0)
 		ev->ends_at = ev->starts_at + c->conf->meeting_length;
-	cancel = strcmp(c->run.purpose, "cancel") == 0 ||
-	    strcmp(ev->status, "cancelled") == 0;
+	cancel = c->run.purpose == PURPOSE_CANCEL ||
+	    event_status_parse(ev->status) == EVENT_CANCELLED;
 	method = cancel ? "CANCEL" : "REQUEST";
 	seq = c->run.sequence > ev->sequence ? c->run.sequence : ev->sequence;
 	uid = invite_uid(c, ev);
@@ -345,7 +345,7 @@ meeting_json(const struct rctx *c, const struct event *ev,
 	json_object_set_new(m, "notice_days", json_integer(
 	    c->item.notice_days));
 	json_object_set_new(m, "cancelled", json_boolean(
-	    strcmp(ev->status, "cancelled") == 0));
+	    event_status_parse(ev->status) == EVENT_CANCELLED));
 	json_object_set_new(m, "sequence", json_integer(ev->sequence));
 	free(when);
 	free(t);
@@ -388,11 +388,9 @@ add_meeting(const struct rctx *c, json_t *ctx, char **cause)
 static json_t *
 run_json(const struct rctx *c)
 {
-	static const char *purposes[] = { "issue", "notice", "reminder",
-	    "update", "cancel", "test" };
 	json_t	*o;
 	char	*key;
-	size_t	 i;
+	int	 i;
 
 	o = json_object();
 	json_object_set_new(o, "id", json_integer(c->run.id));
@@ -401,17 +399,18 @@ run_json(const struct rctx *c)
 	json_object_set_new(o, "due", local_json(c, c->run.due_at,
 	    "%Y-%m-%d %H:%M"));
 	json_object_set_new(o, "due_iso", iso_json(c->run.due_at));
-	json_object_set_new(o, "purpose", str_json(c->run.purpose));
+	json_object_set_new(o, "purpose", str_json(run_purpose_name(
+	    c->run.purpose)));
 	/* The template for this run: a notice's reminder has its own. */
 	json_object_set_new(o, "template", json_string(
-	    strcmp(c->run.purpose, "reminder") == 0 &&
+	    c->run.purpose == PURPOSE_REMINDER &&
 	    strcmp(c->item.template, "notice") == 0 ? "reminder" :
 	    c->item.template));
 	/* Booleans, since Mustache cannot compare strings. */
-	for (i = 0; i < nitems(purposes); i++) {
-		xasprintf(&key, "is_%s", purposes[i]);
+	for (i = PURPOSE_ISSUE; i <= PURPOSE_TEST; i++) {
+		xasprintf(&key, "is_%s", run_purpose_name(i));
 		json_object_set_new(o, key, json_boolean(
-		    strcmp(c->run.purpose, purposes[i]) == 0));
+		    (int)c->run.purpose == i));
 		free(key);
 	}
 	return o;

@@ -105,7 +105,7 @@ static int
 plan_occurrence(struct db *db, const struct config *conf,
     const struct item *it, time_t due, time_t now, int *created)
 {
-	const char	*state = "planned";
+	enum run_state	 state = RUN_PLANNED;
 	char		*reason = NULL, *late, *grace, *when;
 	int		 rc;
 
@@ -118,19 +118,21 @@ plan_occurrence(struct db *db, const struct config *conf,
 		free(late);
 		free(grace);
 		free(when);
-		state = "skipped";
+		state = RUN_SKIPPED;
 	} else if (strcmp(it->kind, "bulletin") == 0 && it->skip_empty &&
 	    bulletin_empty(db, it, due, now)) {
 		reason = xstrdup("no events");
-		state = "skipped";
+		state = RUN_SKIPPED;
 	}
-	rc = db_run_insert(db, it->id, due, "issue", state, reason, 0, NULL);
+	rc = db_run_insert(db, it->id, due, PURPOSE_ISSUE, state, reason, 0, NULL,
+	    NULL);
 	if (rc == 1) {
 		(*created)++;
 		when = time_format_local(due, conf->timezone, "%Y-%m-%d %H:%M");
-		log_info("item %s: run due %s %s%s%s", it->name, when, state,
+		log_info("item %s: run due %s %s%s%s", it->name, when,
+		    run_state_name(state),
 		    reason ? ": " : "", reason ? reason : "");
-		if (strcmp(state, "planned") == 0)
+		if (state == RUN_PLANNED)
 			plan_reach(db, it);
 		free(when);
 	}
@@ -148,10 +150,8 @@ item_occurrences(struct db *db, const struct config *conf,
 
 	*occ = NULL;
 	*n = 0;
-	if (db_run_last_due(db, it->id, "issue", &last) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
+	if (db_run_last_due(db, it->id, "issue", &last, cause) == -1)
 		return -1;
-	}
 	/*
 	 * An item added today does not owe the occurrences of last year;
 	 * those before its creation count only within the grace.
@@ -182,32 +182,52 @@ item_finished(const struct item *it, time_t now)
 	return it->rrule == NULL && it->send_at != 0 && it->send_at <= now;
 }
 
+struct plan_work {
+	const struct config *conf;
+	const struct item *it;
+	time_t		 now;
+	time_t		*occ;
+	size_t		 n;
+	int		*created;
+};
+
+static int
+plan_item_one(struct db *db, void *arg)
+{
+	struct plan_work *w = arg;
+	size_t	 i;
+	int	 rc = 0;
+
+	for (i = 0; i < w->n && rc == 0; i++)
+		rc = plan_occurrence(db, w->conf, w->it, w->occ[i], w->now,
+		    w->created);
+	if (rc == 0 && item_finished(w->it, w->now))
+		rc = db_item_set_status(db, w->it->id, ITEM_DONE, w->now);
+	return rc;
+}
+
 static int
 plan_item(struct db *db, const struct config *conf, const struct item *it,
     time_t now, int *created, char **cause)
 {
-	time_t	*occ;
-	size_t	 i, n;
-	int	 rc = 0;
+	struct plan_work w;
+	char	*why = NULL;
+	int	 rc;
 
-	if (item_occurrences(db, conf, it, now, &occ, &n, cause) == -1)
+	memset(&w, 0, sizeof w);
+	if (item_occurrences(db, conf, it, now, &w.occ, &w.n, cause) == -1)
 		return -1;
-	if (db_begin(db) == -1) {
-		free(occ);
-		xasprintf(cause, "%s", db_errmsg(db));
-		return -1;
-	}
-	for (i = 0; i < n && rc == 0; i++)
-		rc = plan_occurrence(db, conf, it, occ[i], now, created);
-	free(occ);
-	if (rc == 0 && item_finished(it, now))
-		rc = db_item_set_status(db, it->id, "done", now);
+	w.conf = conf;
+	w.it = it;
+	w.now = now;
+	w.created = created;
+	rc = db_atomic(db, plan_item_one, &w, &why);
+	free(w.occ);
 	if (rc == -1) {
-		xasprintf(cause, "item %s: %s", it->name, db_errmsg(db));
-		db_rollback(db);
-		return -1;
+		xasprintf(cause, "item %s: %s", it->name, why);
+		free(why);
 	}
-	return db_commit(db);
+	return rc;
 }
 
 /*
@@ -223,10 +243,8 @@ schedule_plan(struct db *db, const struct config *conf, time_t now,
 	int		 rc = 0;
 
 	*created = 0;
-	if (db_item_list(db, 1, &items, &n) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
+	if (db_item_list(db, 1, &items, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(items[i].kind, "notice") == 0)
 			continue;
@@ -267,17 +285,32 @@ run_stale(struct db *db, const struct config *conf, const struct run *r,
 		event_clear(&ev);
 		return why;
 	}
-	if (strcmp(r->purpose, "issue") == 0 &&
+	if (r->purpose == PURPOSE_ISSUE &&
 	    strcmp(it->kind, "bulletin") == 0 && it->skip_empty &&
 	    bulletin_empty(db, it, r->due_at, now))
 		return xstrdup("no events");
 	return NULL;
 }
 
+struct expire_work {
+	const struct run *r;
+	const char	*why;
+	time_t		 now;
+};
+
+static int
+expire_one_skip(struct db *db, void *arg)
+{
+	struct expire_work *w = arg;
+
+	return db_run_set_state(db, w->r->id, RUN_SKIPPED, w->why, w->now);
+}
+
 static int
 expire_one(struct db *db, const struct config *conf, const struct run *r,
-    time_t now, int *skipped)
+    time_t now, int *skipped, char **cause)
 {
+	struct expire_work w;
 	struct item	 it;
 	char		*why;
 	int		 rc = 0;
@@ -285,12 +318,12 @@ expire_one(struct db *db, const struct config *conf, const struct run *r,
 	if (db_item_get(db, r->item_id, &it) == -1)
 		return 0;
 	if ((why = run_stale(db, conf, r, &it, now)) != NULL) {
-		if (db_begin(db) == -1 ||
-		    db_run_set_state(db, r->id, "skipped", why, now) == -1 ||
-		    db_commit(db) == -1) {
-			db_rollback(db);
+		w.r = r;
+		w.why = why;
+		w.now = now;
+		if (db_atomic(db, expire_one_skip, &w, cause) == -1)
 			rc = -1;
-		} else {
+		else {
 			(*skipped)++;
 			log_info("run %lld (%s): skipped: %s", (long long)r->id,
 			    it.name, why);
@@ -315,14 +348,10 @@ schedule_expire(struct db *db, const struct config *conf, time_t now,
 	int		 rc = 0;
 
 	*skipped = 0;
-	if (db_run_list(db, 0, "planned", 0, &runs, &n) == -1) {
-		xasprintf(cause, "%s", db_errmsg(db));
+	if (db_run_list(db, 0, "planned", 0, &runs, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n && rc == 0; i++)
-		rc = expire_one(db, conf, &runs[i], now, skipped);
-	if (rc == -1)
-		xasprintf(cause, "%s", db_errmsg(db));
+		rc = expire_one(db, conf, &runs[i], now, skipped, cause);
 	runs_free(runs, n);
 	return rc;
 }
@@ -335,7 +364,7 @@ feeds_refresh(struct daemon_ctx *ctx)
 	char	*cause;
 	int	 a, u, c;
 
-	if (db_feed_ids(ctx->db, &ids, &n) == -1)
+	if (db_feed_ids(ctx->db, &ids, &n, NULL) == -1)
 		return;
 	for (i = 0; i < n && !daemon_stopping(ctx); i++) {
 		if (feed_refresh(ctx->db, ctx->conf, ids[i], &a, &u, &c,

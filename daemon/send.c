@@ -111,7 +111,7 @@ send_pause_record(struct daemon_ctx *ctx)
 	char	 v[32];
 
 	snprintf(v, sizeof v, "%lld", (long long)ss.paused_until);
-	db_state_set(ctx->db, "send_paused_until", v);
+	db_state_set(ctx->db, "send_paused_until", v, NULL);
 }
 
 /* A pause outlives a restart: a crash loop must not hammer the server. */
@@ -474,7 +474,7 @@ send_server_error(struct daemon_ctx *ctx, time_t now, const char *reply)
 	log_warnx("send: %s", reply);
 	when = time_format_iso(now);
 	xasprintf(&v, "%s %s", when != NULL ? when : "", reply);
-	db_state_set(ctx->db, "last_smtp_error", v);
+	db_state_set(ctx->db, "last_smtp_error", v, NULL);
 	free(when);
 	free(v);
 }
@@ -595,7 +595,7 @@ send_fault_note(struct daemon_ctx *ctx, int written)
 		    ss.fault, now != NULL ? now : "?");
 		free(now);
 		daemon_lock_note(NULL);
-		if (db_state_set(ctx->db, "last_db_error", v) == -1)
+		if (db_state_set(ctx->db, "last_db_error", v, NULL) == -1)
 			log_warnx("send: cannot record the write failure for "
 			    "clarion status");
 	}
@@ -604,12 +604,10 @@ send_fault_note(struct daemon_ctx *ctx, int written)
 }
 
 static void
-send_flush_failed(struct daemon_ctx *ctx)
+send_flush_failed(struct daemon_ctx *ctx, const char *cause)
 {
-	const char	*why = db_errmsg(ctx->db);
+	const char	*why = cause != NULL ? cause : "the write failed";
 
-	if (strcmp(why, "not an error") == 0)
-		why = "the write failed";
 	ss.retry_ms = ss.retry_ms == 0 ? SEND_RETRY_MIN_MS : ss.retry_ms * 2;
 	if (ss.retry_ms > SEND_RETRY_MAX_MS)
 		ss.retry_ms = SEND_RETRY_MAX_MS;
@@ -634,6 +632,7 @@ send_flush(struct daemon_ctx *ctx)
 {
 	struct delivery_outcome *o;
 	size_t		 i;
+	char		*cause = NULL;
 	int		 rc;
 
 	if (ss.npending == 0)
@@ -643,10 +642,11 @@ send_flush(struct daemon_ctx *ctx)
 	o = xcalloc(ss.npending, sizeof *o);
 	for (i = 0; i < ss.npending; i++)
 		o[i] = ss.pending[i].o;
-	rc = db_delivery_record(ctx->db, o, ss.npending);
+	rc = db_delivery_record(ctx->db, o, ss.npending, &cause);
 	free(o);
 	if (rc == -1) {
-		send_flush_failed(ctx);
+		send_flush_failed(ctx, cause);
+		free(cause);
 		return -1;
 	}
 	if (ss.fault != NULL) {

@@ -173,13 +173,14 @@ static int
 queue(struct db *db, const char *kind, int64_t list_id, const char *to,
     struct buf *msg, const char *dedupe, char **cause)
 {
+	char	*why = NULL;
 	int	 rc;
 
 	rc = db_sysmail_add(db, kind, list_id, to, msg->data, msg->len,
-	    dedupe);
+	    dedupe, &why);
 	if (rc == -1)
-		xasprintf(cause, "%s: cannot queue the %s message: %s",
-		    db->path, kind, db_errmsg(db));
+		xasprintf(cause, "cannot queue the %s message: %s", kind, why);
+	free(why);
 	return rc;
 }
 
@@ -386,10 +387,8 @@ sysmail_forward_owners(struct db *db, const struct config *conf,
 	char		*key;
 	int		 rc, queued = 0, failed = 0;
 
-	if (db_list_all(db, &v, &n) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+	if (db_list_all(db, &v, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n && failed == 0; i++) {
 		for (j = 0; j < i; j++)
 			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
@@ -646,10 +645,8 @@ sysmail_quarantined(struct db *db, const struct config *conf,
 	char		*why;
 	int		 queued = 0, failed = 0;
 
-	if (db_list_all(db, &v, &n) == -1) {
-		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+	if (db_list_all(db, &v, &n, cause) == -1)
 		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < i; j++)
 			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)

@@ -183,6 +183,10 @@ out=$(C item pause june); rc=$?
 expect_contains "item pause" "$out" "june paused"
 out=$(C item resume june); rc=$?
 expect_contains "item resume" "$out" "june active"
+out=$(C item resume june 2>&1); rc=$?
+expect_eq "resuming an item that is not paused exits 65" "$rc" 65
+expect_contains "and says what it is (it said '(null)')" "$out" \
+	"item june is active, not paused"
 
 # Meeting notices
 printf '# Agenda\n\n1. Pay claim\n' > "$T/agenda.md"

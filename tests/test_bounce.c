@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 #define T0	1790000000LL	/* 2026-09-21 */

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 static char	 dir[] = "/tmp/clarion-db-XXXXXX";
@@ -152,8 +153,8 @@ test_state_and_backup(const char *path)
 
 	if ((db = db_open(path, 1, &cause)) == NULL)
 		return;
-	ok(db_state_set(db, "last_tick", "123") == 0, "state set");
-	ok(db_state_set(db, "last_tick", "456") == 0, "state overwritten");
+	ok(db_state_set(db, "last_tick", "123", NULL) == 0, "state set");
+	ok(db_state_set(db, "last_tick", "456", NULL) == 0, "state overwritten");
 	v = db_state_get(db, "last_tick");
 	is_str(v, "456", "state read back");
 	free(v);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 #define AGENDA "# Agenda\n\n1. Minutes\n2. *Pay claim*\n"
@@ -159,7 +160,7 @@ item_runs(struct db *db, int64_t item, struct run **runs)
 	struct run	*r, tmp;
 	size_t		 n, i;
 
-	db_run_list(db, item, NULL, 0, &r, &n);
+	db_run_list(db, item, NULL, 0, &r, &n, NULL);
 	for (i = 0; i < n / 2; i++) {
 		tmp = r[i];
 		r[i] = r[n - 1 - i];
@@ -220,14 +221,14 @@ test_rrule_dst(struct db *db, int64_t list)
 	    "08:00Z");
 	is_str(iso(runs[23].due_at), "2027-03-29T07:00:00Z", "run after the "
 	    "March change at 07:00Z (BST)");
-	is_str(runs[24].state, "planned", "this week's run is planned");
-	is_str(runs[23].state, "skipped", "last week's, never composed, is "
+	is_str(run_state_name(runs[24].state), "planned", "this week's run is planned");
+	is_str(run_state_name(runs[23].state), "skipped", "last week's, never composed, is "
 	    "skipped");
 	ok(strstr(runs[23].reason, "missed by 7 days") != NULL, "as missed: "
 	    "%s", runs[23].reason);
 	runs_free(runs, n);
 	db_begin(db);
-	db_item_set_status(db, item, "paused", 0);
+	db_item_set_status(db, item, ITEM_PAUSED, 0);
 	db_commit(db);
 }
 
@@ -248,7 +249,7 @@ test_bulletin(struct db *db, int64_t list)
 	plan_at(db, london("2027-05-03 08:01"));
 	n = item_runs(db, item, &runs);
 	is_int(n, 1, "the empty week has one run");
-	is_str(runs[0].state, "skipped", "an empty week is skipped");
+	is_str(run_state_name(runs[0].state), "skipped", "an empty week is skipped");
 	is_str(runs[0].reason, "no events", "... with the reason");
 	runs_free(runs, n);
 
@@ -266,11 +267,11 @@ test_bulletin(struct db *db, int64_t list)
 	plan_at(db, london("2027-05-10 08:01"));
 	is_int(plan_at(db, london("2027-05-10 08:01")), 0, "the same tick "
 	    "twice creates one run");
-	is_int(db_run_insert(db, item, london("2027-05-10 08:00"), "issue",
-	    "planned", NULL, 0, NULL), 0, "inserting the run again is a no-op");
+	is_int(db_run_insert(db, item, london("2027-05-10 08:00"), PURPOSE_ISSUE,
+	    RUN_PLANNED, NULL, 0, NULL, NULL), 0, "inserting the run again is a no-op");
 	n = item_runs(db, item, &runs);
 	is_int(n, 2, "the full week has its run");
-	is_str(runs[1].state, "planned", "a week with events is planned");
+	is_str(run_state_name(runs[1].state), "planned", "a week with events is planned");
 	ok(run_context_build(db, &conf, runs[1].id, &ctx, &empty, &cause) == 0,
 	    "run context builds");
 	is_int(empty, 0, "not empty");
@@ -301,7 +302,7 @@ test_bulletin(struct db *db, int64_t list)
 	json_decref(ctx);
 	runs_free(runs, n);
 	db_begin(db);
-	db_item_set_status(db, item, "paused", 0);
+	db_item_set_status(db, item, ITEM_PAUSED, 0);
 	db_commit(db);
 }
 
@@ -321,12 +322,12 @@ test_missed(struct db *db, int64_t list)
 	is_int(plan_at(db, now), 0, "the same tick again creates none");
 	n = item_runs(db, late, &runs);
 	is_int(n, 1, "one run for the late item");
-	is_str(runs[0].state, "planned", "missed by 1h (< 6h grace): sent "
+	is_str(run_state_name(runs[0].state), "planned", "missed by 1h (< 6h grace): sent "
 	    "late");
 	runs_free(runs, n);
 	n = item_runs(db, stale, &runs);
 	is_int(n, 1, "one run for the stale item");
-	is_str(runs[0].state, "skipped", "missed by 7h (> 6h grace): skipped");
+	is_str(run_state_name(runs[0].state), "skipped", "missed by 7h (> 6h grace): skipped");
 	ok(strstr(runs[0].reason, "missed") != NULL &&
 	    strstr(runs[0].reason, "missed_grace") != NULL,
 	    "with the reason: %s", runs[0].reason);
@@ -339,7 +340,7 @@ test_missed(struct db *db, int64_t list)
 	plan_at(db, now + 3600 + 7 * 3600);
 	n = item_runs(db, later, &runs);
 	is_int(n, 1, "one run");
-	is_str(runs[0].state, "skipped", "a planned run past the grace is "
+	is_str(run_state_name(runs[0].state), "skipped", "a planned run past the grace is "
 	    "skipped, not sent stale");
 	runs_free(runs, n);
 }
@@ -407,8 +408,8 @@ test_cancel_resend(struct db *db, int64_t list)
 
 	item = add_item(db, list, "resend", "message", NULL, 0,
 	    london("2027-06-01 09:00"), london("2027-06-01 00:00"), 0);
-	db_run_insert(db, item, london("2027-06-01 09:00"), "issue", "planned",
-	    NULL, 0, &run);
+	db_run_insert(db, item, london("2027-06-01 09:00"), PURPOSE_ISSUE, RUN_PLANNED,
+	    NULL, 0, &run, NULL);
 	db_begin(db);
 	for (i = 0; i < nitems(states); i++) {
 		xasprintf(&sql, "INSERT INTO subscribers (address, created, "
@@ -421,7 +422,7 @@ test_cancel_resend(struct db *db, int64_t list)
 			printf("# %s\n", cause);
 		free(sql);
 	}
-	db_run_set_state(db, run, "sending", NULL, 0);
+	db_run_set_state(db, run, RUN_SENDING, NULL, 0);
 	db_commit(db);
 	db_begin(db);
 	ok(db_run_cancel(db, run, 0, &n) == 0, "run cancel");
@@ -431,7 +432,7 @@ test_cancel_resend(struct db *db, int64_t list)
 	is_int(count_of(db, run, "sending"), 1, "the one in flight is left");
 	is_int(count_of(db, run, "sent"), 1, "sent is untouched");
 	db_run_get(db, run, &r);
-	is_str(r.state, "cancelled", "the run is cancelled");
+	is_str(run_state_name(r.state), "cancelled", "the run is cancelled");
 	run_clear(&r);
 	db_begin(db);
 	ok(db_run_resend_missed(db, run, 0, &n) == 0, "run resend");
@@ -441,7 +442,7 @@ test_cancel_resend(struct db *db, int64_t list)
 	is_int(count_of(db, run, "sent"), 1, "sent is never touched");
 	is_int(count_of(db, run, "suppressed"), 1, "suppressed stays");
 	db_run_get(db, run, &r);
-	is_str(r.state, "sending", "the run is sending again");
+	is_str(run_state_name(r.state), "sending", "the run is sending again");
 	run_clear(&r);
 }
 
@@ -503,9 +504,9 @@ test_notice(struct db *db)
 	    "14 days' notice is accepted");
 	n = item_runs(db, id, &runs);
 	is_int(n, 2, "a notice run and a reminder run");
-	is_str(runs[0].purpose, "notice", "notice first");
+	is_str(run_purpose_name(runs[0].purpose), "notice", "notice first");
 	is_int(runs[0].due_at, now, "the notice goes at once");
-	is_str(runs[1].purpose, "reminder", "then the reminder");
+	is_str(run_purpose_name(runs[1].purpose), "reminder", "then the reminder");
 	is_str(iso(runs[1].due_at), "2027-07-14T18:00:00Z", "the day before, "
 	    "19:00 BST");
 	ctx = run_ctx(db, runs[0].id);
@@ -536,7 +537,7 @@ test_notice(struct db *db)
 	    "is_reminder")), "run.is_reminder");
 	json_decref(ctx);
 	db_begin(db);
-	db_run_set_state(db, runs[0].id, "done", NULL, now);
+	db_run_set_state(db, runs[0].id, RUN_DONE, NULL, now);
 	db_commit(db);
 	runs_free(runs, n);
 
@@ -544,10 +545,10 @@ test_notice(struct db *db)
 	    now + 60, &cause), NOTICE_OK, "the meeting moves a week");
 	n = item_runs(db, id, &runs);
 	is_int(n, 4, "notice, old reminder, update, new reminder");
-	is_str(runs[1].purpose, "update", "an update run");
-	is_str(runs[1].state, "planned", "planned at once");
-	is_str(runs[2].state, "cancelled", "the old reminder is cancelled");
-	is_str(runs[3].purpose, "reminder", "a new reminder");
+	is_str(run_purpose_name(runs[1].purpose), "update", "an update run");
+	is_str(run_state_name(runs[1].state), "planned", "planned at once");
+	is_str(run_state_name(runs[2].state), "cancelled", "the old reminder is cancelled");
+	is_str(run_purpose_name(runs[3].purpose), "reminder", "a new reminder");
 	is_str(iso(runs[3].due_at), "2027-07-21T18:00:00Z", "a day before the "
 	    "new time");
 	ctx = run_ctx(db, runs[1].id);
@@ -562,9 +563,9 @@ test_notice(struct db *db)
 	    "the meeting is cancelled");
 	n = item_runs(db, id, &runs);
 	is_int(n, 5, "a cancel run is added");
-	is_str(runs[1].state, "cancelled", "the pending update is cancelled");
-	is_str(runs[2].purpose, "cancel", "a cancel run");
-	is_str(runs[4].state, "cancelled", "the pending reminder is "
+	is_str(run_state_name(runs[1].state), "cancelled", "the pending update is cancelled");
+	is_str(run_purpose_name(runs[2].purpose), "cancel", "a cancel run");
+	is_str(run_state_name(runs[4].state), "cancelled", "the pending reminder is "
 	    "cancelled");
 	ctx = run_ctx(db, runs[2].id);
 	ok(ics_has(ctx, "METHOD:CANCEL") != NULL, "cancel: METHOD:CANCEL");
@@ -586,7 +587,7 @@ test_notice(struct db *db)
 	plan_at(db, london("2027-08-02 19:30"));
 	n = item_runs(db, id, &runs);
 	is_int(n, 1, "a short-notice meeting: no reminder after the notice");
-	is_str(runs[0].state, "skipped", "the notice not sent before the "
+	is_str(run_state_name(runs[0].state), "skipped", "the notice not sent before the "
 	    "meeting is skipped");
 	is_str(runs[0].reason, "the meeting has started", "with the reason");
 	runs_free(runs, n);

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 static char	 dir[] = "/tmp/clarion-send-XXXXXX";
@@ -201,7 +202,7 @@ test_claim_record(void)
 	o[1].reply = "451 later"; o[1].next_attempt = 1300;
 	o[2].id = 4; o[2].state = DELIVERY_FAILED; o[2].code = 550;
 	o[2].reply = "550 5.1.1 gone";
-	ok(db_delivery_record(db, o, 3) == 0, "record three results at once");
+	ok(db_delivery_record(db, o, 3, NULL) == 0, "record three results at once");
 	is_int(scalar(db, "SELECT attempts FROM deliveries WHERE id = 1"), 1,
 	    "an attempt is counted");
 	is_int(scalar(db, "SELECT next_attempt FROM deliveries WHERE id = 1"),
@@ -210,7 +211,7 @@ test_claim_record(void)
 	    550, "the reply code is kept");
 	is_int(db_sent_since(db, 1001), 1, "one sent at or after 1001");
 	is_int(db_sent_since(db, 1002), 0, "none after");
-	ok(db_run_delivery_counts(db, 1, &k) == 0, "run counts");
+	ok(db_run_delivery_counts(db, 1, &k, NULL) == 0, "run counts");
 	ok(k.sent == 1 && k.deferred == 2 && k.failed == 1 &&
 	    k.next_attempt == 1300, "sent 1, deferred 2 (next 1300), failed 1");
 

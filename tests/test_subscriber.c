@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "clarion.h"
+#include "db_sqlite.h"	/* white-box: the SQLite backend */
 #include "tap.h"
 
 static char		 dir[] = "/tmp/clarion-sub-XXXXXX";
@@ -81,7 +82,7 @@ diag_cause(char *cause)
 static int
 put(struct db *db, int64_t list, const char *address, const char *ward)
 {
-	struct sub_writer	*w;
+	struct sub_writer	*w = NULL;
 	struct sub_record	 r;
 	enum sub_result		 res = -1;
 	const char		*k[] = { "ward" }, *v[] = { ward };
@@ -92,12 +93,17 @@ put(struct db *db, int64_t list, const char *address, const char *ward)
 	r.keys = k;
 	r.values = v;
 	r.nattrs = ward != NULL;
-	if ((w = db_sub_writer_begin(db, &keys, list, "test", "consent",
-	    &cause)) == NULL || db_sub_writer_put(w, &r, &res, &detail,
-	    &cause) == -1 || db_sub_writer_end(w, 1, &cause) == -1) {
+	if (db_begin(db) == -1 || (w = db_sub_writer_new(db, &keys, list,
+	    "test", "consent", &cause)) == NULL || db_sub_writer_put(w, &r,
+	    &res, &detail, &cause) == -1) {
+		db_sub_writer_free(w);
+		db_rollback(db);
 		diag_cause(cause);
 		return -1;
 	}
+	db_sub_writer_free(w);
+	if (db_commit(db) == -1)
+		return -1;
 	free(detail);
 	return (int)res;
 }
@@ -153,10 +159,13 @@ test_writer(struct db *db, int64_t members, int64_t other)
 	/* A rolled-back writer leaves nothing behind. */
 	memset(&r, 0, sizeof r);
 	r.address = "eve@x.org";
-	w = db_sub_writer_begin(db, &keys, members, "test", "", &cause);
+	db_begin(db);
+	w = db_sub_writer_new(db, &keys, members, "test", "", &cause);
 	ok(w != NULL && db_sub_writer_put(w, &r, &res, &detail, &cause) == 0 &&
 	    res == SUB_ADDED, "eve would be added");
-	ok(db_sub_writer_end(w, 0, &cause) == 0, "rolled back");
+	db_sub_writer_free(w);
+	db_rollback(db);
+	ok(1, "rolled back");
 	ok(db_subscriber_find(db, "eve@x.org", &id) == -1,
 	    "and eve is not there");
 }
@@ -183,7 +192,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	expect_recipients(db, other, NULL, "dan@x.org", "the other list");
 
 	ok(db_suppressed(db, &keys, "cat@x.org") == 0, "cat not suppressed");
-	ok(db_suppress(db, &keys, "cat@x.org", "complaint", "ARF") == 0,
+	ok(db_suppress(db, &keys, "cat@x.org", "complaint", "ARF", NULL) == 0,
 	    "suppress cat");
 	ok(db_suppressed(db, &keys, "CAT@X.ORG") == 1,
 	    "suppressed, whatever the case");
@@ -199,7 +208,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "bob is gone from the list");
 	is_int(put(db, members, "bob@x.org", NULL), SUB_REFUSED_UNSUBSCRIBED,
 	    "the writer does not re-subscribe him");
-	ok(db_resubscribe(db, &keys, id, members, "asked again", "cli") == 0,
+	ok(db_resubscribe(db, &keys, id, members, "asked again", "cli", NULL) == 0,
 	    "resubscribe bob");
 	{
 		json_t	*e = db_subscriber_export(db, &keys, "bob@x.org");
@@ -262,7 +271,7 @@ test_erase(struct db *db, int64_t members)
 	ok(db_suppression_reason(db, &keys, "cat@x.org", &reason) == 1 &&
 	    strcmp(reason, "erased") == 0, "her hash remains, reason erased");
 	free(reason);
-	ok(db_suppress(db, &keys, "cat@x.org", "hard-bounce", "5.1.1") == 0,
+	ok(db_suppress(db, &keys, "cat@x.org", "hard-bounce", "5.1.1", NULL) == 0,
 	    "a later bounce for her address");
 	reason = NULL;
 	ok(db_suppression_reason(db, &keys, "cat@x.org", &reason) == 1 &&
@@ -280,7 +289,7 @@ test_erase(struct db *db, int64_t members)
 		    "his record and consent log are gone");
 		json_decref(e);
 	}
-	ok(db_unsuppress(db, &keys, "nobody@x.org", "x") == 0,
+	ok(db_unsuppress(db, &keys, "nobody@x.org", "x", NULL) == 0,
 	    "unsuppress of an address never suppressed: 0");
 }
 
