@@ -22,20 +22,42 @@ smtp_require() {
 # SMTPS on $SMTPS_PORT, AUTH alice:secret; mail lands in $T/NAME/Maildir.
 sink_start() {
 	name=$1; shift
-	SMTP_PORT=$(free_port ${SMTP_BASE:-32500})
-	SMTPS_PORT=$(free_port $((SMTP_PORT + 1)))
 	mkdir -p "$T/$name"
 	SINK_DIR="$T/$name"
-	/usr/bin/python3 "$SINK_PY" --port "$SMTP_PORT" --starttls \
-		--tls-port "$SMTPS_PORT" --cert "$T/certs/server.pem" \
-		--key "$T/certs/server.key" --auth alice:secret \
-		--maildir "$SINK_DIR/Maildir" --ready-file "$SINK_DIR/ready" \
-		--max-seconds 600 "$@" 2>"$SINK_DIR/sink.log" &
-	SINK_PID=$!
-	if ! wait_for test -e "$SINK_DIR/ready"; then
+	base=${SMTP_BASE:-32500}
+	tries=0
+	# Tests run in parallel: another may take a port between free_port
+	# and the bind, so a sink that lost that race tries further on.
+	while :; do
+		SMTP_PORT=$(free_port "$base")
+		SMTPS_PORT=$(free_port $((SMTP_PORT + 1)))
+		rm -f "$SINK_DIR/ready"
+		/usr/bin/python3 "$SINK_PY" --port "$SMTP_PORT" --starttls \
+			--tls-port "$SMTPS_PORT" --cert "$T/certs/server.pem" \
+			--key "$T/certs/server.key" --auth alice:secret \
+			--maildir "$SINK_DIR/Maildir" --ready-file "$SINK_DIR/ready" \
+			--max-seconds 600 "$@" 2>"$SINK_DIR/sink.log" &
+		SINK_PID=$!
+		sink_wait && return 0
+		tries=$((tries + 1))
+		if grep -q "address already in use" "$SINK_DIR/sink.log" &&
+		    [ $tries -lt 5 ]; then
+			base=$((SMTPS_PORT + 1 + tries * 37))
+			continue
+		fi
 		cat "$SINK_DIR/sink.log" >&2
 		skip "the aiosmtpd sink did not start"
-	fi
+	done
+}
+# sink_wait: up to ~10 s for the sink to be ready; 1 at once if it died.
+sink_wait() {
+	i=0
+	while [ $i -lt 200 ]; do
+		test -e "$SINK_DIR/ready" && return 0
+		kill -0 "$SINK_PID" 2>/dev/null || return 1
+		sleep 0.05; i=$((i+1))
+	done
+	return 1
 }
 sink_stop() {
 	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
