@@ -10,14 +10,16 @@
  * (5 points, 30 days) five bounces in a few days disable an address, a
  * weekly list that bounces every issue does so on the 9th week, and an
  * occasional full mailbox never does. A delivered message resets the
- * score (bounce_success). Owners hear about disabled members in a digest
- * every bounces.digest_interval.
+ * score (bounce_success). Owners hear about disabled members, complaints
+ * and inbound mail filed without an effect in a digest every
+ * bounces.digest_interval.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -311,34 +313,44 @@ bounce_row_score(const struct bounce_row *r, const struct config *conf,
 	    conf->bounce_window);
 }
 
+/*
+ * One list's digest: the members disabled since the last one, and the
+ * complaints and messages filed without an effect among the inbound
+ * rows after..upto (with_none: also those that name no list, which go
+ * to each owner once, on the owner's first list). Nothing to report,
+ * no mail.
+ */
 static int
-digest_list(struct db *db, const struct config *conf, int64_t list_id,
-    time_t since, time_t now, char **cause)
+digest_list(struct db *db, const struct config *conf,
+    const struct list_info *l, int with_none, int64_t after, int64_t upto,
+    time_t not_before, time_t since, time_t now, char **cause)
 {
-	struct list_info l;
 	struct bounce_row *rows;
-	size_t		 n;
+	struct inbound_digest_row *in;
+	size_t		 n, nin;
 	char		*dedupe;
 	long		 refused;
 	int		 rc;
 
-	if (db_list_get(db, list_id, &l) == -1)
-		return 0;	/* deleted meanwhile */
-	if (db_bounce_undigested(db, list_id, &rows, &n) == -1) {
-		list_info_free(&l);
+	if (db_bounce_undigested(db, l->id, &rows, &n) == -1)
 		return -1;	/* the unit of work says why */
+	if (db_inbound_digest(db, after, upto, not_before, l->id, with_none,
+	    &in, &nin) == -1) {
+		bounce_rows_free(rows, n);
+		return -1;
 	}
-	xasprintf(&dedupe, "digest:%lld:%lld", (long long)list_id,
+	xasprintf(&dedupe, "digest:%lld:%lld", (long long)l->id,
 	    (long long)now);
-	refused = db_delivery_refused_since(db, list_id, since);
-	rc = n == 0 ? 0 : sysmail_digest(db, conf, &l, rows, n, refused, dedupe,
-	    cause);
-	if (rc != -1 && n > 0)
-		log_info("bounce digest: %zu disabled address%s for the owner "
-		    "of %s", n, n == 1 ? "" : "es", l.name);
+	refused = db_delivery_refused_since(db, l->id, since);
+	rc = n + nin == 0 ? 0 : sysmail_digest(db, conf, l, rows, n, in, nin,
+	    refused, dedupe, cause);
+	if (rc != -1 && n + nin > 0)
+		log_info("bounce digest: %zu disabled address%s, %zu inbound "
+		    "message%s for the owner of %s", n, n == 1 ? "" : "es",
+		    nin, nin == 1 ? "" : "s", l->name);
 	free(dedupe);
 	bounce_rows_free(rows, n);
-	list_info_free(&l);
+	inbound_digest_free(in, nin);
 	return rc == -1 ? -1 : 0;
 }
 
@@ -352,30 +364,53 @@ static int
 digest_all(struct db *db, void *arg)
 {
 	struct digest_args *d = arg;
-	int64_t	*ids;
-	size_t	 n, i;
-	char	 v[32];
+	struct list_info *v;
+	size_t	 n, i, j;
+	char	*last, v1[32], v2[32];
+	int64_t	 after = 0, upto;
+	time_t	 not_before = 0;
 	int	 rc = 0;
 
-	if (db_bounce_digest_lists(db, &ids, &n) == -1)
+	/*
+	 * Before the first digest that reported inbound mail (a database
+	 * from an older version), only what came after the last digest.
+	 */
+	if ((last = db_state_get(db, "last_digest_inbound")) != NULL)
+		after = strtoll(last, NULL, 10);
+	else
+		not_before = d->since;
+	free(last);
+	upto = db_inbound_last_id(db);
+	if (db_list_all(db, &v, &n, d->cause) == -1)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = digest_list(db, d->conf, ids[i], d->since, d->now,
-		    d->cause);
-	free(ids);
+	for (i = 0; i < n && rc == 0; i++) {
+		/* What names no list goes to each owner once. */
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v[j].owner_addr, v[i].owner_addr) == 0)
+				break;
+		rc = digest_list(db, d->conf, &v[i], j == i, after, upto,
+		    not_before, d->since, d->now, d->cause);
+	}
+	for (i = 0; i < n; i++)
+		list_info_free(&v[i]);
+	free(v);
 	if (rc == -1)
 		return -1;
-	snprintf(v, sizeof v, "%lld", (long long)d->now);
+	snprintf(v1, sizeof v1, "%lld", (long long)d->now);
+	snprintf(v2, sizeof v2, "%lld", (long long)upto);
 	if (db_bounce_mark_digested(db) == -1 ||
-	    db_state_set(db, "last_bounce_digest", v, NULL) == -1)
+	    db_state_set(db, "last_bounce_digest", v1, NULL) == -1 ||
+	    db_state_set(db, "last_digest_inbound", v2, NULL) == -1)
 		return -1;
 	return 0;
 }
 
 /*
  * Every bounces.digest_interval: one digest per list owner of the members
- * disabled since the last one, then all of them are marked digested, in
- * one transaction so each is reported exactly once.
+ * disabled, the complaints and the messages filed without an effect since
+ * the last one. The disabled are then marked digested and the last inbound
+ * row reported is remembered (state last_digest_inbound), in one
+ * transaction so each is reported exactly once.
  */
 int
 bounce_digest(struct db *db, const struct config *conf, time_t now,

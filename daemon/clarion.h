@@ -744,6 +744,15 @@ struct inbound_row {		/* clarion inbound run's report */
 int64_t	 db_inbound_last_id(struct db *);
 int	 db_inbound_since(struct db *, int64_t, struct inbound_row **,
 	     size_t *);
+struct inbound_digest_row {	/* the owners' digest (bounce.c) */
+	int		 complaint;	/* else filed without an effect */
+	char		*address, *name;	/* NULL: no member known */
+	char		*class, *folder, *action, *message_id;
+	time_t		 received_at;
+};
+int	 db_inbound_digest(struct db *, int64_t, int64_t, time_t, int64_t, int,
+	     struct inbound_digest_row **, size_t *);
+void	 inbound_digest_free(struct inbound_digest_row *, size_t);
 int	 db_rsvp_record(struct db *, int64_t, const char *, const char *,
 	     const char *, int64_t *);
 int	 db_rsvp_list(struct db *, int64_t, struct rsvp_row **, size_t *, char **);
@@ -1252,7 +1261,6 @@ int	 db_bounce_report(struct db *, const char *, struct bounce_row **,
 	     size_t *, char **);
 int	 db_bounce_undigested(struct db *, int64_t, struct bounce_row **,
 	     size_t *);
-int	 db_bounce_digest_lists(struct db *, int64_t **, size_t *);
 int	 db_bounce_mark_digested(struct db *);
 void	 bounce_rows_free(struct bounce_row *, size_t);
 double	 bounce_decay(double, time_t, time_t, int);
@@ -1298,6 +1306,7 @@ int	 sysmail_unsubscribe_request(struct db *, const struct config *,
 	     char **);
 int	 sysmail_digest(struct db *, const struct config *,
 	     const struct list_info *, const struct bounce_row *, size_t,
+	     const struct inbound_digest_row *, size_t,
 	     long, const char *, char **);
 
 /* inbound_apply.c: the effect of one classified message */

@@ -218,28 +218,6 @@ db_bounce_undigested(struct db *db, int64_t list_id, struct bounce_row **out,
 	return rows_collect(db, st, out, n);
 }
 
-/* Lists (id, owner) with at least one member disabled since the last digest. */
-int
-db_bounce_digest_lists(struct db *db, int64_t **ids, size_t *n)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*ids = NULL;
-	*n = 0;
-	if ((st = db_prep(db, "SELECT DISTINCT m.list_id FROM bounce_scores b "
-	    "JOIN memberships m ON m.subscriber_id = b.subscriber_id WHERE "
-	    "b.disabled_at IS NOT NULL AND b.digested = 0 ORDER BY "
-	    "m.list_id")) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int
 db_bounce_mark_digested(struct db *db)
 {

@@ -568,3 +568,73 @@ db_rsvp_counts(struct db *db, int64_t event_id, long counts[3])
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
+
+/*
+ * What the owners' digest reports of the inbound mail recorded after
+ * `after` up to `upto` (ids) and received after not_before for one list, and with with_none also what
+ * names no list: every complaint, and every message filed without an
+ * effect. That is anything filed to Unknown or Quarantine or whose
+ * action begins "nothing" or "not " (nothing was done), except
+ * auto-replies (nobody needs to answer them) and messages forwarded to
+ * the owners (an action saying "forwarded to": the forward is the
+ * effect, and the owner has it already).
+ */
+int
+db_inbound_digest(struct db *db, int64_t after, int64_t upto,
+    time_t not_before, int64_t list_id, int with_none, struct inbound_digest_row **out,
+    size_t *n)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	struct inbound_digest_row *r;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = db_prep(db, "SELECT i.class = 'complaint', s.address, "
+	    "s.name, i.class, i.folder, i.action, coalesce(i.message_id, ''), "
+	    "i.received_at FROM inbound i LEFT JOIN subscribers s ON s.id = "
+	    "i.subscriber_id WHERE i.id > ?1 AND i.id <= ?2 AND i.received_at > ?5 AND "
+	    "(i.list_id = ?3 OR (i.list_id IS NULL AND ?4)) AND (i.class = 'complaint' OR "
+	    "(i.class <> 'auto-reply' AND i.action NOT LIKE '%forwarded to%' AND "
+	    "(i.folder LIKE '%Unknown' OR i.folder LIKE '%Quarantine' OR "
+	    "i.action LIKE 'nothing%' OR i.action LIKE 'not %'))) "
+	    "ORDER BY i.id")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, upto);
+	sqlite3_bind_int64(st, 3, list_id);
+	sqlite3_bind_int(st, 4, with_none);
+	sqlite3_bind_int64(st, 5, (int64_t)not_before);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			*out = xreallocarray(*out, cap, sizeof **out);
+		}
+		r = &(*out)[(*n)++];
+		r->complaint = sqlite3_column_int(st, 0);
+		r->address = db_col_text_or_empty(st, 1);
+		r->name = db_col_text_or_empty(st, 2);
+		r->class = db_col_text_or_empty(st, 3);
+		r->folder = db_col_text_or_empty(st, 4);
+		r->action = db_col_text_or_empty(st, 5);
+		r->message_id = db_col_text_or_empty(st, 6);
+		r->received_at = (time_t)sqlite3_column_int64(st, 7);
+	}
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+void
+inbound_digest_free(struct inbound_digest_row *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].address);
+		free(v[i].name);
+		free(v[i].class);
+		free(v[i].folder);
+		free(v[i].action);
+		free(v[i].message_id);
+	}
+	free(v);
+}

@@ -16,7 +16,9 @@
  *                 address} (the reply's From, also its Reply-To), item
  *                 {name, subject}, reply {subject, text, message_id,
  *                 verified}
- *   digest:       list, count, disabled [{address, name, reason, when}]
+ *   digest:       list, count, disabled [{address, name, reason, when}],
+ *                 any_disabled, complaints and unfiled [{address, name,
+ *                 class, folder, action, message_id, when}]
  *   quarantined:  list, mailbox, prefix, folder, uid, uidvalidity, size,
  *                 attempts
  */
@@ -52,7 +54,11 @@ static const char fallback_digest[] =
     "{{#disabled}}- {{address}} {{#name}}({{name}}) {{/name}}on {{when}}: "
     "{{reason}}\n{{/disabled}}\n"
     "They get no more mail. `clarion bounces --list {{list.name}}` shows "
-    "more.\n";
+    "more.\n"
+    "{{#complaints}}Complaint: {{address}} {{#name}}({{name}}) {{/name}}"
+    "on {{when}}: {{action}}\n{{/complaints}}"
+    "{{#unfiled}}Filed without an effect: {{address}} on {{when}}, "
+    "{{class}} in {{folder}} ({{message_id}}): {{action}}\n{{/unfiled}}";
 
 static const char fallback_quarantined[] =
     "A message in the mailbox {{mailbox}} stopped Clarion's inbound process "
@@ -502,28 +508,69 @@ digest_rows(const struct bounce_row *rows, size_t n, const char *tz)
 	return a;
 }
 
+/* Complaints (complaint set) or messages filed without an effect. */
+static json_t *
+digest_inbound(const struct inbound_digest_row *v, size_t n, int complaint,
+    const char *tz)
+{
+	json_t	*a = json_array();
+	char	*when;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].complaint != complaint)
+			continue;
+		when = time_format_local(v[i].received_at, tz,
+		    "%Y-%m-%d %H:%M");
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, "
+		    "s:s, s:s}", "address", v[i].address[0] != '\0' ?
+		    v[i].address : "no member known", "name", v[i].name,
+		    "class", v[i].class, "folder", v[i].folder, "action",
+		    v[i].action, "message_id", v[i].message_id, "when", when));
+		free(when);
+	}
+	return a;
+}
+
 /*
- * The owner's digest of one list's disabled members, and how many
+ * The owner's digest of one list's disabled members, complaints and
+ * messages filed without an effect (in), and how many
  * deliveries were not sent because their member left after the run was
  * composed (refused).
  */
 int
 sysmail_digest(struct db *db, const struct config *conf,
     const struct list_info *l, const struct bounce_row *rows, size_t n,
+    const struct inbound_digest_row *in, size_t nin,
     long refused, const char *dedupe, char **cause)
 {
 	struct message	 m;
 	struct buf	 out;
-	json_t		*data;
+	json_t		*data, *complaints, *unfiled;
 	char		*subject, *mid;
+	size_t		 nc, nu;
 	int		 rc = -1;
 
-	data = json_pack("{s:o, s:i, s:o}", "list", list_json(l), "count",
-	    (int)n, "disabled", digest_rows(rows, n, conf->timezone));
+	complaints = digest_inbound(in, nin, 1, conf->timezone);
+	unfiled = digest_inbound(in, nin, 0, conf->timezone);
+	nc = json_array_size(complaints);
+	nu = json_array_size(unfiled);
+	data = json_pack("{s:o, s:i, s:o, s:b, s:o, s:o}", "list",
+	    list_json(l), "count", (int)n, "disabled",
+	    digest_rows(rows, n, conf->timezone), "any_disabled", n > 0,
+	    "complaints", complaints, "unfiled", unfiled);
+	json_object_set_new(data, "any_complaints", json_boolean(nc > 0));
+	json_object_set_new(data, "any_unfiled", json_boolean(nu > 0));
 	if (refused > 0)
 		json_object_set_new(data, "suppressed", json_integer(refused));
-	xasprintf(&subject, "[%s] %zu address%s disabled after bounces",
-	    l->name, n, n == 1 ? "" : "es");
+	if (n > 0)
+		xasprintf(&subject, "[%s] %zu address%s disabled after bounces"
+		    "%s", l->name, n, n == 1 ? "" : "es", nc + nu > 0 ?
+		    ", and inbound mail for a person" : "");
+	else
+		xasprintf(&subject, "[%s] %zu complaint%s, %zu message%s "
+		    "filed without an effect", l->name, nc, nc == 1 ? "" : "s",
+		    nu, nu == 1 ? "" : "s");
 	mid = sys_message_id(conf, "digest");
 	memset(&m, 0, sizeof m);
 	m.from_name = "Clarion";
