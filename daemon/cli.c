@@ -60,6 +60,37 @@ cli_json_print(json_t *o)
 	printf("\n");
 }
 
+/*
+ * A show command's object as "key      value" lines: strings, numbers,
+ * and true/false as yes/no; nested objects and arrays are the caller's.
+ */
+void
+cli_print_fields(json_t *o)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(o, k, v) {
+		if (json_is_string(v))
+			printf("%-9s %s\n", k, json_string_value(v));
+		else if (json_is_integer(v))
+			printf("%-9s %lld\n", k,
+			    (long long)json_integer_value(v));
+		else if (json_is_boolean(v))
+			printf("%-9s %s\n", k, json_is_true(v) ? "yes" : "no");
+	}
+}
+
+/* Sets an option's string field when the option was given. */
+void
+cli_set_str(char **field, const char *v)
+{
+	if (v == NULL)
+		return;
+	free(*field);
+	*field = xstrdup(v);
+}
+
 /* A misused subcommand: why, then its synopsis; EX_USAGE. */
 int
 cli_misuse(struct cli *cli, const char *fmt, ...)

@@ -85,6 +85,8 @@ struct cli_group {
 int		 cli_dispatch(struct cli *, const struct cli_group *, int,
 		     char **);
 void		 cli_json_print(struct json_t *);
+void		 cli_print_fields(struct json_t *);
+void		 cli_set_str(char **, const char *);
 int		 cli_misuse(struct cli *, const char *, ...) PRINTFLIKE(2, 3);
 
 struct config	*cli_config(struct cli *);

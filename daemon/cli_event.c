@@ -80,15 +80,6 @@ static const struct cli_option event_options[] = {
 	{ NULL, 0, 0, 0, 0 },
 };
 
-static void
-set_str(char **field, const char *v)
-{
-	if (v == NULL)
-		return;
-	free(*field);
-	*field = xstrdup(v);
-}
-
 /* Applies the options to ev; 0, or -1 with the error printed. */
 /*
  * An event over before it is entered is almost always a wrong year or
@@ -127,13 +118,13 @@ event_apply(struct cli *cli, const struct event_opts *o, struct event *ev)
 {
 	char	*cause;
 
-	set_str(&ev->kind, o->kind);
-	set_str(&ev->title, o->title);
-	set_str(&ev->union_name, o->union_name);
-	set_str(&ev->employer, o->employer);
-	set_str(&ev->location, o->location);
-	set_str(&ev->link, o->link);
-	set_str(&ev->notes, o->notes);
+	cli_set_str(&ev->kind, o->kind);
+	cli_set_str(&ev->title, o->title);
+	cli_set_str(&ev->union_name, o->union_name);
+	cli_set_str(&ev->employer, o->employer);
+	cli_set_str(&ev->location, o->location);
+	cli_set_str(&ev->link, o->link);
+	cli_set_str(&ev->notes, o->notes);
 	if (o->start != NULL) {
 		if (cli_when(cli, o->start, &ev->starts_at) == -1)
 			return -1;
@@ -307,26 +298,14 @@ event_show(struct cli *cli, void *vo, int argc, char **argv)
 	const char *arg = argv[0];
 	struct event	 ev;
 	json_t		*o;
-	const char	*k;
-	json_t		*v;
 
 	if (event_lookup(cli, arg, &ev) == -1)
 		return EX_DATAERR;
 	o = event_json(cli, &ev);
-	if (cli->json) {
+	if (cli->json)
 		cli_json_print(o);
-	} else {
-		json_object_foreach(o, k, v) {
-			if (json_is_string(v))
-				printf("%-9s %s\n", k, json_string_value(v));
-			else if (json_is_integer(v))
-				printf("%-9s %lld\n", k,
-				    (long long)json_integer_value(v));
-			else
-				printf("%-9s %s\n", k, json_is_true(v) ?
-				    "yes" : "no");
-		}
-	}
+	else
+		cli_print_fields(o);
 	json_decref(o);
 	event_clear(&ev);
 	return EX_OK;
@@ -343,7 +322,7 @@ event_change(struct cli *cli, const char *arg, const struct event_opts *o,
 		return EX_DATAERR;
 	event_lookup(cli, arg, &old);
 	if (cancel)
-		set_str(&ev.status, "cancelled");
+		cli_set_str(&ev.status, "cancelled");
 	if (event_apply(cli, o, &ev) == -1) {
 		event_clear(&ev);
 		event_clear(&old);

@@ -80,15 +80,6 @@ item_opts_init(void *vo)
  * The checks below print what is wrong and return its exit code (EX_OK
  * when all is well), so the first failure's code is the command's.
  */
-static void
-set_str(char **field, const char *v)
-{
-	if (v == NULL)
-		return;
-	free(*field);
-	*field = xstrdup(v);
-}
-
 static int
 int_arg(const char *what, const char *s, long lo, long hi, int *out)
 {
@@ -165,7 +156,7 @@ schedule_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 			free(cause);
 			return rc;
 		}
-		set_str(&it->rrule, o->rrule);
+		cli_set_str(&it->rrule, o->rrule);
 		it->send_at = 0;
 	}
 	if (o->start != NULL &&
@@ -235,15 +226,15 @@ fields_apply(struct cli *cli, const struct item_opts *o, struct item *it)
 	    (o->subject != NULL && (rc = item_subject_check(o->subject,
 	    &cause)) != 0))
 		return cli_fail(rc, &cause);
-	set_str(&it->kind, o->kind);
-	set_str(&it->segment, o->segment);
-	set_str(&it->template, o->template);
-	set_str(&it->subject, o->subject);
+	cli_set_str(&it->kind, o->kind);
+	cli_set_str(&it->segment, o->segment);
+	cli_set_str(&it->template, o->template);
+	cli_set_str(&it->subject, o->subject);
 	if ((o->segment != NULL || o->list != NULL) &&
 	    (rc = segment_ok(cli, it, o->force)) != EX_OK)
 		return rc;
-	set_str(&it->event_kinds, o->kinds);
-	set_str(&it->union_filter, o->union_name);
+	cli_set_str(&it->event_kinds, o->kinds);
+	cli_set_str(&it->union_filter, o->union_name);
 	if (o->skip_empty != -1)
 		it->skip_empty = o->skip_empty;
 	if ((o->days != NULL && (rc = int_arg("--days", o->days, 1, 366,

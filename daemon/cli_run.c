@@ -195,13 +195,7 @@ run_show(struct cli *cli, void *vo, int argc, char **argv)
 	if (cli->json) {
 		cli_json_print(o);
 	} else {
-		json_object_foreach(o, k, v) {
-			if (json_is_string(v))
-				printf("%-9s %s\n", k, json_string_value(v));
-			else if (json_is_integer(v))
-				printf("%-9s %lld\n", k,
-				    (long long)json_integer_value(v));
-		}
+		cli_print_fields(o);
 		printf("counts   ");
 		json_object_foreach(json_object_get(o, "counts"), k, v)
 			printf(" %s %lld", k, (long long)json_integer_value(v));
