@@ -76,7 +76,7 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 	json_t		*attrs = NULL;
 	int		 rc;
 
-	if (db_subscriber_get(a->db, a->subscriber_id, &address, &name,
+	if (subscriber_get(a->db, a->subscriber_id, &address, &name,
 	    &attrs) == -1) {
 		log_warnx("bounce: subscriber %lld is gone",
 		    (long long)a->subscriber_id);
@@ -256,7 +256,7 @@ bounce_complaint(struct db *db, const struct token_keys *keys,
 
 	if (!attributed(tok, delivery_id, "complaint"))
 		return -1;
-	if (subscriber_id <= 0 || db_subscriber_get(db, subscriber_id,
+	if (subscriber_id <= 0 || subscriber_get(db, subscriber_id,
 	    &address, &name, &attrs) == -1)
 		return 0;
 	xasprintf(&detail, "%s (bounce token of delivery %lld)",

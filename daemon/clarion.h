@@ -848,33 +848,30 @@ int	 db_list_delete(struct db *, int64_t, int, char **);
 int	 db_list_all(struct db *, struct list_info **, size_t *, char **);
 int	 db_list_counts(struct db *, int64_t, struct list_counts *);
 
-struct recipient {
-	int64_t		 subscriber_id;
-	const char	*address;
-	const char	*name;
-	struct json_t	*attrs;
-	int		 suppressed;
+/* A subscriber's attributes as the store keeps them: pairs, by key. */
+struct attr_pairs {
+	char	**key, **value;
+	size_t	  n;
 };
-int	 db_list_recipients(struct db *, const struct token_keys *, int64_t,
-	     int (*)(void *, const struct recipient *), void *, char **);
-/* A row of `clarion sub ls` and search; status is NULL without a list. */
-struct sub_row {
-	int64_t		 id;
-	const char	*address;
-	const char	*name;
-	const char	*status;
-	struct json_t	*attrs;
-	int		 suppressed;
+void	 attr_pairs_free(struct attr_pairs *);
+/* A subscriber as the store walks them; status is NULL without a list. */
+struct db_sub_row {
+	int64_t			 id;
+	const char		*address;
+	const char		*name;
+	const char		*status;
+	const struct attr_pairs	*attrs;
+	int			 suppressed;
 };
 int	 db_sub_iter(struct db *, const struct token_keys *, int64_t,
-	     const char *, int (*)(void *, const struct sub_row *), void *,
+	     const char *, int (*)(void *, const struct db_sub_row *), void *,
 	     char **);
 int	 db_sub_search(struct db *, const struct token_keys *, int64_t,
 	     const char *, const char *, const char *, int (*)(void *,
-	     const struct sub_row *), void *, char **);
+	     const struct db_sub_row *), void *, char **);
 int	 db_attr_keys(struct db *, int64_t, char ***, size_t *);
 int	 db_subscriber_get(struct db *, int64_t, char **, char **,
-	     struct json_t **);
+	     struct attr_pairs *);
 int	 db_subscriber_find(struct db *, const char *, int64_t *);
 int	 db_subscriber_last_delivery(struct db *, int64_t, int64_t *,
 	     int64_t *);
@@ -898,8 +895,29 @@ void	 subscriber_hash_norm(const struct token_keys *, const char *,
 	     char *);
 int	 subscriber_address_hash(const struct token_keys *, const char *,
 	     int, char *);
-struct recipient;
-struct sub_row;
+struct json_t;
+struct recipient {
+	int64_t		 subscriber_id;
+	const char	*address;
+	const char	*name;
+	struct json_t	*attrs;
+	int		 suppressed;
+};
+/* A row of `clarion sub ls` and search; status is NULL without a list. */
+struct sub_row {
+	int64_t		 id;
+	const char	*address;
+	const char	*name;
+	const char	*status;
+	struct json_t	*attrs;
+	int		 suppressed;
+};
+struct json_t *subscriber_attrs_json(const struct attr_pairs *);
+int	 subscriber_get(struct db *, int64_t, char **, char **,
+	     struct json_t **);
+int	 subscriber_search(struct db *, const struct token_keys *, int64_t,
+	     const char *, const char *, const char *, int (*)(void *,
+	     const struct sub_row *), void *, char **);
 int	 subscriber_recipients(struct db *, const struct token_keys *,
 	     int64_t, const char *, int (*)(void *, const struct recipient *),
 	     void *, char **);
@@ -981,7 +999,24 @@ struct erase_result {
 	long	 deliveries, inbound, sysmail, bounces;
 	int	 checkpointed;	/* the WAL was truncated */
 };
-struct json_t *db_subscriber_export(struct db *, const struct token_keys *,
+struct db_value {
+	const char	*name;
+	enum { DBV_NULL, DBV_INT, DBV_REAL, DBV_TEXT, DBV_BLOB } type;
+	int64_t		 i;
+	double		 r;
+	const char	*text;
+	size_t		 len;
+};
+struct db_export {
+	int64_t		 id;		/* 0: no subscriber row */
+	const char	*address, *hash;
+	int		(*part)(void *, const char *, int);
+	int		(*row)(void *, const struct db_value *, int);
+	void		(*attrs)(void *, const struct attr_pairs *);
+	void		*arg;
+};
+int	 db_subscriber_export(struct db *, struct db_export *);
+struct json_t *subscriber_export(struct db *, const struct token_keys *,
 	     const char *);
 int	 db_subscriber_erase(struct db *, const struct token_keys *,
 	     const char *, struct erase_result *, char **);

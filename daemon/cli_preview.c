@@ -144,7 +144,7 @@ pick_member(struct cli *cli, const struct item *item, const char *want,
 		db_preview_subscriber(db, item->list_id, norm, &id);
 	else
 		id = segment_member(cli, item);
-	if (id != 0 && db_subscriber_get(db, id, addr, name, attrs) == 0) {
+	if (id != 0 && subscriber_get(db, id, addr, name, attrs) == 0) {
 		free(norm);
 		r->subscriber_id = id;
 		r->address = *addr;

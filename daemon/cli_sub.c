@@ -366,7 +366,7 @@ sub_show(struct cli *cli, void *vo, int argc, char **argv)
 		free(a);
 		return EX_DATAERR;
 	}
-	o = db_subscriber_export(cli_db(cli), &keys, a);
+	o = subscriber_export(cli_db(cli), &keys, a);
 	if (gdpr)
 		json_out(o);
 	else if (cli->json) {
@@ -699,7 +699,7 @@ sub_ls(struct cli *cli, void *vo, int argc, char **argv)
 		printf("%-32s %-24s %-12s %s\n", "ADDRESS", "NAME", "STATUS",
 		    "ATTRIBUTES");
 	if (text != NULL || r.nattrs > 0)
-		rc = db_sub_search(cli_db(cli), &keys, l.id, text,
+		rc = subscriber_search(cli_db(cli), &keys, l.id, text,
 		    r.nattrs > 0 ? r.keys[0] : NULL, r.nattrs > 0 ?
 		    r.values[0] : NULL, ls_row, &s, &cause);
 	else

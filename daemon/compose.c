@@ -572,7 +572,7 @@ composer_message(struct composer *c, int64_t delivery, struct outmsg *out,
 	memset(&rcpt, 0, sizeof rcpt);
 	rcpt.subscriber_id = sub;
 	rcpt.address = address;
-	if (sub != 0 && db_subscriber_get(c->db, sub, NULL, &name,
+	if (sub != 0 && subscriber_get(c->db, sub, NULL, &name,
 	    &attrs) == 0) {
 		rcpt.name = name;
 		rcpt.attrs = attrs;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 #include "clarion.h"
@@ -642,30 +641,52 @@ db_subscriber_find(struct db *db, const char *address, int64_t *id)
 	return rc;
 }
 
-static json_t *
-attrs_load(struct db *db, int64_t id)
+static void
+attr_pairs_add(struct attr_pairs *a, const char *k, const char *v)
+{
+	a->key = xreallocarray(a->key, a->n + 1, sizeof *a->key);
+	a->value = xreallocarray(a->value, a->n + 1, sizeof *a->value);
+	a->key[a->n] = xstrdup(k);
+	a->value[a->n++] = xstrdup(v);
+}
+
+void
+attr_pairs_free(struct attr_pairs *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->n; i++) {
+		free(a->key[i]);
+		free(a->value[i]);
+	}
+	free(a->key);
+	free(a->value);
+	memset(a, 0, sizeof *a);
+}
+
+static void
+attrs_load(struct db *db, int64_t id, struct attr_pairs *a)
 {
 	sqlite3_stmt	*st;
-	json_t		*o = json_object();
-	json_t		*v;
+	const char	*k, *v;
 
+	memset(a, 0, sizeof *a);
 	if ((st = db_prep(db, "SELECT key, value FROM subscriber_attrs WHERE "
 	    "subscriber_id = ? ORDER BY key")) == NULL)
-		return o;
+		return;
 	sqlite3_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if ((v = json_string((const char *)sqlite3_column_text(st,
-		    1))) != NULL)
-			json_object_set_new(o, (const char *)
-			    sqlite3_column_text(st, 0), v);
+		k = (const char *)sqlite3_column_text(st, 0);
+		v = (const char *)sqlite3_column_text(st, 1);
+		if (k != NULL && v != NULL)
+			attr_pairs_add(a, k, v);
 	}
 	sqlite3_finalize(st);
-	return o;
 }
 
 int
 db_subscriber_get(struct db *db, int64_t id, char **address, char **name,
-    json_t **attrs)
+    struct attr_pairs *attrs)
 {
 	sqlite3_stmt	*st;
 	int		 rc = -1;
@@ -683,7 +704,7 @@ db_subscriber_get(struct db *db, int64_t id, char **address, char **name,
 	}
 	sqlite3_finalize(st);
 	if (rc == 0 && attrs != NULL)
-		*attrs = attrs_load(db, id);
+		attrs_load(db, id, attrs);
 	return rc;
 }
 
@@ -739,16 +760,17 @@ db_attr_keys(struct db *db, int64_t list, char ***keys, size_t *n)
 
 /*
  * Walking subscribers: one query joins the attributes (ordered by
- * subscriber), rows are folded into one sub_row per person; segments are
+ * subscriber), rows are folded into one db_sub_row per person; segments are
  * subscriber.c's, evaluated over these rows.
  */
 struct sub_walk {
 	struct db		*db;
 	const struct token_keys	*keys;
 	sqlite3_stmt		*sup;
-	int			(*cb)(void *, const struct sub_row *);
+	int			(*cb)(void *, const struct db_sub_row *);
 	void			*arg;
-	struct sub_row		 row;
+	struct db_sub_row	 row;
+	struct attr_pairs	 attrs;
 	char			*address, *name, *status;
 };
 
@@ -761,8 +783,9 @@ walk_emit(struct sub_walk *w)
 	w->row.name = w->name;
 	w->row.status = w->status;
 	w->row.suppressed = sup_check(w->sup, w->keys, w->address, NULL) == 1;
+	w->row.attrs = &w->attrs;
 	rc = w->cb(w->arg, &w->row) == 0 ? 0 : -1;
-	json_decref(w->row.attrs);
+	attr_pairs_free(&w->attrs);
 	free(w->address);
 	free(w->name);
 	free(w->status);
@@ -775,7 +798,6 @@ static int
 walk_rows(struct sub_walk *w, sqlite3_stmt *st)
 {
 	const char	*k, *v;
-	json_t		*jv;
 	int64_t		 id;
 	int		 rc, have = 0;
 
@@ -790,12 +812,11 @@ walk_rows(struct sub_walk *w, sqlite3_stmt *st)
 			w->name = db_col_text_or_empty(st, 2);
 			if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 				w->status = db_col_text_or_empty(st, 3);
-			w->row.attrs = json_object();
 		}
 		k = (const char *)sqlite3_column_text(st, 4);
 		v = (const char *)sqlite3_column_text(st, 5);
-		if (k != NULL && v != NULL && (jv = json_string(v)) != NULL)
-			json_object_set_new(w->row.attrs, k, jv);
+		if (k != NULL && v != NULL)
+			attr_pairs_add(&w->attrs, k, v);
 	}
 	if (rc != SQLITE_DONE) {
 		if (have)
@@ -843,8 +864,8 @@ like_pattern(const char *text)
 static int
 sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
     const char *status, const char *text, const char *key,
-    const char *value, int (*cb)(void *, const struct sub_row *), void *arg,
-    char **cause)
+    const char *value, int (*cb)(void *, const struct db_sub_row *),
+    void *arg, char **cause)
 {
 	struct sub_walk	 w;
 	sqlite3_stmt	*st;
@@ -878,8 +899,8 @@ sub_walk(struct db *db, const struct token_keys *keys, int64_t list,
 
 int
 db_sub_iter(struct db *db, const struct token_keys *keys, int64_t list,
-    const char *status, int (*cb)(void *, const struct sub_row *), void *arg,
-    char **cause)
+    const char *status, int (*cb)(void *, const struct db_sub_row *),
+    void *arg, char **cause)
 {
 	return sub_walk(db, keys, list, status, NULL, NULL, NULL, cb, arg,
 	    cause);
@@ -888,46 +909,10 @@ db_sub_iter(struct db *db, const struct token_keys *keys, int64_t list,
 int
 db_sub_search(struct db *db, const struct token_keys *keys, int64_t list,
     const char *text, const char *key, const char *value, int (*cb)(void *,
-    const struct sub_row *), void *arg, char **cause)
+    const struct db_sub_row *), void *arg, char **cause)
 {
 	return sub_walk(db, keys, list, NULL, text, key, value, cb, arg,
 	    cause);
-}
-
-struct rcpt_arg {
-	int	(*cb)(void *, const struct recipient *);
-	void	*arg;
-};
-
-static int
-rcpt_cb(void *arg, const struct sub_row *row)
-{
-	struct rcpt_arg		*a = arg;
-	struct recipient	 r;
-
-	r.subscriber_id = row->id;
-	r.address = row->address;
-	r.name = row->name;
-	r.attrs = row->attrs;
-	r.suppressed = row->suppressed;
-	return a->cb(a->arg, &r);
-}
-
-/*
- * Every subscribed member of the list, in subscriber order; suppressed
- * ones are passed with suppressed=1 so the caller can record why they got
- * nothing. subscriber_recipients() selects by segment over these.
- */
-int
-db_list_recipients(struct db *db, const struct token_keys *keys, int64_t list,
-    int (*cb)(void *, const struct recipient *), void *arg, char **cause)
-{
-	struct rcpt_arg	 a;
-
-	a.cb = cb;
-	a.arg = arg;
-	return sub_walk(db, keys, list, "subscribed", NULL, NULL, NULL,
-	    rcpt_cb, &a, cause);
 }
 
 /*
@@ -1246,61 +1231,63 @@ out:
 }
 
 /*
- * GDPR export: every row that concerns one person, as JSON. Columns map
- * to members by name; blobs (whole messages) are left out and said so.
+ * GDPR export: every row that concerns one person, as plain values.
+ * Columns keep their names; blobs (whole messages) are left out and said
+ * so. subscriber.c turns the rows into the JSON document.
  */
-static json_t *
-col_json(sqlite3_stmt *st, int i)
+static void
+col_value(sqlite3_stmt *st, int i, struct db_value *v)
 {
-	json_t	*v;
-
+	memset(v, 0, sizeof *v);
+	v->name = sqlite3_column_name(st, i);
 	switch (sqlite3_column_type(st, i)) {
 	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, i));
+		v->type = DBV_INT;
+		v->i = sqlite3_column_int64(st, i);
+		break;
 	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(st, i));
+		v->type = DBV_REAL;
+		v->r = sqlite3_column_double(st, i);
+		break;
 	case SQLITE_TEXT:
-		v = json_stringn((const char *)sqlite3_column_text(st, i),
-		    sqlite3_column_bytes(st, i));
-		return v != NULL ? v : json_string("(not valid UTF-8)");
+		v->type = DBV_TEXT;
+		v->text = (const char *)sqlite3_column_text(st, i);
+		v->len = sqlite3_column_bytes(st, i);
+		break;
 	case SQLITE_BLOB:
-		return json_string("(binary, not shown)");
+		v->type = DBV_BLOB;
+		break;
 	default:
-		return json_null();
+		v->type = DBV_NULL;
+		break;
 	}
 }
 
-/* Rows of sql (?1 subscriber id, ?2 address, ?3 its hash) as objects. */
-static json_t *
-export_rows(struct db *db, const char *sql, int64_t id, const char *address,
-    const char *hash, int one)
+/* Rows of sql (?1 subscriber id, ?2 address, ?3 its hash), one by one. */
+static int
+export_rows(struct db *db, const char *sql, struct db_export *e)
 {
 	sqlite3_stmt	*st;
-	json_t		*arr = json_array(), *o;
-	int		 i;
+	struct db_value	*cols;
+	int		 i, n, rc = 0;
 
 	if ((st = db_prep(db, sql)) == NULL)
-		return arr;
-	sqlite3_bind_int64(st, 1, id);
+		return 0;
+	sqlite3_bind_int64(st, 1, e->id);
 	if (sqlite3_bind_parameter_count(st) >= 2)
-		db_bind_text_or_null(st, 2, address);
+		db_bind_text_or_null(st, 2, e->address);
 	if (sqlite3_bind_parameter_count(st) >= 3)
-		db_bind_text_or_null(st, 3, hash);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		o = json_object();
-		for (i = 0; i < sqlite3_column_count(st); i++)
-			json_object_set_new(o, sqlite3_column_name(st, i),
-			    col_json(st, i));
-		json_array_append_new(arr, o);
+		db_bind_text_or_null(st, 3, e->hash);
+	n = sqlite3_column_count(st);
+	cols = xcalloc(n > 0 ? n : 1, sizeof *cols);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < n; i++)
+			col_value(st, i, &cols[i]);
+		rc = e->row(e->arg, cols, n);
 	}
+	free(cols);
 	sqlite3_finalize(st);
-	if (one) {
-		o = json_array_size(arr) > 0 ? json_incref(json_array_get(arr,
-		    0)) : json_null();
-		json_decref(arr);
-		return o;
-	}
-	return arr;
+	return rc;
 }
 
 static const struct {
@@ -1340,33 +1327,31 @@ static const struct {
 	    "suppressions WHERE address_hash = ?3 OR address = ?2" },
 };
 
-json_t *
-db_subscriber_export(struct db *db, const struct token_keys *keys,
-    const char *address)
+/*
+ * Every part of the export in order: part() announces it (one: a single
+ * row or none), row() gets its rows; the attributes come as pairs after
+ * the "subscriber" part.
+ */
+int
+db_subscriber_export(struct db *db, struct db_export *e)
 {
-	json_t	*o, *v;
-	char	 hash[HASH_HEX];
-	char	*a, *now;
-	int64_t	 id = 0;
-	size_t	 i;
+	struct attr_pairs	 a;
+	size_t			 i;
 
-	a = subscriber_address_norm(address);
-	subscriber_hash_norm(keys, a, hash);
-	if (db_subscriber_find(db, a, &id) == -1)
-		id = 0;
-	now = time_format_iso(clock_now());
-	o = json_pack("{s:s, s:s}", "address", a, "exported_at", now);
-	free(now);
 	for (i = 0; i < nitems(export_parts); i++) {
-		v = export_rows(db, export_parts[i].sql, id, a, hash,
-		    export_parts[i].one);
-		json_object_set_new(o, export_parts[i].key, v);
-		if (i == 0)
-			json_object_set_new(o, "attributes", id != 0 ?
-			    attrs_load(db, id) : json_object());
+		if (e->part(e->arg, export_parts[i].key,
+		    export_parts[i].one) == -1 ||
+		    export_rows(db, export_parts[i].sql, e) == -1)
+			return -1;
+		if (i == 0) {
+			memset(&a, 0, sizeof a);
+			if (e->id != 0)
+				attrs_load(db, e->id, &a);
+			e->attrs(e->arg, &a);
+			attr_pairs_free(&a);
+		}
 	}
-	free(a);
-	return o;
+	return 0;
 }
 
 /*

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "clarion.h"
 
 /*
@@ -130,26 +132,89 @@ seg_parse(const char *segment, struct segment **seg, char **cause)
 	return (*seg = segment_parse(segment, cause)) == NULL ? -1 : 0;
 }
 
-static int
-seg_recipient(void *arg, const struct recipient *r)
+/* The store's attribute pairs as the JSON object segments and templates use. */
+json_t *
+subscriber_attrs_json(const struct attr_pairs *a)
 {
-	struct seg_filter *f = arg;
+	json_t	*o = json_object(), *v;
+	size_t	 i;
 
-	if (f->seg != NULL && !segment_match(f->seg, r->address, r->name,
-	    r->attrs))
-		return 0;
-	return f->rcpt(f->arg, r);
+	for (i = 0; a != NULL && i < a->n; i++) {
+		if ((v = json_string(a->value[i])) != NULL)
+			json_object_set_new(o, a->key[i], v);
+	}
+	return o;
+}
+
+/* db_subscriber_get with the attributes as JSON (attrs may be NULL). */
+int
+subscriber_get(struct db *db, int64_t id, char **address, char **name,
+    json_t **attrs)
+{
+	struct attr_pairs	 a;
+
+	memset(&a, 0, sizeof a);
+	if (db_subscriber_get(db, id, address, name, attrs != NULL ? &a :
+	    NULL) == -1)
+		return -1;
+	if (attrs != NULL)
+		*attrs = subscriber_attrs_json(&a);
+	attr_pairs_free(&a);
+	return 0;
 }
 
 static int
-seg_row(void *arg, const struct sub_row *r)
+seg_recipient(void *arg, const struct db_sub_row *d)
 {
-	struct seg_filter *f = arg;
+	struct seg_filter	*f = arg;
+	struct recipient	 r;
+	int			 rc = 0;
 
-	if (f->seg != NULL && !segment_match(f->seg, r->address, r->name,
-	    r->attrs))
-		return 0;
-	return f->row(f->arg, r);
+	r.subscriber_id = d->id;
+	r.address = d->address;
+	r.name = d->name;
+	r.attrs = subscriber_attrs_json(d->attrs);
+	r.suppressed = d->suppressed;
+	if (f->seg == NULL || segment_match(f->seg, r.address, r.name,
+	    r.attrs))
+		rc = f->rcpt(f->arg, &r);
+	json_decref(r.attrs);
+	return rc;
+}
+
+static int
+seg_row(void *arg, const struct db_sub_row *d)
+{
+	struct seg_filter	*f = arg;
+	struct sub_row		 r;
+	int			 rc = 0;
+
+	r.id = d->id;
+	r.address = d->address;
+	r.name = d->name;
+	r.status = d->status;
+	r.attrs = subscriber_attrs_json(d->attrs);
+	r.suppressed = d->suppressed;
+	if (f->seg == NULL || segment_match(f->seg, r.address, r.name,
+	    r.attrs))
+		rc = f->row(f->arg, &r);
+	json_decref(r.attrs);
+	return rc;
+}
+
+/* `sub ls` by text or one attribute: db_sub_search's rows, as sub_rows. */
+int
+subscriber_search(struct db *db, const struct token_keys *keys, int64_t list,
+    const char *text, const char *key, const char *value, int (*cb)(void *,
+    const struct sub_row *), void *arg, char **cause)
+{
+	struct seg_filter f;
+
+	memset(&f, 0, sizeof f);
+	f.row = cb;
+	f.arg = arg;
+	return db_sub_search(db, keys, list, text, key, value, seg_row, &f,
+	    cause);
 }
 
 /*
@@ -171,7 +236,8 @@ subscriber_recipients(struct db *db, const struct token_keys *keys,
 	f.seg = seg;
 	f.rcpt = cb;
 	f.arg = arg;
-	rc = db_list_recipients(db, keys, list, seg_recipient, &f, cause);
+	rc = db_sub_iter(db, keys, list, "subscribed", seg_recipient, &f,
+	    cause);
 	segment_free(seg);
 	return rc;
 }
@@ -225,4 +291,101 @@ subscriber_reach(struct db *db, int64_t list, const char *segment,
 	}
 	return subscriber_each(db, NULL, list, "subscribed", segment,
 	    reach_cb, reach, cause);
+}
+
+/*
+ * GDPR export: everything held on one person, as one JSON document built
+ * from the store's rows (see db_subscriber_export).
+ */
+struct export_doc {
+	json_t		*o;
+	const char	*key;		/* the part being filled */
+	int		 one;
+};
+
+static json_t *
+export_value(const struct db_value *v)
+{
+	json_t	*j;
+
+	switch (v->type) {
+	case DBV_INT:
+		return json_integer(v->i);
+	case DBV_REAL:
+		return json_real(v->r);
+	case DBV_TEXT:
+		j = json_stringn(v->text, v->len);
+		return j != NULL ? j : json_string("(not valid UTF-8)");
+	case DBV_BLOB:
+		return json_string("(binary, not shown)");
+	default:
+		return json_null();
+	}
+}
+
+static int
+export_part(void *arg, const char *key, int one)
+{
+	struct export_doc	*d = arg;
+
+	d->key = key;
+	d->one = one;
+	json_object_set_new(d->o, key, one ? json_null() : json_array());
+	return 0;
+}
+
+/* A row of the current part: its only row, or one more in its array. */
+static int
+export_row(void *arg, const struct db_value *cols, int n)
+{
+	struct export_doc	*d = arg;
+	json_t			*o = json_object(), *cur;
+	int			 i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, cols[i].name, export_value(&cols[i]));
+	cur = json_object_get(d->o, d->key);
+	if (!d->one)
+		json_array_append_new(cur, o);
+	else if (json_is_null(cur))
+		json_object_set_new(d->o, d->key, o);
+	else
+		json_decref(o);
+	return 0;
+}
+
+static void
+export_attrs(void *arg, const struct attr_pairs *a)
+{
+	struct export_doc	*d = arg;
+
+	json_object_set_new(d->o, "attributes", subscriber_attrs_json(a));
+}
+
+json_t *
+subscriber_export(struct db *db, const struct token_keys *keys,
+    const char *address)
+{
+	struct export_doc	 d;
+	struct db_export	 e;
+	char			 hash[DB_HASH_HEX];
+	char			*a, *now;
+
+	memset(&e, 0, sizeof e);
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
+	if (db_subscriber_find(db, a, &e.id) == -1)
+		e.id = 0;
+	now = time_format_iso(clock_now());
+	d.o = json_pack("{s:s, s:s}", "address", a, "exported_at", now);
+	free(now);
+	e.address = a;
+	e.hash = hash;
+	e.part = export_part;
+	e.row = export_row;
+	e.attrs = export_attrs;
+	e.arg = &d;
+	(void)db_subscriber_export(db, &e);
+	free(a);
+	return d.o;
 }

@@ -204,7 +204,7 @@ sysmail_unsubscribed(struct db *db, const struct config *conf,
 		xasprintf(cause, "list %lld not found", (long long)list_id);
 		return -1;
 	}
-	if (db_subscriber_get(db, subscriber_id, &addr, &name, &attrs) == -1) {
+	if (subscriber_get(db, subscriber_id, &addr, &name, &attrs) == -1) {
 		list_info_free(&l);
 		xasprintf(cause, "subscriber %lld not found",
 		    (long long)subscriber_id);
@@ -307,7 +307,7 @@ forward_who(struct db *db, const struct sysmail_forward *f, char **name,
 
 	*name = *addr = NULL;
 	if (f->verified && f->ref->subscriber_id > 0 &&
-	    db_subscriber_get(db, f->ref->subscriber_id, addr, name,
+	    subscriber_get(db, f->ref->subscriber_id, addr, name,
 	    &attrs) == 0) {
 		json_decref(attrs);
 		if (**name == '\0' && f->cr->from_name != NULL) {
@@ -445,7 +445,7 @@ sysmail_unsubscribe_request(struct db *db, const struct config *conf,
 		xasprintf(cause, "list %lld not found", (long long)list_id);
 		return -1;
 	}
-	if (db_subscriber_get(db, subscriber_id, &addr, &name, &attrs) == -1) {
+	if (subscriber_get(db, subscriber_id, &addr, &name, &attrs) == -1) {
 		list_info_free(&l);
 		xasprintf(cause, "subscriber %lld not found",
 		    (long long)subscriber_id);

@@ -211,7 +211,7 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	ok(db_resubscribe(db, &keys, id, members, "asked again", "cli", NULL) == 0,
 	    "resubscribe bob");
 	{
-		json_t	*e = db_subscriber_export(db, &keys, "bob@x.org");
+		json_t	*e = subscriber_export(db, &keys, "bob@x.org");
 		json_t	*c = json_array_get(json_object_get(e, "consent_log"), 0);
 
 		is_str(json_string_value(json_object_get(c, "action")),
@@ -247,10 +247,10 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "db_subscriber_get with only a name wanted");
 	free(name);
 	name = NULL;
-	ok(db_subscriber_get(db, id, &address, &name, &attrs) == 0 &&
+	ok(subscriber_get(db, id, &address, &name, &attrs) == 0 &&
 	    strcmp(address, "ann@x.org") == 0 && strcmp(json_string_value(
 	    json_object_get(attrs, "ward")), "Hillside") == 0,
-	    "db_subscriber_get: address and attributes");
+	    "subscriber_get: address and attributes");
 	free(address);
 	free(name);
 	json_decref(attrs);
@@ -282,7 +282,7 @@ test_erase(struct db *db, int64_t members)
 	ok(db_subscriber_erase(db, &keys, "BOB@x.org", &r, &cause) == 0,
 	    "erase bob");
 	{
-		json_t	*e = db_subscriber_export(db, &keys, "bob@x.org");
+		json_t	*e = subscriber_export(db, &keys, "bob@x.org");
 
 		ok(json_is_null(json_object_get(e, "subscriber")) &&
 		    json_array_size(json_object_get(e, "consent_log")) == 0,
