@@ -83,7 +83,8 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 		return 0;
 	}
 	/* Two bounces of mail sent before the first: report it once. */
-	if (a->was_disabled && db_suppressed(a->db, a->keys, address) == 1) {
+	if (a->was_disabled && subscriber_suppressed(a->db, a->keys,
+	    address) == 1) {
 		free(address);
 		free(name);
 		json_decref(attrs);

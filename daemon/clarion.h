@@ -877,13 +877,11 @@ int	 db_subscriber_last_delivery(struct db *, int64_t, int64_t *,
 	     int64_t *);
 int	 db_subscriber_set_address(struct db *, int64_t, const char *,
 	     char **);
-int	 db_suppressed(struct db *, const struct token_keys *, const char *);
 int	 db_suppression_reason(struct db *, const struct token_keys *,
 	     const char *, char **);
 int	 db_suppress(struct db *, const struct token_keys *, const char *,
 	     const char *, const char *, char **);
-int	 db_unsuppress(struct db *, const struct token_keys *, const char *,
-	     const char *, char **);
+int	 db_unsuppress(struct db *, const char *, const char *, char **);
 int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *);
 /* subscriber.c: the rules about subscribers, above the store */
@@ -912,6 +910,12 @@ struct sub_row {
 	struct json_t	*attrs;
 	int		 suppressed;
 };
+int	 subscriber_suppressed(struct db *, const struct token_keys *,
+	     const char *);
+int	 subscriber_suppression_reason(struct db *,
+	     const struct token_keys *, const char *, char **);
+int	 subscriber_unsuppress(struct db *, const struct token_keys *,
+	     const char *, const char *, char **);
 struct json_t *subscriber_attrs_json(const struct attr_pairs *);
 int	 subscriber_get(struct db *, int64_t, char **, char **,
 	     struct json_t **);

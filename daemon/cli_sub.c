@@ -481,7 +481,8 @@ sub_resubscribe(struct cli *cli, void *vo, int argc, char **argv)
 	if (sub_lookup(cli, a, &id) == -1 ||
 	    cli_list_lookup(cli, o->list, &l) == -1)
 		goto out;
-	if (db_suppression_reason(cli_db(cli), &keys, a, &reason) == 1) {
+	if (subscriber_suppression_reason(cli_db(cli), &keys, a,
+	    &reason) == 1) {
 		cli_error(EX_DATAERR, "%s is suppressed (%s); lift that first "
 		    "with 'clarion sub unsuppress %s --consent TEXT'", a,
 		    reason, a);
@@ -525,7 +526,7 @@ sub_suppress(struct cli *cli, void *vo, int argc, char **argv)
 			rc = cli_fail(EX_SOFTWARE, &cause);
 		else
 			printf("suppressed %s\n", a);
-	} else if ((r = db_unsuppress(cli_db(cli), &keys, a, o->consent,
+	} else if ((r = subscriber_unsuppress(cli_db(cli), &keys, a, o->consent,
 	    &cause)) == -1)
 		rc = cli_fail(EX_SOFTWARE, &cause);
 	else if (r == 0)

@@ -630,8 +630,8 @@ add_notified(void *arg, int64_t sub, const char *address)
 	int		 suppressed;
 
 	/* Leaving the list is no bar to this mail: the claim decides. */
-	suppressed = db_suppression_reason(a->ctx->db, &a->ctx->keys, address,
-	    &reason) == 1 && (reason == NULL ||
+	suppressed = subscriber_suppression_reason(a->ctx->db, &a->ctx->keys,
+	    address, &reason) == 1 && (reason == NULL ||
 	    strcmp(reason, "unsubscribed") != 0);
 	free(reason);
 	a->suppressed += suppressed;

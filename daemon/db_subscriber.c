@@ -315,28 +315,19 @@ sup_check(sqlite3_stmt *st, const struct token_keys *keys,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* address: normalised already (subscriber_suppression_reason). */
 int
 db_suppression_reason(struct db *db, const struct token_keys *keys,
     const char *address, char **reason)
 {
 	sqlite3_stmt	*st;
-	char		*a;
 	int		 rc;
 
 	if ((st = sup_prep(db, keys)) == NULL)
 		return -1;
-	a = subscriber_address_norm(address);
-	rc = sup_check(st, keys, a, reason);
-	free(a);
+	rc = sup_check(st, keys, address, reason);
 	sqlite3_finalize(st);
 	return rc;
-}
-
-int
-db_suppressed(struct db *db, const struct token_keys *keys,
-    const char *address)
-{
-	return db_suppression_reason(db, keys, address, NULL) == 1;
 }
 
 struct sup_args {
@@ -430,20 +421,14 @@ consent_log(struct db *db, const char *hash, int64_t list,
  * 0 if there was none, -1 on error.
  */
 static int
-db_unsuppress_store(struct db *db, const struct token_keys *keys,
-    const char *address, const char *consent)
+db_unsuppress_store(struct db *db, const char *hash, const char *consent)
 {
 	sqlite3_stmt	*st;
-	char		 hash[HASH_HEX];
-	char		*a;
 	int		 rc, n = 0;
 
 	if ((st = db_prep(db, "DELETE FROM suppressions WHERE address_hash = ?"))
 	    == NULL)
 		return -1;
-	a = subscriber_address_norm(address);
-	subscriber_hash_norm(keys, a, hash);
-	free(a);
 	db_bind_text_or_null(st, 1, hash);
 	if ((rc = db_begin(db)) == 0 && (rc = step_done(db, st)) == 0 &&
 	    (n = sqlite3_changes(db->sql)) > 0 &&
@@ -459,13 +444,13 @@ db_unsuppress_store(struct db *db, const struct token_keys *keys,
 }
 
 int
-db_unsuppress(struct db *db, const struct token_keys *keys,
-    const char *address, const char *consent, char **cause)
+db_unsuppress(struct db *db, const char *hash, const char *consent,
+    char **cause)
 {
 	int	 rc;
 
-	if ((rc = db_unsuppress_store(db, keys, address,
-	    consent)) == -1 && cause != NULL)
+	if ((rc = db_unsuppress_store(db, hash, consent)) == -1 &&
+	    cause != NULL)
 		db_cause(db, cause);
 	return rc;
 }

@@ -389,3 +389,41 @@ subscriber_export(struct db *db, const struct token_keys *keys,
 	free(a);
 	return d.o;
 }
+
+/*
+ * Suppressions are looked up under the normalised address (and its keyed
+ * hash): 1 and *reason (if wanted) when suppressed, 0 if not, -1 on error.
+ */
+int
+subscriber_suppression_reason(struct db *db, const struct token_keys *keys,
+    const char *address, char **reason)
+{
+	char	*a;
+	int	 rc;
+
+	a = subscriber_address_norm(address);
+	rc = db_suppression_reason(db, keys, a, reason);
+	free(a);
+	return rc;
+}
+
+int
+subscriber_suppressed(struct db *db, const struct token_keys *keys,
+    const char *address)
+{
+	return subscriber_suppression_reason(db, keys, address, NULL) == 1;
+}
+
+/* Lifts a suppression: 1 if one was lifted, 0 if none, -1 and *cause. */
+int
+subscriber_unsuppress(struct db *db, const struct token_keys *keys,
+    const char *address, const char *consent, char **cause)
+{
+	char	 hash[DB_HASH_HEX];
+	char	*a;
+
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
+	free(a);
+	return db_unsuppress(db, hash, consent, cause);
+}

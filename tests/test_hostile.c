@@ -158,9 +158,9 @@ test_suppression_rotation(void)
 	    sizeof old_secret);
 	ok(db_suppress(db, &before, "eve@example.org", "complaint", "", NULL) == 0,
 	    "a complaint is suppressed under the old key");
-	ok(db_suppressed(db, &after, "eve@example.org") == 1,
+	ok(subscriber_suppressed(db, &after, "eve@example.org") == 1,
 	    "and is still suppressed once the secret is rotated");
-	ok(db_suppressed(db, &after, "fred@example.org") == 0,
+	ok(subscriber_suppressed(db, &after, "fred@example.org") == 0,
 	    "while others are not");
 	db_close(db);
 	unlink(path);

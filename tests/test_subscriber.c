@@ -1,7 +1,7 @@
 /*
  * db_subscriber.c through the functions other areas call: the writer
  * behind imports, db_list_recipients (segments, suppression, order),
- * db_unsubscribe, db_suppress/db_suppressed, erasure.
+ * db_unsubscribe, db_suppress/subscriber_suppressed, erasure.
  */
 #include "config.h"
 
@@ -191,10 +191,11 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 	    "a bad segment: an error, and nobody");
 	expect_recipients(db, other, NULL, "dan@x.org", "the other list");
 
-	ok(db_suppressed(db, &keys, "cat@x.org") == 0, "cat not suppressed");
+	ok(subscriber_suppressed(db, &keys, "cat@x.org") == 0,
+	    "cat not suppressed");
 	ok(db_suppress(db, &keys, "cat@x.org", "complaint", "ARF", NULL) == 0,
 	    "suppress cat");
-	ok(db_suppressed(db, &keys, "CAT@X.ORG") == 1,
+	ok(subscriber_suppressed(db, &keys, "CAT@X.ORG") == 1,
 	    "suppressed, whatever the case");
 	expect_recipients(db, members, "ward = 'Hillside'",
 	    "ann@x.org[ward=Hillside],cat@x.org[ward=Hillside](suppressed)",
@@ -268,14 +269,14 @@ test_erase(struct db *db, int64_t members)
 	ok(db_subscriber_erase(db, &keys, "cat@x.org", &r, &cause) == 0 &&
 	    r.subscriber == 1, "erase cat");
 	ok(db_subscriber_find(db, "cat@x.org", &id) == -1, "cat is gone");
-	ok(db_suppression_reason(db, &keys, "cat@x.org", &reason) == 1 &&
-	    strcmp(reason, "erased") == 0, "her hash remains, reason erased");
+	ok(subscriber_suppression_reason(db, &keys, "cat@x.org",
+	    &reason) == 1 && strcmp(reason, "erased") == 0, "her hash remains, reason erased");
 	free(reason);
 	ok(db_suppress(db, &keys, "cat@x.org", "hard-bounce", "5.1.1", NULL) == 0,
 	    "a later bounce for her address");
 	reason = NULL;
-	ok(db_suppression_reason(db, &keys, "cat@x.org", &reason) == 1 &&
-	    strcmp(reason, "erased") == 0, "stays erased (no plain copy back)");
+	ok(subscriber_suppression_reason(db, &keys, "cat@x.org",
+	    &reason) == 1 && strcmp(reason, "erased") == 0, "stays erased (no plain copy back)");
 	free(reason);
 	is_int(put(db, members, "cat@x.org", "Hillside"), SUB_REFUSED_SUPPRESSED,
 	    "an erased person cannot be added again");
@@ -289,7 +290,7 @@ test_erase(struct db *db, int64_t members)
 		    "his record and consent log are gone");
 		json_decref(e);
 	}
-	ok(db_unsuppress(db, &keys, "nobody@x.org", "x", NULL) == 0,
+	ok(subscriber_unsuppress(db, &keys, "nobody@x.org", "x", NULL) == 0,
 	    "unsuppress of an address never suppressed: 0");
 }
 
