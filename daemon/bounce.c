@@ -92,7 +92,8 @@ disable(struct bounce_args *a, const char *why, const char *detail)
 	}
 	rc = db_unsubscribe(a->db, a->keys, a->subscriber_id, 0, why);
 	if (rc != -1)
-		rc = db_suppress(a->db, a->keys, address, why, detail, NULL);
+		rc = subscriber_suppress(a->db, a->keys, address, why, detail,
+		    NULL);
 	if (rc != -1)
 		rc = db_bounce_disabled(a->db, a->subscriber_id, a->now,
 		    detail, a->bounce_id);
@@ -265,7 +266,8 @@ bounce_complaint(struct db *db, const struct token_keys *keys,
 	    (long long)delivery_id);
 	rc = db_unsubscribe(db, keys, subscriber_id, 0, "complaint");
 	if (rc != -1)
-		rc = db_suppress(db, keys, address, "complaint", detail, NULL);
+		rc = subscriber_suppress(db, keys, address, "complaint",
+		    detail, NULL);
 	if (rc != -1)
 		log_info("complaint from %s: unsubscribed from every list",
 		    log_addr(address));

@@ -879,8 +879,8 @@ int	 db_subscriber_set_address(struct db *, int64_t, const char *,
 	     char **);
 int	 db_suppression_reason(struct db *, const struct token_keys *,
 	     const char *, char **);
-int	 db_suppress(struct db *, const struct token_keys *, const char *,
-	     const char *, const char *, char **);
+int	 db_suppress(struct db *, const char *, const char *, const char *,
+	     const char *, char **);
 int	 db_unsuppress(struct db *, const char *, const char *, char **);
 int	 db_unsubscribe(struct db *, const struct token_keys *, int64_t,
 	     int64_t, const char *);
@@ -914,6 +914,8 @@ int	 subscriber_suppressed(struct db *, const struct token_keys *,
 	     const char *);
 int	 subscriber_suppression_reason(struct db *,
 	     const struct token_keys *, const char *, char **);
+int	 subscriber_suppress(struct db *, const struct token_keys *,
+	     const char *, const char *, const char *, char **);
 int	 subscriber_unsuppress(struct db *, const struct token_keys *,
 	     const char *, const char *, char **);
 struct json_t *subscriber_attrs_json(const struct attr_pairs *);

@@ -521,7 +521,7 @@ sub_suppress(struct cli *cli, void *vo, int argc, char **argv)
 		return EX_DATAERR;
 	cli_keys(cli, &keys);
 	if (!lift) {
-		if (db_suppress(cli_db(cli), &keys, a, "manual",
+		if (subscriber_suppress(cli_db(cli), &keys, a, "manual",
 		    o->reason != NULL ? o->reason : "", &cause) == -1)
 			rc = cli_fail(EX_SOFTWARE, &cause);
 		else

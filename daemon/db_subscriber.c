@@ -332,7 +332,7 @@ db_suppression_reason(struct db *db, const struct token_keys *keys,
 
 struct sup_args {
 	const struct token_keys *keys;
-	const char	*address, *reason, *detail, *source;
+	const char	*address, *hash, *reason, *detail, *source;
 	int64_t		 sub, list;
 };
 
@@ -341,58 +341,44 @@ suppress_one(struct db *db, void *arg)
 {
 	struct sup_args	*x = arg;
 	sqlite3_stmt	*st;
-	char		 hash[HASH_HEX];
-	char		*a;
 	int		 rc;
 
 	/* Journal first: a crash after it still has the action re-applied. */
-	db_journal(db, x->keys, JOURNAL_SUPPRESS, x->address, 0, x->reason,
-	    NULL, 0);
+	db_journal_hash(db, JOURNAL_SUPPRESS, x->hash, 0, x->reason, NULL, 0);
 	/* An erased address stays erased: no plain copy comes back. */
 	if ((st = db_prep(db, "INSERT INTO suppressions (address_hash, address, "
 	    "reason, detail, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
 	    "(address_hash) DO UPDATE SET reason = excluded.reason, detail = "
 	    "excluded.detail WHERE suppressions.reason != 'erased'")) == NULL)
 		return -1;
-	a = subscriber_address_norm(x->address);
-	subscriber_hash_norm(x->keys, a, hash);
-	db_bind_text_or_null(st, 1, hash);
-	db_bind_text_or_null(st, 2, a);
+	db_bind_text_or_null(st, 1, x->hash);
+	db_bind_text_or_null(st, 2, x->address);
 	db_bind_text_or_null(st, 3, x->reason);
 	db_bind_text_or_null(st, 4, x->detail != NULL ? x->detail : "");
 	sqlite3_bind_int64(st, 5, clock_now());
 	rc = step_done(db, st);
 	sqlite3_finalize(st);
-	free(a);
 	return rc;
 }
 
-static int
-db_suppress_store(struct db *db, const struct token_keys *keys,
-    const char *address, const char *reason, const char *detail)
+/* address: normalised; hash: its keyed hash (subscriber_suppress). */
+int
+db_suppress(struct db *db, const char *address, const char *hash,
+    const char *reason, const char *detail, char **cause)
 {
 	struct sup_args	 x;
 
-	if (keys == NULL)
-		return -1;
 	memset(&x, 0, sizeof x);
-	x.keys = keys;
 	x.address = address;
+	x.hash = hash;
 	x.reason = reason;
 	x.detail = detail;
-	return db_atomic(db, suppress_one, &x, NULL);
-}
-
-int
-db_suppress(struct db *db, const struct token_keys *keys, const char *address,
-    const char *reason, const char *detail, char **cause)
-{
-	int	 rc;
-
-	if ((rc = db_suppress_store(db, keys, address, reason,
-	    detail)) == -1 && cause != NULL)
-		db_cause(db, cause);
-	return rc;
+	if (db_atomic(db, suppress_one, &x, NULL) == -1) {
+		if (cause != NULL)
+			db_cause(db, cause);
+		return -1;
+	}
+	return 0;
 }
 
 static int

@@ -86,7 +86,7 @@ unsubscribe_one(struct db *db, void *arg)
 
 	if (db_unsubscribe(db, w->keys, w->id, w->list_id, w->source) == -1)
 		return -1;
-	if (w->list_id == 0 && db_suppress(db, w->keys, w->address,
+	if (w->list_id == 0 && subscriber_suppress(db, w->keys, w->address,
 	    "unsubscribed", "clarion sub unsubscribe", NULL) == -1)
 		return -1;
 	return 0;
@@ -426,4 +426,27 @@ subscriber_unsuppress(struct db *db, const struct token_keys *keys,
 	subscriber_hash_norm(keys, a, hash);
 	free(a);
 	return db_unsuppress(db, hash, consent, cause);
+}
+
+/* Suppresses the normalised address under its keyed hash. */
+int
+subscriber_suppress(struct db *db, const struct token_keys *keys,
+    const char *address, const char *reason, const char *detail,
+    char **cause)
+{
+	char	 hash[DB_HASH_HEX];
+	char	*a;
+	int	 rc;
+
+	if (keys == NULL) {
+		if (cause != NULL)
+			*cause = xstrdup("no token secret to hash the address "
+			    "with");
+		return -1;
+	}
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
+	rc = db_suppress(db, a, hash, reason, detail, cause);
+	free(a);
+	return rc;
 }

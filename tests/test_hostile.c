@@ -156,7 +156,8 @@ test_suppression_rotation(void)
 	token_keys_init(&before, old_secret, sizeof old_secret, NULL, 0);
 	token_keys_init(&after, new_secret, sizeof new_secret, old_secret,
 	    sizeof old_secret);
-	ok(db_suppress(db, &before, "eve@example.org", "complaint", "", NULL) == 0,
+	ok(subscriber_suppress(db, &before, "eve@example.org", "complaint",
+	    "", NULL) == 0,
 	    "a complaint is suppressed under the old key");
 	ok(subscriber_suppressed(db, &after, "eve@example.org") == 1,
 	    "and is still suppressed once the secret is rotated");

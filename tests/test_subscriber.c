@@ -193,7 +193,8 @@ test_recipients(struct db *db, int64_t members, int64_t other)
 
 	ok(subscriber_suppressed(db, &keys, "cat@x.org") == 0,
 	    "cat not suppressed");
-	ok(db_suppress(db, &keys, "cat@x.org", "complaint", "ARF", NULL) == 0,
+	ok(subscriber_suppress(db, &keys, "cat@x.org", "complaint", "ARF",
+	    NULL) == 0,
 	    "suppress cat");
 	ok(subscriber_suppressed(db, &keys, "CAT@X.ORG") == 1,
 	    "suppressed, whatever the case");
@@ -272,7 +273,8 @@ test_erase(struct db *db, int64_t members)
 	ok(subscriber_suppression_reason(db, &keys, "cat@x.org",
 	    &reason) == 1 && strcmp(reason, "erased") == 0, "her hash remains, reason erased");
 	free(reason);
-	ok(db_suppress(db, &keys, "cat@x.org", "hard-bounce", "5.1.1", NULL) == 0,
+	ok(subscriber_suppress(db, &keys, "cat@x.org", "hard-bounce",
+	    "5.1.1", NULL) == 0,
 	    "a later bounce for her address");
 	reason = NULL;
 	ok(subscriber_suppression_reason(db, &keys, "cat@x.org",
