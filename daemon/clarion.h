@@ -1024,7 +1024,9 @@ struct db_export {
 int	 db_subscriber_export(struct db *, struct db_export *);
 struct json_t *subscriber_export(struct db *, const struct token_keys *,
 	     const char *);
-int	 db_subscriber_erase(struct db *, const struct token_keys *,
+int	 db_subscriber_erase(struct db *, const char *, const char *,
+	     struct erase_result *, char **);
+int	 subscriber_erase(struct db *, const struct token_keys *,
 	     const char *, struct erase_result *, char **);
 int	 db_erase_rows(struct db *, const struct token_keys *, int64_t,
 	     const char *, struct erase_result *);

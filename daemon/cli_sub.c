@@ -552,7 +552,7 @@ sub_erase(struct cli *cli, void *vo, int argc, char **argv)
 	if ((a = cli_sub_address(in)) == NULL)
 		return EX_DATAERR;
 	cli_keys(cli, &keys);
-	if (db_subscriber_erase(cli_db(cli), &keys, a, &r, &cause) == -1) {
+	if (subscriber_erase(cli_db(cli), &keys, a, &r, &cause) == -1) {
 		rc = cli_error(EX_SOFTWARE, "%s", cause);
 		free(cause);
 		free(a);

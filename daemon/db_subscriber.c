@@ -1423,35 +1423,29 @@ wal_truncate(struct db *db)
 	return done;
 }
 
+/* address: normalised; hash: its keyed hash (subscriber_erase). */
 int
-db_subscriber_erase(struct db *db, const struct token_keys *keys,
-    const char *address, struct erase_result *r, char **cause)
+db_subscriber_erase(struct db *db, const char *address, const char *hash,
+    struct erase_result *r, char **cause)
 {
-	char	 hash[HASH_HEX];
-	char	*a;
 	int64_t	 id = 0;
 
 	memset(r, 0, sizeof *r);
 	if (db_exec(db, "PRAGMA secure_delete = ON", cause) == -1)
 		return -1;
-	a = subscriber_address_norm(address);
-	subscriber_hash_norm(keys, a, hash);
 	if (db_begin(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
-		free(a);
 		return -1;
 	}
-	r->subscriber = db_subscriber_find(db, a, &id) == 0;
+	r->subscriber = db_subscriber_find(db, address, &id) == 0;
 	/* Journal first, by hash only: a restore must not bring them back. */
 	db_journal_hash(db, JOURNAL_ERASE, hash, 0, NULL, NULL, 0);
-	if (erase_run(db, id, a, hash, r) == -1 || db_commit(db) == -1) {
+	if (erase_run(db, id, address, hash, r) == -1 ||
+	    db_commit(db) == -1) {
 		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
 		db_rollback(db);
-		free(a);
 		return -1;
 	}
-	explicit_zero(a, strlen(a));
-	free(a);
 	r->checkpointed = wal_truncate(db);
 	return 0;
 }

@@ -450,3 +450,20 @@ subscriber_suppress(struct db *db, const struct token_keys *keys,
 	free(a);
 	return rc;
 }
+
+/* GDPR erasure of the normalised address; the keyed hash stays. */
+int
+subscriber_erase(struct db *db, const struct token_keys *keys,
+    const char *address, struct erase_result *r, char **cause)
+{
+	char	 hash[DB_HASH_HEX];
+	char	*a;
+	int	 rc;
+
+	a = subscriber_address_norm(address);
+	subscriber_hash_norm(keys, a, hash);
+	rc = db_subscriber_erase(db, a, hash, r, cause);
+	explicit_zero(a, strlen(a));
+	free(a);
+	return rc;
+}

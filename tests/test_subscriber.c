@@ -267,7 +267,7 @@ test_erase(struct db *db, int64_t members)
 	char			*cause = NULL, *reason = NULL;
 	int64_t			 id;
 
-	ok(db_subscriber_erase(db, &keys, "cat@x.org", &r, &cause) == 0 &&
+	ok(subscriber_erase(db, &keys, "cat@x.org", &r, &cause) == 0 &&
 	    r.subscriber == 1, "erase cat");
 	ok(db_subscriber_find(db, "cat@x.org", &id) == -1, "cat is gone");
 	ok(subscriber_suppression_reason(db, &keys, "cat@x.org",
@@ -282,7 +282,7 @@ test_erase(struct db *db, int64_t members)
 	free(reason);
 	is_int(put(db, members, "cat@x.org", "Hillside"), SUB_REFUSED_SUPPRESSED,
 	    "an erased person cannot be added again");
-	ok(db_subscriber_erase(db, &keys, "BOB@x.org", &r, &cause) == 0,
+	ok(subscriber_erase(db, &keys, "BOB@x.org", &r, &cause) == 0,
 	    "erase bob");
 	{
 		json_t	*e = subscriber_export(db, &keys, "bob@x.org");
