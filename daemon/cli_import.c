@@ -29,8 +29,9 @@
 
 #include "cli.h"
 
-#define IMPORT_BATCH_ROWS 5000	/* rows in one unit of work, at most */
+#define IMPORT_BATCH_ROWS 20000	/* rows in one unit of work, at most */
 #define IMPORT_BATCH_MS	500	/* and how long it may hold the lock */
+#define IMPORT_PAUSE_MS	110	/* lock left free between batches */
 #define IMPORT_PROGRESS_MS 1000
 #define IMPORT_PARTIAL	1	/* some rows refused; the rest are in */
 
@@ -91,6 +92,15 @@ imp_progress(struct import *im, int last)
 	fprintf(stderr, "%s: %zu rows read, %zu added, %zu refused%s",
 	    im->file, im->rows, im->added, im->unsub + im->suppressed +
 	    im->invalid, last ? "\n" : isatty(STDERR_FILENO) ? "\r" : "\n");
+}
+
+static void
+imp_pause(void)
+{
+	struct timespec	 ts = { 0, IMPORT_PAUSE_MS * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 /*
@@ -619,10 +629,18 @@ imp_run(struct import *im)
 	wk.source = source;
 	wk.cause = &cause;
 	im->batched = !im->o->dry_run && !im->o->strict;
-	do {
+	/*
+	 * A writer waiting for the lock polls every 100 ms (SQLite's busy
+	 * handler), so taking it again at once would starve it: the pause
+	 * is what lets `clarion sub add` or the daemon in between batches.
+	 */
+	for (;;) {
 		wk.more = 0;
 		rc = db_atomic(cli_db(im->cli), imp_write, &wk, &cause);
-	} while (rc == 0 && wk.more);
+		if (rc != 0 || !wk.more)
+			break;
+		imp_pause();
+	}
 	free(source);
 	imp_progress(im, 1);
 	if (rc == -2) {		/* imp_rows said why */
