@@ -3,6 +3,8 @@
 # 100,000) as CSV, imports them into a fresh database, then imports the
 # same file again (every row found and unchanged). Prints the wall time,
 # rows per second and peak memory (Maximum resident set size) of each.
+# The import streams and commits in batches, so the peak memory should be
+# the same for 100,000 and 1,000,000 rows (bench/run runs both).
 #
 # usage: bench/import.sh [BUILDDIR [ROWS]]   (BUILDDIR holds ./clarion)
 set -eu
