@@ -15,7 +15,8 @@ CLARION=$(cd "$B" && pwd)/clarion
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (package time)" >&2; exit 1; }
 W=$(mktemp -d /tmp/clarion-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-printf 'domain = "example.org";\ndatabase = "%s/clarion.db";\noutbox = "%s/outbox";\n' "$W" "$W" > "$W/c.conf"
+S=$(cd "$(dirname "$0")/.." && pwd)
+printf 'domain = "example.org";\ndatabase = "%s/clarion.db";\noutbox = "%s/outbox";\ntemplates_dir = "%s/templates";\n' "$W" "$W" "$S" > "$W/c.conf"
 chmod 600 "$W/c.conf"
 C() { "$CLARION" -c "$W/c.conf" "$@"; }
 C init >/dev/null

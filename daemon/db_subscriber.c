@@ -1041,7 +1041,7 @@ db_sub_seen_open(struct db *db, char **cause)
 {
 	return db_exec(db, "PRAGMA temp_store = FILE; CREATE TEMP TABLE IF "
 	    "NOT EXISTS import_seen (address TEXT PRIMARY KEY, line INTEGER "
-	    "NOT NULL) WITHOUT ROWID", cause);
+	    "NOT NULL) WITHOUT ROWID; DELETE FROM temp.import_seen", cause);
 }
 
 /* *first: the line address was first seen on, or 0 (now remembered). */
