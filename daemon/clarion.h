@@ -814,6 +814,7 @@ struct csv_row {
 struct csv *csv_new(const char *, size_t, char, char **);
 int	 csv_next(struct csv *, struct csv_row *, char **);
 char	 csv_sep(const struct csv *);
+const char *csv_pos(const struct csv *);
 void	 csv_free(struct csv *);
 void	 csv_quote(struct buf *, const char *, char);
 int	 utf8_valid(const char *, size_t);
@@ -958,6 +959,8 @@ struct sub_writer *db_sub_writer_new(struct db *, const struct token_keys *,
 int	 db_sub_writer_put(struct sub_writer *, const struct sub_record *,
 	     enum sub_result *, char **, char **);
 void	 db_sub_writer_free(struct sub_writer *);
+int	 db_sub_seen_open(struct db *, char **);
+int	 db_sub_seen(struct db *, const char *, size_t, size_t *, char **);
 
 /*
  * journal.c, db_journal.c: the privacy journal beside the database, which

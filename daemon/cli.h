@@ -118,7 +118,7 @@ struct sub_opts {
 	const char	*list, *name, *consent, *address, *segment, *status;
 	const char	*map, *reason, *output;
 	struct cli_list	 attrs;		/* --attr KEY=VALUE, repeated */
-	int		 dry_run, strict;
+	int		 dry_run, strict, progress;
 };
 extern const struct cli_group cli_group_list;
 extern const struct cli_group cli_group_sub;

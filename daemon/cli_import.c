@@ -1,23 +1,38 @@
 /*
  * clarion sub import: members from a spreadsheet's CSV. Every bad row is
- * reported as FILE:LINE: reason; the good rows go in one transaction.
+ * reported as FILE:LINE: reason. The file is read through a mapping and
+ * the rows go in in batches, each its own unit of work of at most
+ * IMPORT_BATCH_ROWS rows or IMPORT_BATCH_MS, so memory stays flat in the
+ * number of rows and the write lock is released between batches: the
+ * daemon and other officers' commands go on during a long import. A dry
+ * run or a strict import is all-or-nothing and keeps one transaction.
  * Someone who unsubscribed from the list, or whose address is suppressed,
  * is refused: an import never brings back a person who left.
  */
 #include "config.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 
-#define IMPORT_PROGRESS 10000
+#define IMPORT_BATCH_ROWS 20000	/* rows in one unit of work, at most */
+#define IMPORT_BATCH_MS	500	/* and how long it may hold the lock */
+#define IMPORT_PAUSE_MS	110	/* lock left free between batches */
+#define IMPORT_PROGRESS_MS 1000
 #define IMPORT_PARTIAL	1	/* some rows refused; the rest are in */
 
 enum col_kind {
@@ -34,13 +49,6 @@ struct col {
 	char		*key;		/* COL_ATTR */
 };
 
-/* Addresses already seen in this file, and on which line. */
-struct seen {
-	char	**keys;
-	size_t	 *lines;
-	size_t	  cap, n;
-};
-
 struct import {
 	struct cli		*cli;
 	const struct sub_opts	*o;
@@ -49,83 +57,68 @@ struct import {
 	struct col		*cols;
 	size_t			 ncols;
 	struct sub_writer	*w;
-	struct seen		 seen;
+	struct csv		*c;
+	const char		*data;		/* the mapped file */
+	char			*owned;		/* or read, when not mappable */
+	size_t			 len;
+	size_t			 dropped;	/* bytes given back */
+	int			 eof, progress, batched;
+	uint64_t		 shown;		/* ms of the last progress */
 	json_t			*problems;
 	size_t			 rows, added, updated, unchanged, merged;
 	size_t			 unsub, suppressed, invalid;
 };
 
 static uint64_t
-seen_hash(const char *s)
+now_ms(void)
 {
-	uint64_t	 h = 1469598103934665603ULL;
+	struct timespec	 ts;
 
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void seen_put(struct seen *, char *, size_t);
+static void
+imp_progress(struct import *im, int last)
+{
+	uint64_t	 t;
+
+	if (!im->progress)
+		return;
+	t = now_ms();
+	if (!last && t - im->shown < IMPORT_PROGRESS_MS)
+		return;
+	im->shown = t;
+	fprintf(stderr, "%s: %zu rows read, %zu added, %zu refused%s",
+	    im->file, im->rows, im->added, im->unsub + im->suppressed +
+	    im->invalid, last ? "\n" : isatty(STDERR_FILENO) ? "\r" : "\n");
+}
 
 static void
-seen_grow(struct seen *s)
+imp_pause(void)
 {
-	struct seen	 old = *s;
-	size_t		 i;
+	struct timespec	 ts = { 0, IMPORT_PAUSE_MS * 1000000L };
 
-	s->cap = old.cap == 0 ? 1024 : old.cap * 2;
-	s->keys = xcalloc(s->cap, sizeof *s->keys);
-	s->lines = xcalloc(s->cap, sizeof *s->lines);
-	s->n = 0;
-	for (i = 0; i < old.cap; i++) {
-		if (old.keys[i] != NULL)
-			seen_put(s, old.keys[i], old.lines[i]);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * Gives back the pages of the mapping already parsed, so the resident
+ * size does not grow with the file (they are read again from it only if
+ * touched, which the parser never does).
+ */
+static void
+imp_drop(struct import *im)
+{
+	size_t	 page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t	 done = (size_t)(csv_pos(im->c) - im->data) / page * page;
+
+	if (im->owned == NULL && done > im->dropped) {
+		madvise((char *)im->data + im->dropped, done - im->dropped,
+		    MADV_DONTNEED);
+		im->dropped = done;
 	}
-	free(old.keys);
-	free(old.lines);
-}
-
-static void
-seen_put(struct seen *s, char *key, size_t line)
-{
-	size_t	 i;
-
-	if (2 * (s->n + 1) > s->cap)
-		seen_grow(s);
-	i = seen_hash(key) & (s->cap - 1);
-	while (s->keys[i] != NULL)
-		i = (i + 1) & (s->cap - 1);
-	s->keys[i] = key;
-	s->lines[i] = line;
-	s->n++;
-}
-
-/* The line the address was first seen on, or 0 (and it is remembered). */
-static size_t
-seen_check(struct seen *s, const char *key, size_t line)
-{
-	size_t	 i;
-
-	if (s->cap > 0) {
-		i = seen_hash(key) & (s->cap - 1);
-		for (; s->keys[i] != NULL; i = (i + 1) & (s->cap - 1)) {
-			if (strcmp(s->keys[i], key) == 0)
-				return s->lines[i];
-		}
-	}
-	seen_put(s, xstrdup(key), line);
-	return 0;
-}
-
-static void
-seen_free(struct seen *s)
-{
-	size_t	 i;
-
-	for (i = 0; i < s->cap; i++)
-		free(s->keys[i]);
-	free(s->keys);
-	free(s->lines);
 }
 
 /* A copy safe to print: control characters become '?'. */
@@ -366,9 +359,9 @@ row_record(struct import *im, const struct csv_row *row,
 	return addr;
 }
 
-static void
+static int
 imp_result(struct import *im, size_t line, const char *a,
-    enum sub_result res, const char *detail)
+    enum sub_result res, const char *detail, char **causep)
 {
 	size_t	 first;
 	char	*lower, *p;
@@ -377,26 +370,29 @@ imp_result(struct import *im, size_t line, const char *a,
 		im->unsub++;
 		imp_problem(im, line, "unsubscribed", "refused: %s unsubscribed "
 		    "from %s earlier", a, im->list.name);
-		return;
+		return 0;
 	}
 	if (res == SUB_REFUSED_SUPPRESSED) {
 		im->suppressed++;
 		imp_problem(im, line, "suppressed", "refused: %s is suppressed "
 		    "(%s)", a, detail != NULL ? detail : "");
-		return;
+		return 0;
 	}
 	/* Ann@ and ann@ are one person here, as in the database. */
 	lower = xstrdup(a);
 	for (p = lower; *p != '\0'; p++)
 		*p = tolower((unsigned char)*p);
-	first = seen_check(&im->seen, lower, line);
+	if (db_sub_seen(cli_db(im->cli), lower, line, &first, causep) == -1) {
+		free(lower);
+		return -1;
+	}
 	free(lower);
 	if (first != 0) {
 		im->merged++;
 		if (!im->cli->json)
 			printf("%s:%zu: duplicate of line %zu, merged\n",
 			    im->file, line, first);
-		return;
+		return 0;
 	}
 	if (res == SUB_ADDED)
 		im->added++;
@@ -404,6 +400,7 @@ imp_result(struct import *im, size_t line, const char *a,
 		im->updated++;
 	else
 		im->unchanged++;
+	return 0;
 }
 
 static int
@@ -412,6 +409,7 @@ imp_row(struct import *im, const struct csv_row *row, struct sub_record *rec)
 	enum sub_result	 res;
 	const char	*raw;
 	char		*a, *name, *cause, *detail, *p;
+	int		 rc;
 
 	if (row->nfields != im->ncols) {
 		im->invalid++;
@@ -446,25 +444,47 @@ imp_row(struct import *im, const struct csv_row *row, struct sub_record *rec)
 		free(name);
 		return -1;
 	}
-	imp_result(im, row->line, a, res, detail);
+	rc = imp_result(im, row->line, a, res, detail, &cause);
 	free(detail);
+	if (rc == -1) {
+		cli_error(EX_SOFTWARE, "%s:%zu: %s", im->file, row->line,
+		    cause);
+		free(cause);
+		free(a);
+		free(name);
+		return -1;
+	}
 	free(a);
 	free(name);
 	return 0;
 }
 
+/*
+ * Rows until the end of the file or, when batched, until the batch is
+ * full: 1 more rows wait, 0 the end, -1 an error (said).
+ */
 static int
-imp_rows(struct import *im, struct csv *c)
+imp_rows(struct import *im)
 {
 	struct sub_record	 rec;
 	struct csv_row		 row;
 	char			*cause;
+	uint64_t		 start = now_ms();
+	size_t			 n = 0;
 	int			 rc;
 
 	memset(&rec, 0, sizeof rec);
 	rec.keys = xcalloc(im->ncols + 1, sizeof *rec.keys);
 	rec.values = xcalloc(im->ncols + 1, sizeof *rec.values);
-	while ((rc = csv_next(c, &row, &cause)) != 0) {
+	for (;;) {
+		if (im->batched && (n >= IMPORT_BATCH_ROWS ||
+		    now_ms() - start >= IMPORT_BATCH_MS)) {
+			rc = 1;
+			break;
+		}
+		if ((rc = csv_next(im->c, &row, &cause)) == 0)
+			break;
+		n++;
 		if (rc == -1) {
 			im->rows++;
 			im->invalid++;
@@ -474,13 +494,16 @@ imp_rows(struct import *im, struct csv *c)
 		}
 		if (row_blank(&row))
 			continue;
-		if (++im->rows % IMPORT_PROGRESS == 0)
-			fprintf(stderr, "%s: %zu rows\n", im->file, im->rows);
+		im->rows++;
+		imp_progress(im, 0);
 		if (imp_row(im, &row, &rec) == -1) {
 			rc = -1;
 			break;
 		}
+		if ((n & 255) == 0)
+			imp_drop(im);
 	}
+	imp_drop(im);
 	free(rec.keys);
 	free(rec.values);
 	return rc;
@@ -542,13 +565,16 @@ imp_status(const struct import *im, int commit)
 
 struct imp_work {
 	struct import		*im;
-	struct csv		*c;
 	const struct token_keys	*keys;
 	const char		*source;
 	char			**cause;
+	int			 more;
 };
 
-/* The rows in one unit of work: kept unless a dry run or strict refuses. */
+/*
+ * One unit of work: a batch, or all the rows of an all-or-nothing import
+ * (kept unless a dry run, or strict with a bad row).
+ */
 static int
 imp_write(struct db *db, void *arg)
 {
@@ -559,11 +585,14 @@ imp_write(struct db *db, void *arg)
 	if ((im->w = db_sub_writer_new(db, wk->keys, im->list.id, wk->source,
 	    im->o->consent, wk->cause)) == NULL)
 		return -1;
-	rc = imp_rows(im, wk->c);
+	rc = imp_rows(im);
 	db_sub_writer_free(im->w);
 	im->w = NULL;
 	if (rc == -1)
 		return -2;
+	wk->more = rc == 1;
+	if (im->batched)
+		return 0;
 	if (im->o->dry_run || (im->o->strict && im->unsub + im->suppressed +
 	    im->invalid > 0))
 		return DB_UNDO;
@@ -571,7 +600,7 @@ imp_write(struct db *db, void *arg)
 }
 
 static int
-imp_run(struct import *im, struct csv *c)
+imp_run(struct import *im)
 {
 	struct imp_work		 wk;
 	struct token_keys	 keys;
@@ -580,7 +609,7 @@ imp_run(struct import *im, struct csv *c)
 	char			*source, *cause = NULL;
 	int			 rc, commit;
 
-	if ((rc = csv_next(c, &hdr, &cause)) <= 0) {
+	if ((rc = csv_next(im->c, &hdr, &cause)) <= 0) {
 		rc = cli_error(EX_DATAERR, "%s:1: %s", im->file, rc == 0 ?
 		    "the file is empty" : cause);
 		free(cause);
@@ -588,18 +617,32 @@ imp_run(struct import *im, struct csv *c)
 	}
 	if ((rc = imp_header(im, &hdr)) != EX_OK)
 		return rc;
+	if (db_sub_seen_open(cli_db(im->cli), &cause) == -1)
+		return cli_fail(EX_SOFTWARE, &cause);
 	cli_keys(im->cli, &keys);
 	base = strrchr(im->file, '/') != NULL ? strrchr(im->file, '/') + 1 :
 	    im->file;
 	xasprintf(&source, "import %s", base);
 	memset(&wk, 0, sizeof wk);
 	wk.im = im;
-	wk.c = c;
 	wk.keys = &keys;
 	wk.source = source;
 	wk.cause = &cause;
-	rc = db_atomic(cli_db(im->cli), imp_write, &wk, &cause);
+	im->batched = !im->o->dry_run && !im->o->strict;
+	/*
+	 * A writer waiting for the lock polls every 100 ms (SQLite's busy
+	 * handler), so taking it again at once would starve it: the pause
+	 * is what lets `clarion sub add` or the daemon in between batches.
+	 */
+	for (;;) {
+		wk.more = 0;
+		rc = db_atomic(cli_db(im->cli), imp_write, &wk, &cause);
+		if (rc != 0 || !wk.more)
+			break;
+		imp_pause();
+	}
 	free(source);
+	imp_progress(im, 1);
 	if (rc == -2) {		/* imp_rows said why */
 		free(cause);
 		return EX_SOFTWARE;
@@ -611,15 +654,52 @@ imp_run(struct import *im, struct csv *c)
 	return imp_status(im, commit);
 }
 
+/* The file mapped read-only; an empty file maps to "". */
+static int
+imp_map(struct import *im, char **cause)
+{
+	struct stat	 sb;
+	void		*p;
+	int		 fd;
+
+	if ((fd = open(im->file, O_RDONLY)) == -1 || fstat(fd, &sb) == -1) {
+		xasprintf(cause, "%s: %s", im->file, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {	/* a pipe: read whole, as before */
+		close(fd);
+		if ((im->owned = file_read(im->file, &im->len, cause)) == NULL)
+			return -1;
+		im->data = im->owned;
+		return 0;
+	}
+	im->len = (size_t)sb.st_size;
+	if (im->len == 0) {
+		close(fd);
+		im->data = "";
+		return 0;
+	}
+	p = mmap(NULL, im->len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		xasprintf(cause, "%s: %s", im->file, strerror(errno));
+		return -1;
+	}
+	madvise(p, im->len, MADV_SEQUENTIAL);
+	im->data = p;
+	return 0;
+}
+
 int
 cli_sub_import(struct cli *cli, void *vo, int argc, char **argv)
 {
 	const char *file = argv[0];
 	const struct sub_opts *o = vo;
 	struct import	 im;
-	struct csv	*c;
-	char		*data, *cause;
-	size_t		 len, i;
+	char		*cause;
+	size_t		 i;
 	int		 rc;
 
 	if (o->list == NULL)
@@ -631,29 +711,32 @@ cli_sub_import(struct cli *cli, void *vo, int argc, char **argv)
 	im.cli = cli;
 	im.o = o;
 	im.file = file;
+	im.progress = o->progress || isatty(STDERR_FILENO);
 	if (cli_list_lookup(cli, o->list, &im.list) == -1)
 		return EX_DATAERR;
-	if ((data = file_read(file, &len, &cause)) == NULL) {
+	if (imp_map(&im, &cause) == -1) {
 		list_info_free(&im.list);
 		rc = cli_error(EX_NOINPUT, "%s", cause);
 		free(cause);
 		return rc;
 	}
-	if ((c = csv_new(data, len, 0, &cause)) == NULL) {
+	if ((im.c = csv_new(im.data, im.len, 0, &cause)) == NULL) {
 		rc = cli_error(EX_DATAERR, "%s: %s", file, cause);
 		free(cause);
 	} else {
 		im.problems = json_array();
-		rc = imp_run(&im, c);
+		rc = imp_run(&im);
 		json_decref(im.problems);
 	}
-	csv_free(c);
+	csv_free(im.c);
 	for (i = 0; i < im.ncols; i++)
 		free(im.cols[i].key);
 	free(im.cols);
-	seen_free(&im.seen);
 	list_info_free(&im.list);
-	explicit_zero(data, len);
-	free(data);
+	if (im.owned != NULL) {
+		explicit_zero(im.owned, im.len);
+		free(im.owned);
+	} else if (im.len > 0)
+		munmap((void *)im.data, im.len);
 	return rc;
 }

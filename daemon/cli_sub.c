@@ -37,6 +37,7 @@ static const struct cli_option sub_options[] = {
 	{ "output", 'o', CLI_STR, offsetof(struct sub_opts, output), 0 },
 	{ "dry-run", 'd', CLI_FLAG, offsetof(struct sub_opts, dry_run), 1 },
 	{ "strict", 'x', CLI_FLAG, offsetof(struct sub_opts, strict), 1 },
+	{ "progress", 'P', CLI_FLAG, offsetof(struct sub_opts, progress), 1 },
 	{ NULL, 0, 0, 0, 0 },
 };
 
@@ -818,9 +819,10 @@ static const struct cli_sub sub_subs[] = {
 	{ "search", NULL, "la", 1, 0, 1, sub_ls,
 	    "sub search [TEXT] [--list NAME] [--attr KEY=VALUE] [--json]",
 	    NULL },
-	{ "import", NULL, "lmCdx", 1, 1, 1, cli_sub_import,
+	{ "import", NULL, "lmCdxP", 1, 1, 1, cli_sub_import,
 	    "sub import --list NAME FILE.csv [--map COLUMN=FIELD,...]\n"
-	    "           [--consent TEXT] [--dry-run] [--strict] [--json]", NULL },
+	    "           [--consent TEXT] [--dry-run] [--strict] [--progress]\n"
+	    "           [--json]", NULL },
 	{ "export", NULL, "", 0, 1, 1, sub_show, "sub export ADDRESS", NULL },
 	{ "export-all", NULL, "lo", 0, 0, 0, sub_export_all,
 	    "sub export-all --list NAME [-o FILE]", NULL },

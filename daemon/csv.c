@@ -95,6 +95,13 @@ csv_sep(const struct csv *c)
 	return c->sep;
 }
 
+/* Where parsing stands: the data before it is no longer read. */
+const char *
+csv_pos(const struct csv *c)
+{
+	return c->p;
+}
+
 void
 csv_free(struct csv *c)
 {

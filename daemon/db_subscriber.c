@@ -986,6 +986,53 @@ db_sub_writer_free(struct sub_writer *w)
 		writer_free(w);
 }
 
+/*
+ * The addresses an import has seen, and on which line: a TEMP table, so
+ * that the set lives in SQLite's bounded page cache and temporary file
+ * rather than in memory growing with the file, and writing it never takes
+ * the database's write lock. It lasts as long as the connection.
+ */
+int
+db_sub_seen_open(struct db *db, char **cause)
+{
+	return db_exec(db, "PRAGMA temp_store = FILE; CREATE TEMP TABLE IF "
+	    "NOT EXISTS import_seen (address TEXT PRIMARY KEY, line INTEGER "
+	    "NOT NULL) WITHOUT ROWID; DELETE FROM temp.import_seen", cause);
+}
+
+/* *first: the line address was first seen on, or 0 (now remembered). */
+int
+db_sub_seen(struct db *db, const char *address, size_t line, size_t *first,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*first = 0;
+	if (db_prepare(db, "INSERT INTO import_seen (address, line) VALUES "
+	    "(?, ?) ON CONFLICT (address) DO NOTHING RETURNING line", &st,
+	    cause) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)line);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "%s: %s", db->path, db_errmsg(db));
+		return -1;
+	}
+	if (db_prepare(db, "SELECT line FROM import_seen WHERE address = ?",
+	    &st, cause) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*first = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /* Runs st to its first row; 1 row, 0 none, -1 error. Caller resets. */
 static int
 w_step(struct sub_writer *w, sqlite3_stmt *st)
