@@ -1,6 +1,6 @@
 /*
  * db_subscriber.c through the functions other areas call: the writer
- * behind imports, db_list_recipients (segments, suppression, order),
+ * behind imports, subscriber_recipients (segments, suppression, order),
  * db_unsubscribe, db_suppress/subscriber_suppressed, erasure.
  */
 #include "config.h"
