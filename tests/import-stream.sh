@@ -53,8 +53,14 @@ expect_eq "members of big" "$(sqlite3 clarion.db "SELECT count(*) FROM membershi
 
 s=$(rss small.time); b=$(rss big.time)
 echo "# peak RSS: 20,000 rows ${s} KB, 200,000 rows ${b} KB"
-check "peak RSS of 200,000 rows within 3 MB of 20,000 rows (${s} / ${b} KB)" \
-    [ -n "$s" -a -n "$b" -a "${b:-0}" -le $((${s:-0} + 3072)) ]
+# Under AddressSanitizer freed memory waits in its quarantine (256 MB),
+# so the peak measures the sanitizer, not the import: that build skips it.
+if ldd "$CLARION" 2>/dev/null | grep -q 'libasan'; then
+	pass "peak RSS of 200,000 rows within 3 MB of 20,000 rows # SKIP the ASan build's quarantine holds freed memory"
+else
+	check "peak RSS of 200,000 rows within 3 MB of 20,000 rows (${s} / ${b} KB)" \
+	    [ -n "$s" -a -n "$b" -a "${b:-0}" -le $((${s:-0} + 3072)) ]
+fi
 
 # --- the progress line ---------------------------------------------------
 expect_contains "progress on stderr with --progress" "$(cat big.time)" \
